@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole product on its embedded defaults: simulator, web (and worker), demo data, a login.
+demo: install
+	bin/demo
+
+## Every test, then the linter.
+test: install
+	$(BIN)/pytest
+	$(BIN)/ruff check .
+
+lint: install
+	$(BIN)/ruff check .

@@ -1,0 +1,69 @@
+"""The one way out to aql: a requests session that always has a timeout, and three failures.
+
+Every call POSTs a form, so credentials travel in the body, never in a URL (URLs end up in
+proxies' and servers' logs). Nothing is retried here: resending a command could make aql act
+twice, so whether to try again is the caller's decision, made with `aql.codes` advice.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+from aql.codes import Code
+
+
+class GatewayError(Exception):
+    """Something went wrong talking to aql."""
+
+
+class GatewayRejected(GatewayError):
+    """aql answered and refused: it did not act. Carries every code it gave, with meanings."""
+
+    def __init__(self, codes: Sequence[Code]) -> None:
+        self.codes = tuple(codes)
+        super().__init__("; ".join(str(c) for c in self.codes))
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(c.code for c in self.codes)
+
+
+class GatewayUnreachable(GatewayError):
+    """No answer came back (refused, timed out, HTTP error status). Whether aql acted is unknown."""
+
+
+class GatewayReplyUnreadable(GatewayError):
+    """aql answered with something we cannot read. Whether it acted is unknown. Keeps the body."""
+
+    def __init__(self, reason: str, body: str) -> None:
+        self.reason = reason
+        self.body = body[:2000]
+        super().__init__(f"{reason}: {self.body[:200]!r}")
+
+
+class GatewaySession(requests.Session):
+    """Every request gets the configured timeout, whatever the caller forgot to pass."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.headers["User-Agent"] = "mvnoadmin"
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) -> str:
+    """POST `fields` as a form and return the reply's text, or raise GatewayUnreachable."""
+    try:
+        response = session.post(url, data=fields)
+    except requests.Timeout as exc:
+        raise GatewayUnreachable(f"aql did not answer {url} in time ({type(exc).__name__})") from exc
+    except requests.RequestException as exc:
+        raise GatewayUnreachable(f"could not reach aql at {url} ({type(exc).__name__})") from exc
+    if response.status_code != 200:
+        raise GatewayUnreachable(f"aql answered HTTP {response.status_code} from {url}")
+    # aql declares no charset; requests would guess Latin-1 for text/plain.
+    return response.content.decode("utf-8", errors="replace")

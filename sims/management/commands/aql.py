@@ -1,0 +1,107 @@
+"""`manage.py aql COMMAND [--field value ...]`: send one of aql's 13 commands by hand.
+
+For support staff checking the gateway: it uses the configured account, prints the parsed
+answer (`--json` for scripts) and exits 0 on success, 1 when aql refused (every code with its
+meaning), 3 when the outcome is unknown (no answer, or one we cannot read).
+"""
+
+import dataclasses
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from aql.http import GatewayError, GatewayRejected
+from sims import gateway
+
+EXIT_REJECTED = 1
+EXIT_UNKNOWN = 3
+
+# command -> (endpoint, the fields it takes, by wire name). Every field is required but
+# services (zero or more: aql itself says when none were given) and company.
+COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "activate": ("usim", ("iccid", "imei", "geo_nos", "subname", "subaddress", "subpostcode", "subcontactno")),
+    "deactivate": ("usim", ("iccid", "geo_nos")),
+    "suspend": ("usim", ("iccid", "geo_nos")),
+    "reactivate": ("usim", ("iccid", "geo_nos")),
+    "addservice": ("usim", ("iccid", "geo_nos", "services")),
+    "removeservice": ("usim", ("iccid", "geo_nos", "services")),
+    "assigngeo": ("usim", ("iccid", "geo_nos")),
+    "changegeo": ("usim", ("iccid", "geo_nos", "new_geo_nos")),
+    "queryiccid": ("usim", ("iccid",)),
+    "checkstatus": ("usim", ("request_id",)),
+    "despatch": ("despatch", ("order_ref", "name", "company", "address", "postcode", "contact_no")),
+    "query": ("despatch", ("order_ref",)),
+    "check_stock": ("despatch", ("order_ref",)),
+}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)  # type: ignore[arg-type]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Command(BaseCommand):
+    help = "Send one aql gateway command with the configured account and print aql's answer."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        for name, (endpoint, fields) in COMMANDS.items():
+            sub = commands.add_parser(name, help=f"{endpoint} endpoint")
+            for field in fields:
+                flag = "--" + field.replace("_", "-")
+                if field == "services":
+                    sub.add_argument("--service", dest="services", action="append", default=[],
+                                     metavar="SERVICE", help="a service name; repeat for several")
+                elif field == "request_id":
+                    sub.add_argument("--id", dest="request_id", type=int, required=True)
+                elif field == "company":
+                    sub.add_argument(flag, default="")
+                elif name == "check_stock":
+                    sub.add_argument(flag, default="stock-check")
+                else:
+                    sub.add_argument(flag, required=True)
+            if endpoint == "usim":
+                sub.add_argument("--return-mode", dest="return_mode")
+                sub.add_argument("--return-format", dest="return_format")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["command"]
+        endpoint, fields = COMMANDS[name]
+        kwargs = {field: options[field] for field in fields}
+        if endpoint == "usim":
+            kwargs |= {k: options[k] for k in ("return_mode", "return_format") if options.get(k) is not None}
+            client: Any = gateway.usim_client()
+        else:
+            client = gateway.despatch_client()
+        try:
+            result = getattr(client, name)(**kwargs)
+        except GatewayRejected as exc:
+            self._report({"ok": False, "codes": [dataclasses.asdict(c) for c in exc.codes]}, options,
+                         "\n".join(f"{c.code} {c.description}: {c.message}" for c in exc.codes))
+            raise CommandError(f"aql refused {name}.", returncode=EXIT_REJECTED) from None
+        except GatewayError as exc:
+            self._report({"ok": False, "unknown": str(exc)}, options, str(exc))
+            raise CommandError(f"The outcome of {name} is unknown: {exc}", returncode=EXIT_UNKNOWN) from None
+        result = _plain(result)
+        self._report({"ok": True, "result": result}, options, _human(result))
+
+    def _report(self, data: dict[str, Any], options: dict[str, Any], text: str) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2))
+        elif data["ok"]:
+            self.stdout.write(text)
+        else:
+            self.stderr.write(text)
+
+
+def _human(result: Any) -> str:
+    if result is None:
+        return "accepted"
+    if isinstance(result, list):
+        return "\n".join(_human(item) for item in result) or "(nothing)"
+    return "\n".join(f"{key}: {value}" for key, value in result.items())

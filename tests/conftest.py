@@ -1,0 +1,75 @@
+"""Shared fixtures: the aql simulator served over real loopback HTTP, and clients pointed at it."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from wsgiref.types import WSGIApplication
+
+import pytest
+from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
+
+from aql.despatch import DespatchClient
+from aql.usim import UsimClient
+from sims import gateway
+
+USERNAME = "demo"
+PASSWORD = "s3cret-Pa55word"  # distinctive, so a leak is easy to find
+
+
+@dataclass
+class Simulator:
+    fake: FakeAql
+    base_url: str
+
+    @property
+    def usim_url(self) -> str:
+        return self.base_url + USIM_PATH
+
+    @property
+    def despatch_url(self) -> str:
+        return self.base_url + DESPATCH_PATH
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[WSGIApplication], str]]:
+    """Serve any WSGI app on a free loopback port for the test; returns its base URL."""
+    servers = []
+
+    def start(app: WSGIApplication) -> str:
+        server, base_url = start_in_thread(app)  # type: ignore[arg-type]
+        servers.append(server)
+        return base_url
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def aqlsim(serve: Callable[[WSGIApplication], str]) -> Simulator:
+    """A fresh simulator with our test account, over HTTP."""
+    fake = FakeAql(Account(username=USERNAME, password=PASSWORD), Faults(seed=1))
+    return Simulator(fake, serve(fake))
+
+
+@pytest.fixture
+def usim(aqlsim: Simulator) -> UsimClient:
+    return UsimClient(url=aqlsim.usim_url, username=USERNAME, password=PASSWORD, timeout=2)
+
+
+@pytest.fixture
+def despatch(aqlsim: Simulator) -> DespatchClient:
+    return DespatchClient(url=aqlsim.despatch_url, username=USERNAME, password=PASSWORD, timeout=2)
+
+
+@pytest.fixture
+def aql_settings(settings, aqlsim: Simulator) -> Iterator[Simulator]:
+    """Point the configured gateway (what the app and CLI use) at the simulator."""
+    settings.AQL_USERNAME = USERNAME
+    settings.AQL_PASSWORD = PASSWORD
+    settings.AQL_USIM_URL = aqlsim.usim_url
+    settings.AQL_DESPATCH_URL = aqlsim.despatch_url
+    settings.AQL_TIMEOUT = 2
+    gateway.reset()
+    yield aqlsim
+    gateway.reset()

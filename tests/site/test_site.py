@@ -1,0 +1,50 @@
+"""The site's frame: sign-in, admin, configuration checks, and keeping the password secret."""
+
+import logging
+import sys
+
+import pytest
+from django.core.checks import run_checks
+from django.views.debug import ExceptionReporter
+
+from mvnoadmin.redaction import RedactGatewayPassword
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_asks_for_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_a_signed_in_user_sees_the_home_page(admin_client):
+    assert b"mvnoadmin" in admin_client.get("/").content
+
+
+def test_the_login_page_and_admin_render(client):
+    assert client.get("/login/").status_code == 200
+    assert client.get("/admin/login/").status_code == 200
+
+
+def test_a_plain_http_gateway_url_draws_a_warning_but_loopback_does_not(settings):
+    settings.AQL_DESPATCH_URL = "http://gw.aql.com/mobile/despatch_sim.php"
+    settings.AQL_USIM_URL = "http://127.0.0.1:8001/mobile/configure_sim.php"
+    assert [m.id for m in run_checks() if m.id.startswith("sims.")] == ["sims.W001"]
+
+
+def test_an_error_page_never_shows_the_gateway_password(settings, rf):
+    settings.AQL_PASSWORD = "very-secret-pass"
+    body = {"username": "demo", "password": settings.AQL_PASSWORD}  # a local the page would show
+    try:
+        raise RuntimeError(f"failed sending {len(body)} fields")
+    except RuntimeError:
+        html = ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_html()
+    assert "failed sending 2 fields" in html
+    assert "very-secret-pass" not in html
+
+
+def test_a_log_line_never_carries_the_gateway_password(settings):
+    settings.AQL_PASSWORD = "very-secret-pass"
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "body %s", ("password=very-secret-pass",), None)
+    RedactGatewayPassword().filter(record)
+    assert record.getMessage() == "body password=********"
