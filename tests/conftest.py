@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from wsgiref.types import WSGIApplication
 
 import pytest
@@ -10,6 +11,13 @@ from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_i
 from aql.despatch import DespatchClient
 from aql.usim import UsimClient
 from sims import gateway
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The SQLite test database is a file (settings: a real worker process must share it).
+    (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
+
 
 USERNAME = "demo"
 PASSWORD = "s3cret-Pa55word"  # distinctive, so a leak is easy to find
