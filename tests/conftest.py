@@ -6,12 +6,11 @@ from pathlib import Path
 from wsgiref.types import WSGIApplication
 
 import pytest
-from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
 
 from aql.despatch import DespatchClient
+from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
 from aql.usim import UsimClient
 from sims import gateway
-
 
 
 def pytest_configure(config: pytest.Config) -> None:
