@@ -15,7 +15,12 @@ from sims import gateway
 
 def pytest_configure(config: pytest.Config) -> None:
     # The SQLite test database is a file (settings: a real worker process must share it).
-    (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
+    # Django replaces the file but not a WAL left by an interrupted run, which would make
+    # the new database unreadable ("disk I/O error"): clear them all first.
+    var = Path(__file__).resolve().parent.parent / "var"
+    var.mkdir(exist_ok=True)
+    for leftover in var.glob("test.sqlite3*"):
+        leftover.unlink()
 
 
 USERNAME = "demo"
