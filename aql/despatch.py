@@ -48,7 +48,7 @@ def parse_reply(text: str) -> list[tuple[str, str]]:
         raise GatewayReplyUnreadable("the reply does not open with a result code", text)
     number = int(head)
     if number != codes.DESPATCH_OK:
-        raise GatewayRejected([codes.despatch(number)])
+        raise GatewayRejected([codes.despatch(number)], text)
     pairs = []
     for line in lines[1:]:
         key, colon, value = line.partition(":")

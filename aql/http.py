@@ -20,8 +20,9 @@ class GatewayError(Exception):
 class GatewayRejected(GatewayError):
     """aql answered and refused: it did not act. Carries every code it gave, with meanings."""
 
-    def __init__(self, codes: Sequence[Code]) -> None:
+    def __init__(self, codes: Sequence[Code], body: str = "") -> None:
         self.codes = tuple(codes)
+        self.body = body
         super().__init__("; ".join(str(c) for c in self.codes))
 
     @property

@@ -6,7 +6,7 @@ return their outcome at once. A refusal raises `GatewayRejected` with every code
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
@@ -39,6 +39,7 @@ class Queued:
     """A two-step command was accepted; poll `checkstatus` with this id for its outcome."""
 
     request_id: int
+    raw: str = field(default="", compare=False, repr=False)  # aql's reply as received
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RequestStatus:
 
     state: RequestState
     iccid: str
+    raw: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class IccidStatus:
     int_roaming: bool | None = None
     int_call: bool | None = None
     premium: bool | None = None
+    raw: str = field(default="", compare=False, repr=False)
 
 
 def parse_reply(text: str) -> dict[str, str]:
@@ -140,21 +143,21 @@ class UsimClient:
         reply = parse_reply(text)
         numbers = parse_status(reply["status"], text)
         if numbers != [codes.USIM_OK]:
-            raise GatewayRejected([codes.usim(n) for n in numbers if n != codes.USIM_OK])
+            raise GatewayRejected([codes.usim(n) for n in numbers if n != codes.USIM_OK], text)
         return reply, text
 
     def _queue(self, command: str, fields: dict[str, str], return_mode: str | None,
                return_format: str | None) -> Queued:
         reply, text = self._send(command, fields, return_mode, return_format)
         try:
-            return Queued(int(_field(reply, "id", text)))
+            return Queued(int(_field(reply, "id", text)), text)
         except ValueError:
             raise GatewayReplyUnreadable("the request id is not a number", text) from None
 
     def _settled(self, command: str, fields: dict[str, str], return_mode: str | None,
                  return_format: str | None) -> RequestStatus:
         reply, text = self._send(command, fields, return_mode, return_format)
-        return RequestStatus(_choice(RequestState, reply, "requeststate", text), _field(reply, "iccid", text))
+        return RequestStatus(_choice(RequestState, reply, "requeststate", text), _field(reply, "iccid", text), text)
 
     # --- two-step commands ---------------------------------------------------------------
 
@@ -222,6 +225,7 @@ class UsimClient:
             int_roaming=_flag(reply, "int_roaming", text),
             int_call=_flag(reply, "int_call", text),
             premium=_flag(reply, "premium", text),
+            raw=text,
         )
 
     def checkstatus(self, *, request_id: int, return_mode: str | None = None,

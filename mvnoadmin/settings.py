@@ -128,6 +128,8 @@ AQL_PASSWORD = env.str("AQL_PASSWORD", default="demo-password")
 AQL_USIM_URL = env.str("AQL_USIM_URL", default="https://mvno.aql.com/mobile/configure_sim.php")
 AQL_DESPATCH_URL = env.str("AQL_DESPATCH_URL", default="http://gw.aql.com/mobile/despatch_sim.php")
 AQL_TIMEOUT = env.float("AQL_TIMEOUT", default=30.0)
+# The spec: wait at least 30 minutes before the first checkstatus of a two-step request.
+AQL_FIRST_POLL_DELAY = env.int("AQL_FIRST_POLL_DELAY", default=1800)
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

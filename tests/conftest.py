@@ -85,3 +85,9 @@ def aql_settings(settings, aqlsim: Simulator) -> Iterator[Simulator]:
     gateway.reset()
     yield aqlsim
     gateway.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Real hashing costs ~0.3 s a user; tests check behaviour, not hash strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

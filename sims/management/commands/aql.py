@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
-        return dataclasses.asdict(value)  # type: ignore[arg-type]
+        return {k: v for k, v in dataclasses.asdict(value).items() if k != "raw"}  # type: ignore[arg-type]
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value

@@ -1,0 +1,170 @@
+"""SIMs, their numbers and subscribers, the journal of gateway requests and the audit trail.
+
+State fields are changed only by `sims.services`, through the table in `sims.lifecycle`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from aql.usim import SERVICES
+from sims.lifecycle import STATE_COLOURS, Command, SimState
+
+
+class GeographicNumber(models.Model):
+    """A landline number allocated to our account by aql's Numbering API; on one SIM at most."""
+
+    number = models.CharField(max_length=15, unique=True, help_text="International form, e.g. 441134960000")
+    # Set while a command that gives this number to a SIM is in flight, so no one else takes it.
+    held_by = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="held_number", editable=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Subscriber(models.Model):
+    """The person a SIM is activated for. Personal data, kept apart so it can be erased."""
+
+    name = models.CharField(max_length=100, db_index=True)
+    address = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=10, db_index=True)
+    contact_number = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode}"
+
+
+class Sim(models.Model):
+    """A USIM on our account, mirroring what aql knows of it."""
+
+    iccid = models.CharField("ICCID", max_length=20, unique=True)
+    # The ICCID backwards, indexed: "ends with 1234" becomes an index range scan
+    # (iccid_reversed LIKE '4321%') instead of LIKE '%1234' over every row.
+    iccid_reversed = models.CharField(max_length=20, db_index=True, editable=False)
+    state = models.CharField(max_length=12, choices=SimState.choices, default=SimState.UNUSED, editable=False,
+                             db_index=True)
+    imei = models.CharField("IMEI", max_length=15, blank=True, editable=False)
+    number = models.OneToOneField(GeographicNumber, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="sim", editable=False)
+    subscriber = models.OneToOneField(Subscriber, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="sim", editable=False)
+    int_roaming = models.BooleanField("international roaming", default=False, editable=False)
+    int_calling = models.BooleanField("international calls", default=False, editable=False)
+    mo_voice = models.BooleanField("outgoing calls", default=False, editable=False)
+    mt_voice = models.BooleanField("incoming calls", default=False, editable=False)
+    mo_sms = models.BooleanField("outgoing SMS", default=False, editable=False)
+    mt_sms = models.BooleanField("incoming SMS", default=False, editable=False)
+    premium = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = "SIM"
+
+    def __str__(self) -> str:
+        return self.iccid
+
+    def save(self, *args, **kwargs) -> None:
+        self.iccid_reversed = self.iccid[::-1]
+        super().save(*args, **kwargs)
+
+    @property
+    def colour(self) -> str:
+        return STATE_COLOURS[SimState(self.state)]
+
+    @property
+    def services(self) -> list[str]:
+        return [name for name in SERVICES if getattr(self, name)]
+
+    def snapshot(self) -> dict:
+        """What an audit event records before and after a change."""
+        return {"state": self.state, "number": self.number.number if self.number else None,
+                "services": self.services, "premium": self.premium, "imei": self.imei}
+
+
+class RequestState(models.TextChoices):
+    SENDING = "sending", "Sending"  # journalled; aql's answer not yet recorded
+    PENDING = "pending", "In progress"  # aql queued it; the worker polls checkstatus
+    UNKNOWN = "unknown", "Outcome unknown"  # no answer to the send: reconcile with queryiccid
+    SUCCESS = "success", "Succeeded"
+    FAILED = "failed", "Failed"  # aql accepted it, then the network refused it
+    REJECTED = "rejected", "Refused"  # aql refused it at once, with codes: nothing changed
+
+
+REQUEST_COLOURS = {
+    RequestState.SENDING: "blue",
+    RequestState.PENDING: "blue",
+    RequestState.UNKNOWN: "amber",
+    RequestState.SUCCESS: "green",
+    RequestState.FAILED: "red",
+    RequestState.REJECTED: "red",
+}
+IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
+
+
+class GatewayRequest(models.Model):
+    """The journal: one row per command sent to aql, written before it is sent. Never the password."""
+
+    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="requests")
+    command = models.CharField(max_length=16, choices=Command.choices)
+    params = models.JSONField(default=dict, help_text="What was sent, without the credentials")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    state = models.CharField(max_length=10, choices=RequestState.choices, default=RequestState.SENDING)
+    state_before = models.CharField(max_length=12, choices=SimState.choices)
+    aql_id = models.BigIntegerField("aql request id", null=True, blank=True, db_index=True)
+    codes = models.JSONField(default=list, blank=True, help_text="Every code aql answered with")
+    reply = models.TextField(blank=True, help_text="aql's last raw reply, or why there was none")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_poll_at"], name="request_due")]
+        constraints = [
+            # One command in flight per SIM (asking the gateway is a read, it may run beside one).
+            models.UniqueConstraint(
+                fields=["sim"], name="one_request_in_flight_per_sim",
+                condition=Q(state__in=IN_FLIGHT) & ~Q(command=Command.QUERYICCID),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_command_display()} {self.sim_id} ({self.state})"
+
+    @property
+    def colour(self) -> str:
+        return REQUEST_COLOURS[RequestState(self.state)]
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
+
+
+class SimEvent(models.Model):
+    """The audit trail: who did what to a SIM, when (UTC), with the SIM before and after."""
+
+    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="events")
+    request = models.ForeignKey(GatewayRequest, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=40)
+    message = models.TextField()
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

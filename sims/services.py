@@ -1,0 +1,408 @@
+"""Every write to SIMs, numbers and the journal. Views, admin, CLI and tasks call these only.
+
+A command goes: check the input, then in one transaction re-read the SIM under lock, ask the
+lifecycle whether the command may run, journal the request and commit; then send it to aql
+outside any lock (the network is slow) and record the answer in a second transaction. A
+crash or timeout between the two leaves a journalled request to reconcile, never a gap, and
+nothing is ever resent blindly.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from aql.http import GatewayError, GatewayRejected
+from aql.usim import IccidState, IccidStatus, Queued, RequestStatus, UsimClient
+from aql.usim import RequestState as AqlRequestState
+from sims import gateway, lifecycle, validators
+from sims.lifecycle import Command, CommandNotAllowed, SimState
+from sims.models import IN_FLIGHT, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+
+logger = logging.getLogger(__name__)
+Actor = AbstractBaseUser | None  # who asked; None: the system (the worker)
+
+
+# --- input ---------------------------------------------------------------------------------
+
+def _cleaned(**fields: tuple[Callable[[Any], Any], Any]) -> dict[str, Any]:
+    """Run each field's check; raise one ValidationError naming every bad field at once."""
+    clean, errors = {}, {}
+    for name, (check, value) in fields.items():
+        try:
+            clean[name] = check(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+# --- numbers and SIMs ------------------------------------------------------------------------
+
+def number_add(*, numbers: Iterable[str]) -> list[GeographicNumber]:
+    """Add numbers aql has allocated to our account to the pool. All or nothing; repeats are skipped."""
+    cleaned, bad = [], []
+    for raw in numbers:
+        try:
+            cleaned.append(validators.clean_geographic_number(raw))
+        except ValidationError:
+            bad.append(raw)
+    if bad:
+        raise ValidationError({"numbers": [f"Not a UK landline number: {', '.join(bad)}."]})
+    cleaned = list(dict.fromkeys(cleaned))
+    with transaction.atomic():
+        known = set(GeographicNumber.objects.filter(number__in=cleaned).values_list("number", flat=True))
+        new = [GeographicNumber(number=n) for n in cleaned if n not in known]
+        return GeographicNumber.objects.bulk_create(new, batch_size=1000)
+
+
+def sim_add(*, iccids: Iterable[str]) -> list[Sim]:
+    """Record SIMs on our account (state unused). All or nothing; ICCIDs we already have are skipped."""
+    cleaned, bad = [], []
+    for raw in iccids:
+        try:
+            cleaned.append(validators.clean_iccid(raw))
+        except ValidationError:
+            bad.append(raw)
+    if bad:
+        raise ValidationError({"iccids": [f"Not an ICCID (19 or 20 digits): {', '.join(bad)}."]})
+    cleaned = list(dict.fromkeys(cleaned))
+    with transaction.atomic():
+        known = set(Sim.objects.filter(iccid__in=cleaned).values_list("iccid", flat=True))
+        new = [Sim(iccid=i, iccid_reversed=i[::-1]) for i in cleaned if i not in known]
+        return Sim.objects.bulk_create(new, batch_size=1000)
+
+
+# --- the journal and the audit trail -------------------------------------------------------
+
+def _event(*, sim: Sim, actor: Actor, action: str, message: str, before: dict,
+           request: GatewayRequest | None = None) -> None:
+    SimEvent.objects.create(sim=sim, request=request, actor=actor, action=action, message=message,
+                            before=before, after=sim.snapshot())
+
+
+def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
+    """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
+    in_flight = (sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
+                 .values_list("command", flat=True).first())
+    why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                            in_flight=in_flight)
+    if why:
+        raise CommandNotAllowed(why)
+    try:
+        with transaction.atomic():  # the unique index is the last guard against a race
+            return GatewayRequest.objects.create(sim=sim, command=command, params=params,
+                                                 actor=actor if actor and actor.pk else None,
+                                                 state_before=sim.state)
+    except IntegrityError:
+        raise CommandNotAllowed("Another command was just sent for this SIM: wait for it to finish.") from None
+
+
+def _locked_sim(sim_id: int) -> Sim:
+    return Sim.objects.select_for_update().select_related("number").get(pk=sim_id)
+
+
+def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
+    """Reserve a pool number for the request, so no other SIM can be given it meanwhile."""
+    geo = GeographicNumber.objects.select_for_update().filter(number=number).first()
+    if geo is None:
+        raise CommandNotAllowed("That number is not in our pool: add it under Numbers first.", "number")
+    if geo.held_by_id is not None or Sim.objects.filter(number=geo).exists():
+        raise CommandNotAllowed("That number is already in use by another SIM.", "number")
+    geo.held_by = request
+    geo.save(update_fields=["held_by"])
+    return geo
+
+
+def _send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
+    """Send the journalled request and record aql's answer, whatever it is."""
+    try:
+        result = send(gateway.usim_client())
+    except GatewayRejected as exc:
+        return _settle(request.pk, partial(_rejected, exc=exc))
+    except GatewayError as exc:
+        # No answer we can trust: aql may or may not have acted. Never resend blindly.
+        logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
+        return _settle(request.pk, partial(_unknown, exc=exc))
+    if isinstance(result, Queued):
+        return _settle(request.pk, partial(_queued, result=result))
+    if isinstance(result, IccidStatus):
+        return _settle(request.pk, partial(_reconcile, status=result))
+    assert isinstance(result, RequestStatus)
+    return _settle(request.pk, partial(_finished, state=result.state, raw=result.raw))
+
+
+def _settle(request_id: int, apply: Callable[[GatewayRequest, Sim], None]) -> GatewayRequest:
+    """Apply an outcome to a request and its SIM, both re-read under lock."""
+    with transaction.atomic():
+        request = GatewayRequest.objects.select_for_update().get(pk=request_id)
+        sim = _locked_sim(request.sim_id)
+        apply(request, sim)
+        request.save()
+    return request
+
+
+def _queued(request: GatewayRequest, sim: Sim, *, result: Queued) -> None:
+    request.state = RequestState.PENDING
+    request.aql_id = result.request_id
+    request.reply = result.raw
+    request.next_poll_at = timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
+    _event(sim=sim, actor=request.actor, request=request, action="sent", before=sim.snapshot(),
+           message=f"{Command(request.command).label} accepted by aql (request {result.request_id}).")
+
+
+def _rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> None:
+    before = sim.snapshot()
+    request.state = RequestState.REJECTED
+    request.codes = [c.code for c in exc.codes]
+    request.reply = exc.body
+    request.settled_at = timezone.now()
+    _undo(request, sim)
+    _event(sim=sim, actor=request.actor, request=request, action="refused", before=before,
+           message=f"{Command(request.command).label} refused by aql: " + "; ".join(map(str, exc.codes)))
+
+
+def _unknown(request: GatewayRequest, sim: Sim, *, exc: GatewayError) -> None:
+    request.state = RequestState.UNKNOWN
+    request.reply = str(exc)
+    _event(sim=sim, actor=request.actor, request=request, action="unknown", before=sim.snapshot(),
+           message=f"{Command(request.command).label}: no clear answer from aql ({exc}). "
+                   "It will be checked with the gateway, not resent.")
+
+
+def _finished(request: GatewayRequest, sim: Sim, *, state: AqlRequestState, raw: str) -> None:
+    """aql's final word on a request: success applies the lifecycle's move, failure undoes."""
+    before = sim.snapshot()
+    label = Command(request.command).label
+    request.reply = raw
+    request.settled_at = timezone.now()
+    if state == AqlRequestState.SUCCESS:
+        request.state = RequestState.SUCCESS
+        _apply_success(request, sim)
+        _event(sim=sim, actor=request.actor, request=request, action="succeeded", before=before,
+               message=f"{label} done.")
+    else:
+        request.state = RequestState.FAILED
+        _undo(request, sim)
+        _event(sim=sim, actor=request.actor, request=request, action="failed", before=before,
+               message=f"{label} failed: the network refused it.")
+
+
+def _apply_success(request: GatewayRequest, sim: Sim) -> None:
+    command = Command(request.command)
+    move = lifecycle.TABLE[command]
+    if move.on_success:
+        sim.state = move.on_success
+    if command == Command.ACTIVATE:
+        for name in lifecycle.ACTIVATION_SERVICES:
+            setattr(sim, name, True)
+    if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
+        for name in request.params["services"]:
+            setattr(sim, name, command == Command.ADDSERVICE)
+    held = GeographicNumber.objects.filter(held_by=request).first()
+    if held:  # activate, assigngeo, changegeo: the SIM takes the number held for it
+        held.held_by = None
+        held.save(update_fields=["held_by"])
+        sim.number = held
+    if command == Command.DEACTIVATE:  # terminated for good: its number goes back to the pool
+        sim.number = None
+    sim.save()
+
+
+def _undo(request: GatewayRequest, sim: Sim) -> None:
+    """Put the SIM back as it was before the request: release a held number, drop a new subscriber."""
+    GeographicNumber.objects.filter(held_by=request).update(held_by=None)
+    if request.command == Command.ACTIVATE and sim.state == SimState.PENDING:
+        subscriber = sim.subscriber
+        sim.state, sim.imei, sim.subscriber = request.state_before, "", None
+        sim.save()
+        if subscriber:
+            subscriber.delete()
+
+
+def _reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None:
+    """Bring our record in line with aql's (the source of truth) and record each difference."""
+    before = sim.snapshot()
+    request.state = RequestState.SUCCESS
+    request.reply = status.raw
+    request.settled_at = timezone.now()
+    differences = []
+    if sim.state != status.state:
+        differences.append(f"state was {sim.state}, aql says {status.state}")
+        sim.state = SimState(status.state)
+    live = status.state in (IccidState.ACTIVE, IccidState.SUSPENDED)
+    ours = sim.number.number if sim.number else None
+    theirs = status.geo_nos if live else None
+    if ours != theirs and not (theirs is None and live):
+        differences.append(f"number was {ours or 'none'}, aql says {theirs or 'none'}")
+        sim.number = _number_for(theirs, sim) if theirs else None
+    for ours_name, theirs_value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
+                                    ("premium", status.premium)):
+        if theirs_value is not None and getattr(sim, ours_name) != theirs_value:
+            differences.append(f"{ours_name} was {'on' if getattr(sim, ours_name) else 'off'}, "
+                               f"aql says {'on' if theirs_value else 'off'}")
+            setattr(sim, ours_name, theirs_value)
+    sim.save()
+    if differences:
+        _event(sim=sim, actor=request.actor, request=request, action="drift", before=before,
+               message="aql's record differed from ours: " + "; ".join(differences) + ". Ours now follows aql.")
+    else:
+        _event(sim=sim, actor=request.actor, request=request, action="queried", before=before,
+               message="Asked aql: its record matches ours.")
+
+
+def _number_for(number: str, sim: Sim) -> GeographicNumber:
+    """The pool entry for a number aql says this SIM has, taken from any SIM we thought had it."""
+    geo, _ = GeographicNumber.objects.get_or_create(number=number)
+    previous = Sim.objects.select_for_update().filter(number=geo).exclude(pk=sim.pk).first()
+    if previous:
+        before = previous.snapshot()
+        previous.number = None
+        previous.save()
+        _event(sim=previous, actor=None, action="drift", before=before,
+               message=f"Number {number} removed: aql says SIM {sim.iccid} has it.")
+    return geo
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str, address: str,
+                 postcode: str, contact_number: str) -> GatewayRequest:
+    """Activate an unused SIM for a subscriber with a pool number. aql answers later (two-step)."""
+    f = _cleaned(imei=(validators.clean_imei, imei), number=(validators.clean_geographic_number, number),
+                 name=(validators.clean_name, name), address=(validators.clean_address, address),
+                 postcode=(validators.clean_postcode, postcode),
+                 contact_number=(validators.clean_contact_number, contact_number))
+    with transaction.atomic():
+        sim = _locked_sim(sim_id)
+        before = sim.snapshot()
+        # The subscriber's details stay in Subscriber (erasable), not in the journal.
+        request = _journal(sim=sim, command=Command.ACTIVATE, actor=actor,
+                           params={"imei": f["imei"], "geo_nos": f["number"]})
+        _hold_number(f["number"], request)
+        sim.subscriber = Subscriber.objects.create(name=f["name"], address=f["address"], postcode=f["postcode"],
+                                                   contact_number=f["contact_number"])
+        sim.imei, sim.state = f["imei"], SimState.PENDING
+        sim.save()
+        _event(sim=sim, actor=actor, request=request, action="sending", before=before,
+               message=f"Activation sent for {f['name']} with number {f['number']}.")
+    return _send_and_record(request, lambda c: c.activate(
+        iccid=sim.iccid, imei=f["imei"], geo_nos=f["number"], subname=f["name"], subaddress=f["address"],
+        subpostcode=f["postcode"], subcontactno=f["contact_number"]))
+
+
+def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None,
+            send: Callable[[UsimClient, Sim], Any] | None = None) -> GatewayRequest:
+    """A command that names the SIM and its number, and changes nothing until aql succeeds."""
+    with transaction.atomic():
+        sim = _locked_sim(sim_id)
+        number = sim.number.number if sim.number else None
+        request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
+        _event(sim=sim, actor=actor, request=request, action="sending", before=sim.snapshot(),
+               message=f"{command.label} sent.")
+    if send is None:  # suspend, reactivate, deactivate: the SIM and its number are all aql needs
+        return _send_and_record(request, lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=number))
+    return _send_and_record(request, lambda c: send(c, sim))
+
+
+def sim_suspend(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Suspend an active SIM (two-step)."""
+    return _simple(Command.SUSPEND, sim_id, actor)
+
+
+def sim_reactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Reactivate a suspended SIM (two-step)."""
+    return _simple(Command.REACTIVATE, sim_id, actor)
+
+
+def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Terminate a SIM for good (two-step); on success its number returns to the pool."""
+    return _simple(Command.DEACTIVATE, sim_id, actor)
+
+
+def sim_services_add(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    """Switch services on for an active SIM (two-step)."""
+    names = _cleaned(services=(validators.clean_services, services))["services"]
+    return _simple(Command.ADDSERVICE, sim_id, actor, {"services": names},
+                   lambda c, sim: c.addservice(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
+
+
+def sim_services_remove(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    """Switch services off for an active SIM (two-step)."""
+    names = _cleaned(services=(validators.clean_services, services))["services"]
+    return _simple(Command.REMOVESERVICE, sim_id, actor, {"services": names},
+                   lambda c, sim: c.removeservice(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
+
+
+def _number_command(command: Command, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    new = _cleaned(number=(validators.clean_geographic_number, number))["number"]
+    with transaction.atomic():
+        sim = _locked_sim(sim_id)
+        old = sim.number.number if sim.number else None
+        if new == old:
+            raise CommandNotAllowed("This SIM already has that number.", "number")
+        request = _journal(sim=sim, command=command, actor=actor,
+                           params={"geo_nos": old, "new_geo_nos": new} if old else {"geo_nos": new})
+        _hold_number(new, request)
+        _event(sim=sim, actor=actor, request=request, action="sending", before=sim.snapshot(),
+               message=f"{command.label} to {new} sent.")
+    if command == Command.ASSIGNGEO:
+        return _send_and_record(request, lambda c: c.assigngeo(iccid=sim.iccid, geo_nos=new))
+    return _send_and_record(request, lambda c: c.changegeo(iccid=sim.iccid, geo_nos=old, new_geo_nos=new))
+
+
+def sim_number_assign(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    """Give an active SIM without a number one from the pool (one-step: settles at once)."""
+    return _number_command(Command.ASSIGNGEO, sim_id, actor, number)
+
+
+def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    """Replace an active SIM's number with another from the pool (one-step); the old one is freed."""
+    return _number_command(Command.CHANGEGEO, sim_id, actor, number)
+
+
+def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Ask aql for the SIM's live state (queryiccid) and bring our record in line with it."""
+    with transaction.atomic():
+        sim = _locked_sim(sim_id)
+        request = _journal(sim=sim, command=Command.QUERYICCID, actor=actor, params={})
+    return _send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
+
+
+def request_poll(*, request_id: int) -> GatewayRequest:
+    """One checkstatus of a two-step request in progress (the worker's step). A no-op once settled."""
+    request = GatewayRequest.objects.select_related("sim").get(pk=request_id)
+    if request.state != RequestState.PENDING:
+        return request  # settled already: a task may be delivered twice
+    try:
+        status = gateway.usim_client().checkstatus(request_id=request.aql_id)
+    except GatewayError as exc:
+        status, reply = None, str(exc)
+    else:
+        reply = status.raw
+
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        if r.state != RequestState.PENDING:
+            return  # settled by someone else meanwhile
+        r.poll_count += 1
+        if status is None or status.state == AqlRequestState.PENDING:
+            _poll_later(r, reply)
+        else:
+            _finished(r, sim, state=status.state, raw=reply)
+
+    return _settle(request.pk, apply)
+
+
+def _poll_later(request: GatewayRequest, reply: str) -> None:
+    """Not final yet (or no clear answer): look again later, a little later each time."""
+    request.reply = reply
+    wait = min(60 * 2 ** min(request.poll_count, 6), 3600)
+    request.next_poll_at = timezone.now() + timedelta(seconds=wait)

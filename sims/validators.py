@@ -1,0 +1,104 @@
+"""Field checks shared by services, forms, admin and the CLI. Each returns the value in the
+form aql wants, or raises ValidationError with a message in staff's words."""
+
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from stdnum import imei as stdnum_imei
+
+from aql.usim import SERVICES
+
+POSTCODE_RE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
+
+
+def clean_iccid(value: str) -> str:
+    """19 or 20 digits (spaces allowed when typed)."""
+    digits = re.sub(r"\s", "", value or "")
+    if not re.fullmatch(r"\d{19,20}", digits):
+        raise ValidationError("An ICCID is the 19 or 20 digits printed on the SIM card.", code="iccid")
+    return digits
+
+
+def clean_imei(value: str) -> str:
+    """A handset's 15-digit IMEI, check digit included (python-stdnum)."""
+    compact = stdnum_imei.compact(value or "")
+    if len(compact) != 15 or not stdnum_imei.is_valid(compact):
+        raise ValidationError("That IMEI is not valid: it should be the 15 digits shown by dialling *#06#.",
+                              code="imei")
+    return compact
+
+
+def _parse_gb(value: str) -> phonenumbers.PhoneNumber | None:
+    text = (value or "").strip()
+    if text.isdigit() and text.startswith("44"):
+        text = "+" + text  # aql writes numbers in international form without the plus
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    # UK numbers have 9 or 10 digits after the 0 (libphonenumber also admits short codes).
+    if number.country_code != 44 or not 9 <= len(str(number.national_number)) <= 10:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return number
+
+
+def _international(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def clean_geographic_number(value: str) -> str:
+    """A UK landline (01… or 02…) in aql's international form, e.g. 44113000000.
+
+    phonenumbers' full validity check is too strict here: aql's own example 44113000000 is a
+    possible UK number but not in a range the library knows as allocated.
+    """
+    number = _parse_gb(value)
+    if number is None or str(number.national_number)[0] not in "12":
+        raise ValidationError("Enter a UK landline number, like 0113 496 0000 or 441134960000.", code="number")
+    return _international(number)
+
+
+def clean_contact_number(value: str) -> str:
+    """Any UK phone number the subscriber can be reached on, in international form."""
+    number = _parse_gb(value)
+    if number is None:
+        raise ValidationError("Enter a UK phone number, like 0113 320 3040 or 441133203040.",
+                              code="contact_number")
+    return _international(number)
+
+
+def clean_postcode(value: str) -> str:
+    """A UK postcode, upper case with its space: LS101JQ becomes LS10 1JQ."""
+    match = POSTCODE_RE.match(re.sub(r"\s+", " ", (value or "").strip().upper()))
+    if not match:
+        raise ValidationError("Enter a UK postcode, like LS10 1JQ.", code="postcode")
+    return f"{match[1]} {match[2]}"
+
+
+def clean_name(value: str) -> str:
+    """The subscriber's name: letters, spaces, hyphens and apostrophes, up to 100."""
+    name = " ".join((value or "").split())
+    if not name or len(name) > 100 or any(ch.isdigit() for ch in name):
+        raise ValidationError("Enter the subscriber's name in letters (up to 100).", code="name")
+    return name
+
+
+def clean_address(value: str) -> str:
+    """The subscriber's address, on one line, up to 200 characters."""
+    address = ", ".join(part.strip() for part in (value or "").splitlines() if part.strip())
+    if not address or len(address) > 200:
+        raise ValidationError("Enter the subscriber's address (up to 200 characters).", code="address")
+    return address
+
+
+def clean_services(values: list[str]) -> list[str]:
+    """At least one of aql's six services, each once, in aql's order."""
+    unknown = sorted(set(values) - set(SERVICES))
+    if unknown:
+        raise ValidationError(f"Unknown service: {', '.join(unknown)}.", code="services")
+    if not values:
+        raise ValidationError("Choose at least one service.", code="services")
+    return [s for s in SERVICES if s in values]

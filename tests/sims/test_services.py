@@ -1,0 +1,296 @@
+"""Provisioning services against the simulator over loopback: every command, every refusal."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from sims import services
+from sims.lifecycle import Command, CommandNotAllowed, SimState
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from tests.conftest import PASSWORD
+from tests.sims.conftest import activation, iccid
+
+pytestmark = pytest.mark.django_db
+
+
+def settle(world, request: GatewayRequest) -> GatewayRequest:
+    """Let aql finish the request, then take the worker's step."""
+    world.fake.advance(world.fake.faults.settle_after)
+    return services.request_poll(request_id=request.pk)
+
+
+def fresh(sim: Sim) -> Sim:
+    return Sim.objects.select_related("number", "subscriber").get(pk=sim.pk)
+
+
+# --- activate ---------------------------------------------------------------------------------
+
+def test_activate_is_journalled_sent_once_and_pending_until_aql_succeeds(world, staff):
+    sim = Sim.objects.get(iccid=iccid(0))
+    request = services.sim_activate(sim_id=sim.pk, actor=staff, **activation())
+    assert (request.state, request.aql_id, request.actor) == (RequestState.PENDING, 117234, staff)
+    assert world.fake.count("activate") == 1
+    sim = fresh(sim)
+    assert sim.state == SimState.PENDING and sim.number is None
+    assert GeographicNumber.objects.get(number="44113000005").held_by == request
+    assert (sim.subscriber.name, sim.subscriber.postcode, sim.subscriber.contact_number) == (
+        "Ada Lovelace", "LS10 1JQ", "441133203040")
+
+    request = settle(world, request)
+    sim = fresh(sim)
+    assert request.state == RequestState.SUCCESS and request.settled_at
+    assert (sim.state, sim.number.number, sim.imei) == (SimState.ACTIVE, "44113000005", "490154203237518")
+    assert sim.services == ["mo_voice", "mt_voice", "mo_sms", "mt_sms"]
+    assert list(sim.events.values_list("action", flat=True)) == ["succeeded", "sent", "sending"]
+    success = sim.events.first()
+    assert (success.before["state"], success.after["state"], success.actor) == ("pending", "active", staff)
+
+
+def test_activate_with_bad_input_names_every_field_and_sends_nothing(world, staff):
+    sim = Sim.objects.get(iccid=iccid(0))
+    bad = activation(imei="123", postcode="nowhere", name="R2D2", contact_number="12")
+    with pytest.raises(ValidationError) as caught:
+        services.sim_activate(sim_id=sim.pk, actor=staff, **bad)
+    assert set(caught.value.message_dict) == {"imei", "postcode", "name", "contact_number"}
+    assert world.fake.count("activate") == 0
+    assert not GatewayRequest.objects.exists() and fresh(sim).state == SimState.UNUSED
+
+
+def test_activate_with_a_number_outside_the_pool_is_refused_before_sending(world, staff):
+    sim = Sim.objects.get(iccid=iccid(0))
+    with pytest.raises(CommandNotAllowed) as caught:
+        services.sim_activate(sim_id=sim.pk, actor=staff, **activation(number="441134960000"))
+    assert caught.value.field == "number"
+    assert world.fake.count("activate") == 0 and not GatewayRequest.objects.exists()
+
+
+def test_activate_refused_by_aql_keeps_every_code_and_puts_the_sim_back(world, staff):
+    world.fake.put_sim(iccid(9), state="active", geo_nos="44113000005")  # aql knows better than our pool
+    sim = Sim.objects.get(iccid=iccid(0))
+    request = services.sim_activate(sim_id=sim.pk, actor=staff, **activation())
+    assert (request.state, request.codes) == (RequestState.REJECTED, [63204])
+    sim = fresh(sim)
+    assert (sim.state, sim.subscriber, sim.imei) == (SimState.UNUSED, None, "")
+    assert not Subscriber.objects.exists()
+    assert GeographicNumber.objects.get(number="44113000005").held_by is None
+    assert "63204: That geographic number is already in use by another SIM." in sim.events.first().message
+
+
+def test_activate_that_the_network_fails_later_frees_the_number(world, staff):
+    world.fake.faults.fail_rate = 1.0
+    sim = Sim.objects.get(iccid=iccid(0))
+    request = settle(world, services.sim_activate(sim_id=sim.pk, actor=staff, **activation()))
+    assert request.state == RequestState.FAILED
+    assert fresh(sim).state == SimState.UNUSED
+    assert GeographicNumber.objects.get(number="44113000005").held_by is None
+    assert fresh(sim).events.first().action == "failed"
+
+
+def test_a_timeout_leaves_the_request_unknown_and_never_resends(world, staff, settings):
+    from sims import gateway
+
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
+    sim = Sim.objects.get(iccid=iccid(0))
+    request = services.sim_activate(sim_id=sim.pk, actor=staff, **activation())
+    assert request.state == RequestState.UNKNOWN and "in time" in request.reply
+    assert fresh(sim).state == SimState.PENDING  # aql did act: only queryiccid can tell
+    with pytest.raises(CommandNotAllowed):
+        services.sim_activate(sim_id=sim.pk, actor=staff, **activation())
+    assert world.fake.count("activate") == 1
+
+
+# --- the other two-step commands -------------------------------------------------------------
+
+def test_suspend_then_reactivate(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    assert settle(world, services.sim_suspend(sim_id=sim.pk, actor=staff)).state == RequestState.SUCCESS
+    assert fresh(sim).state == SimState.SUSPENDED
+    assert settle(world, services.sim_reactivate(sim_id=sim.pk, actor=staff)).state == RequestState.SUCCESS
+    assert fresh(sim).state == SimState.ACTIVE
+    assert world.fake.sim(sim.iccid).state == "active"
+
+
+def test_deactivate_terminates_and_returns_the_number_to_the_pool(world, staff, make_sim):
+    sim = make_sim(1, state=SimState.SUSPENDED, number="44113000001")
+    request = settle(world, services.sim_deactivate(sim_id=sim.pk, actor=staff))
+    assert request.params == {"geo_nos": "44113000001"}
+    sim = fresh(sim)
+    assert (sim.state, sim.number) == (SimState.TERMINATED, None)
+    assert GeographicNumber.objects.filter(number="44113000001", sim__isnull=True).exists()
+
+
+def test_add_and_remove_services(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming", "int_calling"])
+    assert fresh(sim).int_roaming is False  # nothing changes until aql says so
+    settle(world, request)
+    assert (fresh(sim).int_roaming, fresh(sim).int_calling) == (True, True)
+    settle(world, services.sim_services_remove(sim_id=sim.pk, actor=staff, services=["int_roaming"]))
+    assert fresh(sim).services == ["int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms"]
+
+
+def test_a_service_aql_does_not_offer_yet_is_refused_with_63032(world, staff, make_sim):
+    world.fake.faults.unsupported_services = frozenset({"int_roaming"})
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming"])
+    assert (request.state, request.codes) == (RequestState.REJECTED, [63032])
+
+
+def test_unknown_services_are_refused_before_sending(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    with pytest.raises(ValidationError):
+        services.sim_services_add(sim_id=sim.pk, actor=staff, services=["teleport"])
+    with pytest.raises(ValidationError):
+        services.sim_services_add(sim_id=sim.pk, actor=staff, services=[])
+    assert world.fake.count("addservice") == 0
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+def test_assign_number_settles_at_once(world, staff, make_sim):
+    sim = make_sim(1)
+    request = services.sim_number_assign(sim_id=sim.pk, actor=staff, number="0113000007")
+    assert request.state == RequestState.SUCCESS
+    assert fresh(sim).number.number == "44113000007"
+    assert world.fake.sim(sim.iccid).geo_nos == "44113000007"
+
+
+def test_change_number_frees_the_old_one(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_number_change(sim_id=sim.pk, actor=staff, number="44113000008")
+    assert (request.state, request.params) == (RequestState.SUCCESS,
+                                               {"geo_nos": "44113000001", "new_geo_nos": "44113000008"})
+    assert fresh(sim).number.number == "44113000008"
+    assert GeographicNumber.objects.filter(number="44113000001", sim__isnull=True, held_by=None).exists()
+
+
+def test_a_number_another_sim_has_is_refused_before_sending(world, staff, make_sim):
+    make_sim(1, number="44113000001")
+    sim = make_sim(2, number="44113000002")
+    with pytest.raises(CommandNotAllowed, match="already in use"):
+        services.sim_number_change(sim_id=sim.pk, actor=staff, number="44113000001")
+    assert world.fake.count("changegeo") == 0
+
+
+def test_number_add_takes_a_pasted_list_and_rejects_it_whole_when_one_is_bad(db):
+    assert len(services.number_add(numbers=["0113 496 0000", "441134960001", "0113 496 0000"])) == 2
+    with pytest.raises(ValidationError, match="07700900123"):
+        services.number_add(numbers=["01134960002", "07700900123"])
+    assert GeographicNumber.objects.count() == 2
+
+
+# --- queryiccid ------------------------------------------------------------------------------
+
+def test_query_finds_nothing_to_change_when_records_agree(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_query(sim_id=sim.pk, actor=staff)
+    assert request.state == RequestState.SUCCESS
+    assert fresh(sim).events.first().message == "Asked aql: its record matches ours."
+
+
+def test_query_brings_our_record_in_line_and_records_each_difference(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    world.fake.put_sim(sim.iccid, state="suspended", geo_nos="44113000003", services=["int_roaming"])
+    services.sim_query(sim_id=sim.pk, actor=staff)
+    sim = fresh(sim)
+    assert (sim.state, sim.number.number, sim.int_roaming) == (SimState.SUSPENDED, "44113000003", True)
+    event = sim.events.first()
+    assert event.action == "drift"
+    for difference in ("state was active, aql says suspended", "number was 44113000001, aql says 44113000003",
+                       "int_roaming was off, aql says on"):
+        assert difference in event.message
+    assert (event.before["state"], event.after["state"]) == ("active", "suspended")
+
+
+def test_query_runs_beside_a_command_in_flight(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    assert services.sim_query(sim_id=sim.pk, actor=staff).state == RequestState.SUCCESS
+
+
+# --- the lifecycle guards every command ------------------------------------------------------
+
+def run(command: Command, sim: Sim, actor):
+    """Send `command` with valid input."""
+    calls = {
+        Command.ACTIVATE: lambda: services.sim_activate(sim_id=sim.pk, actor=actor, **activation()),
+        Command.SUSPEND: lambda: services.sim_suspend(sim_id=sim.pk, actor=actor),
+        Command.REACTIVATE: lambda: services.sim_reactivate(sim_id=sim.pk, actor=actor),
+        Command.DEACTIVATE: lambda: services.sim_deactivate(sim_id=sim.pk, actor=actor),
+        Command.ADDSERVICE: lambda: services.sim_services_add(sim_id=sim.pk, actor=actor, services=["mo_sms"]),
+        Command.REMOVESERVICE: lambda: services.sim_services_remove(sim_id=sim.pk, actor=actor, services=["mo_sms"]),
+        Command.ASSIGNGEO: lambda: services.sim_number_assign(sim_id=sim.pk, actor=actor, number="44113000009"),
+        Command.CHANGEGEO: lambda: services.sim_number_change(sim_id=sim.pk, actor=actor, number="44113000009"),
+    }
+    return calls[command]()
+
+
+ALLOWED = {
+    Command.ACTIVATE: {SimState.UNUSED},
+    Command.SUSPEND: {SimState.ACTIVE},
+    Command.REACTIVATE: {SimState.SUSPENDED},
+    Command.DEACTIVATE: {SimState.ACTIVE, SimState.SUSPENDED},
+    Command.ADDSERVICE: {SimState.ACTIVE},
+    Command.REMOVESERVICE: {SimState.ACTIVE},
+    Command.ASSIGNGEO: {SimState.ACTIVE},
+    Command.CHANGEGEO: {SimState.ACTIVE},
+}
+FORBIDDEN = [(c, s) for c, states in ALLOWED.items() for s in SimState if s not in states]
+
+
+@pytest.mark.parametrize(("command", "state"), FORBIDDEN)
+def test_a_forbidden_transition_is_refused_with_why_and_sends_nothing(world, staff, make_sim, command, state):
+    needs_none = command in (Command.ACTIVATE, Command.ASSIGNGEO)
+    sim = make_sim(1, state=state, number=None if needs_none or state == SimState.UNUSED else "44113000001")
+    with pytest.raises(CommandNotAllowed) as caught:
+        run(command, sim, staff)
+    assert SimState(state).label.lower() in caught.value.message
+    assert not GatewayRequest.objects.exists()
+    assert len(world.fake.calls) == 0
+
+
+@pytest.mark.parametrize("command", [c for c in ALLOWED if c != Command.ACTIVATE])
+def test_every_command_is_refused_while_another_is_in_flight(world, staff, make_sim, command):
+    sim = make_sim(1, number="44113000001")
+    services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming"])
+    with pytest.raises(CommandNotAllowed, match="still in progress"):
+        run(command, fresh(sim), staff)
+
+
+def test_assign_needs_a_sim_without_a_number_and_change_one_with(world, staff, make_sim):
+    with pytest.raises(CommandNotAllowed, match="already has a geographic number"):
+        run(Command.ASSIGNGEO, make_sim(1, number="44113000001"), staff)
+    with pytest.raises(CommandNotAllowed, match="no geographic number"):
+        run(Command.CHANGEGEO, make_sim(2), staff)
+
+
+# --- the worker's step -------------------------------------------------------------------------
+
+def test_polling_before_aql_has_finished_keeps_the_request_pending(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    request = services.request_poll(request_id=services.sim_suspend(sim_id=sim.pk, actor=staff).pk)
+    assert (request.state, request.poll_count) == (RequestState.PENDING, 1)
+    assert request.next_poll_at is not None
+
+
+def test_a_settled_request_polled_again_changes_nothing(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    request = settle(world, services.sim_suspend(sim_id=sim.pk, actor=staff))
+    events = SimEvent.objects.count()
+    again = services.request_poll(request_id=request.pk)
+    assert again.state == RequestState.SUCCESS and again.poll_count == request.poll_count
+    assert SimEvent.objects.count() == events
+    assert world.fake.count("checkstatus") == 1
+
+
+def test_the_journal_and_audit_trail_never_hold_the_password(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    settle(world, services.sim_suspend(sim_id=sim.pk, actor=staff))
+    services.sim_query(sim_id=sim.pk, actor=staff)
+    services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(0)).pk, actor=staff, **activation())
+    world.fake.force("queryiccid", [401])
+    services.sim_query(sim_id=sim.pk, actor=staff)
+    stored = [str(list(GatewayRequest.objects.values())), str(list(SimEvent.objects.values()))]
+    assert GatewayRequest.objects.count() == 4
+    assert all(PASSWORD not in text for text in stored)
