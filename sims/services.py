@@ -22,9 +22,9 @@ from django.utils import timezone
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import IccidState, IccidStatus, Queued, RequestStatus, UsimClient
 from aql.usim import RequestState as AqlRequestState
-from sims import gateway, lifecycle, validators
+from sims import gateway, lifecycle, selectors, validators
 from sims.lifecycle import Command, CommandNotAllowed, SimState
-from sims.models import IN_FLIGHT, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
 logger = logging.getLogger(__name__)
 Actor = AbstractBaseUser | None  # who asked; None: the system (the worker)
@@ -91,10 +91,9 @@ def _event(*, sim: Sim, actor: Actor, action: str, message: str, before: dict,
 
 def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
     """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
-    in_flight = (sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
-                 .values_list("command", flat=True).first())
+    in_flight = selectors.sim_in_flight(sim=sim)
     why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
-                            in_flight=in_flight)
+                            in_flight=in_flight.command if in_flight else None)
     if why:
         raise CommandNotAllowed(why)
     try:

@@ -1,0 +1,151 @@
+"""`manage.py sim ...`: provision SIMs from the command line through the same services as the pages.
+
+Exit status: 0 done (or accepted by aql, for two-step commands), 1 refused (by us or by aql,
+with the reason), 3 outcome unknown (aql did not answer clearly; it will be checked, not resent).
+"""
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from aql import codes
+from aql.usim import SERVICES
+from sims import selectors, services
+from sims.lifecycle import CommandNotAllowed
+from sims.models import GatewayRequest, RequestState, Sim
+
+EXIT_REFUSED = 1
+EXIT_UNKNOWN = 3
+
+
+def sim_json(sim: Sim) -> dict[str, Any]:
+    """What `sim show --json` prints."""
+    return {
+        "iccid": sim.iccid,
+        "state": sim.state,
+        "number": sim.number.number if sim.number else None,
+        "imei": sim.imei or None,
+        "services": sim.services,
+        "premium": sim.premium,
+        "requests": [
+            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
+             "codes": [{"code": c, "message": codes.usim(c).message} for c in r.codes],
+             "created_at": r.created_at.isoformat(), "settled_at": r.settled_at and r.settled_at.isoformat()}
+            for r in sim.requests.order_by("-created_at")
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = "Add, show and provision SIMs through the same services as the staff pages."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", help="the member of staff this is done for (a username)")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub.add_parser("add", help="record SIMs on our account").add_argument("iccids", nargs="+", metavar="ICCID")
+        show = sub.add_parser("show", help="a SIM and its requests")
+        show.add_argument("iccid")
+        show.add_argument("--json", action="store_true")
+        activate = sub.add_parser("activate", help="activate an unused SIM for a subscriber")
+        activate.add_argument("iccid")
+        for field in ("imei", "number", "name", "address", "postcode", "contact"):
+            activate.add_argument(f"--{field}", required=True)
+        for name in ("suspend", "reactivate", "deactivate", "query"):
+            sub.add_parser(name, help=f"{name} a SIM" if name != "query" else "ask aql for its live state") \
+               .add_argument("iccid")
+        svc = sub.add_parser("services", help="add or remove services")
+        svc.add_argument("iccid")
+        which = svc.add_mutually_exclusive_group(required=True)
+        which.add_argument("--add", nargs="+", metavar="SERVICE", help=f"of: {', '.join(SERVICES)}")
+        which.add_argument("--remove", nargs="+", metavar="SERVICE")
+        number = sub.add_parser("number", help="assign or change the geographic number")
+        number.add_argument("iccid")
+        how = number.add_mutually_exclusive_group(required=True)
+        how.add_argument("--assign", metavar="NUMBER")
+        how.add_argument("--change", metavar="NUMBER")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = self._actor(options["user"])
+        action = options["action"]
+        try:
+            if action == "add":
+                added = services.sim_add(iccids=options["iccids"])
+                self.stdout.write(f"{len(added)} SIMs added.")
+                return
+            sim = self._sim(options["iccid"])
+            if action == "show":
+                self._show(sim, options["json"])
+                return
+            request = self._run(action, sim, actor, options)
+        except ValidationError as exc:
+            raise CommandError(_messages(exc), returncode=EXIT_REFUSED) from None
+        except CommandNotAllowed as exc:
+            raise CommandError(exc.message, returncode=EXIT_REFUSED) from None
+        self._report(request)
+
+    def _run(self, action: str, sim: Sim, actor: Any, options: dict[str, Any]) -> GatewayRequest:
+        if action == "activate":
+            return services.sim_activate(sim_id=sim.pk, actor=actor, imei=options["imei"], number=options["number"],
+                                         name=options["name"], address=options["address"],
+                                         postcode=options["postcode"], contact_number=options["contact"])
+        if action == "services":
+            if options["add"]:
+                return services.sim_services_add(sim_id=sim.pk, actor=actor, services=options["add"])
+            return services.sim_services_remove(sim_id=sim.pk, actor=actor, services=options["remove"])
+        if action == "number":
+            if options["assign"]:
+                return services.sim_number_assign(sim_id=sim.pk, actor=actor, number=options["assign"])
+            return services.sim_number_change(sim_id=sim.pk, actor=actor, number=options["change"])
+        service = {"suspend": services.sim_suspend, "reactivate": services.sim_reactivate,
+                   "deactivate": services.sim_deactivate, "query": services.sim_query}[action]
+        return service(sim_id=sim.pk, actor=actor)
+
+    def _report(self, request: GatewayRequest) -> None:
+        line = f"{request.get_command_display()}: {request.get_state_display().lower()}"
+        if request.aql_id:
+            line += f" (aql request {request.aql_id})"
+        if request.state == RequestState.REJECTED:
+            meanings = "\n".join(f"  {codes.usim(c).code} {codes.usim(c).description}: {codes.usim(c).message}"
+                                 for c in request.codes)
+            raise CommandError(f"{line}\n{meanings}", returncode=EXIT_REFUSED)
+        if request.state == RequestState.UNKNOWN:
+            raise CommandError(f"{line}: {request.reply}. It will be checked with aql, not resent.",
+                               returncode=EXIT_UNKNOWN)
+        self.stdout.write(line)
+        event = request.events.order_by("-at", "-id").first()
+        if event:
+            self.stdout.write(event.message)
+
+    def _show(self, sim: Sim, as_json: bool) -> None:
+        data = sim_json(sim)
+        if as_json:
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        self.stdout.write(f"{sim.iccid}  {sim.get_state_display()}  number {data['number'] or 'none'}")
+        self.stdout.write(f"services: {', '.join(data['services']) or 'none'}")
+        for r in data["requests"]:
+            codes_text = "; ".join(f"{c['code']} {c['message']}" for c in r["codes"])
+            self.stdout.write(f"  {r['created_at'][:19]}  {r['command']:<13} {r['state']:<9} {codes_text}")
+
+    def _sim(self, iccid: str) -> Sim:
+        try:
+            return selectors.sim_detail(iccid=iccid.replace(" ", ""))
+        except Sim.DoesNotExist:
+            raise CommandError(f"No SIM {iccid} on record (add it with `sim add`).", returncode=EXIT_REFUSED) from None
+
+    def _actor(self, username: str | None) -> Any:
+        if username is None:
+            return None
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user {username!r}.", returncode=EXIT_REFUSED) from None
+
+
+def _messages(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "\n".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)

@@ -1,0 +1,93 @@
+"""Django admin: search, read-only history, actions through the services, bulk numbers, fixed queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sims import services
+from sims.lifecycle import SimState
+from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent
+from tests.sims.conftest import iccid
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_sim_list_runs_the_same_queries_for_10_and_1000_sims(admin_client, world, make_sim):
+    make_sim(1, number="44113000001")
+    at_ten = queries(admin_client, "/admin/sims/sim/")
+    services.sim_add(iccids=[iccid(100 + n) for n in range(990)])
+    assert Sim.objects.count() == 1000
+    assert queries(admin_client, "/admin/sims/sim/") == at_ten
+    assert queries(admin_client, "/admin/sims/sim/?q=Lovelace") == queries(admin_client, "/admin/sims/sim/?q=Ada")
+
+
+def test_searching_by_the_last_digits_of_an_iccid_finds_the_sim(admin_client, world):
+    response = admin_client.get("/admin/sims/sim/", {"q": iccid(7)[-5:]})
+    assert iccid(7) in response.text and iccid(6) not in response.text
+
+
+def test_searching_by_number_finds_its_sim(admin_client, world, make_sim):
+    make_sim(3, number="44113000003")
+    response = admin_client.get("/admin/sims/sim/", {"q": "0113000003"})
+    assert iccid(3) in response.text and iccid(4) not in response.text
+
+
+def test_the_journal_and_audit_trail_are_read_only(admin_client, world, make_sim, admin_user):
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_suspend(sim_id=sim.pk, actor=admin_user)
+    event = SimEvent.objects.first()
+    assert admin_client.get(f"/admin/sims/gatewayrequest/{request.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/sims/gatewayrequest/{request.pk}/delete/").status_code == 403
+    assert admin_client.post(f"/admin/sims/simevent/{event.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/sims/gatewayrequest/add/").status_code == 403
+    assert GatewayRequest.objects.count() == 1
+
+
+def test_the_suspend_action_reports_each_sim_and_sends_only_what_is_allowed(admin_client, world, make_sim):
+    active = make_sim(1, number="44113000001")
+    unused = Sim.objects.get(iccid=iccid(2))
+    response = admin_client.post("/admin/sims/sim/", {"action": "suspend", "_selected_action": [active.pk, unused.pk]},
+                                 follow=True)
+    text = response.text
+    assert f"{active.iccid}: suspend sent (in progress)" in text
+    assert f"{unused.iccid}: not suspend sent: Suspend needs a SIM that is active; this one is unused." in text
+    assert world.fake.count("suspend") == 1
+
+
+def test_the_query_action_brings_records_in_line(admin_client, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    world.fake.put_sim(sim.iccid, state="suspended", geo_nos="44113000001")
+    admin_client.post("/admin/sims/sim/", {"action": "query_gateway", "_selected_action": [sim.pk]})
+    assert Sim.objects.get(pk=sim.pk).state == SimState.SUSPENDED
+
+
+def test_a_sim_state_cannot_be_edited_in_admin(admin_client, world):
+    sim = Sim.objects.get(iccid=iccid(1))
+    inlines = {f"{p}-{k}": "0" for p in ("requests", "events") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    response = admin_client.post(f"/admin/sims/sim/{sim.pk}/change/",
+                                 {"state": "active", "int_roaming": "on", **inlines})
+    assert response.status_code == 302  # saved, without the fields it may not touch
+    sim = Sim.objects.get(pk=sim.pk)
+    assert (sim.state, sim.int_roaming) == (SimState.UNUSED, False)
+
+
+def test_adding_a_sim_in_admin_checks_the_iccid(admin_client, db):
+    response = admin_client.post("/admin/sims/sim/add/", {"iccid": "12345"})
+    assert "An ICCID is the 19 or 20 digits" in response.text
+    admin_client.post("/admin/sims/sim/add/", {"iccid": "8944 1234 5678 9012 3456"})
+    assert Sim.objects.get().iccid_reversed == "65432109876543214498"
+
+
+def test_numbers_are_added_in_bulk_from_a_pasted_list(admin_client, db):
+    response = admin_client.post("/admin/sims/geographicnumber/bulk-add/",
+                                 {"numbers": "0113 496 0000\n441134960001, 441134960002"}, follow=True)
+    assert "3 numbers added to the pool." in response.text
+    response = admin_client.post("/admin/sims/geographicnumber/bulk-add/", {"numbers": "441134960003\nnonsense"})
+    assert "Not a UK landline number: nonsense." in response.text
+    assert GeographicNumber.objects.count() == 3
