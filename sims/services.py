@@ -106,7 +106,8 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
 
 
 def _locked_sim(sim_id: int) -> Sim:
-    return Sim.objects.select_for_update().select_related("number").get(pk=sim_id)
+    # of=self: PostgreSQL cannot lock the nullable side of the join to the number.
+    return Sim.objects.select_for_update(of=("self",)).select_related("number").get(pk=sim_id)
 
 
 def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
