@@ -294,3 +294,37 @@ def test_the_journal_and_audit_trail_never_hold_the_password(world, staff, make_
     stored = [str(list(GatewayRequest.objects.values())), str(list(SimEvent.objects.values()))]
     assert GatewayRequest.objects.count() == 4
     assert all(PASSWORD not in text for text in stored)
+
+
+# --- every rejection a command can get is recorded with its meaning, and changes nothing -------
+
+REJECTIONS = {  # the codes aql documents that each command can meet (auth, format, state, fields)
+    Command.ACTIVATE: [401, 500, 63001, 63003, 63007, 63014, 63021, 63026, 63027, 63028, 63029, 63030, 63031,
+                       63033, 63201, 63204],
+    Command.SUSPEND: [401, 63017, 63026, 63027, 63033, 63201, 63202],
+    Command.REACTIVATE: [401, 63017, 63026, 63027, 63033, 63201, 63202],
+    Command.DEACTIVATE: [401, 63017, 63026, 63027, 63033, 63201, 63202],
+    Command.ADDSERVICE: [401, 63004, 63017, 63023, 63026, 63027, 63032, 63033, 63034],
+    Command.REMOVESERVICE: [401, 63004, 63017, 63023, 63026, 63027, 63032, 63034],
+    Command.ASSIGNGEO: [401, 63017, 63201, 63203, 63204],
+    Command.CHANGEGEO: [401, 63017, 63201, 63202, 63204],
+    Command.QUERYICCID: [400, 401, 500, 63001, 63003],
+}
+CASES = [(command, code) for command, codes_ in REJECTIONS.items() for code in codes_]
+
+
+@pytest.mark.parametrize(("command", "code"), CASES, ids=[f"{c.value}-{n}" for c, n in CASES])
+def test_each_rejection_is_recorded_with_its_meaning_and_changes_nothing(world, staff, make_sim, command, code):
+    from aql import codes
+
+    state = SimState.SUSPENDED if command == Command.REACTIVATE else SimState.ACTIVE
+    number = None if command == Command.ASSIGNGEO else "44113000001"
+    sim = Sim.objects.get(iccid=iccid(0)) if command == Command.ACTIVATE else make_sim(1, state=state, number=number)
+    before = fresh(sim).snapshot()
+    world.fake.force(command.value, [code])
+    request = services.sim_query(sim_id=sim.pk, actor=staff) if command == Command.QUERYICCID else run(
+        command, sim, staff)
+    assert (request.state, request.codes) == (RequestState.REJECTED, [code])
+    assert fresh(sim).snapshot() == before
+    assert str(codes.usim(code)) in fresh(sim).events.first().message
+    assert not GeographicNumber.objects.exclude(held_by=None).exists()
