@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_q",
     "sims",
     "orders",
 ]
@@ -130,6 +131,30 @@ AQL_DESPATCH_URL = env.str("AQL_DESPATCH_URL", default="http://gw.aql.com/mobile
 AQL_TIMEOUT = env.float("AQL_TIMEOUT", default=30.0)
 # The spec: wait at least 30 minutes before the first checkstatus of a two-step request.
 AQL_FIRST_POLL_DELAY = env.int("AQL_FIRST_POLL_DELAY", default=1800)
+AQL_POLL_INTERVAL = env.int("AQL_POLL_INTERVAL", default=300)  # after the first poll, doubling each time...
+AQL_POLL_MAX_INTERVAL = env.int("AQL_POLL_MAX_INTERVAL", default=3600)  # ...up to this
+AQL_STALE_AFTER = env.int("AQL_STALE_AFTER", default=24 * 3600)  # pending longer: flagged for staff
+AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls at once from one worker
+AQL_DRIFT_BATCH = env.int("AQL_DRIFT_BATCH", default=50)  # SIMs compared with aql per drift pass
+
+# --- Worker (django-q2) ---------------------------------------------------------
+# The ORM broker on the default database unless Q_REDIS_URL is set. A polling pass stops
+# claiming work after two minutes, so `timeout` covers it and `retry` exceeds `timeout`
+# (otherwise a running task is handed out again). The journal, not the queue, says what is
+# still to do: a task lost with a dead worker is simply done by the next scheduled pass.
+Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "mvnoadmin",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 240,
+    "retry": 300,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 1,
+    **({"redis": Q_REDIS_URL} if Q_REDIS_URL else {"orm": "default"}),
+}
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

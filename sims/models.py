@@ -60,6 +60,8 @@ class Sim(models.Model):
     mo_sms = models.BooleanField("outgoing SMS", default=False, editable=False)
     mt_sms = models.BooleanField("incoming SMS", default=False, editable=False)
     premium = models.BooleanField(default=False, editable=False)
+    # When we last asked aql about this SIM (queryiccid): the drift sweep takes the oldest first.
+    checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -95,6 +97,7 @@ class RequestState(models.TextChoices):
     SUCCESS = "success", "Succeeded"
     FAILED = "failed", "Failed"  # aql accepted it, then the network refused it
     REJECTED = "rejected", "Refused"  # aql refused it at once, with codes: nothing changed
+    NOT_SENT = "not_sent", "Not done"  # the outcome was unknown, and aql shows it did not happen
 
 
 REQUEST_COLOURS = {
@@ -104,6 +107,7 @@ REQUEST_COLOURS = {
     RequestState.SUCCESS: "green",
     RequestState.FAILED: "red",
     RequestState.REJECTED: "red",
+    RequestState.NOT_SENT: "red",
 }
 IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
 
@@ -123,8 +127,12 @@ class GatewayRequest(models.Model):
     reply = models.TextField(blank=True, help_text="aql's last raw reply, or why there was none")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # When the worker next looks at it (checkstatus, or queryiccid for an unknown outcome).
+    # A worker claims a request by moving this ahead, so a crashed worker's claim runs out.
     next_poll_at = models.DateTimeField(null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
+    needs_attention = models.BooleanField(default=False, db_index=True,
+                                          help_text="Staff should look: pending too long, or aql cannot tell")
 
     class Meta:
         ordering = ["-created_at"]
@@ -147,6 +155,16 @@ class GatewayRequest(models.Model):
     @property
     def in_flight(self) -> bool:
         return self.state in IN_FLIGHT
+
+
+class Heartbeat(models.Model):
+    """When a worker last finished a pass of a kind: the dashboard warns when it is too long ago."""
+
+    name = models.CharField(max_length=40, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class SimEvent(models.Model):

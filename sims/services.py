@@ -8,6 +8,7 @@ nothing is ever resent blindly.
 """
 
 import logging
+import random
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
@@ -16,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -24,7 +26,16 @@ from aql.usim import IccidState, IccidStatus, Queued, RequestStatus, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from sims import gateway, lifecycle, selectors, validators
 from sims.lifecycle import Command, CommandNotAllowed, SimState
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.models import (
+    IN_FLIGHT,
+    GatewayRequest,
+    GeographicNumber,
+    Heartbeat,
+    RequestState,
+    Sim,
+    SimEvent,
+    Subscriber,
+)
 
 logger = logging.getLogger(__name__)
 Actor = AbstractBaseUser | None  # who asked; None: the system (the worker)
@@ -173,6 +184,8 @@ def _rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> Non
 def _unknown(request: GatewayRequest, sim: Sim, *, exc: GatewayError) -> None:
     request.state = RequestState.UNKNOWN
     request.reply = str(exc)
+    # Ask aql what the SIM looks like once it would have finished, as for a first checkstatus.
+    request.next_poll_at = timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
     _event(sim=sim, actor=request.actor, request=request, action="unknown", before=sim.snapshot(),
            message=f"{Command(request.command).label}: no clear answer from aql ({exc}). "
                    "It will be checked with the gateway, not resent.")
@@ -234,6 +247,7 @@ def _reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> Non
     request.state = RequestState.SUCCESS
     request.reply = status.raw
     request.settled_at = timezone.now()
+    sim.checked_at = request.settled_at
     differences = []
     if sim.state != status.state:
         differences.append(f"state was {sim.state}, aql says {status.state}")
@@ -377,32 +391,159 @@ def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
     return _send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
 
 
+# --- the worker's steps ----------------------------------------------------------------------
+
+def request_claim_due(*, limit: int, lease: float) -> list[int]:
+    """Claim up to `limit` requests the worker should look at now, for `lease` seconds.
+
+    Claiming moves next_poll_at ahead, so two workers never poll one request at once and a
+    worker that dies mid-poll only delays it. PostgreSQL skips rows another worker has
+    locked; SQLite has one writer at a time, and each claim is a conditional update that
+    takes the row only if it is still due.
+    """
+    now = timezone.now()
+    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN),
+                                        next_poll_at__lte=now).order_by("next_poll_at")
+    until = now + timedelta(seconds=lease)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            GatewayRequest.objects.filter(pk__in=ids).update(next_poll_at=until)
+            return ids
+        candidates = list(due.values_list("pk", "next_poll_at")[:limit])
+        return [pk for pk, seen in candidates
+                if GatewayRequest.objects.filter(pk=pk, next_poll_at=seen).update(next_poll_at=until)]
+
+
+def request_mark_lost(*, older_than: float) -> int:
+    """Requests journalled but never answered (the process died mid-send) become unknown, to reconcile."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    return GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).update(
+        state=RequestState.UNKNOWN, reply="No answer was recorded: the sender stopped mid-send.",
+        next_poll_at=timezone.now())
+
+
+def poll_delay(poll_count: int, *, at_least: float = 0) -> float:
+    """Seconds until the next checkstatus: doubling from AQL_POLL_INTERVAL to a cap, with ±10% jitter
+    so that requests sent together do not all come due together."""
+    wait = min(settings.AQL_POLL_INTERVAL * 2 ** min(poll_count, 20), settings.AQL_POLL_MAX_INTERVAL)
+    return max(wait, at_least) * random.uniform(0.9, 1.1)
+
+
 def request_poll(*, request_id: int) -> GatewayRequest:
-    """One checkstatus of a two-step request in progress (the worker's step). A no-op once settled."""
+    """The worker's step for a claimed request: checkstatus when pending, queryiccid when unknown.
+
+    Idempotent: a request that is already settled is returned untouched (django-q2 may
+    deliver a task twice, and two passes may overlap).
+    """
     request = GatewayRequest.objects.select_related("sim").get(pk=request_id)
+    if request.state == RequestState.UNKNOWN:
+        return _reconcile_unknown(request)
     if request.state != RequestState.PENDING:
-        return request  # settled already: a task may be delivered twice
+        return request
+    client = gateway.usim_client()
+    status, wait, reply = None, 0.0, ""
     try:
-        status = gateway.usim_client().checkstatus(request_id=request.aql_id)
-    except GatewayError as exc:
-        status, reply = None, str(exc)
-    else:
+        status = client.checkstatus(request_id=request.aql_id)
         reply = status.raw
+    except GatewayRejected as exc:
+        # 63022 "poll again later", 63027 "congested: wait 5 minutes", 500 and the rest: back off.
+        reply = exc.body or str(exc)
+        wait = max((c.retry_after or 0) for c in exc.codes)
+    except GatewayError as exc:  # no answer, or one we cannot read: back off, lose nothing
+        reply = str(exc)
 
     def apply(r: GatewayRequest, sim: Sim) -> None:
         if r.state != RequestState.PENDING:
-            return  # settled by someone else meanwhile
+            return  # settled meanwhile
         r.poll_count += 1
-        if status is None or status.state == AqlRequestState.PENDING:
-            _poll_later(r, reply)
-        else:
+        r.reply = reply
+        if status is not None and status.state != AqlRequestState.PENDING:
             _finished(r, sim, state=status.state, raw=reply)
+            return
+        r.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(r.poll_count, at_least=wait))
+        _flag_if_stale(r, sim)
 
     return _settle(request.pk, apply)
 
 
-def _poll_later(request: GatewayRequest, reply: str) -> None:
-    """Not final yet (or no clear answer): look again later, a little later each time."""
-    request.reply = reply
-    wait = min(60 * 2 ** min(request.poll_count, 6), 3600)
-    request.next_poll_at = timezone.now() + timedelta(seconds=wait)
+def _flag_if_stale(request: GatewayRequest, sim: Sim) -> None:
+    hours = (timezone.now() - request.created_at).total_seconds() / 3600
+    if not request.needs_attention and hours * 3600 > settings.AQL_STALE_AFTER:
+        request.needs_attention = True
+        _event(sim=sim, actor=None, request=request, action="attention", before=sim.snapshot(),
+               message=f"{Command(request.command).label} has been in progress for {hours:.0f} hours: aql has "
+                       "not finished it. It is still being checked; you may want to ask aql.")
+
+
+def _took_effect(request: GatewayRequest, status: IccidStatus) -> bool | None:
+    """Does aql's view of the SIM show that the request happened? None: aql cannot show it (yet)."""
+    command, params = Command(request.command), request.params
+    if status.state == IccidState.PENDING:
+        return None  # an activation is under way at aql: wait for it to finish
+    if command == Command.ACTIVATE:
+        return status.state in (IccidState.ACTIVE, IccidState.SUSPENDED)
+    if command in (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE):
+        return status.state == lifecycle.TABLE[command].on_success
+    if command in (Command.ASSIGNGEO, Command.CHANGEGEO):
+        return status.geo_nos == params.get("new_geo_nos", params["geo_nos"])
+    if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
+        visible = {"int_roaming": status.int_roaming, "int_calling": status.int_call}
+        seen = [visible[name] for name in params["services"] if visible.get(name) is not None]
+        if len(seen) < len(params["services"]):
+            return None  # queryiccid shows only roaming and international calls
+        return all(on == (command == Command.ADDSERVICE) for on in seen)
+    return False  # queryiccid: a read; nothing to recover
+
+
+def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
+    """Settle a request whose send got no clear answer by looking at the SIM in aql (queryiccid)."""
+    try:
+        status = gateway.usim_client().queryiccid(iccid=request.sim.iccid)
+    except GatewayError as exc:
+        reply = str(exc)
+        return _settle(request.pk, lambda r, sim: _unknown_again(r, sim, reply))
+
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        if r.state != RequestState.UNKNOWN:
+            return
+        r.poll_count += 1
+        effect = _took_effect(r, status)
+        label = Command(r.command).label
+        if effect is None:
+            _unknown_again(r, sim, status.raw)
+            if not r.needs_attention and Command(r.command) in (Command.ADDSERVICE, Command.REMOVESERVICE):
+                r.needs_attention = True
+                _event(sim=sim, actor=None, request=r, action="attention", before=sim.snapshot(),
+                       message=f"{label}: aql's query cannot show whether it happened. Check with aql.")
+        elif effect:
+            _finished(r, sim, state=AqlRequestState.SUCCESS, raw=status.raw)
+        else:
+            before = sim.snapshot()
+            r.state, r.reply, r.settled_at = RequestState.NOT_SENT, status.raw, timezone.now()
+            _undo(r, sim)
+            _event(sim=sim, actor=None, request=r, action="not_sent", before=before,
+                   message=f"{label} did not happen: aql's record of the SIM shows no change. "
+                           "Send it again if it is still wanted.")
+
+    return _settle(request.pk, apply)
+
+
+def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:
+    if request.state == RequestState.UNKNOWN:
+        request.reply = reply
+        request.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(request.poll_count))
+        _flag_if_stale(request, sim)
+
+
+def sims_due_for_drift_check(*, limit: int) -> list[int]:
+    """The SIMs we compared with aql longest ago (never first), leaving out terminated ones and
+    those with a command in flight (aql is changing them: a difference would be expected)."""
+    busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
+    return list(Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
+                .order_by(F("checked_at").asc(nulls_first=True), "pk").values_list("pk", flat=True)[:limit])
+
+
+def heartbeat(*, name: str) -> None:
+    """Record that a worker pass of this kind just finished."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -1,0 +1,84 @@
+"""django-q2 entry points for the SIM side: thin, id-based, safe to run twice or at once.
+
+The scheduled passes find their work in the journal (not in the queue), so a task lost with
+a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from sims import services
+from sims.lifecycle import CommandNotAllowed
+
+logger = logging.getLogger(__name__)
+
+POLL_PASS = "sims.tasks.poll_pass"
+DRIFT_PASS = "sims.tasks.drift_pass"
+PASS_BUDGET = 120  # seconds a pass keeps claiming work; well inside the cluster's task timeout
+
+
+def _each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
+    """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once."""
+
+    def run(pk: int) -> bool:
+        try:
+            step(pk)
+            return True
+        except Exception:  # one bad request must not stop the pass; it stays due and is retried
+            logger.exception("worker step failed for %s", pk)
+            return False
+        finally:
+            connection.close()  # each thread has its own connection
+
+    with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
+        return sum(pool.map(run, ids))
+
+
+def poll_pass(budget: float = PASS_BUDGET) -> int:
+    """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
+    close_old_connections()
+    lease = settings.AQL_TIMEOUT * 2 + 60  # longer than one poll can take
+    services.request_mark_lost(older_than=lease)
+    started, done = time.monotonic(), 0
+    while time.monotonic() - started < budget:
+        ids = services.request_claim_due(limit=settings.AQL_MAX_CONCURRENCY * 4, lease=lease)
+        if not ids:
+            break
+        done += _each_bounded(ids, lambda pk: services.request_poll(request_id=pk))
+    services.heartbeat(name="poll")
+    return done
+
+
+def drift_pass() -> int:
+    """Compare a batch of SIMs with aql (queryiccid); differences are recorded and ours follows aql."""
+    close_old_connections()
+
+    def check(pk: int) -> None:
+        with suppress(CommandNotAllowed):  # a command was sent meanwhile: next time
+            services.sim_query(sim_id=pk, actor=None)
+
+    done = _each_bounded(services.sims_due_for_drift_check(limit=settings.AQL_DRIFT_BATCH), check)
+    services.heartbeat(name="drift")
+    return done
+
+
+SCHEDULES = {POLL_PASS: 1, DRIFT_PASS: 10}  # task -> every so many minutes
+
+
+def ensure_schedules(schedule_model: type | None = None, schedules: dict[str, int] = SCHEDULES) -> None:
+    """Create the worker's schedules, one of each however often this runs (a data migration calls it).
+
+    `Schedule.name` is not unique in django-q2 and its own `schedule()` checks then inserts:
+    update_or_create by name is what keeps it to one.
+    """
+    if schedule_model is None:
+        from django_q.models import Schedule as schedule_model
+    for func, minutes in schedules.items():
+        schedule_model.objects.update_or_create(
+            name=func, defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1})
