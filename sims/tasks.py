@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from sims import services
 from sims.lifecycle import CommandNotAllowed
@@ -24,7 +24,7 @@ PASS_BUDGET = 120  # seconds a pass keeps claiming work; well inside the cluster
 
 
 def _each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
-    """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once."""
+    """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once (1: in this thread)."""
 
     def run(pk: int) -> bool:
         try:
@@ -33,16 +33,21 @@ def _each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
         except Exception:  # one bad request must not stop the pass; it stays due and is retried
             logger.exception("worker step failed for %s", pk)
             return False
-        finally:
-            connection.close()  # each thread has its own connection
 
+    def run_in_thread(pk: int) -> bool:
+        try:
+            return run(pk)
+        finally:
+            connection.close()  # each thread opened its own
+
+    if settings.AQL_MAX_CONCURRENCY <= 1:
+        return sum(map(run, ids))
     with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
-        return sum(pool.map(run, ids))
+        return sum(pool.map(run_in_thread, ids))
 
 
 def poll_pass(budget: float = PASS_BUDGET) -> int:
     """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
-    close_old_connections()
     lease = settings.AQL_TIMEOUT * 2 + 60  # longer than one poll can take
     services.request_mark_lost(older_than=lease)
     started, done = time.monotonic(), 0
@@ -57,8 +62,6 @@ def poll_pass(budget: float = PASS_BUDGET) -> int:
 
 def drift_pass() -> int:
     """Compare a batch of SIMs with aql (queryiccid); differences are recorded and ours follows aql."""
-    close_old_connections()
-
     def check(pk: int) -> None:
         with suppress(CommandNotAllowed):  # a command was sent meanwhile: next time
             services.sim_query(sim_id=pk, actor=None)

@@ -24,8 +24,11 @@ def staff(django_user_model):
 
 
 @pytest.fixture
-def world(aql_settings, db):
+def world(aql_settings, db, settings):
     """The simulator on our account, with its numbers in our pool and ten unused SIMs recorded."""
+    # Worker passes run their steps in this thread, inside the test's transaction (the
+    # threaded path runs in the end-to-end cluster test).
+    settings.AQL_MAX_CONCURRENCY = 1
     number_add(numbers=POOL)
     sim_add(iccids=[iccid(n) for n in range(10)])
     return aql_settings

@@ -1,0 +1,274 @@
+"""The worker's steps, in-process, against the simulator: polling policy, outcomes, unknowns, drift."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from sims import gateway, services, tasks
+from sims.lifecycle import SimState
+from sims.models import GatewayRequest, GeographicNumber, Heartbeat, RequestState, Sim
+from tests.sims.conftest import activation, iccid
+
+pytestmark = pytest.mark.django_db
+
+
+def due_now(request: GatewayRequest) -> None:
+    """Skip the wait: the request is due for the worker now."""
+    GatewayRequest.objects.filter(pk=request.pk).update(next_poll_at=timezone.now() - timedelta(seconds=1))
+
+
+def reload(request: GatewayRequest) -> GatewayRequest:
+    return GatewayRequest.objects.get(pk=request.pk)
+
+
+def seconds_until_next_poll(request: GatewayRequest) -> float:
+    return (reload(request).next_poll_at - timezone.now()).total_seconds()
+
+
+@pytest.fixture
+def suspended_pending(world, staff, make_sim) -> GatewayRequest:
+    """A suspend aql has accepted, due for its first checkstatus."""
+    sim = make_sim(1, number="44113000001")
+    request = services.sim_suspend(sim_id=sim.pk, actor=staff)
+    due_now(request)
+    return request
+
+
+# --- the polling policy ---------------------------------------------------------------------------
+
+def test_the_first_checkstatus_waits_the_configured_delay(world, staff, make_sim, settings):
+    settings.AQL_FIRST_POLL_DELAY = 1800
+    request = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    assert 1790 < seconds_until_next_poll(request) <= 1800
+    assert tasks.poll_pass() == 0
+    assert world.fake.count("checkstatus") == 0
+
+
+def test_later_polls_wait_longer_each_time_up_to_a_cap_with_jitter(settings):
+    settings.AQL_POLL_INTERVAL, settings.AQL_POLL_MAX_INTERVAL = 300, 3600
+    for count, expected in ((0, 300), (1, 600), (2, 1200), (3, 2400), (4, 3600), (30, 3600)):
+        waits = [services.poll_delay(count) for _ in range(50)]
+        assert all(0.9 * expected <= w <= 1.1 * expected for w in waits)
+        assert len(set(waits)) > 1  # jittered
+
+
+def test_a_pending_answer_polls_again_later(world, suspended_pending):
+    assert tasks.poll_pass() == 1
+    request = reload(suspended_pending)
+    assert (request.state, request.poll_count) == (RequestState.PENDING, 1)
+    assert seconds_until_next_poll(request) > 250
+    assert "requeststate: pending" in request.reply
+
+
+def test_63022_poll_again_later_keeps_the_request(world, suspended_pending):
+    world.fake.faults.poll_again_within = 3600
+    tasks.poll_pass()
+    request = reload(suspended_pending)
+    assert request.state == RequestState.PENDING and "63022" in request.reply
+    assert seconds_until_next_poll(request) > 250
+
+
+def test_63027_congestion_waits_at_least_five_minutes(world, suspended_pending, settings):
+    settings.AQL_POLL_INTERVAL = 10
+    world.fake.force("checkstatus", [63027])
+    tasks.poll_pass()
+    assert reload(suspended_pending).state == RequestState.PENDING
+    assert seconds_until_next_poll(suspended_pending) >= 0.9 * 300
+
+
+@pytest.mark.parametrize("fault", ["code 500", "http500_rate", "malformed_rate", "hang_rate"])
+def test_gateway_faults_back_off_and_lose_nothing(world, suspended_pending, settings, fault):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_seconds = 1.0
+    if fault == "code 500":
+        world.fake.force("checkstatus", [500])
+    else:
+        setattr(world.fake.faults, fault, 1.0)
+    tasks.poll_pass()
+    request = reload(suspended_pending)
+    assert (request.state, request.poll_count) == (RequestState.PENDING, 1)
+    assert seconds_until_next_poll(request) > 250
+    # the fault clears: the next pass settles it
+    world.fake.faults.http500_rate = world.fake.faults.malformed_rate = world.fake.faults.hang_rate = 0
+    world.fake.advance(world.fake.faults.settle_after)
+    due_now(request)
+    tasks.poll_pass()
+    assert reload(request).state == RequestState.SUCCESS
+    assert Sim.objects.get(pk=request.sim_id).state == SimState.SUSPENDED
+
+
+def test_success_and_failure_are_applied_by_the_pass(world, staff, make_sim):
+    ok = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    world.fake.faults.fail_rate = 1.0
+    failing = services.sim_suspend(sim_id=make_sim(2, number="44113000002").pk, actor=staff)
+    world.fake.advance(world.fake.faults.settle_after)
+    due_now(ok)
+    due_now(failing)
+    assert tasks.poll_pass() == 2
+    assert (reload(ok).state, Sim.objects.get(pk=ok.sim_id).state) == (RequestState.SUCCESS, SimState.SUSPENDED)
+    assert (reload(failing).state, Sim.objects.get(pk=failing.sim_id).state) == (RequestState.FAILED,
+                                                                                  SimState.ACTIVE)
+    assert Sim.objects.get(pk=failing.sim_id).events.first().message == "Suspend failed: the network refused it."
+
+
+def test_a_request_pending_too_long_is_flagged_once_and_still_polled(world, suspended_pending, settings):
+    settings.AQL_STALE_AFTER = 3600
+    GatewayRequest.objects.filter(pk=suspended_pending.pk).update(created_at=timezone.now() - timedelta(hours=5))
+    tasks.poll_pass()
+    request = reload(suspended_pending)
+    assert request.needs_attention and request.state == RequestState.PENDING
+    assert request.events.filter(action="attention").count() == 1
+    due_now(request)
+    tasks.poll_pass()
+    assert request.events.filter(action="attention").count() == 1
+    assert reload(request).poll_count == 2
+
+
+def test_applying_the_same_success_twice_changes_nothing_the_second_time(world, suspended_pending):
+    world.fake.advance(world.fake.faults.settle_after)
+    services.request_poll(request_id=suspended_pending.pk)
+    events = Sim.objects.get(pk=suspended_pending.sim_id).events.count()
+    services.request_poll(request_id=suspended_pending.pk)
+    assert Sim.objects.get(pk=suspended_pending.sim_id).events.count() == events
+    assert world.fake.count("checkstatus") == 1
+
+
+# --- unknown outcomes ------------------------------------------------------------------------------
+
+@pytest.fixture
+def slow_gateway(world, settings):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_seconds = 1.0
+    return world
+
+
+def test_an_unknown_activation_that_took_effect_is_recorded_as_done(slow_gateway, staff):
+    world = slow_gateway
+    world.fake.faults.hang_rate = 1.0  # aql acts, the answer never arrives in time
+    request = services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(0)).pk, actor=staff, **activation())
+    assert request.state == RequestState.UNKNOWN
+    world.fake.faults.hang_rate = 0
+    world.fake.advance(world.fake.faults.settle_after)
+    due_now(request)
+    tasks.poll_pass()
+    sim = Sim.objects.get(pk=request.sim_id)
+    assert reload(request).state == RequestState.SUCCESS
+    assert (sim.state, sim.number.number) == (SimState.ACTIVE, "44113000005")
+    assert world.fake.count("activate") == 1  # never resent
+
+
+def test_an_unknown_activation_that_did_not_happen_is_marked_not_done_and_undone(slow_gateway, staff):
+    world = slow_gateway
+    world.fake.faults.http500_rate = 1.0  # aql falls over before acting
+    request = services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(0)).pk, actor=staff, **activation())
+    assert request.state == RequestState.UNKNOWN
+    world.fake.faults.http500_rate = 0
+    due_now(request)
+    tasks.poll_pass()
+    sim = Sim.objects.get(pk=request.sim_id)
+    assert reload(request).state == RequestState.NOT_SENT
+    assert (sim.state, sim.subscriber) == (SimState.UNUSED, None)
+    assert GeographicNumber.objects.get(number="44113000005").held_by is None
+    assert "Send it again if it is still wanted." in sim.events.first().message
+    assert world.fake.count("activate") == 1
+
+
+def test_an_unknown_while_aql_is_still_activating_waits(slow_gateway, staff):
+    world = slow_gateway
+    world.fake.faults.hang_rate = 1.0
+    request = services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(0)).pk, actor=staff, **activation())
+    world.fake.faults.hang_rate = 0
+    due_now(request)
+    tasks.poll_pass()  # aql says "pending": not settled either way yet
+    assert reload(request).state == RequestState.UNKNOWN and seconds_until_next_poll(request) > 0
+
+
+def test_an_unknown_service_change_aql_cannot_show_asks_staff(slow_gateway, staff, make_sim):
+    world = slow_gateway
+    world.fake.faults.hang_rate = 1.0
+    request = services.sim_services_add(sim_id=make_sim(1, number="44113000001").pk, actor=staff, services=["mo_sms"])
+    world.fake.faults.hang_rate = 0
+    world.fake.advance(world.fake.faults.settle_after)
+    due_now(request)
+    tasks.poll_pass()
+    request = reload(request)
+    assert request.state == RequestState.UNKNOWN and request.needs_attention
+
+
+def test_a_request_left_sending_by_a_dead_process_becomes_unknown(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    lost = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.SENDING,
+                                         state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
+    GatewayRequest.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    tasks.poll_pass()
+    lost = reload(lost)
+    assert lost.state == RequestState.NOT_SENT  # aql shows the SIM still active: it never happened
+    assert world.fake.count("suspend") == 0
+
+
+# --- drift ------------------------------------------------------------------------------------------
+
+def test_the_drift_pass_records_differences_and_skips_busy_and_terminated_sims(world, staff, make_sim, settings):
+    settings.AQL_DRIFT_BATCH = 3
+    drifted = make_sim(1, number="44113000001")
+    world.fake.put_sim(drifted.iccid, state="suspended", geo_nos="44113000001")
+    busy = make_sim(2, number="44113000002")
+    services.sim_suspend(sim_id=busy.pk, actor=staff)
+    make_sim(3, state=SimState.TERMINATED)
+    assert tasks.drift_pass() == 3  # three of the unused and active ones, never the busy or terminated
+    drifted = Sim.objects.get(pk=drifted.pk)
+    assert drifted.state == SimState.SUSPENDED and drifted.checked_at is not None
+    assert drifted.events.first().action == "drift"
+    assert Sim.objects.get(pk=busy.pk).checked_at is None
+    assert Heartbeat.objects.get(name="drift").at
+    first = dict(Sim.objects.exclude(checked_at=None).values_list("pk", "checked_at"))
+    tasks.drift_pass()  # the next pass takes ones never checked
+    second = set(Sim.objects.filter(checked_at__gt=max(first.values())).values_list("pk", flat=True))
+    assert len(second) == 3 and not second & set(first)
+
+
+# --- claiming, schedules, the command ---------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_two_claimers_racing_never_take_the_same_request(world, staff, make_sim):
+    sims = [make_sim(n, number=f"4411300000{n}") for n in range(1, 9)]
+    requests = [services.sim_suspend(sim_id=s.pk, actor=staff) for s in sims]
+    GatewayRequest.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    barrier, claimed = threading.Barrier(4), []
+
+    def claim() -> None:
+        barrier.wait()
+        try:
+            claimed.append(services.request_claim_due(limit=3, lease=60))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    every = [pk for batch in claimed for pk in batch]
+    assert len(every) == len(set(every)) == len(requests)
+
+
+def test_schedules_are_created_once_however_often_setup_runs(db):
+    from django_q.models import Schedule
+
+    tasks.ensure_schedules()  # the migration already ran it once
+    tasks.ensure_schedules()
+    assert sorted(Schedule.objects.values_list("func", "minutes")) == [(tasks.DRIFT_PASS, 10), (tasks.POLL_PASS, 1)]
+
+
+def test_poll_once_runs_one_pass_and_records_the_heartbeat(world, suspended_pending):
+    out = StringIO()
+    call_command("poll", "--once", stdout=out)
+    assert out.getvalue() == "1 requests checked.\n"
+    assert Heartbeat.objects.get(name="poll").at > timezone.now() - timedelta(minutes=1)
