@@ -18,9 +18,9 @@ install: $(STAMP)
 demo: install
 	bin/demo
 
-## Every test, then the linter.
+## Every test, then the linter (TESTS=path narrows the run).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(TESTS)
 	$(BIN)/ruff check .
 
 lint: install

@@ -48,7 +48,7 @@ def _each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
 
 def poll_pass(budget: float = PASS_BUDGET) -> int:
     """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
-    lease = settings.AQL_TIMEOUT * 2 + 60  # longer than one poll can take
+    lease = settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
     services.request_mark_lost(older_than=lease)
     started, done = time.monotonic(), 0
     while time.monotonic() - started < budget:

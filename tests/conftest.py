@@ -75,6 +75,12 @@ def despatch(aqlsim: Simulator) -> DespatchClient:
 
 
 @pytest.fixture
+def staff(django_user_model):
+    """A member of customer-service staff."""
+    return django_user_model.objects.create_user("agent", password="pw-agent-123")
+
+
+@pytest.fixture
 def aql_settings(settings, aqlsim: Simulator) -> Iterator[Simulator]:
     """Point the configured gateway (what the app and CLI use) at the simulator."""
     settings.AQL_USERNAME = USERNAME

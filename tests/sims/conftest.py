@@ -19,11 +19,6 @@ def iccid(n: int) -> str:
 
 
 @pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user("agent", password="pw-agent-123")
-
-
-@pytest.fixture
 def world(aql_settings, db, settings):
     """The simulator on our account, with its numbers in our pool and ten unused SIMs recorded."""
     # Worker passes run their steps in this thread, inside the test's transaction (the
