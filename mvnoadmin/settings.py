@@ -136,6 +136,7 @@ AQL_POLL_MAX_INTERVAL = env.int("AQL_POLL_MAX_INTERVAL", default=3600)  # ...up 
 AQL_STALE_AFTER = env.int("AQL_STALE_AFTER", default=24 * 3600)  # pending longer: flagged for staff
 AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls at once from one worker
 AQL_DRIFT_BATCH = env.int("AQL_DRIFT_BATCH", default=50)  # SIMs compared with aql per drift pass
+AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. A polling pass stops

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -39,21 +39,6 @@ from sims.models import (
 
 logger = logging.getLogger(__name__)
 Actor = AbstractBaseUser | None  # who asked; None: the system (the worker)
-
-
-# --- input ---------------------------------------------------------------------------------
-
-def _cleaned(**fields: tuple[Callable[[Any], Any], Any]) -> dict[str, Any]:
-    """Run each field's check; raise one ValidationError naming every bad field at once."""
-    clean, errors = {}, {}
-    for name, (check, value) in fields.items():
-        try:
-            clean[name] = check(value)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    return clean
 
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -291,7 +276,7 @@ def _number_for(number: str, sim: Sim) -> GeographicNumber:
 def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str, address: str,
                  postcode: str, contact_number: str) -> GatewayRequest:
     """Activate an unused SIM for a subscriber with a pool number. aql answers later (two-step)."""
-    f = _cleaned(imei=(validators.clean_imei, imei), number=(validators.clean_geographic_number, number),
+    f = validators.clean_all(imei=(validators.clean_imei, imei), number=(validators.clean_geographic_number, number),
                  name=(validators.clean_name, name), address=(validators.clean_address, address),
                  postcode=(validators.clean_postcode, postcode),
                  contact_number=(validators.clean_contact_number, contact_number))
@@ -344,20 +329,20 @@ def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
 
 def sim_services_add(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
     """Switch services on for an active SIM (two-step)."""
-    names = _cleaned(services=(validators.clean_services, services))["services"]
+    names = validators.clean_all(services=(validators.clean_services, services))["services"]
     return _simple(Command.ADDSERVICE, sim_id, actor, {"services": names},
                    lambda c, sim: c.addservice(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
 
 
 def sim_services_remove(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
     """Switch services off for an active SIM (two-step)."""
-    names = _cleaned(services=(validators.clean_services, services))["services"]
+    names = validators.clean_all(services=(validators.clean_services, services))["services"]
     return _simple(Command.REMOVESERVICE, sim_id, actor, {"services": names},
                    lambda c, sim: c.removeservice(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
 
 
 def _number_command(command: Command, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
-    new = _cleaned(number=(validators.clean_geographic_number, number))["number"]
+    new = validators.clean_all(number=(validators.clean_geographic_number, number))["number"]
     with transaction.atomic():
         sim = _locked_sim(sim_id)
         old = sim.number.number if sim.number else None
@@ -393,26 +378,30 @@ def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
 
 # --- the worker's steps ----------------------------------------------------------------------
 
-def request_claim_due(*, limit: int, lease: float) -> list[int]:
-    """Claim up to `limit` requests the worker should look at now, for `lease` seconds.
+def claim_due(due: QuerySet, *, field: str, limit: int, lease: float) -> list[int]:
+    """Claim up to `limit` rows of `due` (rows whose `field` time has come) for `lease` seconds.
 
-    Claiming moves next_poll_at ahead, so two workers never poll one request at once and a
-    worker that dies mid-poll only delays it. PostgreSQL skips rows another worker has
+    Claiming moves the row's `field` ahead, so two workers never take one row at once and a
+    worker that dies mid-way only delays it. PostgreSQL skips rows another worker has
     locked; SQLite has one writer at a time, and each claim is a conditional update that
-    takes the row only if it is still due.
+    takes the row only if it is still as it was read.
     """
-    now = timezone.now()
-    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN),
-                                        next_poll_at__lte=now).order_by("next_poll_at")
-    until = now + timedelta(seconds=lease)
+    due = due.filter(**{f"{field}__lte": timezone.now()}).order_by(field)
+    until = timezone.now() + timedelta(seconds=lease)
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            GatewayRequest.objects.filter(pk__in=ids).update(next_poll_at=until)
+            due.model.objects.filter(pk__in=ids).update(**{field: until})
             return ids
-        candidates = list(due.values_list("pk", "next_poll_at")[:limit])
+        candidates = list(due.values_list("pk", field)[:limit])
         return [pk for pk, seen in candidates
-                if GatewayRequest.objects.filter(pk=pk, next_poll_at=seen).update(next_poll_at=until)]
+                if due.model.objects.filter(pk=pk, **{field: seen}).update(**{field: until})]
+
+
+def request_claim_due(*, limit: int, lease: float) -> list[int]:
+    """Claim requests the worker should look at now: pending (checkstatus) or unknown (queryiccid)."""
+    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
+    return claim_due(due, field="next_poll_at", limit=limit, lease=lease)
 
 
 def request_mark_lost(*, older_than: float) -> int:

@@ -23,7 +23,7 @@ DRIFT_PASS = "sims.tasks.drift_pass"
 PASS_BUDGET = 120  # seconds a pass keeps claiming work; well inside the cluster's task timeout
 
 
-def _each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
+def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
     """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once (1: in this thread)."""
 
     def run(pk: int) -> bool:
@@ -55,7 +55,7 @@ def poll_pass(budget: float = PASS_BUDGET) -> int:
         ids = services.request_claim_due(limit=settings.AQL_MAX_CONCURRENCY * 4, lease=lease)
         if not ids:
             break
-        done += _each_bounded(ids, lambda pk: services.request_poll(request_id=pk))
+        done += each_bounded(ids, lambda pk: services.request_poll(request_id=pk))
     services.heartbeat(name="poll")
     return done
 
@@ -66,7 +66,7 @@ def drift_pass() -> int:
         with suppress(CommandNotAllowed):  # a command was sent meanwhile: next time
             services.sim_query(sim_id=pk, actor=None)
 
-    done = _each_bounded(services.sims_due_for_drift_check(limit=settings.AQL_DRIFT_BATCH), check)
+    done = each_bounded(services.sims_due_for_drift_check(limit=settings.AQL_DRIFT_BATCH), check)
     services.heartbeat(name="drift")
     return done
 

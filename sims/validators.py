@@ -2,6 +2,8 @@
 form aql wants, or raises ValidationError with a message in staff's words."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -102,3 +104,24 @@ def clean_services(values: list[str]) -> list[str]:
     if not values:
         raise ValidationError("Choose at least one service.", code="services")
     return [s for s in SERVICES if s in values]
+
+
+def clean_company(value: str) -> str:
+    """A company name, which may be left empty (a private customer), up to 100 characters."""
+    company = " ".join((value or "").split())
+    if len(company) > 100:
+        raise ValidationError("Keep the company name to 100 characters.", code="company")
+    return company
+
+
+def clean_all(**fields: tuple[Callable[[Any], Any], Any]) -> dict[str, Any]:
+    """Run each field's check; raise one ValidationError naming every bad field at once."""
+    clean, errors = {}, {}
+    for name, (check, value) in fields.items():
+        try:
+            clean[name] = check(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return clean

@@ -262,9 +262,14 @@ def test_two_claimers_racing_never_take_the_same_request(world, staff, make_sim)
 def test_schedules_are_created_once_however_often_setup_runs(db):
     from django_q.models import Schedule
 
-    tasks.ensure_schedules()  # the migration already ran it once
-    tasks.ensure_schedules()
-    assert sorted(Schedule.objects.values_list("func", "minutes")) == [(tasks.DRIFT_PASS, 10), (tasks.POLL_PASS, 1)]
+    from orders.tasks import SCHEDULES as ORDER_SCHEDULES
+
+    for _ in range(2):  # the migrations already ran it once
+        tasks.ensure_schedules()
+        tasks.ensure_schedules(schedules=ORDER_SCHEDULES)
+    assert sorted(Schedule.objects.values_list("func", "minutes")) == [
+        ("orders.tasks.refresh_orders_pass", 10), ("orders.tasks.stock_pass", 15),
+        (tasks.DRIFT_PASS, 10), (tasks.POLL_PASS, 1)]
 
 
 def test_poll_once_runs_one_pass_and_records_the_heartbeat(world, suspended_pending):

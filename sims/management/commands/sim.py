@@ -68,7 +68,7 @@ class Command(BaseCommand):
         how.add_argument("--change", metavar="NUMBER")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self._actor(options["user"])
+        actor = actor_from(options["user"])
         action = options["action"]
         try:
             if action == "add":
@@ -81,7 +81,7 @@ class Command(BaseCommand):
                 return
             request = self._run(action, sim, actor, options)
         except ValidationError as exc:
-            raise CommandError(_messages(exc), returncode=EXIT_REFUSED) from None
+            raise CommandError(messages_of(exc), returncode=EXIT_REFUSED) from None
         except CommandNotAllowed as exc:
             raise CommandError(exc.message, returncode=EXIT_REFUSED) from None
         self._report(request)
@@ -136,16 +136,19 @@ class Command(BaseCommand):
         except Sim.DoesNotExist:
             raise CommandError(f"No SIM {iccid} on record (add it with `sim add`).", returncode=EXIT_REFUSED) from None
 
-    def _actor(self, username: str | None) -> Any:
-        if username is None:
-            return None
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user {username!r}.", returncode=EXIT_REFUSED) from None
 
 
-def _messages(exc: ValidationError) -> str:
+def actor_from(username: str | None) -> Any:
+    """The user a command-line action is done for (--user), or None for the system."""
+    if username is None:
+        return None
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"No user {username!r}.", returncode=EXIT_REFUSED) from None
+
+
+def messages_of(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return "\n".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
     return " ".join(exc.messages)

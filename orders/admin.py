@@ -1,0 +1,76 @@
+"""Django admin for despatch orders and stock. Actions call the same services as the pages."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from orders import services
+from orders.models import OPEN, DespatchOrder, OrderState, Product, StockLevel
+from sims.admin import BadgeMedia, ReadOnlyAdmin, badge
+from sims.lifecycle import CommandNotAllowed
+
+
+@admin.register(DespatchOrder)
+class DespatchOrderAdmin(admin.ModelAdmin):
+    Media = BadgeMedia
+    list_display = ("order_ref", "state_badge", "name", "company", "postcode", "iccid", "sim", "created_at")
+    list_filter = ("state",)
+    list_select_related = ("sim",)
+    search_fields = ("=order_ref", "name", "postcode", "=iccid")
+    show_full_result_count = False
+    readonly_fields = ("order_ref", "state", "reason", "iccid", "sim", "created_by", "created_at", "submitted_at",
+                       "settled_at")
+    actions = ("refresh", "submit")
+
+    def save_model(self, request: HttpRequest, obj: DespatchOrder, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: DespatchOrder) -> str:
+        return badge(obj.get_state_display(), obj.colour)
+
+    @admin.action(description="Refresh from aql")
+    def refresh(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
+        for order in queryset:
+            if order.state not in OPEN:
+                messages.info(request, f"{order.order_ref}: {order.get_state_display().lower()}, nothing to ask.")
+                continue
+            order = services.order_refresh(order_id=order.pk)
+            messages.success(request, f"{order.order_ref}: {order.get_state_display().lower()}. {order.reason}")
+
+    @admin.action(description="Send to aql for despatch")
+    def submit(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
+        for order in queryset:
+            try:
+                order = services.order_submit(order_id=order.pk)
+            except CommandNotAllowed as exc:
+                messages.warning(request, exc.message)
+                continue
+            level = messages.SUCCESS if order.state == OrderState.PROCESSING else messages.WARNING
+            messages.add_message(request, level,
+                                 f"{order.order_ref}: {order.get_state_display().lower()}. {order.reason}")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("code", "low_stock_threshold")
+    search_fields = ("code",)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ("checked_at", "product", "quantity", "low")
+    list_filter = ("product", "low")
+    list_select_related = ("product",)
+    date_hierarchy = "checked_at"
+    show_full_result_count = False
+    actions = ("refresh_stock",)
+
+    @admin.action(description="Take a stock snapshot from aql now")
+    def refresh_stock(self, request: HttpRequest, queryset: QuerySet[StockLevel]) -> None:
+        levels = services.stock_refresh()
+        messages.success(request, "Stock now: " + ", ".join(f"{lv.product.code} {lv.quantity}" for lv in levels))

@@ -1,0 +1,100 @@
+"""Despatch orders (a SIM posted to a customer) and stock levels, from aql's despatch API.
+
+States change only in `orders.services`.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from sims.models import Sim
+
+
+class OrderState(models.TextChoices):
+    DRAFT = "draft", "Draft"  # not sent, or refused for lack of stock: can be submitted
+    SUBMITTED = "submitted", "Submitting"  # recorded and sent; aql's answer not yet known
+    PROCESSING = "processing", "Processing"  # aql has it, awaiting despatch
+    DESPATCHED = "despatched", "Despatched"
+    CANCELLED = "cancelled", "Cancelled"  # aql rejected the order
+    FAILED = "failed", "Failed"  # aql refused it (see the reason): can be submitted again
+
+
+ORDER_COLOURS = {
+    OrderState.DRAFT: "grey",
+    OrderState.SUBMITTED: "blue",
+    OrderState.PROCESSING: "blue",
+    OrderState.DESPATCHED: "green",
+    OrderState.CANCELLED: "red",
+    OrderState.FAILED: "red",
+}
+OPEN = (OrderState.SUBMITTED, OrderState.PROCESSING)  # the worker follows these
+SUBMITTABLE = (OrderState.DRAFT, OrderState.FAILED)
+
+
+def new_order_ref() -> str:
+    """Our reference for an order: unique, and only letters, digits and a dash, so safe to send."""
+    return "MVN-" + secrets.token_hex(5).upper()
+
+
+class DespatchOrder(models.Model):
+    """A SIM to be posted to a customer by aql, and what became of it."""
+
+    order_ref = models.CharField("order reference", max_length=20, unique=True, default=new_order_ref,
+                                 editable=False)
+    name = models.CharField(max_length=100)
+    company = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=10)
+    contact_no = models.CharField("contact number", max_length=16)
+    state = models.CharField(max_length=12, choices=OrderState.choices, default=OrderState.DRAFT, editable=False,
+                             db_index=True)
+    reason = models.TextField(blank=True, editable=False, help_text="Why it failed, or aql's last word")
+    iccid = models.CharField("ICCID", max_length=20, blank=True, editable=False)
+    sim = models.OneToOneField(Sim, null=True, blank=True, on_delete=models.SET_NULL, related_name="order",
+                               editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    settled_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                      help_text="When we saw it despatched or cancelled")
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_check_at"], name="order_due")]
+
+    def __str__(self) -> str:
+        return self.order_ref
+
+    @property
+    def colour(self) -> str:
+        return ORDER_COLOURS[OrderState(self.state)]
+
+
+class Product(models.Model):
+    """A product code (a batch of SIMs) on our account, with the level below which staff are warned."""
+
+    code = models.CharField(max_length=40, unique=True)
+    low_stock_threshold = models.PositiveIntegerField(null=True, blank=True,
+                                                      help_text="Warn when stock falls below this")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StockLevel(models.Model):
+    """One product code's stock as aql reported it at one check: the history is all the rows."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="levels")
+    quantity = models.PositiveIntegerField()
+    low = models.BooleanField(default=False, help_text="Below the product's threshold at the time")
+    checked_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-checked_at", "product__code"]
+        indexes = [models.Index(fields=["product", "-checked_at"], name="stock_history")]
+
+    def __str__(self) -> str:
+        return f"{self.product.code}: {self.quantity}"

@@ -1,0 +1,152 @@
+"""Every write to despatch orders and stock. Views, admin, CLI and tasks call these only.
+
+Submitting follows the SIM journal's rule: the order is recorded as submitted and committed
+before aql is called, so a timeout leaves an order we can query by its reference, and it is
+never sent twice: only staff, seeing aql has no record of it, submit it again.
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from aql.despatch import OrderStatus
+from aql.http import GatewayError, GatewayRejected
+from orders.models import OPEN, SUBMITTABLE, DespatchOrder, OrderState, Product, StockLevel
+from sims import gateway, validators
+from sims import services as sim_services
+from sims.lifecycle import CommandNotAllowed
+from sims.models import Sim
+
+logger = logging.getLogger(__name__)
+Actor = AbstractBaseUser | None
+
+QUERY_UNKNOWN_ORDER = 9  # query's answer for an order_ref aql has no record of
+
+
+def _cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
+    """Every field checked before anything is sent: aql's '2 Missing parameters' never tells staff."""
+    return validators.clean_all(
+        name=(validators.clean_name, name), company=(validators.clean_company, company),
+        address=(validators.clean_address, address), postcode=(validators.clean_postcode, postcode),
+        contact_no=(validators.clean_contact_number, contact_no))
+
+
+def order_create(*, actor: Actor, name: str, company: str, address: str, postcode: str,
+                 contact_no: str) -> DespatchOrder:
+    """Record a draft order for a SIM to be posted to this recipient. Nothing is sent yet."""
+    fields = _cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
+                                contact_no=contact_no)
+    return DespatchOrder.objects.create(created_by=actor if actor and actor.pk else None, **fields)
+
+
+def order_submit(*, order_id: int) -> DespatchOrder:
+    """Send a draft (or failed) order to aql. Recorded as submitted before the call."""
+    with transaction.atomic():
+        order = DespatchOrder.objects.select_for_update().get(pk=order_id)
+        if order.state not in SUBMITTABLE:
+            raise CommandNotAllowed(f"Order {order.order_ref} is {order.get_state_display().lower()}: "
+                                    "it cannot be sent again.")
+        order.state, order.reason, order.submitted_at = OrderState.SUBMITTED, "", timezone.now()
+        # If aql's answer is lost, the worker asks aql about this reference after a while.
+        order.next_check_at = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
+        order.save()
+    try:
+        gateway.despatch_client().despatch(order_ref=order.order_ref, name=order.name, company=order.company,
+                                           address=order.address, postcode=order.postcode,
+                                           contact_no=order.contact_no)
+    except GatewayRejected as exc:
+        (code,) = exc.codes
+        # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
+        state = OrderState.DRAFT if code.code == 3 else OrderState.FAILED
+        return _update(order.pk, state=state, reason=str(code), next_check_at=None)
+    except GatewayError as exc:
+        logger.warning("despatch %s: outcome unknown: %s", order.order_ref, exc)
+        return _update(order.pk, reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
+    return _update(order.pk, state=OrderState.PROCESSING, reason="")
+
+
+def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
+    """Create an order and send it at once (the form's and the CLI's one step)."""
+    return order_submit(order_id=order_create(actor=actor, **recipient).pk)
+
+
+def _update(order_id: int, **changes: Any) -> DespatchOrder:
+    with transaction.atomic():
+        order = DespatchOrder.objects.select_for_update().get(pk=order_id)
+        for field, value in changes.items():
+            setattr(order, field, value)
+        order.save()
+    return order
+
+
+def order_refresh(*, order_id: int) -> DespatchOrder:
+    """Ask aql how an open order stands. Despatched: record the ICCID and the SIM it became."""
+    order = DespatchOrder.objects.get(pk=order_id)
+    if order.state not in OPEN:
+        return order  # settled already
+    try:
+        found = gateway.despatch_client().query(order_ref=order.order_ref)
+    except GatewayRejected as exc:
+        if order.state == OrderState.SUBMITTED and exc.codes[0].code == QUERY_UNKNOWN_ORDER:
+            return _update(order.pk, state=OrderState.FAILED, next_check_at=None,
+                           reason="aql has no record of this order: it was not placed. Submit it again if "
+                                  "it is still wanted.")
+        return _check_later(order, str(exc.codes[0]))
+    except GatewayError as exc:
+        return _check_later(order, str(exc))
+    if found.status == OrderStatus.PROCESSING:
+        return _check_later(order, "", state=OrderState.PROCESSING)
+    if found.status == OrderStatus.CANCELLED:
+        return _update(order.pk, state=OrderState.CANCELLED, settled_at=timezone.now(), next_check_at=None,
+                       reason="aql cancelled the order.")
+    return _despatched(order.pk, found.iccid or "")
+
+
+def _check_later(order: DespatchOrder, reason: str, state: str | None = None) -> DespatchOrder:
+    later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
+    return _update(order.pk, state=state or order.state, reason=reason, next_check_at=later)
+
+
+def _despatched(order_id: int, iccid: str) -> DespatchOrder:
+    """The order left aql with this SIM: it joins our SIMs (unused, unless aql says otherwise)."""
+    try:
+        iccid = validators.clean_iccid(iccid)
+    except ValidationError:
+        return _update(order_id, state=OrderState.DESPATCHED, iccid=iccid, settled_at=timezone.now(),
+                       next_check_at=None, reason=f"aql gave '{iccid}', which is not an ICCID: check with aql.")
+    with transaction.atomic():
+        sim_services.sim_add(iccids=[iccid])
+        sim = Sim.objects.get(iccid=iccid)
+        order = _update(order_id, state=OrderState.DESPATCHED, iccid=iccid, sim=sim, settled_at=timezone.now(),
+                        next_check_at=None, reason="")
+    sim_services.sim_query(sim_id=sim.pk, actor=None)  # our record of the new SIM follows aql's
+    return order
+
+
+def order_claim_due(*, limit: int, lease: float) -> list[int]:
+    """Open orders whose next check has come, claimed for this worker."""
+    return sim_services.claim_due(DespatchOrder.objects.filter(state__in=OPEN), field="next_check_at",
+                                  limit=limit, lease=lease)
+
+
+def stock_refresh() -> list[StockLevel]:
+    """Ask aql for stock per product code and keep the answer as a snapshot; flag codes under threshold."""
+    lines = gateway.despatch_client().check_stock()
+    now = timezone.now()
+    with transaction.atomic():
+        products = {p.code: p for p in Product.objects.filter(code__in=[line.product_code for line in lines])}
+        missing = [Product(code=line.product_code) for line in lines if line.product_code not in products]
+        for product in Product.objects.bulk_create(missing):
+            products[product.code] = product
+        levels = []
+        for line in lines:
+            product = products[line.product_code]
+            low = product.low_stock_threshold is not None and line.quantity < product.low_stock_threshold
+            levels.append(StockLevel(product=product, quantity=line.quantity, low=low, checked_at=now))
+        return StockLevel.objects.bulk_create(levels)
