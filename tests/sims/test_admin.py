@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from sims import services
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent
-from tests.sims.conftest import iccid
+from tests.conftest import iccid
 
 pytestmark = pytest.mark.django_db
 

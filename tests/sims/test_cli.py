@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sims.models import GatewayRequest
-from tests.sims.conftest import IMEI, iccid
+from tests.conftest import IMEI, iccid
 
 pytestmark = pytest.mark.django_db
 

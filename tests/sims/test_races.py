@@ -9,7 +9,7 @@ from django.db import connection
 from sims import services
 from sims.lifecycle import CommandNotAllowed
 from sims.models import GatewayRequest, Sim
-from tests.sims.conftest import activation, iccid
+from tests.conftest import activation, iccid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

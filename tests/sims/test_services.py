@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from sims import services
 from sims.lifecycle import Command, CommandNotAllowed, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
-from tests.conftest import PASSWORD
-from tests.sims.conftest import activation, iccid
+from tests.conftest import PASSWORD, activation, iccid
 
 pytestmark = pytest.mark.django_db
 

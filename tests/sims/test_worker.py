@@ -12,7 +12,7 @@ from django.utils import timezone
 from sims import gateway, services, tasks
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, GeographicNumber, Heartbeat, RequestState, Sim
-from tests.sims.conftest import activation, iccid
+from tests.conftest import activation, iccid
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from django_q.tasks import async_task
 from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, RequestState, Sim, SimEvent
-from tests.conftest import PASSWORD, USERNAME
-from tests.sims.conftest import activation
+from tests.conftest import PASSWORD, USERNAME, activation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]

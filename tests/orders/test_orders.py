@@ -1,0 +1,183 @@
+"""Despatch orders and stock against the simulator over loopback: from an order to a SIM ready to activate."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from orders import services, tasks
+from orders.models import DespatchOrder, OrderState, Product, StockLevel
+from sims import gateway
+from sims import services as sim_services
+from sims.lifecycle import CommandNotAllowed, SimState
+from sims.models import GatewayRequest, RequestState, Sim
+from tests.conftest import activation
+
+pytestmark = pytest.mark.django_db
+
+RECIPIENT = {"name": "John Smith", "company": "aql", "address": "11-15 Hunslet Road\nLeeds",
+             "postcode": "ls101jq", "contact_no": "0113 320 3040"}
+
+
+def due_now() -> None:
+    DespatchOrder.objects.update(next_check_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_an_order_is_despatched_then_becomes_a_sim_that_can_be_activated(world, staff):
+    fake = world.fake
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.PROCESSING and order.order_ref.startswith("MVN-")
+    sent = fake.order(order.order_ref)
+    assert (sent.name, sent.address, sent.postcode, sent.contact_no) == (
+        "John Smith", "11-15 Hunslet Road, Leeds", "LS10 1JQ", "441133203040")
+
+    due_now()
+    assert tasks.refresh_orders_pass() == 1
+    assert DespatchOrder.objects.get(pk=order.pk).state == OrderState.PROCESSING
+
+    fake.advance(fake.faults.despatch_after)
+    due_now()
+    tasks.refresh_orders_pass()
+    order = DespatchOrder.objects.select_related("sim").get(pk=order.pk)
+    assert order.state == OrderState.DESPATCHED and order.settled_at
+    assert order.sim.iccid == order.iccid == fake.order(order.order_ref).iccid
+    assert order.sim.state == SimState.UNUSED and order.sim.checked_at  # confirmed with aql
+
+    request = sim_services.sim_activate(sim_id=order.sim.pk, actor=staff, **activation())
+    fake.advance(fake.faults.settle_after)
+    assert sim_services.request_poll(request_id=request.pk).state == RequestState.SUCCESS
+    assert Sim.objects.get(pk=order.sim.pk).state == SimState.ACTIVE
+
+
+def test_a_despatched_sim_aql_already_shows_active_follows_aql(world, staff):
+    fake = world.fake
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    fake.advance(fake.faults.despatch_after)
+    fake.put_sim(fake.order(order.order_ref).iccid, state="active", geo_nos="44113000009")
+    order = services.order_refresh(order_id=order.pk)
+    assert Sim.objects.get(pk=order.sim_id).state == SimState.ACTIVE
+
+
+def test_every_field_is_checked_before_sending(world, staff):
+    with pytest.raises(ValidationError) as caught:
+        services.order_despatch(actor=staff, **(RECIPIENT | {"name": "", "postcode": "??", "address": " "}))
+    assert set(caught.value.message_dict) == {"name", "postcode", "address"}
+    assert world.fake.count("despatch") == 0 and not DespatchOrder.objects.exists()
+
+
+def test_insufficient_stock_leaves_a_draft_with_the_reason_to_send_later(world, staff):
+    world.fake.account.stock = {"AQL-123": 0}
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.DRAFT
+    assert order.reason == "3: There are not enough SIMs in stock on our account to despatch."
+    world.fake.account.stock = {"AQL-123": 5}
+    assert services.order_submit(order_id=order.pk).state == OrderState.PROCESSING
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    (1, "refused our account's username or password"), (2, "a detail of the order is missing"),
+    (8, "does not know that command"), (9, "could not process the order"),
+])
+def test_other_result_codes_fail_the_order_with_their_meaning(world, staff, code, words):
+    world.fake.force("despatch", [code])
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.FAILED
+    assert order.reason.startswith(f"{code}: ") and words in order.reason
+
+
+def test_a_processing_order_cannot_be_sent_again(world, staff):
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    with pytest.raises(CommandNotAllowed):
+        services.order_submit(order_id=order.pk)
+    assert world.fake.count("despatch") == 1
+
+
+def test_a_timeout_during_despatch_sends_no_second_order_and_is_found_by_query(world, staff, settings):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    fake = world.fake
+    fake.faults.hang_rate, fake.faults.hang_seconds = 1.0, 1.0
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.SUBMITTED and "It will be checked, not resent." in order.reason
+    fake.faults.hang_rate = 0
+    with pytest.raises(CommandNotAllowed):
+        services.order_submit(order_id=order.pk)
+    due_now()
+    tasks.refresh_orders_pass()
+    assert DespatchOrder.objects.get(pk=order.pk).state == OrderState.PROCESSING
+    assert fake.count("despatch") == 1
+
+
+def test_a_lost_despatch_aql_never_received_fails_so_staff_can_resend(world, staff, settings):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.http500_rate = 1.0  # aql fell over before taking the order
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.SUBMITTED
+    world.fake.faults.http500_rate = 0
+    due_now()
+    tasks.refresh_orders_pass()
+    order = DespatchOrder.objects.get(pk=order.pk)
+    assert order.state == OrderState.FAILED and "was not placed" in order.reason
+    assert services.order_submit(order_id=order.pk).state == OrderState.PROCESSING
+
+
+def test_a_cancelled_order_is_shown_with_when_it_was_seen(world, staff):
+    world.fake.faults.cancel_rate = 1.0
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    world.fake.advance(world.fake.faults.despatch_after)
+    order = services.order_refresh(order_id=order.pk)
+    assert order.state == OrderState.CANCELLED and order.settled_at and order.sim is None
+
+
+def test_stock_snapshots_keep_history_and_flag_codes_under_their_threshold(world):
+    Product.objects.create(code="AQL-123", low_stock_threshold=5000)
+    assert tasks.stock_pass() == 2
+    services.order_despatch(actor=None, **RECIPIENT)
+    tasks.stock_pass()
+    history = list(StockLevel.objects.filter(product__code="AQL-123").values_list("quantity", "low"))
+    assert history == [(2030, True), (2031, True)]
+    assert not StockLevel.objects.filter(product__code="ABC-456", low=True).exists()  # no threshold set
+
+
+def test_the_cli_despatches_refreshes_and_prints_stock(world, staff):
+    out = StringIO()
+    call_command("orders", "--user", "agent", "despatch", "--name", "Jo Bloggs", "--address", "1 Road, Leeds",
+                 "--postcode", "LS1 1AA", "--contact", "07700900123", stdout=out)
+    order = DespatchOrder.objects.get()
+    assert out.getvalue() == f"{order.order_ref}: processing\n" and order.created_by == staff
+    world.fake.advance(world.fake.faults.despatch_after)
+    out = StringIO()
+    call_command("orders", "refresh", order.order_ref, stdout=out)
+    assert f"{order.order_ref}: despatched, SIM 1111111111" in out.getvalue()
+    out = StringIO()
+    call_command("orders", "stock", stdout=out)
+    assert out.getvalue() == "AQL-123: 2030\nABC-456: 20000\n"
+
+
+def test_the_cli_exits_1_with_the_reason_when_refused(world):
+    world.fake.account.stock = {}
+    with pytest.raises(CommandError) as caught:
+        call_command("orders", "despatch", "--name", "Jo", "--address", "1 Road", "--postcode", "LS1 1AA",
+                     "--contact", "07700900123", stdout=StringIO())
+    assert caught.value.returncode == 1 and "not enough SIMs" in str(caught.value)
+    with pytest.raises(CommandError) as caught:
+        call_command("orders", "despatch", "--name", "", "--address", "1 Road", "--postcode", "LS1 1AA",
+                     "--contact", "07700900123", stdout=StringIO())
+    assert caught.value.returncode == 1 and "name: Enter the" in str(caught.value)
+
+
+def test_admin_refresh_action_and_read_only_stock(world, admin_client):
+    order = services.order_despatch(actor=None, **RECIPIENT)
+    world.fake.advance(world.fake.faults.despatch_after)
+    response = admin_client.post("/admin/orders/despatchorder/", {"action": "refresh", "_selected_action": [order.pk]},
+                                 follow=True)
+    assert f"{order.order_ref}: despatched." in response.text
+    tasks.stock_pass()
+    level = StockLevel.objects.first()
+    assert admin_client.get(f"/admin/orders/stocklevel/{level.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/orders/stocklevel/{level.pk}/delete/").status_code == 403
+    assert GatewayRequest.objects.filter(command="queryiccid").count() == 1
