@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from orders import services
 from orders.models import OPEN, DespatchOrder, OrderState, Product, StockLevel
@@ -20,14 +22,20 @@ class DespatchOrderAdmin(admin.ModelAdmin):
     list_select_related = ("sim",)
     search_fields = ("=order_ref", "name", "postcode", "=iccid")
     show_full_result_count = False
-    readonly_fields = ("order_ref", "state", "reason", "iccid", "sim", "created_by", "created_at", "submitted_at",
-                       "settled_at")
+    readonly_fields = ("order_ref", "state", "reason", "iccid", "sim_link", "created_by", "created_at",
+                       "submitted_at", "settled_at")
     actions = ("refresh", "submit")
 
     def save_model(self, request: HttpRequest, obj: DespatchOrder, form: Any, change: bool) -> None:
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description="SIM")
+    def sim_link(self, obj: DespatchOrder) -> str:
+        if obj.sim_id is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("admin:sims_sim_change", args=[obj.sim_id]), obj.iccid)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: DespatchOrder) -> str:

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from aql import codes
@@ -114,7 +114,8 @@ class SimAdmin(admin.ModelAdmin):
     search_help_text = "ICCID or its last digits, geographic number, subscriber name or postcode"
     show_full_result_count = False  # no COUNT(*) over a million SIMs on every page
     readonly_fields = ("state", "imei", "number", "subscriber", "int_roaming", "int_calling", "mo_voice",
-                       "mt_voice", "mo_sms", "mt_sms", "premium", "created_at", "updated_at")
+                       "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
+                       "updated_at")
     inlines = (RequestInline, EventInline)
     actions = ("suspend", "reactivate", "query_gateway")
 
@@ -132,6 +133,14 @@ class SimAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: Sim) -> str:
         return badge(obj.get_state_display(), obj.colour)
+
+    @admin.display(description="despatched by order")
+    def from_order(self, obj: Sim) -> str:
+        order = getattr(obj, "order", None)  # sims does not import orders: the reverse relation
+        if order is None:
+            return "-"
+        url = reverse("admin:orders_despatchorder_change", args=[order.pk])
+        return format_html('<a href="{}">{}</a>', url, order.order_ref)
 
     @admin.display(description="services")
     def services_on(self, obj: Sim) -> str:

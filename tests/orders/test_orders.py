@@ -176,6 +176,11 @@ def test_admin_refresh_action_and_read_only_stock(world, admin_client):
     response = admin_client.post("/admin/orders/despatchorder/", {"action": "refresh", "_selected_action": [order.pk]},
                                  follow=True)
     assert f"{order.order_ref}: despatched." in response.text
+    order.refresh_from_db()
+    assert f"/admin/sims/sim/{order.sim_id}/change/" in admin_client.get(
+        f"/admin/orders/despatchorder/{order.pk}/change/").text
+    assert f"/admin/orders/despatchorder/{order.pk}/change/" in admin_client.get(
+        f"/admin/sims/sim/{order.sim_id}/change/").text
     tasks.stock_pass()
     level = StockLevel.objects.first()
     assert admin_client.get(f"/admin/orders/stocklevel/{level.pk}/change/").status_code == 200
