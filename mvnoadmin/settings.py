@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_q",
     "sims",
     "orders",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,6 @@ Admin never edits a state: its actions call the same services as the staff pages
 The journal and the audit trail are read-only.
 """
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils.html import format_html
 
 from aql import codes
 from sims import selectors, services, validators
+from sims.forms import BulkNumbersForm
 from sims.lifecycle import CommandNotAllowed
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
@@ -157,14 +157,6 @@ class SimAdmin(admin.ModelAdmin):
     @admin.action(description="Ask the gateway for the selected SIMs' live state")
     def query_gateway(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
         _per_sim(request, queryset, "checked with aql", services.sim_query)
-
-
-class BulkNumbersForm(forms.Form):
-    numbers = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}),
-                              help_text="One number per line, or separated by commas.")
-
-    def clean_numbers(self) -> list[str]:
-        return [n.strip() for n in re.split(r"[\n,;]", self.cleaned_data["numbers"]) if n.strip()]
 
 
 @admin.register(GeographicNumber)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from aql import codes
 from aql.usim import SERVICES
 from sims.lifecycle import STATE_COLOURS, Command, SimState
 
@@ -110,6 +111,7 @@ REQUEST_COLOURS = {
     RequestState.NOT_SENT: "red",
 }
 IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
+FAILURES = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)
 
 
 class GatewayRequest(models.Model):
@@ -136,7 +138,10 @@ class GatewayRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "next_poll_at"], name="request_due")]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="request_due"),  # the worker's "what is due"
+            models.Index(fields=["state", "settled_at"], name="request_settled"),  # the dashboard's failures
+        ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).
             models.UniqueConstraint(
@@ -155,6 +160,11 @@ class GatewayRequest(models.Model):
     @property
     def in_flight(self) -> bool:
         return self.state in IN_FLIGHT
+
+    @property
+    def code_meanings(self) -> list[str]:
+        """Each code aql gave, with what it means: never a bare number."""
+        return [str(codes.usim(c)) for c in self.codes]
 
 
 class Heartbeat(models.Model):

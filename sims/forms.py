@@ -1,0 +1,107 @@
+"""Staff forms. They check the shape of the input; the services check it again (they also serve
+admin and the CLI), and what aql says is put back next to the field it concerns."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+
+from aql import codes
+from aql.usim import SERVICES
+from sims import validators
+from sims.lifecycle import CommandNotAllowed
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
+
+# aql's field names -> ours, so an error code lands next to the input it is about.
+AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
+              "subaddress": "address", "subpostcode": "postcode", "subcontactno": "contact_number",
+              "services": "services"}
+SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for name in SERVICES}
+
+
+class StaffForm(forms.Form):
+    """A form whose errors can come from our checks, our rules or aql."""
+
+    def add_outcome_errors(self, exc: ValidationError | CommandNotAllowed) -> None:
+        """A refusal before sending: a field's own message, or the form's."""
+        if isinstance(exc, CommandNotAllowed):
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        elif hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+    def add_gateway_errors(self, request: GatewayRequest) -> bool:
+        """aql's codes next to their fields, each in words. True when there were any."""
+        if request.state != RequestState.REJECTED:
+            return False
+        for number in request.codes:
+            code = codes.usim(number)
+            field = AQL_FIELDS.get(code.field or "")
+            self.add_error(field if field in self.fields else None, f"{code.message} (aql code {code.code})")
+        return True
+
+
+class ActivateForm(StaffForm):
+    imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
+    number = forms.ChoiceField(label="Geographic number", help_text="A free number from our pool.")
+    name = forms.CharField(label="Subscriber name", max_length=100)
+    address = forms.CharField(label="Address", max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    postcode = forms.CharField(label="Postcode", max_length=12)
+    contact_number = forms.CharField(label="Contact phone number", max_length=30)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        free = GeographicNumber.objects.filter(sim__isnull=True, held_by__isnull=True).values_list("number", flat=True)
+        self.fields["number"].choices = [("", "Choose a number")] + [(n, n) for n in free[:500]]
+
+    def clean_imei(self) -> str:
+        return validators.clean_imei(self.cleaned_data["imei"])
+
+    def clean_name(self) -> str:
+        return validators.clean_name(self.cleaned_data["name"])
+
+    def clean_address(self) -> str:
+        return validators.clean_address(self.cleaned_data["address"])
+
+    def clean_postcode(self) -> str:
+        return validators.clean_postcode(self.cleaned_data["postcode"])
+
+    def clean_contact_number(self) -> str:
+        return validators.clean_contact_number(self.cleaned_data["contact_number"])
+
+
+class ServicesForm(StaffForm):
+    action = forms.ChoiceField(choices=[("add", "Add"), ("remove", "Remove")], widget=forms.HiddenInput)
+    services = forms.MultipleChoiceField(choices=list(SERVICE_LABELS.items()), widget=forms.CheckboxSelectMultiple,
+                                         error_messages={"required": "Choose at least one service."})
+
+
+class NumberForm(StaffForm):
+    number = forms.CharField(label="New geographic number", max_length=30,
+                             help_text="A free number from our pool, e.g. 0113 496 0000.")
+
+    def clean_number(self) -> str:
+        return validators.clean_geographic_number(self.cleaned_data["number"])
+
+
+class DeactivateForm(StaffForm):
+    confirm = forms.CharField(label="Type the SIM's ICCID to confirm", max_length=30)
+
+    def __init__(self, *args, iccid: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.iccid = iccid
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].replace(" ", "")
+        if typed != self.iccid:
+            raise ValidationError("That is not this SIM's ICCID. Terminating cannot be undone: type it exactly.")
+        return typed
+
+
+class BulkNumbersForm(StaffForm):
+    numbers = forms.CharField(label="Numbers to add", widget=forms.Textarea(attrs={"rows": 6}),
+                              help_text="One per line, or separated by commas.")
+
+    def clean_numbers(self) -> list[str]:
+        return [n.strip() for n in self.cleaned_data["numbers"].replace(",", "\n").splitlines() if n.strip()]
