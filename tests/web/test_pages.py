@@ -1,0 +1,245 @@
+"""The staff pages through Django's test client, against the simulator: behind login, fixed queries,
+forms that keep what was typed and put every error (ours or aql's) next to its field."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orders import services as order_services
+from orders.models import DespatchOrder
+from sims import services
+from sims.lifecycle import SimState
+from sims.models import GatewayRequest, Heartbeat, RequestState, Sim, SimEvent
+from tests.conftest import activation, iccid
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/sims/", "/requests/", "/numbers/", "/orders/", "/stock/", "/orders/new/"]
+
+
+@pytest.fixture
+def agent(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("url", [*PAGES, f"/sims/{iccid(1)}/", f"/sims/{iccid(1)}/activate/"])
+def test_every_page_asks_for_sign_in_first(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith("/login/?next=")
+
+
+def test_signing_in_leads_to_the_dashboard(client, staff):
+    response = client.post("/login/", {"username": "agent", "password": "pw-agent-123"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/" and b"Dashboard" in response.content
+
+
+# --- a fixed number of queries, whatever the number of rows -------------------------------------
+
+def some_of_everything(staff, make_sim) -> Sim:
+    """A SIM with history and a request in flight, an order and stock snapshots."""
+    sim = make_sim(1, number="44113000001")
+    services.sim_query(sim_id=sim.pk, actor=staff)
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    order_services.order_despatch(actor=staff, name="Jo Bloggs", company="", address="1 Road", postcode="LS1 1AA",
+                                  contact_no="07700900123")
+    order_services.stock_refresh()
+    order_services.stock_refresh()
+    return sim
+
+
+def more_rows(sim: Sim, staff, count: int) -> None:
+    """`count` more SIMs, each with a request, and as many more events on `sim`."""
+    new = services.sim_add(iccids=[str(1111111111000100000 + n) for n in range(count)])
+    GatewayRequest.objects.bulk_create(
+        GatewayRequest(sim=s, command="queryiccid", state=RequestState.SUCCESS, state_before=SimState.UNUSED,
+                       actor=staff) for s in new)
+    SimEvent.objects.bulk_create(SimEvent(sim=sim, actor=staff, action="queried", message="x") for _ in new)
+
+
+def count_queries(client, url: str) -> int:
+    cache.clear()  # the dashboard caches its counts: measure the cold path
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_each_page_runs_the_same_queries_for_10_and_1000_sims(world, staff, make_sim, agent):
+    sim = some_of_everything(staff, make_sim)
+    urls = [*PAGES, f"/sims/{sim.iccid}/", "/sims/?q=Lovelace", "/sims/?q=0002&state=active",
+            "/requests/?show=in_flight", "/numbers/?show=available", f"/sims/{iccid(0)}/activate/"]
+    at_ten = {url: count_queries(agent, url) for url in urls}
+    assert Sim.objects.count() == 10
+    more_rows(sim, staff, 990)
+    assert Sim.objects.count() == 1000
+    assert {url: count_queries(agent, url) for url in urls} == at_ten
+
+
+# --- finding a SIM -------------------------------------------------------------------------------
+
+def test_a_sim_is_found_by_the_last_digits_of_its_iccid(agent, world):
+    page = agent.get("/sims/", {"q": iccid(7)[-4:]}).text
+    assert iccid(7) in page and iccid(6) not in page
+
+
+def test_a_sim_is_found_by_subscriber_name_postcode_or_number(agent, world, staff):
+    request = services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(3)).pk, actor=staff, **activation())
+    world.fake.advance(world.fake.faults.settle_after)
+    services.request_poll(request_id=request.pk)
+    for term in ("lovelace", "LS10 1JQ", "0113000005"):
+        page = agent.get("/sims/", {"q": term}).text
+        assert iccid(3) in page and iccid(4) not in page, term
+
+
+def test_the_list_filters_by_state_and_service(agent, world, make_sim):
+    make_sim(1, number="44113000001", services=("int_roaming",))
+    make_sim(2, state=SimState.SUSPENDED, number="44113000002")
+    assert iccid(1) in agent.get("/sims/", {"service": "int_roaming"}).text
+    assert iccid(2) not in agent.get("/sims/", {"service": "int_roaming"}).text
+    page = agent.get("/sims/", {"state": "suspended"}).text
+    assert iccid(2) in page and iccid(1) not in page
+
+
+# --- a SIM's page ---------------------------------------------------------------------------------
+
+def test_the_sim_page_offers_only_what_its_state_allows(agent, world, make_sim):
+    active = agent.get(f"/sims/{make_sim(1, number='44113000001').iccid}/").text
+    assert "Suspend</button>" in active and "Terminate…" in active and "Activate…" not in active
+    unused = agent.get(f"/sims/{iccid(0)}/").text
+    assert "Activate…" in unused and "Suspend</button>" not in unused
+
+
+def test_activate_with_a_bad_postcode_shows_the_error_at_the_field_keeps_the_input_and_sends_nothing(agent, world):
+    response = agent.post(f"/sims/{iccid(0)}/activate/", activation(postcode="NOWHERE"))
+    assert response.status_code == 200
+    assert 'id="id_postcode_error">Enter a UK postcode, like LS10 1JQ.' in response.text
+    assert 'value="Ada Lovelace"' in response.text and 'value="NOWHERE"' in response.text
+    assert world.fake.count("activate") == 0
+
+
+def test_a_code_from_aql_is_shown_in_words_next_to_its_field(agent, world):
+    world.fake.put_sim(iccid(9), state="active", geo_nos="44113000005")  # aql says the number is taken
+    response = agent.post(f"/sims/{iccid(0)}/activate/", activation())
+    assert response.status_code == 200
+    assert ('id="id_number_error">That geographic number is already in use by another SIM. (aql code 63204)'
+            in response.text)
+    assert Sim.objects.get(iccid=iccid(0)).state == SimState.UNUSED
+
+
+def test_activating_shows_the_sim_pending_then_active_after_the_worker(agent, world):
+    response = agent.post(f"/sims/{iccid(0)}/activate/", activation(), follow=True)
+    assert "Activate sent: aql is working on it." in response.text and "Activating" in response.text
+    assert 'hx-trigger="every 5s"' in response.text  # updates by itself while in flight
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.update(next_poll_at=timezone.now())
+    agent.post(f"/requests/{GatewayRequest.objects.get().pk}/check/")
+    page = agent.get(f"/sims/{iccid(0)}/").text
+    assert "badge-green" in page and "44113000005" in page and "every 5s" not in page
+
+
+def test_a_button_the_state_forbids_changes_nothing_and_says_why(agent, world):
+    response = agent.post(f"/sims/{iccid(0)}/suspend/", follow=True)
+    assert "Suspend needs a SIM that is active; this one is unused." in response.text
+    assert world.fake.count("suspend") == 0
+
+
+def test_terminating_needs_the_iccid_typed(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    response = agent.post(f"/sims/{sim.iccid}/deactivate/", {"confirm": "1234"})
+    assert response.status_code == 200 and "That is not this SIM&#x27;s ICCID." in response.text
+    assert world.fake.count("deactivate") == 0
+    agent.post(f"/sims/{sim.iccid}/deactivate/", {"confirm": sim.iccid})
+    assert world.fake.count("deactivate") == 1
+
+
+def test_services_need_one_ticked_and_aqls_refusal_is_shown(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    response = agent.post(f"/sims/{sim.iccid}/services/", {"action": "add"})
+    assert response.status_code == 200 and "Choose at least one service." in response.text
+    world.fake.faults.unsupported_services = frozenset({"int_roaming"})
+    response = agent.post(f"/sims/{sim.iccid}/services/", {"action": "add", "services": ["int_roaming"]})
+    assert "The network does not offer that service yet. (aql code 63032)" in response.text
+
+
+def test_a_number_outside_the_pool_is_refused_at_the_field(agent, world, make_sim):
+    sim = make_sim(1)
+    response = agent.post(f"/sims/{sim.iccid}/number/", {"number": "0113 496 0999"})
+    assert 'id="id_number_error">That number is not in our pool' in response.text
+    agent.post(f"/sims/{sim.iccid}/number/", {"number": "0113000009"})
+    assert Sim.objects.get(pk=sim.pk).number.number == "44113000009"
+
+
+def test_the_live_part_alone_is_sent_to_htmx(agent, world, make_sim, staff):
+    sim = make_sim(1, number="44113000001")
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    response = agent.get(f"/sims/{sim.iccid}/", HTTP_HX_REQUEST="true")
+    assert response.text.lstrip().startswith('<div id="sim-live"') and "<html" not in response.text
+    assert 'hx-swap-oob="true"' in response.text
+
+
+def test_an_unknown_iccid_is_a_404(agent, world):
+    assert agent.get("/sims/1111111111999999999/").status_code == 404
+
+
+# --- requests, numbers, orders, dashboard ------------------------------------------------------
+
+def test_the_journal_filters_and_shows_codes_in_words(agent, world, make_sim, staff):
+    sim = make_sim(1, number="44113000001")
+    world.fake.force("suspend", [63027])
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    page = agent.get("/requests/", {"show": "failed"}).text
+    assert "63027: The network is congested and nothing was done. Try again in 5 minutes." in page
+    assert "Suspend" not in agent.get("/requests/", {"show": "in_flight"}).text
+
+
+def test_numbers_are_listed_and_added_in_bulk(agent, world):
+    response = agent.post("/numbers/", {"numbers": "0113 496 0000\n0113 496 0001"}, follow=True)
+    assert "2 numbers added to the pool." in response.text
+    response = agent.post("/numbers/", {"numbers": "0113 496 0002\nnot-a-number"})
+    assert "Not a UK landline number: not-a-number." in response.text
+    assert "441134960000" in agent.get("/numbers/", {"show": "available", "q": "4411349"}).text
+
+
+def test_an_order_placed_on_the_page_becomes_a_sim(agent, world):
+    response = agent.post("/orders/new/", {"name": "Jo Bloggs", "company": "", "address": "1 Road\nLeeds",
+                                           "postcode": "ls1 1aa", "contact_no": "07700 900123"}, follow=True)
+    order = DespatchOrder.objects.get()
+    assert f"Order {order.order_ref}: processing." in response.text
+    world.fake.advance(world.fake.faults.despatch_after)
+    page = agent.post(f"/orders/{order.order_ref}/refresh/", follow=True).text
+    order.refresh_from_db()
+    assert f'href="/sims/{order.iccid}/"' in page
+    assert f'href="/orders/{order.order_ref}/"' in agent.get(f"/sims/{order.iccid}/").text
+
+
+def test_an_order_form_with_bad_input_keeps_it_and_says_what_is_wrong(agent, world):
+    response = agent.post("/orders/new/", {"name": "", "address": "1 Road", "postcode": "?", "contact_no": "1"})
+    assert response.status_code == 200
+    for message in ("This field is required.", "Enter a UK postcode", "Enter a UK phone number"):
+        assert message in response.text
+    assert not DespatchOrder.objects.exists() and world.fake.count("despatch") == 0
+
+
+def test_the_dashboard_warns_loudly_when_no_worker_has_polled(agent, world):
+    assert "The worker is not running." in agent.get("/").text
+    Heartbeat.objects.create(name="poll", at=timezone.now() - timedelta(seconds=30))
+    page = agent.get("/").text
+    assert "The worker is not running." not in page and "Worker running" in page
+    Heartbeat.objects.filter(name="poll").update(at=timezone.now() - timedelta(minutes=10))
+    assert "The worker is not running." in agent.get("/").text
+
+
+def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, staff):
+    services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    order_services.stock_refresh()
+    page = agent.get("/").text
+    for link in ('/sims/?state=active', '/requests/?show=in_flight', '/requests/?show=attention',
+                 '/orders/?state=open', 'href="/stock/"'):
+        assert link in page
+    assert "AQL-123" in page and "<svg" not in page  # one snapshot: no line to draw yet
+    order_services.stock_refresh()
+    assert "<polyline" in agent.get("/").text
