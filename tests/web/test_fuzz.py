@@ -1,0 +1,89 @@
+"""Random input thrown at every staff form: always a page with a message (200) or, if it happens to be
+valid, a redirect; never a server error, and nothing sent to aql for input that was refused."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orders.models import DespatchOrder
+from sims.models import GatewayRequest
+from tests.conftest import iccid
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+anything = st.one_of(st.text(max_size=80), st.sampled_from(["", " ", "0113 000 0005", "44113000005", "LS10 1JQ",
+                                                              "490154203237518", "\x00", "<script>", "0" * 400, "9" * 30]))
+
+
+def fields(*names: str) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries({name: anything for name in names})
+
+
+@pytest.fixture
+def agent(client, staff, world, make_sim):
+    client.force_login(staff)
+    make_sim(1, number="44113000001")
+    return client
+
+
+def post(agent, url: str, data: dict) -> int:
+    journal_before = GatewayRequest.objects.count()
+    response = agent.post(url, data)
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 200:
+        assert GatewayRequest.objects.filter(state__in=["pending", "success"]).count() <= journal_before
+    return response.status_code
+
+
+@FUZZ
+@given(data=fields("imei", "number", "name", "address", "postcode", "contact_number"))
+def test_the_activate_form(agent, data):
+    post(agent, f"/sims/{iccid(0)}/activate/", data)
+
+
+@FUZZ
+@given(data=fields("action", "services"))
+def test_the_services_form(agent, data):
+    post(agent, f"/sims/{iccid(1)}/services/", data)
+
+
+@FUZZ
+@given(data=fields("number"))
+def test_the_number_form(agent, data):
+    post(agent, f"/sims/{iccid(1)}/number/", data)
+
+
+@FUZZ
+@given(data=fields("confirm"))
+def test_the_terminate_form(agent, data):
+    post(agent, f"/sims/{iccid(1)}/deactivate/", data)
+
+
+@FUZZ
+@given(data=fields("numbers"))
+def test_the_bulk_numbers_form(agent, data):
+    post(agent, "/numbers/", data)
+
+
+@FUZZ
+@given(data=fields("name", "company", "address", "postcode", "contact_no"))
+def test_the_order_form(agent, data):
+    orders_before = DespatchOrder.objects.count()
+    if post(agent, "/orders/new/", data) == 200:
+        assert DespatchOrder.objects.count() == orders_before
+
+
+@FUZZ
+@given(q=anything, state=anything, service=anything, sort=anything, page=anything)
+def test_the_list_filters(agent, q, state, service, sort, page):
+    for url in ("/sims/", "/requests/", "/numbers/", "/orders/"):
+        response = agent.get(url, {"q": q, "state": state, "service": service, "sort": sort, "page": page,
+                                   "show": state})
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["9" * 30, "-5", "1e9", "", "２"])
+def test_any_page_number_gives_a_page(agent, page):
+    for url in ("/sims/", "/requests/", "/numbers/", "/orders/"):
+        assert agent.get(url, {"page": page}).status_code == 200
