@@ -16,7 +16,6 @@ from sims.forms import SERVICE_LABELS, ActivateForm, BulkNumbersForm, Deactivate
 from sims.lifecycle import Command, CommandNotAllowed, SimState
 from sims.models import GatewayRequest, RequestState, Sim
 
-
 MAX_PAGE = 10_000  # deeper than anyone pages by hand; keeps the offset a number the database takes
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: the aql simulator served over real loopback HTTP, and clients pointed at it."""
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +16,28 @@ from sims.lifecycle import SimState
 from sims.models import GeographicNumber, Sim
 from sims.services import number_add, sim_add
 
+VAR = Path(__file__).resolve().parent.parent / "var"
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The SQLite test database is a file (settings: a real worker process must share it).
-    # Django replaces the file but not a WAL left by an interrupted run, which would make
-    # the new database unreadable ("disk I/O error"): clear them all first.
-    var = Path(__file__).resolve().parent.parent / "var"
-    var.mkdir(exist_ok=True)
-    for leftover in var.glob("test.sqlite3*"):
-        leftover.unlink()
+    # The SQLite test database is a file (a real worker process must share it), one per test
+    # run so that two runs on one machine keep apart. Django replaces the file but not a WAL
+    # left by an interrupted run, which would make it unreadable: clear those of dead runs.
+    VAR.mkdir(exist_ok=True)
+    for leftover in VAR.glob("test-*.sqlite3*"):
+        pid = leftover.name.split("-")[1].split(".")[0]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            leftover.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """pytest-django's hook for naming the test database: this run's own SQLite file."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"]["NAME"] = str(VAR / f"test-{os.getpid()}.sqlite3")
 
 
 USERNAME = "demo"
