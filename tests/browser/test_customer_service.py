@@ -134,6 +134,11 @@ def test_an_agent_despatches_a_sim_and_it_becomes_one_to_activate(page: Page, li
     expect(page.get_by_role("link", name=f"order {order.order_ref}")).to_be_visible()
     expect(page.get_by_role("link", name="Activate…")).to_be_visible()
 
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: nothing runs off the side
+    for path in ("/", f"/sims/{order.iccid}/", "/sims/", "/requests/", "/orders/"):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
 
 def test_the_pages_are_usable_by_keyboard(page: Page, live_server, world, staff):
     sign_in(page, live_server)
