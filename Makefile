@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## Figures: page and worker timings with many SIMs (SIMS=1000000 for a million).
+bench: install
+	$(BIN)/python bench/pages.py

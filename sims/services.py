@@ -22,7 +22,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
-from aql.usim import IccidState, IccidStatus, Queued, RequestStatus, UsimClient
+from aql.usim import SERVICES, IccidState, IccidStatus, Queued, RequestStatus, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from sims import gateway, lifecycle, selectors, validators
 from sims.lifecycle import Command, CommandNotAllowed, SimState
@@ -212,6 +212,8 @@ def _apply_success(request: GatewayRequest, sim: Sim) -> None:
         sim.number = held
     if command == Command.DEACTIVATE:  # terminated for good: its number goes back to the pool
         sim.number = None
+        for name in SERVICES:
+            setattr(sim, name, False)
     sim.save()
 
 

@@ -2,6 +2,7 @@
 postcode first), watch it settle, suspend and reactivate it, add a service, and despatch a SIM
 that becomes one they can activate."""
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,9 @@ from sims.services import sim_suspend
 from tests.conftest import iccid
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's pictures are refreshed with UPDATE_SCREENSHOTS=1; other runs keep theirs aside.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / (
+    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "tests/artifacts/screenshots")
 
 
 def run_the_worker(world) -> None:

@@ -115,7 +115,7 @@ def test_deactivate_terminates_and_returns_the_number_to_the_pool(world, staff, 
     request = settle(world, services.sim_deactivate(sim_id=sim.pk, actor=staff))
     assert request.params == {"geo_nos": "44113000001"}
     sim = fresh(sim)
-    assert (sim.state, sim.number) == (SimState.TERMINATED, None)
+    assert (sim.state, sim.number, sim.services) == (SimState.TERMINATED, None, [])
     assert GeographicNumber.objects.filter(number="44113000001", sim__isnull=True).exists()
 
 

@@ -61,6 +61,6 @@ def test_demo_setup_refuses_a_gateway_that_is_not_the_simulator(settings, serve)
         return [b"Not Found\n"]
 
     settings.AQL_USIM_URL = serve(not_aql) + "/mobile/configure_sim.php"
-    with pytest.raises(CommandError, match="no aql simulator answers"):
+    with pytest.raises(CommandError, match="demo_setup seeds only the simulator"):
         demo_setup()
     assert not Sim.objects.exists()
