@@ -69,6 +69,8 @@ class Sim(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name = "SIM"
+        # The list filtered by state, newest change first, straight from the index.
+        indexes = [models.Index(fields=["state", "-updated_at"], name="sim_state_recent")]
 
     def __str__(self) -> str:
         return self.iccid
