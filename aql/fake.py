@@ -29,9 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from socketserver import TCPServer, ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIEnvironment
+
+from aql.redact import redact
 
 USIM_PATH = "/mobile/configure_sim.php"
 DESPATCH_PATH = "/mobile/despatch_sim.php"
@@ -875,15 +877,6 @@ def _redact_query(query_string: str) -> str:
     return "&".join(pieces)
 
 
-def redact(text: str, password: str) -> str:
-    """`text` (a log line) with password parameters and the password itself replaced by ***."""
-    text = PASSWORD_PARAM_RE.sub(r"\1***", text)
-    if password:
-        for form in {password, quote_plus(password), quote(password, safe="")}:
-            text = text.replace(form, "***")
-    return text
-
-
 def _sim_json(sim: SimRecord) -> dict[str, Any]:
     return {**asdict(sim), "services": sorted(sim.services)}
 
@@ -928,7 +921,7 @@ class _LoggingHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         app = self.server.get_app()  # type: ignore[attr-defined]
         password = app.account.password if isinstance(app, FakeAql) else ""
-        line = redact(format % args, password)
+        line = redact(PASSWORD_PARAM_RE.sub(r"\1***", format % args), password, "***")
         sys.stderr.write(f"{self.address_string()} - [{self.log_date_time_string()}] {line}\n")
 
 

@@ -59,7 +59,9 @@ class GatewaySession(requests.Session):
 def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) -> str:
     """POST `fields` as a form and return the reply's text, or raise GatewayUnreachable."""
     try:
-        response = session.post(url, data=fields)
+        # No redirects: following one would resend the credentials to wherever it points
+        # (307/308), or drop them after they had already gone (301/302 turn POST into GET).
+        response = session.post(url, data=fields, allow_redirects=False)
     except requests.Timeout as exc:
         raise GatewayUnreachable(f"aql did not answer {url} in time ({type(exc).__name__})") from exc
     except requests.RequestException as exc:

@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.views.debug import SafeExceptionReporterFilter
 
+from aql.redact import redact as redact_secret
+
 MASK = "********"
 
 
@@ -19,9 +21,8 @@ def _password() -> str:
 
 
 def redact(text: str) -> str:
-    """The text with every occurrence of the gateway password masked."""
-    password = _password()
-    return text.replace(password, MASK) if password else text
+    """The text with the gateway password masked, raw or URL-encoded."""
+    return redact_secret(text, _password(), MASK)
 
 
 class GatewayPasswordFilter(SafeExceptionReporterFilter):
@@ -31,7 +32,7 @@ class GatewayPasswordFilter(SafeExceptionReporterFilter):
         password = _password()
         cleaned = []
         for name, value in super().get_traceback_frame_variables(request, tb_frame):
-            if password and password in repr(value):
+            if password and redact(repr(value)) != repr(value):
                 value = MASK
             cleaned.append((name, value))
         return cleaned
@@ -45,4 +46,8 @@ class RedactGatewayPassword(logging.Filter):
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # the traceback too, formatted once here
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True

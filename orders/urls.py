@@ -1,12 +1,27 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from orders import views
+
+
+class OrderRefConverter:
+    """Our order references: capitals, digits and dashes only."""
+
+    regex = r"[A-Z0-9-]{1,20}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(OrderRefConverter, "order_ref")
 
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
-    path("orders/<str:order_ref>/", views.order_detail, name="order_detail"),
-    path("orders/<str:order_ref>/refresh/", views.order_refresh, name="order_refresh"),
-    path("orders/<str:order_ref>/submit/", views.order_submit, name="order_submit"),
+    path("orders/<order_ref:order_ref>/", views.order_detail, name="order_detail"),
+    path("orders/<order_ref:order_ref>/refresh/", views.order_refresh, name="order_refresh"),
+    path("orders/<order_ref:order_ref>/submit/", views.order_submit, name="order_submit"),
     path("stock/", views.stock, name="stock"),
 ]

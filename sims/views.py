@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aql import codes
@@ -15,6 +17,12 @@ from sims import lifecycle, selectors, services
 from sims.forms import SERVICE_LABELS, ActivateForm, BulkNumbersForm, DeactivateForm, NumberForm, ServicesForm
 from sims.lifecycle import Command, CommandNotAllowed, SimState
 from sims.models import GatewayRequest, RequestState, Sim
+
+
+def search_text(request: HttpRequest, name: str = "q") -> str:
+    """A typed search, tidied: no NUL characters (PostgreSQL refuses them), at most 100 characters."""
+    return request.GET.get(name, "").replace("\x00", "").strip()[:100]
+
 
 MAX_PAGE = 10_000  # deeper than anyone pages by hand; keeps the offset a number the database takes
 
@@ -49,7 +57,7 @@ def _say(request: HttpRequest, result: GatewayRequest) -> None:
 
 @login_required
 def sim_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
+    q = search_text(request)
     state = request.GET.get("state", "") if request.GET.get("state") in SimState.values else ""
     service = request.GET.get("service", "") if request.GET.get("service") in SERVICES else ""
     sort = request.GET.get("sort", "updated") if request.GET.get("sort") in selectors.SIM_SORTS else "updated"
@@ -188,13 +196,16 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         result = services.request_poll(request_id=journal.pk)
         messages.info(request, f"{result.get_command_display()}: {result.get_state_display().lower()}.")
-    return redirect(request.POST.get("next") or "request_list")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("request_list")  # only ever back to a page of ours
+    return redirect(back)
 
 
 @login_required
 def number_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "") if request.GET.get("show") in ("available", "assigned") else ""
-    q = request.GET.get("q", "").strip()
+    q = search_text(request)
     form = BulkNumbersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

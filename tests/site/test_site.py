@@ -43,8 +43,29 @@ def test_an_error_page_never_shows_the_gateway_password(settings, rf):
     assert settings.AQL_PASSWORD not in html  # not a literal: the page quotes the source around it
 
 
-def test_a_log_line_never_carries_the_gateway_password(settings):
-    settings.AQL_PASSWORD = "very-secret-pass"
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "body %s", ("password=very-secret-pass",), None)
+@pytest.mark.parametrize("sent", ["p@ss w0rd&x", "p%40ss+w0rd%26x", "p%40ss%20w0rd%26x"])
+def test_a_log_line_never_carries_the_gateway_password_raw_or_encoded(settings, sent):
+    settings.AQL_PASSWORD = "p@ss w0rd&x"
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "body %s", (f"password={sent}",), None)
     RedactGatewayPassword().filter(record)
     assert record.getMessage() == "body password=********"
+
+
+def test_a_logged_traceback_never_carries_the_gateway_password(settings):
+    settings.AQL_PASSWORD = "p@ss w0rd&x"
+    try:
+        raise ValueError("sent username=demo&password=p%40ss+w0rd%26x")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    RedactGatewayPassword().filter(record)
+    assert "p%40ss" not in record.exc_text and "password=********" in record.exc_text
+
+
+def test_an_error_page_never_shows_the_url_encoded_password(settings, rf):
+    settings.AQL_PASSWORD = "p@ss " + "w0rd&x"
+    body = "username=demo&password=p%40ss+w0rd%26x"  # noqa: F841  (a local the page would show)
+    try:
+        raise RuntimeError("sending")
+    except RuntimeError:
+        html = ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_html()
+    assert "w0rd%26x" not in html.split("(a local the page would show)")[-1]
