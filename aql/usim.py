@@ -142,8 +142,9 @@ class UsimClient:
         text = post_form(self.session, self.url, body)
         reply = parse_reply(text)
         numbers = parse_status(reply["status"], text)
-        if numbers != [codes.USIM_OK]:
-            raise GatewayRejected([codes.usim(n) for n in numbers if n != codes.USIM_OK], text)
+        refusals = [n for n in numbers if n != codes.USIM_OK]
+        if refusals:
+            raise GatewayRejected([codes.usim(n) for n in refusals], text)
         return reply, text
 
     def _queue(self, command: str, fields: dict[str, str], return_mode: str | None,

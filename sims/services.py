@@ -22,7 +22,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
-from aql.usim import SERVICES, IccidState, IccidStatus, Queued, RequestStatus, UsimClient
+from aql.usim import SERVICES, IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from sims import gateway, lifecycle, selectors, validators
 from sims.lifecycle import Command, CommandNotAllowed, SimState
@@ -38,6 +38,7 @@ from sims.models import (
 )
 
 logger = logging.getLogger(__name__)
+INVALID_CHECKSTATUS_ID = 63025
 Actor = AbstractBaseUser | None  # who asked; None: the system (the worker)
 
 
@@ -123,25 +124,36 @@ def _send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any])
     try:
         result = send(gateway.usim_client())
     except GatewayRejected as exc:
-        return _settle(request.pk, partial(_rejected, exc=exc))
+        outcome = partial(_rejected, exc=exc)
     except GatewayError as exc:
         # No answer we can trust: aql may or may not have acted. Never resend blindly.
         logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
-        return _settle(request.pk, partial(_unknown, exc=exc))
-    if isinstance(result, Queued):
-        return _settle(request.pk, partial(_queued, result=result))
-    if isinstance(result, IccidStatus):
-        return _settle(request.pk, partial(_reconcile, status=result))
-    assert isinstance(result, RequestStatus)
-    return _settle(request.pk, partial(_finished, state=result.state, raw=result.raw))
+        outcome = partial(_unknown, reason=str(exc))
+    else:
+        if isinstance(result, Queued):
+            outcome = partial(_queued, result=result)
+        elif isinstance(result, IccidStatus):
+            outcome = partial(_reconcile, status=result)
+        elif result.state == AqlRequestState.PENDING:  # a one-step command aql has not finished
+            outcome = partial(_unknown, reason="aql answered 'pending' to a one-step command")
+        else:
+            outcome = partial(_finished, state=result.state, raw=result.raw)
+    # Only a request still awaiting this answer takes it (the worker may have marked a slow send lost).
+    return _settle(request.pk, outcome, only_in=(RequestState.SENDING, RequestState.UNKNOWN))
 
 
-def _settle(request_id: int, apply: Callable[[GatewayRequest, Sim], None]) -> GatewayRequest:
-    """Apply an outcome to a request and its SIM, both re-read under lock."""
+def _settle(request_id: int, apply: Callable[[GatewayRequest, Sim], None],
+            only_in: tuple[str, ...] = IN_FLIGHT) -> GatewayRequest:
+    """Apply an outcome to a request and its SIM, both re-read under lock, if the request is
+    still in one of `only_in` (else someone settled it meanwhile, and it is left as it is)."""
     with transaction.atomic():
         request = GatewayRequest.objects.select_for_update().get(pk=request_id)
+        if request.state not in only_in:
+            return request
         sim = _locked_sim(request.sim_id)
         apply(request, sim)
+        if request.state not in IN_FLIGHT:
+            request.needs_attention = False  # settled: nothing left for staff to look at
         request.save()
     return request
 
@@ -166,13 +178,13 @@ def _rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> Non
            message=f"{Command(request.command).label} refused by aql: " + "; ".join(map(str, exc.codes)))
 
 
-def _unknown(request: GatewayRequest, sim: Sim, *, exc: GatewayError) -> None:
+def _unknown(request: GatewayRequest, sim: Sim, *, reason: str) -> None:
     request.state = RequestState.UNKNOWN
-    request.reply = str(exc)
+    request.reply = reason
     # Ask aql what the SIM looks like once it would have finished, as for a first checkstatus.
     request.next_poll_at = timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
     _event(sim=sim, actor=request.actor, request=request, action="unknown", before=sim.snapshot(),
-           message=f"{Command(request.command).label}: no clear answer from aql ({exc}). "
+           message=f"{Command(request.command).label}: no clear answer from aql ({reason}). "
                    "It will be checked with the gateway, not resent.")
 
 
@@ -220,7 +232,7 @@ def _apply_success(request: GatewayRequest, sim: Sim) -> None:
 def _undo(request: GatewayRequest, sim: Sim) -> None:
     """Put the SIM back as it was before the request: release a held number, drop a new subscriber."""
     GeographicNumber.objects.filter(held_by=request).update(held_by=None)
-    if request.command == Command.ACTIVATE and sim.state == SimState.PENDING:
+    if request.command == Command.ACTIVATE:  # the subscriber and handset it brought go too
         subscriber = sim.subscriber
         sim.state, sim.imei, sim.subscriber = request.state_before, "", None
         sim.save()
@@ -229,35 +241,45 @@ def _undo(request: GatewayRequest, sim: Sim) -> None:
 
 
 def _reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None:
-    """Bring our record in line with aql's (the source of truth) and record each difference."""
+    """Bring our record in line with aql's (the source of truth) and record each difference.
+
+    While a command is in flight aql is changing the SIM: differences are recorded then, not
+    applied, and the command's own outcome settles the record.
+    """
     before = sim.snapshot()
-    request.state = RequestState.SUCCESS
-    request.reply = status.raw
-    request.settled_at = timezone.now()
+    request.state, request.reply, request.settled_at = RequestState.SUCCESS, status.raw, timezone.now()
     sim.checked_at = request.settled_at
-    differences = []
+    changes: dict[str, Any] = {}
     if sim.state != status.state:
-        differences.append(f"state was {sim.state}, aql says {status.state}")
-        sim.state = SimState(status.state)
+        changes["state"] = (f"state was {sim.state}, aql says {status.state}", SimState(status.state))
     live = status.state in (IccidState.ACTIVE, IccidState.SUSPENDED)
     ours = sim.number.number if sim.number else None
     theirs = status.geo_nos if live else None
     if ours != theirs and not (theirs is None and live):
-        differences.append(f"number was {ours or 'none'}, aql says {theirs or 'none'}")
-        sim.number = _number_for(theirs, sim) if theirs else None
-    for ours_name, theirs_value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
-                                    ("premium", status.premium)):
-        if theirs_value is not None and getattr(sim, ours_name) != theirs_value:
-            differences.append(f"{ours_name} was {'on' if getattr(sim, ours_name) else 'off'}, "
-                               f"aql says {'on' if theirs_value else 'off'}")
-            setattr(sim, ours_name, theirs_value)
-    sim.save()
-    if differences:
-        _event(sim=sim, actor=request.actor, request=request, action="drift", before=before,
-               message="aql's record differed from ours: " + "; ".join(differences) + ". Ours now follows aql.")
-    else:
+        changes["number"] = (f"number was {ours or 'none'}, aql says {theirs or 'none'}", theirs)
+    for name, value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
+                        ("premium", status.premium)):
+        if value is not None and getattr(sim, name) != value:
+            was = "on" if getattr(sim, name) else "off"
+            changes[name] = (f"{name} was {was}, aql says {'on' if value else 'off'}", value)
+    if not changes:
+        sim.save(update_fields=["checked_at"])  # not a change of the SIM: its "last changed" stays
         _event(sim=sim, actor=request.actor, request=request, action="queried", before=before,
                message="Asked aql: its record matches ours.")
+        return
+    said = "; ".join(text for text, _ in changes.values())
+    busy = selectors.sim_in_flight(sim=sim)
+    if busy:
+        sim.save(update_fields=["checked_at"])
+        _event(sim=sim, actor=request.actor, request=request, action="queried", before=before,
+               message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "
+                       "progress: its outcome will settle our record.")
+        return
+    for field, (_, value) in changes.items():
+        setattr(sim, field, _number_for(value, sim) if field == "number" and value else value)
+    sim.save()
+    _event(sim=sim, actor=request.actor, request=request, action="drift", before=before,
+           message=f"aql's record differed from ours: {said}. Ours now follows aql.")
 
 
 def _number_for(number: str, sim: Sim) -> GeographicNumber:
@@ -291,7 +313,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         _hold_number(f["number"], request)
         sim.subscriber = Subscriber.objects.create(name=f["name"], address=f["address"], postcode=f["postcode"],
                                                    contact_number=f["contact_number"])
-        sim.imei, sim.state = f["imei"], SimState.PENDING
+        sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
         sim.save()
         _event(sim=sim, actor=actor, request=request, action="sending", before=before,
                message=f"Activation sent for {f['name']} with number {f['number']}.")
@@ -407,11 +429,18 @@ def request_claim_due(*, limit: int, lease: float) -> list[int]:
 
 
 def request_mark_lost(*, older_than: float) -> int:
-    """Requests journalled but never answered (the process died mid-send) become unknown, to reconcile."""
+    """Requests journalled but never answered (the sender died mid-send) become unknown, to be
+    checked with queryiccid once aql would have finished them, like any other unknown outcome."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    return GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).update(
-        state=RequestState.UNKNOWN, reply="No answer was recorded: the sender stopped mid-send.",
-        next_poll_at=timezone.now())
+    check_at = timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
+    lost = 0
+    for pk in GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True):
+        reason = "no answer was recorded: the sender stopped mid-send"
+        request = _settle(pk, partial(_unknown, reason=reason), only_in=(RequestState.SENDING,))
+        GatewayRequest.objects.filter(pk=request.pk, state=RequestState.UNKNOWN).update(next_poll_at=check_at)
+        lost += 1
+    return lost
 
 
 def poll_delay(poll_count: int, *, at_least: float = 0) -> float:
@@ -433,32 +462,40 @@ def request_poll(*, request_id: int) -> GatewayRequest:
     if request.state != RequestState.PENDING:
         return request
     client = gateway.usim_client()
-    status, wait, reply = None, 0.0, ""
+    status, wait, reply, lost = None, 0.0, "", False
     try:
         status = client.checkstatus(request_id=request.aql_id)
         reply = status.raw
     except GatewayRejected as exc:
         # 63022 "poll again later", 63027 "congested: wait 5 minutes", 500 and the rest: back off.
         reply = exc.body or str(exc)
-        wait = max((c.retry_after or 0) for c in exc.codes)
+        wait = max((c.retry_after or 0 for c in exc.codes), default=0)
+        lost = INVALID_CHECKSTATUS_ID in exc.numbers
     except GatewayError as exc:  # no answer, or one we cannot read: back off, lose nothing
         reply = str(exc)
+    if status is not None and status.iccid != request.sim.iccid:
+        status, reply = None, f"aql's answer names another SIM ({status.iccid}): not applied. {reply}"
 
     def apply(r: GatewayRequest, sim: Sim) -> None:
-        if r.state != RequestState.PENDING:
-            return  # settled meanwhile
         r.poll_count += 1
         r.reply = reply
-        if status is not None and status.state != AqlRequestState.PENDING:
+        if lost:  # aql does not know the id: find out from the SIM itself
+            _unknown(r, sim, reason="aql does not know this request id (63025)")
+        elif status is not None and status.state != AqlRequestState.PENDING:
             _finished(r, sim, state=status.state, raw=reply)
-            return
-        r.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(r.poll_count, at_least=wait))
-        _flag_if_stale(r, sim)
+        else:
+            r.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(r.poll_count, at_least=wait))
+            _flag_if_stale(r, sim, also=reply if "another SIM" in reply else "")
 
-    return _settle(request.pk, apply)
+    return _settle(request.pk, apply, only_in=(RequestState.PENDING,))
 
 
-def _flag_if_stale(request: GatewayRequest, sim: Sim) -> None:
+def _flag_if_stale(request: GatewayRequest, sim: Sim, also: str = "") -> None:
+    """Flag a request for staff once it is older than AQL_STALE_AFTER (or at once, with `also`'s reason)."""
+    if also and not request.needs_attention:
+        request.needs_attention = True
+        _event(sim=sim, actor=None, request=request, action="attention", before=sim.snapshot(), message=also)
+        return
     hours = (timezone.now() - request.created_at).total_seconds() / 3600
     if not request.needs_attention and hours * 3600 > settings.AQL_STALE_AFTER:
         request.needs_attention = True
@@ -518,6 +555,27 @@ def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
                            "Send it again if it is still wanted.")
 
     return _settle(request.pk, apply)
+
+
+def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> GatewayRequest:
+    """Staff settle a request whose outcome aql cannot show (after checking with aql support):
+    it happened (the lifecycle's success move) or it did not (undone, free to send again)."""
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        label = Command(r.command).label
+        who = actor.get_username() if actor else "staff"
+        if happened:
+            _finished(r, sim, state=AqlRequestState.SUCCESS, raw=f"settled by {who}: it happened")
+            return
+        before = sim.snapshot()
+        r.state, r.reply, r.settled_at = RequestState.NOT_SENT, f"settled by {who}: it did not happen", timezone.now()
+        _undo(r, sim)
+        _event(sim=sim, actor=actor, request=r, action="not_sent", before=before,
+               message=f"{label} marked as not done by staff. Send it again if it is still wanted.")
+
+    request = GatewayRequest.objects.get(pk=request_id)
+    if request.state != RequestState.UNKNOWN:
+        raise CommandNotAllowed("Only a request whose outcome is unknown can be settled by hand.")
+    return _settle(request_id, apply, only_in=(RequestState.UNKNOWN,))
 
 
 def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:

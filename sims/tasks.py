@@ -49,7 +49,9 @@ def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
 def poll_pass(budget: float = PASS_BUDGET) -> int:
     """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
     lease = settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
-    services.request_mark_lost(older_than=lease)
+    # A send left without an answer for much longer than any send takes (connect and read
+    # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
+    services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
     started, done = time.monotonic(), 0
     while time.monotonic() - started < budget:
         ids = services.request_claim_due(limit=settings.AQL_MAX_CONCURRENCY * 4, lease=lease)

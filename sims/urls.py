@@ -29,5 +29,6 @@ urlpatterns = [
     path("sims/<iccid:iccid>/query/", views.sim_query, name="sim_query"),
     path("requests/", views.request_list, name="request_list"),
     path("requests/<int:pk>/check/", views.request_check, name="request_check"),
+    path("requests/<int:pk>/resolve/", views.request_resolve, name="request_resolve"),
     path("numbers/", views.number_list, name="number_list"),
 ]

@@ -196,10 +196,28 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         result = services.request_poll(request_id=journal.pk)
         messages.info(request, f"{result.get_command_display()}: {result.get_state_display().lower()}.")
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settle an unknown outcome by hand, once staff have checked with aql."""
+    journal = get_object_or_404(GatewayRequest, pk=pk)
+    try:
+        result = services.request_resolve(request_id=journal.pk, happened=request.POST.get("happened") == "yes",
+                                          actor=request.user)
+        messages.success(request, f"{result.get_command_display()}: {result.get_state_display().lower()}.")
+    except CommandNotAllowed as exc:
+        messages.error(request, exc.message)
+    return redirect(_back(request))
+
+
+def _back(request: HttpRequest) -> str:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("request_list")  # only ever back to a page of ours
-    return redirect(back)
+    return back
 
 
 @login_required

@@ -200,17 +200,80 @@ def test_an_unknown_service_change_aql_cannot_show_asks_staff(slow_gateway, staf
     tasks.poll_pass()
     request = reload(request)
     assert request.state == RequestState.UNKNOWN and request.needs_attention
+    # staff check with aql, and settle it by hand: the SIM is free again
+    request = services.request_resolve(request_id=request.pk, happened=False, actor=staff)
+    assert (request.state, request.needs_attention) == (RequestState.NOT_SENT, False)
+    assert services.sim_suspend(sim_id=request.sim_id, actor=staff).state == RequestState.PENDING
 
 
-def test_a_request_left_sending_by_a_dead_process_becomes_unknown(world, staff, make_sim):
+def test_staff_can_record_that_an_unknown_request_happened(slow_gateway, staff, make_sim):
+    world = slow_gateway
+    world.fake.faults.hang_rate = 1.0
+    request = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    request = services.request_resolve(request_id=request.pk, happened=True, actor=staff)
+    assert request.state == RequestState.SUCCESS
+    assert Sim.objects.get(pk=request.sim_id).state == SimState.SUSPENDED
+    with pytest.raises(services.CommandNotAllowed):
+        services.request_resolve(request_id=request.pk, happened=False, actor=staff)
+
+
+def test_a_request_left_sending_by_a_dead_process_becomes_unknown_then_is_checked(world, staff, make_sim):
     sim = make_sim(1, number="44113000001")
     lost = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.SENDING,
                                          state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
     GatewayRequest.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
     tasks.poll_pass()
     lost = reload(lost)
-    assert lost.state == RequestState.NOT_SENT  # aql shows the SIM still active: it never happened
+    assert lost.state == RequestState.UNKNOWN and "stopped mid-send" in lost.reply
+    assert seconds_until_next_poll(lost) > 1700  # checked once aql would have finished it
+    assert lost.events.filter(action="unknown").exists()
+    due_now(lost)
+    tasks.poll_pass()
+    assert reload(lost).state == RequestState.NOT_SENT  # aql shows the SIM still active: it never happened
     assert world.fake.count("suspend") == 0
+
+
+def test_a_late_answer_still_settles_a_request_marked_lost(world, staff, make_sim):
+    from functools import partial
+
+    sim = make_sim(1, number="44113000001")
+    request = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.UNKNOWN,
+                                            state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
+    queued = services.Queued(request_id=4242, raw="status: 200\nid: 4242")
+    services._settle(request.pk, partial(services._queued, result=queued),
+                     only_in=(RequestState.SENDING, RequestState.UNKNOWN))
+    assert (reload(request).state, reload(request).aql_id) == (RequestState.PENDING, 4242)
+
+
+def test_an_answer_for_a_request_already_settled_changes_nothing(world, staff, make_sim):
+    from functools import partial
+
+    sim = make_sim(1, number="44113000001")
+    request = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.NOT_SENT,
+                                            state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
+    services._settle(request.pk, partial(services._unknown, reason="late"),
+                     only_in=(RequestState.SENDING, RequestState.UNKNOWN))
+    assert reload(request).state == RequestState.NOT_SENT
+
+
+def test_63025_from_checkstatus_turns_to_checking_the_sim(world, suspended_pending):
+    world.fake.force("checkstatus", [63025])
+    tasks.poll_pass()
+    request = reload(suspended_pending)
+    assert request.state == RequestState.UNKNOWN and "63025" in request.reply
+
+
+def test_a_checkstatus_answer_about_another_sim_is_not_applied(world, suspended_pending, serve, settings):
+    def other_sim(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"status: 200\nrequeststate: success\niccid: 1111111111000000009\n"]
+
+    settings.AQL_USIM_URL = serve(other_sim) + "/mobile/configure_sim.php"
+    gateway.reset()
+    tasks.poll_pass()
+    request = reload(suspended_pending)
+    assert request.state == RequestState.PENDING and request.needs_attention
+    assert Sim.objects.get(pk=request.sim_id).state == SimState.ACTIVE
 
 
 # --- drift ------------------------------------------------------------------------------------------

@@ -87,3 +87,22 @@ def test_the_list_filters(agent, q, state, service, sort, page):
 def test_any_page_number_gives_a_page(agent, page):
     for url in ("/sims/", "/requests/", "/numbers/", "/orders/"):
         assert agent.get(url, {"page": page}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/sims/?q=ab%00c", "/numbers/?q=%00", "/requests/?show=%00", "/orders/?state=%00"])
+def test_a_nul_character_in_a_search_gives_a_page(agent, url):
+    assert agent.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/sims/11%00/", "/sims/abc/", "/orders/MVN-%00/", "/orders/lower/"])
+def test_an_address_that_names_nothing_is_a_404(agent, url):
+    assert agent.get(url).status_code == 404
+
+
+def test_check_now_only_ever_returns_to_our_own_pages(agent, world, staff):
+    from sims import services
+    from sims.models import Sim
+
+    request = services.sim_suspend(sim_id=Sim.objects.get(iccid=iccid(1)).pk, actor=staff)
+    response = agent.post(f"/requests/{request.pk}/check/", {"next": "https://evil.example/"})
+    assert response.url == "/requests/"

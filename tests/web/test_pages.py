@@ -244,3 +244,17 @@ def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, sta
     assert "AQL-123" in page and "<svg" not in page  # one snapshot: no line to draw yet
     order_services.stock_refresh()
     assert "<polyline" in agent.get("/").text
+
+
+def test_an_unknown_outcome_can_be_settled_from_the_journal(agent, world, make_sim, staff, settings):
+    from sims import gateway
+
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
+    request = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    page = agent.get("/requests/", {"show": "unknown"}).text
+    assert "It did not happen" in page
+    response = agent.post(f"/requests/{request.pk}/resolve/", {"happened": "no", "next": "/requests/"}, follow=True)
+    assert "Suspend: not done." in response.text
+    assert GatewayRequest.objects.get(pk=request.pk).state == RequestState.NOT_SENT
