@@ -33,7 +33,7 @@ def sim_search_q(term: str) -> Q:
     """
     term = " ".join(term.split())
     digits = term.replace(" ", "")
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit():
         q = digit_prefix_q("iccid_reversed", digits[::-1])
         with suppress(ValidationError):  # a phone number too? then match it exactly
             number = clean_geographic_number(digits)
@@ -46,8 +46,12 @@ def sim_search_q(term: str) -> Q:
 
 
 def digit_prefix_q(field: str, prefix: str) -> Q:
-    """`field` starts with these digits, as an index range: [prefix, prefix with its last digit + 1)."""
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+    """`field` starts with these digits, as an index range: [prefix, the next prefix), e.g.
+    "129" -> [129, 13). Digits only, so the bounds compare the same in every collation."""
+    upper = prefix.rstrip("9")
+    if not upper:  # all nines: nothing comes after, only the lower bound is needed
+        return Q(**{f"{field}__gte": prefix})
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper[:-1] + str(int(upper[-1]) + 1)})
 
 
 def sim_detail(*, iccid: str) -> Sim:
@@ -76,6 +80,12 @@ def paginate(qs: QuerySet, page: int) -> tuple[list, bool]:
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
+def _label_in_flight(rows: list[Sim]) -> list[Sim]:
+    for sim in rows:
+        sim.in_flight_label = Command(sim.in_flight_command).label if sim.in_flight_command else ""
+    return rows
+
+
 def _in_flight_command() -> Subquery:
     return Subquery(GatewayRequest.objects.filter(sim=OuterRef("pk"), state__in=IN_FLIGHT)
                     .exclude(command=Command.QUERYICCID).values("command")[:1])
@@ -90,7 +100,8 @@ def sim_page(*, search: str = "", state: str = "", service: str = "", sort: str 
     if service in SERVICES:
         qs = qs.filter(**{service: True})
     qs = qs.order_by(SIM_SORTS.get(sort, "-updated_at"), "pk")
-    return paginate(qs, page)
+    rows, has_next = paginate(qs, page)
+    return _label_in_flight(rows), has_next
 
 
 REQUEST_VIEWS = {
@@ -123,7 +134,8 @@ def number_page(*, show: str = "", search: str = "", page: int = 1) -> tuple[lis
     if search:
         with suppress(ValidationError):
             search = clean_geographic_number(search)
-        qs = qs.filter(digit_prefix_q("number", search) if search.isdigit() else Q(number__startswith=search))
+        digits = search.isascii() and search.isdigit()
+        qs = qs.filter(digit_prefix_q("number", search) if digits else Q(number__startswith=search))
     return paginate(qs, page)
 
 

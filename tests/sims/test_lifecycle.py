@@ -28,3 +28,11 @@ def test_only_asking_the_gateway_is_allowed_while_a_command_is_in_flight():
 def test_a_terminated_sim_says_so():
     why = refusal(command=C.REACTIVATE, state=SimState.TERMINATED, has_number=False, in_flight=None)
     assert why == "This SIM is terminated: nothing more can be done with it."
+
+
+@pytest.mark.parametrize(("prefix", "upper"), [("4321", "4322"), ("129", "13"), ("0", "1"), ("99", None)])
+def test_a_digit_prefix_is_an_index_range(prefix, upper):
+    from sims.selectors import digit_prefix_q
+
+    bounds = dict(digit_prefix_q("f", prefix).children)
+    assert bounds["f__gte"] == prefix and bounds.get("f__lt") == upper

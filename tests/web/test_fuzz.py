@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 anything = st.one_of(st.text(max_size=80), st.sampled_from([
-    "", " ", "0113 000 0005", "44113000005", "LS10 1JQ", "490154203237518", "\x00", "<script>", "0" * 400, "9" * 30]))
+    "", " ", "0113 000 0005", "44113000005", "LS10 1JQ", "490154203237518", "\x00", "<script>", "0" * 400,
+    "9" * 30, "²"]))
 
 
 def fields(*names: str) -> st.SearchStrategy[dict]:
