@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from aql.http import GatewayError
 from orders import services
 from orders.models import OPEN, DespatchOrder, OrderState, Product, StockLevel
 from sims.admin import BadgeMedia, ReadOnlyAdmin, badge
@@ -80,5 +81,9 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Take a stock snapshot from aql now")
     def refresh_stock(self, request: HttpRequest, queryset: QuerySet[StockLevel]) -> None:
-        levels = services.stock_refresh()
+        try:
+            levels = services.stock_refresh()
+        except GatewayError as exc:
+            messages.error(request, f"Could not check stock with aql: {exc}")
+            return
         messages.success(request, "Stock now: " + ", ".join(f"{lv.product.code} {lv.quantity}" for lv in levels))

@@ -60,6 +60,8 @@ class DespatchOrder(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True, editable=False,
                                       help_text="When we saw it despatched or cancelled")
     next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    misses = models.PositiveSmallIntegerField(default=0, editable=False,
+                                              help_text="Checks in a row in which aql had no record of it")
 
     class Meta:
         ordering = ["-created_at"]

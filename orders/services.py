@@ -26,7 +26,8 @@ from sims.models import Sim
 logger = logging.getLogger(__name__)
 Actor = AbstractBaseUser | None
 
-QUERY_UNKNOWN_ORDER = 9  # query's answer for an order_ref aql has no record of
+QUERY_UNKNOWN_ORDER = 9  # query's answer for an order_ref aql has no record of (or any other error)
+NOT_PLACED_AFTER = 3  # that many in a row before an order whose despatch got no answer counts as not placed
 
 
 def _cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
@@ -64,11 +65,11 @@ def order_submit(*, order_id: int) -> DespatchOrder:
         (code,) = exc.codes
         # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
         state = OrderState.DRAFT if code.code == 3 else OrderState.FAILED
-        return _update(order.pk, state=state, reason=str(code), next_check_at=None)
+        return _update(order.pk, SENT, state=state, reason=str(code), next_check_at=None)
     except GatewayError as exc:
         logger.warning("despatch %s: outcome unknown: %s", order.order_ref, exc)
-        return _update(order.pk, reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
-    return _update(order.pk, state=OrderState.PROCESSING, reason="")
+        return _update(order.pk, SENT, reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
+    return _update(order.pk, SENT, state=OrderState.PROCESSING, reason="")
 
 
 def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
@@ -76,12 +77,18 @@ def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
     return order_submit(order_id=order_create(actor=actor, **recipient).pk)
 
 
-def _update(order_id: int, **changes: Any) -> DespatchOrder:
+SENT = (OrderState.SUBMITTED,)  # awaiting the answer to its despatch
+
+
+def _update(order_id: int, only_in: tuple[str, ...] = OPEN, **changes: Any) -> DespatchOrder:
+    """Change an order re-read under lock, if it is still in one of `only_in`: the page, admin and
+    the worker may refresh one order at once, and only the first answer counts."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
-        for field, value in changes.items():
-            setattr(order, field, value)
-        order.save()
+        if order.state in only_in:
+            for field, value in changes.items():
+                setattr(order, field, value)
+            order.save()
     return order
 
 
@@ -94,9 +101,13 @@ def order_refresh(*, order_id: int) -> DespatchOrder:
         found = gateway.despatch_client().query(order_ref=order.order_ref)
     except GatewayRejected as exc:
         if order.state == OrderState.SUBMITTED and exc.codes[0].code == QUERY_UNKNOWN_ORDER:
-            return _update(order.pk, state=OrderState.FAILED, next_check_at=None,
-                           reason="aql has no record of this order: it was not placed. Submit it again if "
-                                  "it is still wanted.")
+            # 9 is also aql's catch-all error: only several in a row, minutes apart, say "not placed".
+            if order.misses + 1 >= NOT_PLACED_AFTER:
+                return _update(order.pk, state=OrderState.FAILED, next_check_at=None, misses=order.misses + 1,
+                               reason="aql has no record of this order: it was not placed. Submit it again "
+                                      "if it is still wanted.")
+            return _check_later(order, f"aql has no record of this order yet ({exc.codes[0]}).",
+                                misses=order.misses + 1)
         return _check_later(order, str(exc.codes[0]))
     except GatewayError as exc:
         return _check_later(order, str(exc))
@@ -108,9 +119,9 @@ def order_refresh(*, order_id: int) -> DespatchOrder:
     return _despatched(order.pk, found.iccid or "")
 
 
-def _check_later(order: DespatchOrder, reason: str, state: str | None = None) -> DespatchOrder:
+def _check_later(order: DespatchOrder, reason: str, state: str | None = None, misses: int = 0) -> DespatchOrder:
     later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
-    return _update(order.pk, state=state or order.state, reason=reason, next_check_at=later)
+    return _update(order.pk, state=state or order.state, reason=reason, next_check_at=later, misses=misses)
 
 
 def _despatched(order_id: int, iccid: str) -> DespatchOrder:

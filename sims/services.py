@@ -56,9 +56,10 @@ def number_add(*, numbers: Iterable[str]) -> list[GeographicNumber]:
         raise ValidationError({"numbers": [f"Not a UK landline number: {', '.join(bad)}."]})
     cleaned = list(dict.fromkeys(cleaned))
     with transaction.atomic():
-        known = set(GeographicNumber.objects.filter(number__in=cleaned).values_list("number", flat=True))
+        known = _existing(GeographicNumber, "number", cleaned)
         new = [GeographicNumber(number=n) for n in cleaned if n not in known]
-        return GeographicNumber.objects.bulk_create(new, batch_size=1000)
+        # ignore_conflicts: another admin adding the same number meanwhile is not an error
+        return GeographicNumber.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
 
 
 def sim_add(*, iccids: Iterable[str]) -> list[Sim]:
@@ -73,9 +74,18 @@ def sim_add(*, iccids: Iterable[str]) -> list[Sim]:
         raise ValidationError({"iccids": [f"Not an ICCID (19 or 20 digits): {', '.join(bad)}."]})
     cleaned = list(dict.fromkeys(cleaned))
     with transaction.atomic():
-        known = set(Sim.objects.filter(iccid__in=cleaned).values_list("iccid", flat=True))
+        known = _existing(Sim, "iccid", cleaned)
         new = [Sim(iccid=i, iccid_reversed=i[::-1]) for i in cleaned if i not in known]
-        return Sim.objects.bulk_create(new, batch_size=1000)
+        return Sim.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+
+
+def _existing(model: type, field: str, values: list[str]) -> set[str]:
+    """Which of `values` the table has already, asked in chunks (SQLite limits a query's parameters)."""
+    found: set[str] = set()
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        found.update(model.objects.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
+    return found
 
 
 # --- the journal and the audit trail -------------------------------------------------------

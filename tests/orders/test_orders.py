@@ -118,6 +118,11 @@ def test_a_lost_despatch_aql_never_received_fails_so_staff_can_resend(world, sta
     order = services.order_despatch(actor=staff, **RECIPIENT)
     assert order.state == OrderState.SUBMITTED
     world.fake.faults.http500_rate = 0
+    for _ in range(2):  # 9 is also aql's catch-all error: one "no record" is not enough
+        due_now()
+        tasks.refresh_orders_pass()
+        order = DespatchOrder.objects.get(pk=order.pk)
+        assert order.state == OrderState.SUBMITTED and "no record of this order yet" in order.reason
     due_now()
     tasks.refresh_orders_pass()
     order = DespatchOrder.objects.get(pk=order.pk)
@@ -186,3 +191,22 @@ def test_admin_refresh_action_and_read_only_stock(world, admin_client):
     assert admin_client.get(f"/admin/orders/stocklevel/{level.pk}/change/").status_code == 200
     assert admin_client.post(f"/admin/orders/stocklevel/{level.pk}/delete/").status_code == 403
     assert GatewayRequest.objects.filter(command="queryiccid").count() == 1
+
+
+def test_refreshing_one_order_twice_at_once_applies_the_first_answer_only(world, staff):
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    world.fake.advance(world.fake.faults.despatch_after)
+    first = services.order_refresh(order_id=order.pk)
+    again = services._despatched(order.pk, first.iccid)  # a second worker with the same answer
+    assert again.settled_at == first.settled_at and Sim.objects.filter(iccid=first.iccid).count() == 1
+
+
+def test_orders_refresh_asks_about_every_open_order_even_after_a_problem(world, staff):
+    lost = services.order_create(actor=staff, **RECIPIENT)  # sent, answer lost: aql has no record of it
+    DespatchOrder.objects.filter(pk=lost.pk).update(state=OrderState.SUBMITTED)
+    fine = services.order_despatch(actor=staff, **RECIPIENT)
+    with pytest.raises(CommandError) as caught:
+        call_command("orders", "refresh", stdout=StringIO(), stderr=StringIO())
+    assert "1 of 2 orders need attention" in str(caught.value) and caught.value.returncode == 3
+    assert world.fake.count("query") == 2
+    assert DespatchOrder.objects.get(pk=fine.pk).state == OrderState.PROCESSING

@@ -57,8 +57,15 @@ class Command(BaseCommand):
             orders = [order]
         else:
             orders = list(DespatchOrder.objects.filter(state__in=OPEN))
-        for order in orders:
-            self._report(services.order_refresh(order_id=order.pk))
+        problems = []
+        for order in orders:  # every one is asked, whatever the one before said
+            try:
+                self._report(services.order_refresh(order_id=order.pk))
+            except CommandError as exc:
+                self.stderr.write(str(exc))
+                problems.append(exc.returncode)
+        if problems:
+            raise CommandError(f"{len(problems)} of {len(orders)} orders need attention.", returncode=max(problems))
 
     def _report(self, order: DespatchOrder) -> None:
         line = f"{order.order_ref}: {order.get_state_display().lower()}"
