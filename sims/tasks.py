@@ -8,19 +8,21 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 
 from django.conf import settings
 from django.db import connection
 
 from sims import services
-from sims.lifecycle import CommandNotAllowed
 
 logger = logging.getLogger(__name__)
 
 POLL_PASS = "sims.tasks.poll_pass"
 DRIFT_PASS = "sims.tasks.drift_pass"
-PASS_BUDGET = 120  # seconds a pass keeps claiming work; well inside the cluster's task timeout
+# A pass takes work a batch at a time (one gateway call per worker thread) and takes no new
+# batch after PASS_BUDGET seconds. The worst batch is one call's connect and read timeouts,
+# so a pass ends within PASS_BUDGET + 2 * AQL_TIMEOUT: inside the cluster's task timeout
+# (240 s; settings.Q_CLUSTER) with the default AQL_TIMEOUT of 30 s.
+PASS_BUDGET = 120
 
 
 def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
@@ -46,29 +48,42 @@ def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
         return sum(pool.map(run_in_thread, ids))
 
 
-def poll_pass(budget: float = PASS_BUDGET) -> int:
+def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
+    """Take ids a batch at a time and run `step` on each, until none is left, PASS_BUDGET has
+    passed, or `most` have been done. Returns how many steps succeeded."""
+    started, done, taken = time.monotonic(), 0, 0
+    while time.monotonic() - started < PASS_BUDGET and (most is None or taken < most):
+        size = settings.AQL_MAX_CONCURRENCY if most is None else min(settings.AQL_MAX_CONCURRENCY, most - taken)
+        ids = take(size)
+        if not ids:
+            break
+        taken += len(ids)
+        done += each_bounded(ids, step)
+    return done
+
+
+def poll_pass() -> int:
     """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
     lease = settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
     # A send left without an answer for much longer than any send takes (connect and read
     # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
     services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
-    started, done = time.monotonic(), 0
-    while time.monotonic() - started < budget:
-        ids = services.request_claim_due(limit=settings.AQL_MAX_CONCURRENCY * 4, lease=lease)
-        if not ids:
-            break
-        done += each_bounded(ids, lambda pk: services.request_poll(request_id=pk))
+    done = in_batches(lambda size: services.request_claim_due(limit=size, lease=lease),
+                      lambda pk: services.request_poll(request_id=pk))
     services.heartbeat(name="poll")
     return done
 
 
 def drift_pass() -> int:
-    """Compare a batch of SIMs with aql (queryiccid); differences are recorded and ours follows aql."""
-    def check(pk: int) -> None:
-        with suppress(CommandNotAllowed):  # a command was sent meanwhile: next time
-            services.sim_query(sim_id=pk, actor=None)
+    """Compare up to AQL_DRIFT_BATCH SIMs with aql (queryiccid); differences are recorded, ours follows aql."""
+    seen: set[int] = set()
 
-    done = each_bounded(services.sims_due_for_drift_check(limit=settings.AQL_DRIFT_BATCH), check)
+    def take(size: int) -> list[int]:  # the oldest-checked not yet taken in this pass
+        ids = [pk for pk in services.sims_due_for_drift_check(limit=size + len(seen)) if pk not in seen][:size]
+        seen.update(ids)
+        return ids
+
+    done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=settings.AQL_DRIFT_BATCH)
     services.heartbeat(name="drift")
     return done
 
