@@ -1,8 +1,9 @@
 """Django admin for despatch orders and stock. Actions call the same services as the pages."""
 
-from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -10,14 +11,34 @@ from django.utils.html import format_html
 
 from aql.http import GatewayError
 from orders import services
-from orders.models import OPEN, DespatchOrder, OrderState, Product, StockLevel
+from orders.models import OPEN, SUBMITTABLE, DespatchOrder, OrderState, Product, StockLevel
 from sims.admin import BadgeMedia, ReadOnlyAdmin, badge
 from sims.lifecycle import CommandNotAllowed
+
+RECIPIENT = ("name", "company", "address", "postcode", "contact_no")
+
+
+class DespatchOrderForm(forms.ModelForm):
+    """A draft's recipient, checked as the staff page checks it."""
+
+    class Meta:
+        model = DespatchOrder
+        fields = RECIPIENT
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            data.update(services.cleaned_recipient(**{f: data.get(f, "") for f in RECIPIENT}))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field, errors)
+        return data
 
 
 @admin.register(DespatchOrder)
 class DespatchOrderAdmin(admin.ModelAdmin):
     Media = BadgeMedia
+    form = DespatchOrderForm
     list_display = ("order_ref", "state_badge", "name", "company", "postcode", "iccid", "sim", "created_at")
     list_filter = ("state",)
     list_select_related = ("sim",)
@@ -27,10 +48,16 @@ class DespatchOrderAdmin(admin.ModelAdmin):
                        "submitted_at", "settled_at")
     actions = ("refresh", "submit")
 
-    def save_model(self, request: HttpRequest, obj: DespatchOrder, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are placed from the staff pages or `manage.py orders despatch`
+
+    def has_delete_permission(self, request: HttpRequest, obj: DespatchOrder | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.state == OrderState.DRAFT)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DespatchOrder | None = None) -> tuple[str, ...]:
+        if obj is not None and obj.state not in SUBMITTABLE:  # aql has it: what was sent stays as sent
+            return (*self.readonly_fields, *RECIPIENT)
+        return self.readonly_fields
 
     @admin.display(description="SIM")
     def sim_link(self, obj: DespatchOrder) -> str:

@@ -30,7 +30,7 @@ QUERY_UNKNOWN_ORDER = 9  # query's answer for an order_ref aql has no record of 
 NOT_PLACED_AFTER = 3  # that many in a row before an order whose despatch got no answer counts as not placed
 
 
-def _cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
+def cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
     """Every field checked before anything is sent: aql's '2 Missing parameters' never tells staff."""
     return validators.clean_all(
         name=(validators.clean_name, name), company=(validators.clean_company, company),
@@ -41,7 +41,7 @@ def _cleaned_recipient(*, name: str, company: str, address: str, postcode: str, 
 def order_create(*, actor: Actor, name: str, company: str, address: str, postcode: str,
                  contact_no: str) -> DespatchOrder:
     """Record a draft order for a SIM to be posted to this recipient. Nothing is sent yet."""
-    fields = _cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
+    fields = cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
                                 contact_no=contact_no)
     return DespatchOrder.objects.create(created_by=actor if actor and actor.pk else None, **fields)
 

@@ -4,20 +4,23 @@ Admin never edits a state: its actions call the same services as the staff pages
 The journal and the audit trail are read-only.
 """
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 
-from aql import codes
 from sims import selectors, services, validators
 from sims.forms import BulkNumbersForm
 from sims.lifecycle import CommandNotAllowed
@@ -47,31 +50,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RequestInline(admin.TabularInline):
-    model = GatewayRequest
-    fields = readonly_fields = ("created_at", "command", "state", "aql_id", "codes_in_words", "actor")
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ("-created_at",)
+class CachedCountPaginator(Paginator):
+    """Admin lists count their rows for the pager; over a million SIMs that COUNT(*) is the slow
+    part of the page, so each distinct list's count is kept for a minute."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="codes")
-    def codes_in_words(self, obj: GatewayRequest) -> str:
-        return "; ".join(str(codes.usim(c)) for c in obj.codes)
+    @cached_property
+    def count(self) -> int:
+        query = self.object_list.query
+        key = "admin-count:" + hashlib.sha1(str(query).encode(), usedforsecurity=False).hexdigest()
+        return cache.get_or_set(key, lambda: Paginator.count.func(self), 60)
 
 
-class EventInline(admin.TabularInline):
-    model = SimEvent
-    fields = readonly_fields = ("at", "actor", "action", "message")
-    extra = 0
-    can_delete = False
-    ordering = ("-at",)
+HISTORY_ROWS = 20
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+def _history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headings)),
+        format_html_join("", "<tr>" + "<td>{}</td>" * len(headings) + "</tr>", rows) or "-",
+    )
 
 
 class SimForm(forms.ModelForm):
@@ -95,7 +93,7 @@ def _per_sim(request: HttpRequest, queryset: QuerySet[Sim], verb: str,
             messages.warning(request, f"{sim.iccid}: not {verb}: {exc.message}")
             continue
         if result.state == RequestState.REJECTED:
-            meaning = "; ".join(str(codes.usim(c)) for c in result.codes)
+            meaning = "; ".join(result.code_meanings)
             messages.error(request, f"{sim.iccid}: aql refused: {meaning}")
         elif result.state == RequestState.UNKNOWN:
             messages.warning(request, f"{sim.iccid}: no clear answer from aql; it will be checked, not resent.")
@@ -116,14 +114,29 @@ class SimAdmin(admin.ModelAdmin):
     readonly_fields = ("state", "imei", "number", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
-    inlines = (RequestInline, EventInline)
     actions = ("suspend", "reactivate", "query_gateway")
+    paginator = CachedCountPaginator
 
-    def get_inlines(self, request: HttpRequest, obj: Sim | None) -> tuple:
-        return self.inlines if obj else ()  # a new SIM has no history yet
+    def get_fields(self, request: HttpRequest, obj: Sim | None = None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        return [*fields, "recent_requests", "recent_events"] if obj else fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Sim | None = None) -> tuple[str, ...]:
-        return (*self.readonly_fields, "iccid") if obj else self.readonly_fields
+        readonly = (*self.readonly_fields, "iccid", "recent_requests", "recent_events")
+        return readonly if obj else self.readonly_fields
+
+    @admin.display(description=f"latest {HISTORY_ROWS} requests")
+    def recent_requests(self, obj: Sim) -> str:
+        rows = obj.requests.select_related("actor").order_by("-created_at")[:HISTORY_ROWS]
+        return _history_table(("sent", "command", "state", "aql id", "codes", "by"), [
+            (f"{r.created_at:%Y-%m-%d %H:%M}", r.get_command_display(), r.get_state_display(), r.aql_id or "",
+             "; ".join(r.code_meanings), r.actor or "system") for r in rows])
+
+    @admin.display(description=f"latest {HISTORY_ROWS} events")
+    def recent_events(self, obj: Sim) -> str:
+        rows = obj.events.select_related("actor").order_by("-at", "-id")[:HISTORY_ROWS]
+        return _history_table(("when", "who", "what"), [
+            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor or "system", e.message) for e in rows])
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         if not search_term.strip():
@@ -159,6 +172,10 @@ class SimAdmin(admin.ModelAdmin):
         _per_sim(request, queryset, "checked with aql", services.sim_query)
 
 
+def _in_use(number: GeographicNumber) -> bool:
+    return number.held_by_id is not None or Sim.objects.filter(number=number).exists()
+
+
 @admin.register(GeographicNumber)
 class GeographicNumberAdmin(admin.ModelAdmin):
     list_display = ("number", "sim", "held_by", "added_at")
@@ -168,6 +185,13 @@ class GeographicNumberAdmin(admin.ModelAdmin):
     list_filter = (("sim", admin.EmptyFieldListFilter),)
     show_full_result_count = False
     change_list_template = "admin/sims/geographicnumber/change_list.html"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: GeographicNumber | None = None) -> tuple[str, ...]:
+        # A number on a SIM, or being given to one, changes only through the SIM's commands.
+        return (*self.readonly_fields, "number") if obj and _in_use(obj) else self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: GeographicNumber | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and _in_use(obj))
 
     def get_urls(self) -> list:
         bulk = path("bulk-add/", self.admin_site.admin_view(self.bulk_add), name="sims_geographicnumber_bulk")
@@ -205,7 +229,7 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("sim", "actor")
     search_fields = ("=sim__iccid", "=aql_id")  # exact: no LIKE scans over the journal
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    paginator = CachedCountPaginator
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: GatewayRequest) -> str:
@@ -213,14 +237,28 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
 
     @admin.display(description="codes")
     def codes_in_words(self, obj: GatewayRequest) -> str:
-        return "; ".join(str(codes.usim(c)) for c in obj.codes)
+        return "; ".join(obj.code_meanings)
+
+
+class EventActionFilter(admin.SimpleListFilter):
+    """Fixed choices: Django's default would ask the audit trail for every distinct action."""
+
+    title, parameter_name = "action", "action"
+    ACTIONS = ("sending", "sent", "succeeded", "failed", "refused", "unknown", "not_sent", "queried", "drift",
+               "attention")
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(a, a.replace("_", " ")) for a in self.ACTIONS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(SimEvent)
 class SimEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "sim", "action", "actor", "message")
-    list_filter = ("action",)
+    list_filter = (EventActionFilter,)
     list_select_related = ("sim", "actor")
     search_fields = ("=sim__iccid",)
     show_full_result_count = False
-    date_hierarchy = "at"
+    paginator = CachedCountPaginator

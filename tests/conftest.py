@@ -162,3 +162,19 @@ def activation(**changes: str) -> dict[str, str]:
     fields = {"imei": IMEI, "number": "44113000005", "name": "Ada Lovelace",
               "address": "11-15 Hunslet Road\nLeeds", "postcode": "ls10 1jq", "contact_number": "0113 320 3040"}
     return fields | changes
+
+
+def many_sims(count: int, start: int = 100_000) -> list[Sim]:
+    """`count` more active SIMs, each with a number and a subscriber (so a missing join shows up as
+    one query per row), made in bulk: test data, not a path under test."""
+    from sims.models import Subscriber
+
+    numbers = GeographicNumber.objects.bulk_create(
+        GeographicNumber(number=str(441139000000 + start + n)) for n in range(count))
+    people = Subscriber.objects.bulk_create(
+        Subscriber(name=f"Customer {n}", address="1 Road", postcode="LS1 1AA", contact_number="447700900123")
+        for n in range(count))
+    iccids = [str(FIRST_ICCID + start + n) for n in range(count)]
+    return Sim.objects.bulk_create(
+        Sim(iccid=i, iccid_reversed=i[::-1], state=SimState.ACTIVE, number=numbers[n], subscriber=people[n])
+        for n, i in enumerate(iccids))

@@ -366,6 +366,6 @@ def test_the_password_never_appears_in_any_url_sent(usim, aqlsim, active):
     assert len(calls) == 5
     for call in calls:
         assert call.method == "POST"
-        assert PASSWORD not in call.path + "?" + call.query_string
-        assert call.query_string == ""
+        assert call.query_string == ""  # nothing in the URL at all (the simulator masks what it logs)
+        assert PASSWORD not in call.path
     assert PASSWORD not in repr(usim)

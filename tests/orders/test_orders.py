@@ -210,3 +210,17 @@ def test_orders_refresh_asks_about_every_open_order_even_after_a_problem(world, 
     assert "1 of 2 orders need attention" in str(caught.value) and caught.value.returncode == 3
     assert world.fake.count("query") == 2
     assert DespatchOrder.objects.get(pk=fine.pk).state == OrderState.PROCESSING
+
+
+def test_admin_edits_a_draft_with_the_same_checks_and_freezes_a_sent_order(world, admin_client):
+    world.fake.account.stock = {}
+    draft = services.order_despatch(actor=None, **RECIPIENT)
+    assert draft.state == OrderState.DRAFT
+    response = admin_client.post(f"/admin/orders/despatchorder/{draft.pk}/change/",
+                                 {**RECIPIENT, "postcode": "nowhere"})
+    assert "Enter a UK postcode" in response.text
+    world.fake.account.stock = {"AQL-123": 5}
+    sent = services.order_submit(order_id=draft.pk)
+    assert 'name="postcode"' not in admin_client.get(f"/admin/orders/despatchorder/{sent.pk}/change/").text
+    assert admin_client.post(f"/admin/orders/despatchorder/{sent.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/orders/despatchorder/add/").status_code == 403
