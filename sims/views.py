@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from aql import codes
 from aql.usim import SERVICES
 from sims import lifecycle, selectors, services
 from sims.forms import SERVICE_LABELS, ActivateForm, BulkNumbersForm, DeactivateForm, NumberForm, ServicesForm
@@ -46,7 +45,7 @@ def _say(request: HttpRequest, result: GatewayRequest) -> None:
     """Tell the agent how a command went, codes in words."""
     label = result.get_command_display()
     if result.state == RequestState.REJECTED:
-        messages.error(request, f"{label} refused by aql: " + "; ".join(str(codes.usim(c)) for c in result.codes))
+        messages.error(request, f"{label} refused by aql: " + "; ".join(result.code_meanings))
     elif result.state == RequestState.UNKNOWN:
         messages.warning(request, f"{label}: aql gave no clear answer. It will be checked with aql, not resent.")
     elif result.state == RequestState.PENDING:
