@@ -115,8 +115,8 @@ def sim_query(request: HttpRequest, iccid: str) -> HttpResponse:
     return _command(request, iccid, lambda sim: services.sim_query(sim_id=sim.pk, actor=request.user))
 
 
-def _form_page(request: HttpRequest, sim: Sim, form, template: str, send: Callable[[dict], GatewayRequest],
-               **extra) -> HttpResponse:
+def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict], GatewayRequest],
+               context: dict) -> HttpResponse:
     """A command with a form: errors (ours, our rules', aql's) go next to their fields, and what was typed stays."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,16 +126,16 @@ def _form_page(request: HttpRequest, sim: Sim, form, template: str, send: Callab
         else:
             if not form.add_gateway_errors(result):
                 _say(request, result)
-                return redirect("sim_detail", iccid=sim.iccid)
-    return render(request, template, {"sim": sim, "form": form, **extra})
+                return redirect("sim_detail", iccid=context["sim"].iccid)
+    return render(request, template, {"form": form, **context})
 
 
 @login_required
 def sim_activate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = ActivateForm(request.POST or None)
-    return _form_page(request, sim, form, "sims/activate.html", lambda data: services.sim_activate(
-        sim_id=sim.pk, actor=request.user, **data))
+    return _form_page(request, form, "sims/activate.html", lambda data: services.sim_activate(
+        sim_id=sim.pk, actor=request.user, **data), {"sim": sim})
 
 
 @login_required
@@ -143,16 +143,16 @@ def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = NumberForm(request.POST or None)
     service = services.sim_number_change if sim.number_id else services.sim_number_assign
-    return _form_page(request, sim, form, "sims/number.html",
-                      lambda data: service(sim_id=sim.pk, actor=request.user, number=data["number"]))
+    return _form_page(request, form, "sims/number.html",
+                      lambda data: service(sim_id=sim.pk, actor=request.user, number=data["number"]), {"sim": sim})
 
 
 @login_required
 def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = DeactivateForm(request.POST or None, iccid=sim.iccid)
-    return _form_page(request, sim, form, "sims/deactivate.html",
-                      lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user))
+    return _form_page(request, form, "sims/deactivate.html",
+                      lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user), {"sim": sim})
 
 
 @login_required
@@ -160,19 +160,13 @@ def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
 def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = ServicesForm(request.POST)
-    if form.is_valid():
-        service = services.sim_services_add if form.cleaned_data["action"] == "add" else services.sim_services_remove
-        try:
-            result = service(sim_id=sim.pk, actor=request.user, services=form.cleaned_data["services"])
-        except (ValidationError, CommandNotAllowed) as exc:
-            form.add_outcome_errors(exc)
-        else:
-            if not form.add_gateway_errors(result):
-                _say(request, result)
-                return redirect("sim_detail", iccid=sim.iccid)
-    context = _detail_context(sim)
-    context["services_form"] = form
-    return render(request, "sims/sim_detail.html", context)
+
+    def send(data: dict) -> GatewayRequest:
+        service = services.sim_services_add if data["action"] == "add" else services.sim_services_remove
+        return service(sim_id=sim.pk, actor=request.user, services=data["services"])
+
+    # On a refusal the SIM's own page comes back, the errors beside the ticked services.
+    return _form_page(request, form, "sims/sim_detail.html", send, {**_detail_context(sim), "services_form": form})
 
 
 @login_required
