@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -22,12 +23,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
+from django.utils import timezone
 from stdnum import luhn
 
 from aql.fake import CONTROL_PREFIX, Account
 from aql.http import GatewaySession
 from orders import services as order_services
-from orders.models import DespatchOrder, OrderState, Product
+from orders.models import DespatchOrder, OrderState, Product, StockLevel
 from sims import gateway, services
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
@@ -256,7 +258,17 @@ def seed_world(*, admin: AbstractBaseUser, say: Callable[[str], None]) -> dict[s
     _drift(seeder, active[42:44])
     _orders_and_stock(seeder, product_code=next(iter(account.stock)))
     _left_for_the_newcomer(seeder, unused=sims[-2:], active=active[44:47], suspended=suspended[6])
+    _spread_stock_history()
     return summary() | {"seconds": time.monotonic() - started}
+
+
+def _spread_stock_history(hours: int = 6) -> None:
+    """A day's stock history made in seconds: the snapshots are the simulator's real answers,
+    only their times are spread `hours` apart, ending now, so the trend has a shape."""
+    times = sorted(set(StockLevel.objects.values_list("checked_at", flat=True)), reverse=True)
+    now = timezone.now()
+    for n, at in enumerate(times):
+        StockLevel.objects.filter(checked_at=at).update(checked_at=now - timedelta(hours=hours * n))
 
 
 def _history(seeder: _Seeder, sims: list[int]) -> tuple[list[int], list[int]]:

@@ -34,7 +34,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             GatewayRequest.objects.filter(state__in=FAILURES, settled_at__gte=now - timedelta(days=1))
             .select_related("sim").order_by("-settled_at")[:8]),
         "products": order_selectors.stock_latest(),
-        "chart": order_selectors.stock_chart(),
         "open_orders": order_selectors.open_orders(),
     }
     return render(request, "dashboard/dashboard.html", context)

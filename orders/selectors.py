@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from orders.models import OPEN, DespatchOrder, Product, StockLevel
@@ -20,31 +20,43 @@ def open_orders(*, limit: int = 10) -> list[DespatchOrder]:
     return list(DespatchOrder.objects.filter(state__in=OPEN).order_by("created_at")[:limit])
 
 
-def stock_latest() -> QuerySet[Product]:
-    """Each product code with its latest snapshot: quantity, low flag and when, in one query."""
+def stock_latest() -> list[Product]:
+    """Each product code with its latest snapshot (quantity, low flag, when) in one query, and
+    its trend over the last week (`trend`, for a sparkline) in one more."""
     latest = StockLevel.objects.filter(product=OuterRef("pk")).order_by("-checked_at")
-    return Product.objects.annotate(
+    products = list(Product.objects.annotate(
         quantity=Subquery(latest.values("quantity")[:1]),
         low=Subquery(latest.values("low")[:1]),
         checked_at=Subquery(latest.values("checked_at")[:1]),
-    ).order_by("code")
+    ).order_by("code"))
+    trends = stock_trends()
+    for product in products:
+        product.trend = trends.get(product.code)
+    return products
 
 
-def stock_chart(*, days: int = 7, width: int = 640, height: int = 180) -> dict:
-    """Stock over time as SVG polylines, one per product code (drawn by the server: no chart script)."""
+def stock_trends(*, days: int = 7, width: int = 200, height: int = 40) -> dict[str, dict]:
+    """Each product code's stock over the last `days`, as an SVG polyline scaled to its own
+    range (a code with 20,000 SIMs and one with 200 both show their trend). Drawn by the
+    server from one query: no chart script."""
     since = timezone.now() - timedelta(days=days)
     rows = list(StockLevel.objects.filter(checked_at__gte=since).order_by("checked_at")
                 .values_list("product__code", "quantity", "checked_at"))
-    if len({at for _, _, at in rows}) < 2:  # one check is a point, not a line
-        return {"series": [], "width": width, "height": height}
-    start, end = rows[0][2], rows[-1][2]
-    span = max((end - start).total_seconds(), 1)
-    top = max(q for _, q, _ in rows) or 1
-    series: dict[str, list[str]] = {}
+    times = [at for _, _, at in rows]
+    if len(set(times)) < 2:  # one check is a point, not a line
+        return {}
+    start, span = times[0], max((times[-1] - times[0]).total_seconds(), 1)
+    by_code: dict[str, list[tuple[float, int]]] = {}
     for code, quantity, at in rows:
-        x = (at - start).total_seconds() / span * (width - 10) + 5
-        y = height - 5 - quantity / top * (height - 10)
-        series.setdefault(code, []).append(f"{x:.1f},{y:.1f}")
-    return {"series": [{"code": code, "points": " ".join(points), "colour": f"series-{n % 6}"}
-                       for n, (code, points) in enumerate(series.items())],
-            "width": width, "height": height, "top": top, "start": start, "end": end}
+        by_code.setdefault(code, []).append(((at - start).total_seconds() / span, quantity))
+    trends = {}
+    for code, points in by_code.items():
+        low, high = min(q for _, q in points), max(q for _, q in points)
+
+        def y(quantity: int, low: int = low, high: int = high) -> float:  # steady stock: a line midway
+            return height / 2 if high == low else height - 2 - (quantity - low) / (high - low) * (height - 4)
+
+        line = " ".join(f"{x * (width - 4) + 2:.1f},{y(q):.1f}" for x, q in points)
+        trends[code] = {"points": line, "low": low, "high": high, "width": width, "height": height,
+                        "since": start}
+    return trends

@@ -83,5 +83,4 @@ def stock(request: HttpRequest) -> HttpResponse:
         except GatewayError as exc:
             messages.error(request, f"Could not check stock with aql: {exc}")
         return redirect("stock")
-    return render(request, "orders/stock.html", {"products": selectors.stock_latest(),
-                                                 "chart": selectors.stock_chart()})
+    return render(request, "orders/stock.html", {"products": selectors.stock_latest()})
