@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -597,10 +597,18 @@ def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:
 
 def sims_due_for_drift_check(*, limit: int) -> list[int]:
     """The SIMs we compared with aql longest ago (never first), leaving out terminated ones and
-    those with a command in flight (aql is changing them: a difference would be expected)."""
+    those with a command in flight (aql is changing them: a difference would be expected).
+
+    Two index walks on checked_at, "never" then "oldest", rather than one NULLS FIRST sort,
+    which PostgreSQL's index cannot serve: a drift pass must not sort a million SIMs.
+    """
     busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
-    return list(Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
-                .order_by(F("checked_at").asc(nulls_first=True), "pk").values_list("pk", flat=True)[:limit])
+    candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
+    never = list(candidates.filter(checked_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit])
+    if len(never) == limit:
+        return never
+    oldest = candidates.filter(checked_at__isnull=False).order_by("checked_at", "pk")
+    return never + list(oldest.values_list("pk", flat=True)[:limit - len(never)])
 
 
 def heartbeat(*, name: str) -> None:

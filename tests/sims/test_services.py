@@ -327,3 +327,30 @@ def test_each_rejection_is_recorded_with_its_meaning_and_changes_nothing(world, 
     assert fresh(sim).snapshot() == before
     assert str(codes.usim(code)) in fresh(sim).events.first().message
     assert not GeographicNumber.objects.exclude(held_by=None).exists()
+
+
+# --- refusals that come from aql's own rules (the simulator's), not from canned replies ----------
+
+def test_a_sim_aql_holds_unused_refuses_suspend_with_63017_in_words(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    world.fake.put_sim(sim.iccid, state="unused")  # our record is out of date
+    request = services.sim_suspend(sim_id=sim.pk, actor=staff)
+    assert (request.state, request.codes) == (RequestState.REJECTED, [63017])
+    assert "63017: This SIM is not active" in fresh(sim).events.first().message
+
+
+def test_a_number_aql_knows_differently_is_refused_with_63201(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    world.fake.put_sim(sim.iccid, state="active", geo_nos="44113000002")
+    request = services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming"])
+    assert (request.state, request.codes) == (RequestState.REJECTED, [63201])
+    assert fresh(sim).int_roaming is False
+
+
+def test_a_new_number_aql_sees_in_use_is_refused_with_63204_and_freed(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")
+    world.fake.put_sim(iccid(2), state="active", geo_nos="44113000008")  # taken at aql, free in our pool
+    request = services.sim_number_change(sim_id=sim.pk, actor=staff, number="44113000008")
+    assert (request.state, request.codes) == (RequestState.REJECTED, [63204])
+    assert fresh(sim).number.number == "44113000001"
+    assert GeographicNumber.objects.get(number="44113000008").held_by is None
