@@ -3,23 +3,15 @@
 from django import forms
 
 from sims import validators
+from sims.forms import PersonChecks
 
 
-class OrderForm(forms.Form):
+class OrderForm(PersonChecks, forms.Form):
     name = forms.CharField(label="Recipient name", max_length=100)
     company = forms.CharField(label="Company", max_length=100, required=False, help_text="Leave empty for a person.")
     address = forms.CharField(label="Address", max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
     postcode = forms.CharField(label="Postcode", max_length=12)
     contact_no = forms.CharField(label="Contact phone number", max_length=30)
-
-    def clean_name(self) -> str:
-        return validators.clean_name(self.cleaned_data["name"])
-
-    def clean_address(self) -> str:
-        return validators.clean_address(self.cleaned_data["address"])
-
-    def clean_postcode(self) -> str:
-        return validators.clean_postcode(self.cleaned_data["postcode"])
 
     def clean_contact_no(self) -> str:
         return validators.clean_contact_number(self.cleaned_data["contact_no"])

@@ -1,18 +1,13 @@
 from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from orders import views
 
 
-class OrderRefConverter:
+class OrderRefConverter(StringConverter):
     """Our order references: capitals, digits and dashes only."""
 
     regex = r"[A-Z0-9-]{1,20}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(OrderRefConverter, "order_ref")

@@ -42,7 +42,22 @@ class StaffForm(forms.Form):
         return True
 
 
-class ActivateForm(StaffForm):
+class PersonChecks:
+    """The checks a subscriber's or a recipient's details get, shared by every form that takes them."""
+
+    cleaned_data: dict
+
+    def clean_name(self) -> str:
+        return validators.clean_name(self.cleaned_data["name"])
+
+    def clean_address(self) -> str:
+        return validators.clean_address(self.cleaned_data["address"])
+
+    def clean_postcode(self) -> str:
+        return validators.clean_postcode(self.cleaned_data["postcode"])
+
+
+class ActivateForm(PersonChecks, StaffForm):
     imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
     number = forms.ChoiceField(label="Geographic number", help_text="A free number from our pool.")
     name = forms.CharField(label="Subscriber name", max_length=100)
@@ -57,15 +72,6 @@ class ActivateForm(StaffForm):
 
     def clean_imei(self) -> str:
         return validators.clean_imei(self.cleaned_data["imei"])
-
-    def clean_name(self) -> str:
-        return validators.clean_name(self.cleaned_data["name"])
-
-    def clean_address(self) -> str:
-        return validators.clean_address(self.cleaned_data["address"])
-
-    def clean_postcode(self) -> str:
-        return validators.clean_postcode(self.cleaned_data["postcode"])
 
     def clean_contact_number(self) -> str:
         return validators.clean_contact_number(self.cleaned_data["contact_number"])

@@ -1,18 +1,13 @@
 from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from sims import views
 
 
-class IccidConverter:
+class IccidConverter(StringConverter):
     """19 or 20 digits: anything else in the address is a plain 404."""
 
     regex = r"[0-9]{19,20}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(IccidConverter, "iccid")
