@@ -442,15 +442,11 @@ def request_mark_lost(*, older_than: float) -> int:
     """Requests journalled but never answered (the sender died mid-send) become unknown, to be
     checked with queryiccid once aql would have finished them, like any other unknown outcome."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    check_at = timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
-    lost = 0
-    for pk in GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).values_list(
-            "pk", flat=True):
-        reason = "no answer was recorded: the sender stopped mid-send"
-        request = _settle(pk, partial(_unknown, reason=reason), only_in=(RequestState.SENDING,))
-        GatewayRequest.objects.filter(pk=request.pk, state=RequestState.UNKNOWN).update(next_poll_at=check_at)
-        lost += 1
-    return lost
+    lost = GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).values_list("pk", flat=True)
+    reason = "no answer was recorded: the sender stopped mid-send"
+    for pk in lost:
+        _settle(pk, partial(_unknown, reason=reason), only_in=(RequestState.SENDING,))
+    return len(lost)
 
 
 def poll_delay(poll_count: int, *, at_least: float = 0) -> float:
