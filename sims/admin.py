@@ -114,7 +114,7 @@ class SimAdmin(admin.ModelAdmin):
     readonly_fields = ("state", "imei", "number", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
-    actions = ("suspend", "reactivate", "query_gateway")
+    actions = ("suspend", "reactivate", "query_gateway", "erase_subscriber")
     paginator = CachedCountPaginator
 
     def get_fields(self, request: HttpRequest, obj: Sim | None = None) -> list[str]:
@@ -166,6 +166,15 @@ class SimAdmin(admin.ModelAdmin):
     @admin.action(description="Reactivate the selected SIMs")
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
         _per_sim(request, queryset, "reactivate sent", services.sim_reactivate)
+
+    @admin.action(description="Erase the subscriber's personal details (terminated SIMs)")
+    def erase_subscriber(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
+        for sim in queryset:
+            try:
+                services.subscriber_erase(sim_id=sim.pk, actor=request.user)
+                messages.success(request, f"{sim.iccid}: subscriber's personal details erased.")
+            except CommandNotAllowed as exc:
+                messages.warning(request, f"{sim.iccid}: {exc.message}")
 
     @admin.action(description="Ask the gateway for the selected SIMs' live state")
     def query_gateway(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:

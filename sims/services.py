@@ -326,7 +326,8 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
         sim.save()
         _event(sim=sim, actor=actor, request=request, action="sending", before=before,
-               message=f"Activation sent for {f['name']} with number {f['number']}.")
+               # no personal data in the audit trail: it must survive the subscriber's erasure
+               message=f"Activation sent with number {f['number']}.")
     return _send_and_record(request, lambda c: c.activate(
         iccid=sim.iccid, imei=f["imei"], geo_nos=f["number"], subname=f["name"], subaddress=f["address"],
         subpostcode=f["postcode"], subcontactno=f["contact_number"]))
@@ -582,6 +583,23 @@ def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> Gateway
     if request.state != RequestState.UNKNOWN:
         raise CommandNotAllowed("Only a request whose outcome is unknown can be settled by hand.")
     return _settle(request_id, apply, only_in=(RequestState.UNKNOWN,))
+
+
+def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
+    """Erase the personal data kept for a terminated SIM's subscriber (name, address, postcode,
+    contact number). The SIM, its journal and its audit trail stay: they hold none of it."""
+    with transaction.atomic():
+        sim = _locked_sim(sim_id)
+        if sim.state != SimState.TERMINATED:
+            raise CommandNotAllowed("Only a terminated SIM's subscriber can be erased: the SIM is still in use.")
+        if sim.subscriber_id is None:
+            raise CommandNotAllowed("This SIM has no subscriber details to erase.")
+        before = sim.snapshot()
+        Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
+        sim.refresh_from_db()
+        _event(sim=sim, actor=actor, action="erased", before=before,
+               message="The subscriber's personal details were erased.")
+    return sim
 
 
 def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("sims/<iccid:iccid>/services/", views.sim_services, name="sim_services"),
     path("sims/<iccid:iccid>/number/", views.sim_number, name="sim_number"),
     path("sims/<iccid:iccid>/query/", views.sim_query, name="sim_query"),
+    path("sims/<iccid:iccid>/erase-subscriber/", views.sim_erase_subscriber, name="sim_erase_subscriber"),
     path("requests/", views.request_list, name="request_list"),
     path("requests/<int:pk>/check/", views.request_check, name="request_check"),
     path("requests/<int:pk>/resolve/", views.request_resolve, name="request_resolve"),

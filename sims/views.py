@@ -111,6 +111,18 @@ def sim_reactivate(request: HttpRequest, iccid: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def sim_erase_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
+    sim = _sim(iccid)
+    try:
+        services.subscriber_erase(sim_id=sim.pk, actor=request.user)
+        messages.success(request, "The subscriber's personal details were erased.")
+    except CommandNotAllowed as exc:
+        messages.error(request, exc.message)
+    return redirect("sim_detail", iccid=sim.iccid)
+
+
+@login_required
+@require_POST
 def sim_query(request: HttpRequest, iccid: str) -> HttpResponse:
     return _command(request, iccid, lambda sim: services.sim_query(sim_id=sim.pk, actor=request.user))
 

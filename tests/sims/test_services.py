@@ -354,3 +354,17 @@ def test_a_new_number_aql_sees_in_use_is_refused_with_63204_and_freed(world, sta
     assert (request.state, request.codes) == (RequestState.REJECTED, [63204])
     assert fresh(sim).number.number == "44113000001"
     assert GeographicNumber.objects.get(number="44113000008").held_by is None
+
+
+def test_a_terminated_sims_subscriber_can_be_erased_and_no_trace_is_left(world, staff):
+    sim = Sim.objects.get(iccid=iccid(0))
+    settle(world, services.sim_activate(sim_id=sim.pk, actor=staff, **activation()))
+    with pytest.raises(CommandNotAllowed, match="still in use"):
+        services.subscriber_erase(sim_id=sim.pk, actor=staff)
+    settle(world, services.sim_deactivate(sim_id=sim.pk, actor=staff))
+    services.subscriber_erase(sim_id=sim.pk, actor=staff)
+    assert fresh(sim).subscriber is None and not Subscriber.objects.exists()
+    trail = str(list(SimEvent.objects.values())) + str(list(GatewayRequest.objects.values()))
+    for personal in ("Ada", "Lovelace", "Hunslet", "LS10", "441133203040"):
+        assert personal not in trail
+    assert fresh(sim).events.first().action == "erased"

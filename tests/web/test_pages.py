@@ -258,3 +258,15 @@ def test_an_unknown_outcome_can_be_settled_from_the_journal(agent, world, make_s
     response = agent.post(f"/requests/{request.pk}/resolve/", {"happened": "no", "next": "/requests/"}, follow=True)
     assert "Suspend: not done." in response.text
     assert GatewayRequest.objects.get(pk=request.pk).state == RequestState.NOT_SENT
+
+
+def test_a_terminated_sims_subscriber_is_erased_from_its_page(agent, world, make_sim, staff):
+    from sims.models import Subscriber
+
+    sim = make_sim(1, state=SimState.TERMINATED)
+    sim.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                               contact_number="447700900123")
+    sim.save()
+    assert "Erase the subscriber" in agent.get(f"/sims/{sim.iccid}/").text
+    page = agent.post(f"/sims/{sim.iccid}/erase-subscriber/", follow=True).text
+    assert "personal details were erased" in page and "Ada Lovelace" not in page
