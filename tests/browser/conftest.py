@@ -42,7 +42,10 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked: list[str] = []  # what the Content Security Policy stopped: a page relying on it is broken
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
+    assert not blocked, f"the browser blocked: {blocked}"
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:  # a failing browser test leaves a picture of what it saw
         ARTIFACTS.mkdir(exist_ok=True)

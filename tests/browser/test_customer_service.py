@@ -152,3 +152,19 @@ def test_the_pages_are_usable_by_keyboard(page: Page, live_server, world, staff)
     for label in ("Geographic number", "Subscriber name", "Address", "Postcode", "Contact phone number"):
         page.keyboard.press("Tab")
         expect(page.get_by_label(label)).to_be_focused()
+
+
+def test_django_admin_works_under_the_content_security_policy(page: Page, live_server, world, admin_user,
+                                                              make_sim):
+    sim = make_sim(1, number="44113000001")
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    for path in ("/admin/", "/admin/sims/sim/", f"/admin/sims/sim/{sim.pk}/change/", "/admin/sims/gatewayrequest/",
+                 "/admin/orders/despatchorder/", "/admin/sims/geographicnumber/bulk-add/"):
+        page.goto(live_server.url + path)
+        expect(page.locator("#content")).to_be_visible()
+    page.goto(live_server.url + "/admin/sims/sim/")
+    page.locator("#action-toggle").check()  # admin's own script ticks every row
+    expect(page.locator("input.action-select").first).to_be_checked()

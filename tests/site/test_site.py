@@ -69,3 +69,8 @@ def test_an_error_page_never_shows_the_url_encoded_password(settings, rf):
     except RuntimeError:
         html = ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_html()
     assert "w0rd%26x" not in html.split("(a local the page would show)")[-1]
+
+
+def test_pages_carry_a_content_security_policy_of_our_own_origin_only(admin_client):
+    policy = admin_client.get("/").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
