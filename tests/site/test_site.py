@@ -74,3 +74,12 @@ def test_an_error_page_never_shows_the_url_encoded_password(settings, rf):
 def test_pages_carry_a_content_security_policy_of_our_own_origin_only(admin_client):
     policy = admin_client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_signing_in_is_locked_after_five_failures_for_that_user_and_address(client, staff):
+    for _ in range(4):
+        response = client.post("/login/", {"username": "agent", "password": "wrong"})
+        assert response.status_code == 200 and b"Please enter a correct username" in response.content
+    assert client.post("/login/", {"username": "agent", "password": "wrong"}).status_code == 429  # the fifth
+    response = client.post("/login/", {"username": "agent", "password": "pw-agent-123"})  # even the right one
+    assert response.status_code == 429 and b"Too many sign-in attempts" in response.content
