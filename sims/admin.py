@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -209,14 +208,9 @@ class GeographicNumberAdmin(admin.ModelAdmin):
     def bulk_add(self, request: HttpRequest) -> HttpResponse:
         """Paste the numbers aql allocated to the account."""
         form = BulkNumbersForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                added = services.number_add(numbers=form.cleaned_data["numbers"])
-            except ValidationError as exc:
-                form.add_error("numbers", exc.message_dict["numbers"])
-            else:
-                messages.success(request, f"{len(added)} numbers added to the pool.")
-                return redirect("admin:sims_geographicnumber_changelist")
+        if request.method == "POST" and form.is_valid() and (added := form.add_to_pool()) is not None:
+            messages.success(request, f"{added} numbers added to the pool.")
+            return redirect("admin:sims_geographicnumber_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "title": "Add numbers in bulk",
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/sims/geographicnumber/bulk_add.html", context)

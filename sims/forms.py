@@ -7,7 +7,7 @@ from django.utils.text import capfirst
 
 from aql import codes
 from aql.usim import SERVICES
-from sims import validators
+from sims import services, validators
 from sims.lifecycle import CommandNotAllowed
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
 
@@ -111,3 +111,12 @@ class BulkNumbersForm(StaffForm):
 
     def clean_numbers(self) -> list[str]:
         return [n.strip() for n in self.cleaned_data["numbers"].replace(",", "\n").splitlines() if n.strip()]
+
+    def add_to_pool(self) -> int | None:
+        """Add the valid form's numbers to the pool: how many were new, or None with the bad ones
+        named at the field (the page and admin both take a pasted list this way)."""
+        try:
+            return len(services.number_add(numbers=self.cleaned_data["numbers"]))
+        except ValidationError as exc:
+            self.add_error("numbers", exc.message_dict["numbers"])
+            return None

@@ -230,14 +230,9 @@ def number_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "") if request.GET.get("show") in ("available", "assigned") else ""
     q = search_text(request)
     form = BulkNumbersForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            added = services.number_add(numbers=form.cleaned_data["numbers"])
-        except ValidationError as exc:
-            form.add_error("numbers", exc.message_dict["numbers"])
-        else:
-            messages.success(request, f"{len(added)} numbers added to the pool.")
-            return redirect("number_list")
+    if request.method == "POST" and form.is_valid() and (added := form.add_to_pool()) is not None:
+        messages.success(request, f"{added} numbers added to the pool.")
+        return redirect("number_list")
     page = page_number(request)
     rows, has_next = selectors.number_page(show=show, search=q, page=page)
     return render(request, "sims/number_list.html", {"numbers": rows, "has_next": has_next, "page": page,
