@@ -18,13 +18,15 @@ install: $(STAMP)
 demo: install
 	bin/demo
 
-## Every test, then the linter (TESTS=path narrows the run).
+## Every test, then the linter and the layering contracts (TESTS=path narrows the run).
 test: install
 	$(BIN)/pytest $(TESTS)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Figures: page and worker timings with many SIMs (SIMS=1000000 for a million).
 bench: install

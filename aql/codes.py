@@ -85,6 +85,8 @@ USIM_CODES = _table(
 )
 
 DESPATCH_OK = 0
+DESPATCH_INSUFFICIENT_SIMS = 3
+DESPATCH_UNDEFINED_ERROR = 9  # also the query's answer for an order_ref aql has no record of
 
 DESPATCH_CODES = _table(
     Code(0, "Successful", "Done."),

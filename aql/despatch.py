@@ -7,10 +7,8 @@ carries our order reference, check_stock included, as the spec asks.
 from dataclasses import dataclass
 from enum import StrEnum
 
-import requests
-
 from aql import codes
-from aql.http import GatewayRejected, GatewayReplyUnreadable, GatewaySession, post_form
+from aql.http import GatewayClient, GatewayRejected, GatewayReplyUnreadable, post_form
 
 
 class OrderStatus(StrEnum):
@@ -58,18 +56,8 @@ def parse_reply(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-class DespatchClient:
+class DespatchClient(GatewayClient):
     """Speaks to the despatch endpoint with one account's credentials over one reused connection."""
-
-    def __init__(self, *, url: str, username: str, password: str, timeout: float,
-                 session: requests.Session | None = None) -> None:
-        self.url = url
-        self.username = username
-        self._password = password
-        self.session = session or GatewaySession(timeout)
-
-    def __repr__(self) -> str:  # never the password
-        return f"DespatchClient(url={self.url!r}, username={self.username!r})"
 
     def _send(self, command: str, order_ref: str, fields: dict[str, str] | None = None) -> tuple[list, str]:
         body = {"username": self.username, "password": self._password, "order_ref": order_ref,

@@ -56,6 +56,20 @@ class GatewaySession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+class GatewayClient:
+    """What both of aql's endpoint clients hold: one account's credentials and one reused connection."""
+
+    def __init__(self, *, url: str, username: str, password: str, timeout: float,
+                 session: requests.Session | None = None) -> None:
+        self.url = url
+        self.username = username
+        self._password = password
+        self.session = session or GatewaySession(timeout)
+
+    def __repr__(self) -> str:  # never the password
+        return f"{type(self).__name__}(url={self.url!r}, username={self.username!r})"
+
+
 def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) -> str:
     """POST `fields` as a form and return the reply's text, or raise GatewayUnreachable."""
     try:

@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-import requests
-
 from aql import codes
-from aql.http import GatewayRejected, GatewayReplyUnreadable, GatewaySession, post_form
+from aql.http import GatewayClient, GatewayRejected, GatewayReplyUnreadable, post_form
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -112,25 +110,8 @@ def _flag(reply: dict[str, str], key: str, text: str) -> bool | None:
     return reply[key] == "1"
 
 
-class UsimClient:
+class UsimClient(GatewayClient):
     """Speaks to the USIM gateway with one account's credentials over one reused connection."""
-
-    def __init__(
-        self,
-        *,
-        url: str,
-        username: str,
-        password: str,
-        timeout: float,
-        session: requests.Session | None = None,
-    ) -> None:
-        self.url = url
-        self.username = username
-        self._password = password
-        self.session = session or GatewaySession(timeout)
-
-    def __repr__(self) -> str:  # never the password
-        return f"UsimClient(url={self.url!r}, username={self.username!r})"
 
     def _send(self, command: str, fields: dict[str, str], return_mode: str | None,
               return_format: str | None) -> tuple[dict[str, str], str]:

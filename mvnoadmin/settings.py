@@ -35,9 +35,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "common",
     "sims",
     "orders",
     "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -129,7 +131,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Error pages and reports hide any value that contains the gateway password.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "mvnoadmin.redaction.GatewayPasswordFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "common.redaction.GatewayPasswordFilter"
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -191,7 +193,7 @@ Q_CLUSTER = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "mvnoadmin.redaction.RedactGatewayPassword"}},
+    "filters": {"redact": {"()": "common.redaction.RedactGatewayPassword"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},

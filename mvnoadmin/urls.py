@@ -1,14 +1,42 @@
-"""URL configuration: staff pages, sign-in, Django admin."""
+"""URL configuration: every staff page, sign-in, Django admin. One list, so the whole site reads at a glance."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
+
+from common.urls import strict_converter
+from dashboard import views as dashboard
+from orders import views as orders
+from sims import views as sims
+
+strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
+strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capitals, digits and dashes
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("dashboard.urls")),
-    path("", include("sims.urls")),
-    path("", include("orders.urls")),
+    path("", dashboard.dashboard, name="home"),
+    # SIMs, the journal, numbers
+    path("sims/", sims.sim_list, name="sim_list"),
+    path("sims/<iccid:iccid>/", sims.sim_detail, name="sim_detail"),
+    path("sims/<iccid:iccid>/activate/", sims.sim_activate, name="sim_activate"),
+    path("sims/<iccid:iccid>/suspend/", sims.sim_suspend, name="sim_suspend"),
+    path("sims/<iccid:iccid>/reactivate/", sims.sim_reactivate, name="sim_reactivate"),
+    path("sims/<iccid:iccid>/deactivate/", sims.sim_deactivate, name="sim_deactivate"),
+    path("sims/<iccid:iccid>/services/", sims.sim_services, name="sim_services"),
+    path("sims/<iccid:iccid>/number/", sims.sim_number, name="sim_number"),
+    path("sims/<iccid:iccid>/query/", sims.sim_query, name="sim_query"),
+    path("sims/<iccid:iccid>/erase-subscriber/", sims.sim_erase_subscriber, name="sim_erase_subscriber"),
+    path("requests/", sims.request_list, name="request_list"),
+    path("requests/<int:pk>/check/", sims.request_check, name="request_check"),
+    path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
+    path("numbers/", sims.number_list, name="number_list"),
+    # despatch orders and stock
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/new/", orders.order_new, name="order_new"),
+    path("orders/<order_ref:order_ref>/", orders.order_detail, name="order_detail"),
+    path("orders/<order_ref:order_ref>/refresh/", orders.order_refresh, name="order_refresh"),
+    path("orders/<order_ref:order_ref>/submit/", orders.order_submit, name="order_submit"),
+    path("stock/", orders.stock, name="stock"),
 ]

@@ -2,18 +2,20 @@
 
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from aql.http import GatewayError
+from common.admin import BadgeMedia, ReadOnlyAdmin, badge, for_each, once
+from common.forms import add_refusal
+from common.outcomes import Outcome
 from orders import services
-from orders.models import OPEN, SUBMITTABLE, DespatchOrder, OrderState, Product, StockLevel
-from sims.admin import BadgeMedia, ReadOnlyAdmin, badge
-from sims.lifecycle import CommandNotAllowed
+from orders.lifecycle import SUBMITTABLE, OrderState, OrderStep
+from orders.models import DespatchOrder, Product, StockLevel
+from orders.outcomes import order_outcome
 
 RECIPIENT = ("name", "company", "address", "postcode", "contact_no")
 
@@ -30,8 +32,7 @@ class DespatchOrderForm(forms.ModelForm):
         try:
             data.update(services.cleaned_recipient(**{f: data.get(f, "") for f in RECIPIENT}))
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                self.add_error(field, errors)
+            add_refusal(self, exc)
         return data
 
 
@@ -71,24 +72,16 @@ class DespatchOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refresh from aql")
     def refresh(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
-        for order in queryset:
-            if order.state not in OPEN:
-                messages.info(request, f"{order.order_ref}: {order.get_state_display().lower()}, nothing to ask.")
-                continue
-            order = services.order_refresh(order_id=order.pk)
-            messages.success(request, f"{order.order_ref}: {order.get_state_display().lower()}. {order.reason}")
+        def run(order: DespatchOrder) -> Outcome:
+            if not OrderStep.REFRESH.allows(order.state):
+                return Outcome.info(f"Order {order.order_ref}: {order.get_state_display().lower()}, nothing to ask.")
+            return order_outcome(services.order_refresh(order_id=order.pk))
+
+        for_each(request, queryset, run, named=False)
 
     @admin.action(description="Send to aql for despatch")
     def submit(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
-        for order in queryset:
-            try:
-                order = services.order_submit(order_id=order.pk)
-            except CommandNotAllowed as exc:
-                messages.warning(request, exc.message)
-                continue
-            level = messages.SUCCESS if order.state == OrderState.PROCESSING else messages.WARNING
-            messages.add_message(request, level,
-                                 f"{order.order_ref}: {order.get_state_display().lower()}. {order.reason}")
+        for_each(request, queryset, lambda order: order_outcome(services.order_submit(order_id=order.pk)), named=False)
 
 
 @admin.register(Product)
@@ -108,9 +101,8 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Take a stock snapshot from aql now")
     def refresh_stock(self, request: HttpRequest, queryset: QuerySet[StockLevel]) -> None:
-        try:
+        def run() -> Outcome:
             levels = services.stock_refresh()
-        except GatewayError as exc:
-            messages.error(request, f"Could not check stock with aql: {exc}")
-            return
-        messages.success(request, "Stock now: " + ", ".join(f"{lv.product.code} {lv.quantity}" for lv in levels))
+            return Outcome.done("Stock now: " + ", ".join(f"{lv.product.code} {lv.quantity}" for lv in levels))
+
+        once(request, run)

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from sims import validators
-from sims.forms import PersonChecks
+from common import validators
+from common.forms import PersonChecks
 
 
 class OrderForm(PersonChecks, forms.Form):

@@ -8,28 +8,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from orders.lifecycle import ORDER_COLOURS, OrderState
 from sims.models import Sim
-
-
-class OrderState(models.TextChoices):
-    DRAFT = "draft", "Draft"  # not sent, or refused for lack of stock: can be submitted
-    SUBMITTED = "submitted", "Submitting"  # recorded and sent; aql's answer not yet known
-    PROCESSING = "processing", "Processing"  # aql has it, awaiting despatch
-    DESPATCHED = "despatched", "Despatched"
-    CANCELLED = "cancelled", "Cancelled"  # aql rejected the order
-    FAILED = "failed", "Failed"  # aql refused it (see the reason): can be submitted again
-
-
-ORDER_COLOURS = {
-    OrderState.DRAFT: "grey",
-    OrderState.SUBMITTED: "blue",
-    OrderState.PROCESSING: "blue",
-    OrderState.DESPATCHED: "green",
-    OrderState.CANCELLED: "red",
-    OrderState.FAILED: "red",
-}
-OPEN = (OrderState.SUBMITTED, OrderState.PROCESSING)  # the worker follows these
-SUBMITTABLE = (OrderState.DRAFT, OrderState.FAILED)
 
 
 def new_order_ref() -> str:

@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from orders.models import OPEN, DespatchOrder, Product, StockLevel
-from sims.selectors import paginate
+from common.paging import paginate
+from orders.lifecycle import OPEN
+from orders.models import DespatchOrder, Product, StockLevel
 
 
 def order_page(*, state: str = "", page: int = 1) -> tuple[list[DespatchOrder], bool]:

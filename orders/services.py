@@ -2,7 +2,8 @@
 
 Submitting follows the SIM journal's rule: the order is recorded as submitted and committed
 before aql is called, so a timeout leaves an order we can query by its reference, and it is
-never sent twice: only staff, seeing aql has no record of it, submit it again.
+never sent twice: only staff, seeing aql has no record of it, submit it again. Every change of
+state is a step of `orders.lifecycle.OrderStep`.
 """
 
 import logging
@@ -10,49 +11,51 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR
 from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
-from orders.models import OPEN, SUBMITTABLE, DespatchOrder, OrderState, Product, StockLevel
-from sims import gateway, validators
+from common import gateway, validators
+from common.actors import Actor, recorded
+from common.errors import Refused
+from common.transitions import Transition
+from common.worker import claim_due
+from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
+from orders.models import DespatchOrder, Product, StockLevel
 from sims import services as sim_services
-from sims.lifecycle import CommandNotAllowed
 from sims.models import Sim
 
 logger = logging.getLogger(__name__)
-Actor = AbstractBaseUser | None
-
-QUERY_UNKNOWN_ORDER = 9  # query's answer for an order_ref aql has no record of (or any other error)
-NOT_PLACED_AFTER = 3  # that many in a row before an order whose despatch got no answer counts as not placed
+# That many "no record" answers in a row before an order whose despatch got no answer counts as not placed.
+NOT_PLACED_AFTER = 3
 
 
 def cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
     """Every field checked before anything is sent: aql's '2 Missing parameters' never tells staff."""
-    return validators.clean_all(
-        name=(validators.clean_name, name), company=(validators.clean_company, company),
-        address=(validators.clean_address, address), postcode=(validators.clean_postcode, postcode),
-        contact_no=(validators.clean_contact_number, contact_no))
+    v = validators
+    return v.clean_all(name=(v.clean_name, name), company=(v.clean_company, company),
+                       address=(v.clean_address, address), postcode=(v.clean_postcode, postcode),
+                       contact_no=(v.clean_contact_number, contact_no))
 
 
 def order_create(*, actor: Actor, name: str, company: str, address: str, postcode: str,
                  contact_no: str) -> DespatchOrder:
     """Record a draft order for a SIM to be posted to this recipient. Nothing is sent yet."""
     fields = cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
-                                contact_no=contact_no)
-    return DespatchOrder.objects.create(created_by=actor if actor and actor.pk else None, **fields)
+                               contact_no=contact_no)
+    return DespatchOrder.objects.create(created_by=recorded(actor), **fields)
 
 
 def order_submit(*, order_id: int) -> DespatchOrder:
     """Send a draft (or failed) order to aql. Recorded as submitted before the call."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
-        if order.state not in SUBMITTABLE:
-            raise CommandNotAllowed(f"Order {order.order_ref} is {order.get_state_display().lower()}: "
-                                    "it cannot be sent again.")
+        why = submit_refusal(order.state, order.order_ref)
+        if why:
+            raise Refused(why)
         order.state, order.reason, order.submitted_at = OrderState.SUBMITTED, "", timezone.now()
         # If aql's answer is lost, the worker asks aql about this reference after a while.
         order.next_check_at = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
@@ -62,14 +65,15 @@ def order_submit(*, order_id: int) -> DespatchOrder:
                                            address=order.address, postcode=order.postcode,
                                            contact_no=order.contact_no)
     except GatewayRejected as exc:
-        (code,) = exc.codes
+        code = exc.codes[0]
         # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
-        state = OrderState.DRAFT if code.code == 3 else OrderState.FAILED
-        return _update(order.pk, SENT, state=state, reason=str(code), next_check_at=None)
+        state = OrderState.DRAFT if code.code == DESPATCH_INSUFFICIENT_SIMS else OrderState.FAILED
+        return _update(order.pk, OrderStep.ANSWER, state=state, reason=str(code), next_check_at=None)
     except GatewayError as exc:
         logger.warning("despatch %s: outcome unknown: %s", order.order_ref, exc)
-        return _update(order.pk, SENT, reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
-    return _update(order.pk, SENT, state=OrderState.PROCESSING, reason="")
+        return _update(order.pk, OrderStep.ANSWER,
+                       reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
+    return _update(order.pk, OrderStep.ANSWER, state=OrderState.PROCESSING, reason="")
 
 
 def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
@@ -77,17 +81,16 @@ def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
     return order_submit(order_id=order_create(actor=actor, **recipient).pk)
 
 
-SENT = (OrderState.SUBMITTED,)  # awaiting the answer to its despatch
-
-
-def _update(order_id: int, only_in: tuple[str, ...] = OPEN, **changes: Any) -> DespatchOrder:
-    """Change an order re-read under lock, if it is still in one of `only_in`: the page, admin and
+def _update(order_id: int, step: Transition, **changes: Any) -> DespatchOrder:
+    """Change an order re-read under lock, if it is still where `step` starts: the page, admin and
     the worker may refresh one order at once, and only the first answer counts."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
-        if order.state in only_in:
+        if step.allows(order.state):
+            before = order.state
             for field, value in changes.items():
                 setattr(order, field, value)
+            step.check(before, order.state)
             order.save()
     return order
 
@@ -95,55 +98,56 @@ def _update(order_id: int, only_in: tuple[str, ...] = OPEN, **changes: Any) -> D
 def order_refresh(*, order_id: int) -> DespatchOrder:
     """Ask aql how an open order stands. Despatched: record the ICCID and the SIM it became."""
     order = DespatchOrder.objects.get(pk=order_id)
-    if order.state not in OPEN:
+    if not OrderStep.REFRESH.allows(order.state):
         return order  # settled already
     try:
         found = gateway.despatch_client().query(order_ref=order.order_ref)
     except GatewayRejected as exc:
-        if order.state == OrderState.SUBMITTED and exc.codes[0].code == QUERY_UNKNOWN_ORDER:
+        code = exc.codes[0]
+        if order.state == OrderState.SUBMITTED and code.code == DESPATCH_UNDEFINED_ERROR:
             # 9 is also aql's catch-all error: only several in a row, minutes apart, say "not placed".
             if order.misses + 1 >= NOT_PLACED_AFTER:
-                return _update(order.pk, state=OrderState.FAILED, next_check_at=None, misses=order.misses + 1,
+                return _update(order.pk, OrderStep.REFRESH, state=OrderState.FAILED, next_check_at=None,
+                               misses=order.misses + 1,
                                reason="aql has no record of this order: it was not placed. Submit it again "
                                       "if it is still wanted.")
-            return _check_later(order, f"aql has no record of this order yet ({exc.codes[0]}).",
-                                misses=order.misses + 1)
-        return _check_later(order, str(exc.codes[0]))
+            return _check_later(order, f"aql has no record of this order yet ({code}).", misses=order.misses + 1)
+        return _check_later(order, str(code))
     except GatewayError as exc:
         return _check_later(order, str(exc))
     if found.status == OrderStatus.PROCESSING:
         return _check_later(order, "", state=OrderState.PROCESSING)
     if found.status == OrderStatus.CANCELLED:
-        return _update(order.pk, state=OrderState.CANCELLED, settled_at=timezone.now(), next_check_at=None,
-                       reason="aql cancelled the order.")
+        return _update(order.pk, OrderStep.REFRESH, state=OrderState.CANCELLED, settled_at=timezone.now(),
+                       next_check_at=None, reason="aql cancelled the order.")
     return _despatched(order.pk, found.iccid or "")
 
 
 def _check_later(order: DespatchOrder, reason: str, state: str | None = None, misses: int = 0) -> DespatchOrder:
     later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
-    return _update(order.pk, state=state or order.state, reason=reason, next_check_at=later, misses=misses)
+    return _update(order.pk, OrderStep.REFRESH, state=state or order.state, reason=reason, next_check_at=later,
+                   misses=misses)
 
 
 def _despatched(order_id: int, iccid: str) -> DespatchOrder:
     """The order left aql with this SIM: it joins our SIMs (unused, unless aql says otherwise)."""
+    despatched = {"state": OrderState.DESPATCHED, "settled_at": timezone.now(), "next_check_at": None}
     try:
         iccid = validators.clean_iccid(iccid)
     except ValidationError:
-        return _update(order_id, state=OrderState.DESPATCHED, iccid=iccid, settled_at=timezone.now(),
-                       next_check_at=None, reason=f"aql gave '{iccid}', which is not an ICCID: check with aql.")
+        return _update(order_id, OrderStep.REFRESH, iccid=iccid, **despatched,
+                       reason=f"aql gave '{iccid}', which is not an ICCID: check with aql.")
     with transaction.atomic():
         sim_services.sim_add(iccids=[iccid])
         sim = Sim.objects.get(iccid=iccid)
-        order = _update(order_id, state=OrderState.DESPATCHED, iccid=iccid, sim=sim, settled_at=timezone.now(),
-                        next_check_at=None, reason="")
+        order = _update(order_id, OrderStep.REFRESH, iccid=iccid, sim=sim, reason="", **despatched)
     sim_services.sim_query(sim_id=sim.pk, actor=None)  # our record of the new SIM follows aql's
     return order
 
 
 def order_claim_due(*, limit: int, lease: float) -> list[int]:
     """Open orders whose next check has come, claimed for this worker."""
-    return sim_services.claim_due(DespatchOrder.objects.filter(state__in=OPEN), field="next_check_at",
-                                  limit=limit, lease=lease)
+    return claim_due(DespatchOrder.objects.filter(state__in=OPEN), field="next_check_at", limit=limit, lease=lease)
 
 
 def stock_refresh() -> list[StockLevel]:

@@ -2,9 +2,8 @@
 
 from django.conf import settings
 
+from common.worker import heartbeat, in_batches
 from orders import services
-from sims.services import heartbeat
-from sims.tasks import in_batches
 
 REFRESH_ORDERS = "orders.tasks.refresh_orders_pass"
 REFRESH_STOCK = "orders.tasks.stock_pass"

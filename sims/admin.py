@@ -4,71 +4,27 @@ Admin never edits a state: its actions call the same services as the staff pages
 The journal and the audit trail are read-only.
 """
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
-from sims import selectors, services, validators
+from common import validators
+from common.admin import BadgeMedia, CachedCountPaginator, ReadOnlyAdmin, badge, for_each, history_table
+from common.outcomes import Outcome
+from sims import selectors, services
 from sims.forms import BulkNumbersForm
-from sims.lifecycle import CommandNotAllowed
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
-
-
-def badge(label: str, colour: str) -> str:
-    return format_html('<span class="badge badge-{}">{}</span>', colour, label)
-
-
-class BadgeMedia:
-    css = {"all": ["css/badges.css"]}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records that are history: viewable, never added, changed or deleted by hand."""
-
-    Media = BadgeMedia
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class CachedCountPaginator(Paginator):
-    """Admin lists count their rows for the pager; over a million SIMs that COUNT(*) is the slow
-    part of the page, so each distinct list's count is kept for a minute."""
-
-    @cached_property
-    def count(self) -> int:
-        query = self.object_list.query
-        key = "admin-count:" + hashlib.sha1(str(query).encode(), usedforsecurity=False).hexdigest()
-        return cache.get_or_set(key, lambda: Paginator.count.func(self), 60)
-
+from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
+from sims.outcomes import request_outcome
 
 HISTORY_ROWS = 20
-
-
-def _history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
-    return format_html(
-        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
-        format_html_join("", "<th>{}</th>", ((h,) for h in headings)),
-        format_html_join("", "<tr>" + "<td>{}</td>" * len(headings) + "</tr>", rows) or "-",
-    )
 
 
 class SimForm(forms.ModelForm):
@@ -82,22 +38,10 @@ class SimForm(forms.ModelForm):
         return validators.clean_iccid(self.cleaned_data["iccid"])
 
 
-def _per_sim(request: HttpRequest, queryset: QuerySet[Sim], verb: str,
-             service: Callable[..., GatewayRequest]) -> None:
-    """Run a service for each selected SIM and say how each one went."""
-    for sim in queryset:
-        try:
-            result = service(sim_id=sim.pk, actor=request.user)
-        except CommandNotAllowed as exc:
-            messages.warning(request, f"{sim.iccid}: not {verb}: {exc.message}")
-            continue
-        if result.state == RequestState.REJECTED:
-            meaning = "; ".join(result.code_meanings)
-            messages.error(request, f"{sim.iccid}: aql refused: {meaning}")
-        elif result.state == RequestState.UNKNOWN:
-            messages.warning(request, f"{sim.iccid}: no clear answer from aql; it will be checked, not resent.")
-        else:
-            messages.success(request, f"{sim.iccid}: {verb} ({result.get_state_display().lower()}).")
+def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpRequest, QuerySet[Sim]], None]:
+    """An admin action that runs a SIM service for each selected SIM; each says how it went."""
+    return lambda modeladmin, request, queryset: for_each(
+        request, queryset, lambda sim: request_outcome(service(sim_id=sim.pk, actor=request.user)))
 
 
 @admin.register(Sim)
@@ -127,14 +71,14 @@ class SimAdmin(admin.ModelAdmin):
     @admin.display(description=f"latest {HISTORY_ROWS} requests")
     def recent_requests(self, obj: Sim) -> str:
         rows = obj.requests.select_related("actor").order_by("-created_at")[:HISTORY_ROWS]
-        return _history_table(("sent", "command", "state", "aql id", "codes", "by"), [
+        return history_table(("sent", "command", "state", "aql id", "codes", "by"), [
             (f"{r.created_at:%Y-%m-%d %H:%M}", r.get_command_display(), r.get_state_display(), r.aql_id or "",
              "; ".join(r.code_meanings), r.actor or "system") for r in rows])
 
     @admin.display(description=f"latest {HISTORY_ROWS} events")
     def recent_events(self, obj: Sim) -> str:
         rows = obj.events.select_related("actor").order_by("-at", "-id")[:HISTORY_ROWS]
-        return _history_table(("when", "who", "what"), [
+        return history_table(("when", "who", "what"), [
             (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor or "system", e.message) for e in rows])
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
@@ -158,30 +102,22 @@ class SimAdmin(admin.ModelAdmin):
     def services_on(self, obj: Sim) -> str:
         return ", ".join(obj.services) or "none"
 
-    @admin.action(description="Suspend the selected SIMs")
-    def suspend(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
-        _per_sim(request, queryset, "suspend sent", services.sim_suspend)
-
-    @admin.action(description="Reactivate the selected SIMs")
-    def reactivate(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
-        _per_sim(request, queryset, "reactivate sent", services.sim_reactivate)
+    suspend = admin.action(description="Suspend the selected SIMs")(_per_sim(services.sim_suspend))
+    reactivate = admin.action(description="Reactivate the selected SIMs")(_per_sim(services.sim_reactivate))
+    query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state")(
+        _per_sim(services.sim_query))
 
     @admin.action(description="Erase the subscriber's personal details (terminated SIMs)")
     def erase_subscriber(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
-        for sim in queryset:
-            try:
-                services.subscriber_erase(sim_id=sim.pk, actor=request.user)
-                messages.success(request, f"{sim.iccid}: subscriber's personal details erased.")
-            except CommandNotAllowed as exc:
-                messages.warning(request, f"{sim.iccid}: {exc.message}")
+        def erase(sim: Sim) -> Outcome:
+            services.subscriber_erase(sim_id=sim.pk, actor=request.user)
+            return Outcome.done("subscriber's personal details erased.")
 
-    @admin.action(description="Ask the gateway for the selected SIMs' live state")
-    def query_gateway(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
-        _per_sim(request, queryset, "checked with aql", services.sim_query)
+        for_each(request, queryset, erase)
 
 
 def _in_use(number: GeographicNumber) -> bool:
-    return number.held_by_id is not None or Sim.objects.filter(number=number).exists()
+    return GeographicNumber.objects.in_use().filter(pk=number.pk).exists()
 
 
 @admin.register(GeographicNumber)
@@ -243,24 +179,10 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
         return "; ".join(obj.code_meanings)
 
 
-class EventActionFilter(admin.SimpleListFilter):
-    """Fixed choices: Django's default would ask the audit trail for every distinct action."""
-
-    title, parameter_name = "action", "action"
-    ACTIONS = ("sending", "sent", "succeeded", "failed", "refused", "unknown", "not_sent", "queried", "drift",
-               "attention")
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(a, a.replace("_", " ")) for a in self.ACTIONS]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(action=self.value()) if self.value() else queryset
-
-
 @admin.register(SimEvent)
 class SimEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "sim", "action", "actor", "message")
-    list_filter = (EventActionFilter,)
+    list_filter = ("action",)  # the choices of AuditAction: no DISTINCT over the audit trail
     list_select_related = ("sim", "actor")
     search_fields = ("=sim__iccid",)
     show_full_result_count = False

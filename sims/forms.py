@@ -7,9 +7,11 @@ from django.utils.text import capfirst
 
 from aql import codes
 from aql.usim import SERVICES
-from sims import services, validators
-from sims.lifecycle import CommandNotAllowed
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
+from common import validators
+from common.forms import PersonChecks
+from sims import selectors, services
+from sims.lifecycle import RequestState
+from sims.models import GatewayRequest, Sim
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
@@ -19,17 +21,7 @@ SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for nam
 
 
 class StaffForm(forms.Form):
-    """A form whose errors can come from our checks, our rules or aql."""
-
-    def add_outcome_errors(self, exc: ValidationError | CommandNotAllowed) -> None:
-        """A refusal before sending: a field's own message, or the form's."""
-        if isinstance(exc, CommandNotAllowed):
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        elif hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
+    """A form whose errors can come from our checks, our rules (`common.forms.add_refusal`) or aql."""
 
     def add_gateway_errors(self, request: GatewayRequest) -> bool:
         """aql's codes next to their fields, each in words. True when there were any."""
@@ -42,21 +34,6 @@ class StaffForm(forms.Form):
         return True
 
 
-class PersonChecks:
-    """The checks a subscriber's or a recipient's details get, shared by every form that takes them."""
-
-    cleaned_data: dict
-
-    def clean_name(self) -> str:
-        return validators.clean_name(self.cleaned_data["name"])
-
-    def clean_address(self) -> str:
-        return validators.clean_address(self.cleaned_data["address"])
-
-    def clean_postcode(self) -> str:
-        return validators.clean_postcode(self.cleaned_data["postcode"])
-
-
 class ActivateForm(PersonChecks, StaffForm):
     imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
     number = forms.ChoiceField(label="Geographic number", help_text="A free number from our pool.")
@@ -67,8 +44,8 @@ class ActivateForm(PersonChecks, StaffForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        free = GeographicNumber.objects.filter(sim__isnull=True, held_by__isnull=True).values_list("number", flat=True)
-        self.fields["number"].choices = [("", "Choose a number")] + [(n, n) for n in free[:500]]
+        free = selectors.free_numbers()
+        self.fields["number"].choices = [("", "Choose a number")] + [(n, n) for n in free]
 
     def clean_imei(self) -> str:
         return validators.clean_imei(self.cleaned_data["imei"])

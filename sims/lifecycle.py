@@ -1,15 +1,31 @@
-"""The SIM lifecycle in one table: which command may run in which state, what the SIM shows
-while it is in flight, and what success changes. Failure restores the state the request
-recorded before it was sent. Everything that changes a SIM's state reads this table.
+"""The SIM lifecycle and the journal's, each in one table.
+
+`TABLE`: which command may run in which state, what the SIM shows while it is in flight, what
+success changes (state, services, number) and how aql's record shows that it happened. Failure
+restores the state the request recorded before it was sent.
+
+`RequestStep`: every way a journalled request changes state, from which states to which.
+
+Everything that changes a SIM's or a request's state reads these tables; nothing here touches
+the database, so the rules are tested on their own.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import models
+
+from aql.usim import SERVICES, IccidState, IccidStatus
+from common.transitions import Transition
 
 
 class SimState(models.TextChoices):
     """aql's iccidstate."""
+
+    @property
+    def colour(self) -> str:
+        """Its badge's colour (NetBox's ChoiceSet idea, without the metaclass)."""
+        return STATE_COLOURS[self]
 
     UNUSED = "unused", "Unused"
     PENDING = "pending", "Activating"
@@ -28,6 +44,13 @@ STATE_COLOURS = {
 
 
 class Command(models.TextChoices):
+    """aql's commands that change a SIM, and the query."""
+
+    @property
+    def two_step(self) -> bool:
+        """aql answers with a request id, and the outcome comes later (checkstatus)."""
+        return self in TWO_STEP
+
     ACTIVATE = "activate", "Activate"
     DEACTIVATE = "deactivate", "Terminate"
     SUSPEND = "suspend", "Suspend"
@@ -46,39 +69,79 @@ TWO_STEP = frozenset({Command.ACTIVATE, Command.DEACTIVATE, Command.SUSPEND, Com
 # int_roaming, int_call and premium, so we record the basic four as the simulator does.
 ACTIVATION_SERVICES = ("mo_voice", "mt_voice", "mo_sms", "mt_sms")
 
+Params = dict  # what the journal recorded as sent
+Services = Callable[[Params], dict[str, bool]]  # a command's services after success: name -> on
+Seen = Callable[[IccidStatus, Params], bool | None]  # does aql's record show it happened? None: cannot tell
+
+
+def _no_services(params: Params) -> dict[str, bool]:
+    return {}
+
+
+def _never_seen(status: IccidStatus, params: Params) -> bool | None:
+    return False  # a read: nothing to recover
+
 
 @dataclass(frozen=True)
 class Move:
-    """One row of the table."""
+    """One row of the table: a command's rule and its effects."""
 
     allowed_from: frozenset[SimState]
     in_flight: SimState | None = None  # what the SIM shows while aql works on it
     on_success: SimState | None = None  # the state success leads to (None: unchanged)
     needs_number: bool | None = None  # True: the SIM must have a number; False: must have none
+    services: Services = field(default=_no_services)  # services set on success
+    frees_number: bool = False  # on success the number goes back to the pool
+    brings_subscriber: bool = False  # undone, the subscriber and handset it brought go too
+    seen: Seen = field(default=_never_seen)
+
+
+def _live(status: IccidStatus, params: Params) -> bool | None:
+    return status.state in (IccidState.ACTIVE, IccidState.SUSPENDED)
+
+
+def _in_state(state: SimState) -> Seen:
+    return lambda status, params: status.state == state
+
+
+def _has_new_number(status: IccidStatus, params: Params) -> bool | None:
+    return status.geo_nos == params.get("new_geo_nos", params["geo_nos"])
+
+
+def _named(on: bool) -> Services:
+    return lambda params: dict.fromkeys(params["services"], on)
+
+
+def _shows_services(on: bool) -> Seen:
+    def seen(status: IccidStatus, params: Params) -> bool | None:
+        visible = {"int_roaming": status.int_roaming, "int_calling": status.int_call}
+        shown = [visible[name] for name in params["services"] if visible.get(name) is not None]
+        if len(shown) < len(params["services"]):
+            return None  # queryiccid shows only roaming and international calls
+        return all(value == on for value in shown)
+    return seen
 
 
 _ALL = frozenset(SimState)
 TABLE: dict[Command, Move] = {
-    Command.ACTIVATE: Move(frozenset({SimState.UNUSED}), SimState.PENDING, SimState.ACTIVE),
-    Command.SUSPEND: Move(frozenset({SimState.ACTIVE}), on_success=SimState.SUSPENDED, needs_number=True),
-    Command.REACTIVATE: Move(frozenset({SimState.SUSPENDED}), on_success=SimState.ACTIVE, needs_number=True),
+    Command.ACTIVATE: Move(frozenset({SimState.UNUSED}), SimState.PENDING, SimState.ACTIVE, brings_subscriber=True,
+                           services=lambda params: dict.fromkeys(ACTIVATION_SERVICES, True), seen=_live),
+    Command.SUSPEND: Move(frozenset({SimState.ACTIVE}), on_success=SimState.SUSPENDED, needs_number=True,
+                          seen=_in_state(SimState.SUSPENDED)),
+    Command.REACTIVATE: Move(frozenset({SimState.SUSPENDED}), on_success=SimState.ACTIVE, needs_number=True,
+                             seen=_in_state(SimState.ACTIVE)),
     Command.DEACTIVATE: Move(frozenset({SimState.ACTIVE, SimState.SUSPENDED}), on_success=SimState.TERMINATED,
-                             needs_number=True),
-    Command.ADDSERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True),
-    Command.REMOVESERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True),
-    Command.ASSIGNGEO: Move(frozenset({SimState.ACTIVE}), needs_number=False),
-    Command.CHANGEGEO: Move(frozenset({SimState.ACTIVE}), needs_number=True),
+                             needs_number=True, frees_number=True,
+                             services=lambda params: dict.fromkeys(SERVICES, False),
+                             seen=_in_state(SimState.TERMINATED)),
+    Command.ADDSERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(True),
+                             seen=_shows_services(True)),
+    Command.REMOVESERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(False),
+                                seen=_shows_services(False)),
+    Command.ASSIGNGEO: Move(frozenset({SimState.ACTIVE}), needs_number=False, seen=_has_new_number),
+    Command.CHANGEGEO: Move(frozenset({SimState.ACTIVE}), needs_number=True, seen=_has_new_number),
     Command.QUERYICCID: Move(_ALL),
 }
-
-
-class CommandNotAllowed(Exception):
-    """The domain error: a command refused before anything is sent, with why and which field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.message = message
-        self.field = field
-        super().__init__(message)
 
 
 def refusal(*, command: Command, state: str, has_number: bool, in_flight: str | None) -> str | None:
@@ -102,3 +165,59 @@ def refusal(*, command: Command, state: str, has_number: bool, in_flight: str | 
 def allowed_commands(*, state: str, has_number: bool, in_flight: str | None) -> list[Command]:
     """The commands that can run now: the SIM page shows exactly these."""
     return [c for c in TABLE if refusal(command=c, state=state, has_number=has_number, in_flight=in_flight) is None]
+
+
+def took_effect(*, command: str, params: Params, status: IccidStatus) -> bool | None:
+    """Does aql's record of the SIM show that the command happened? None: it cannot show it (yet)."""
+    if status.state == IccidState.PENDING:
+        return None  # an activation is under way at aql: wait for it to finish
+    return TABLE[Command(command)].seen(status, params)
+
+
+# --- the journal ---------------------------------------------------------------------------------
+
+class RequestState(models.TextChoices):
+    """Where a journalled request stands."""
+
+    @property
+    def colour(self) -> str:
+        return REQUEST_COLOURS[self]
+
+    SENDING = "sending", "Sending"  # journalled; aql's answer not yet recorded
+    PENDING = "pending", "In progress"  # aql queued it; the worker polls checkstatus
+    UNKNOWN = "unknown", "Outcome unknown"  # no answer to the send: reconcile with queryiccid
+    SUCCESS = "success", "Succeeded"
+    FAILED = "failed", "Failed"  # aql accepted it, then the network refused it
+    REJECTED = "rejected", "Refused"  # aql refused it at once, with codes: nothing changed
+    NOT_SENT = "not_sent", "Not done"  # the outcome was unknown, and aql shows it did not happen
+
+
+REQUEST_COLOURS = {
+    RequestState.SENDING: "blue",
+    RequestState.PENDING: "blue",
+    RequestState.UNKNOWN: "amber",
+    RequestState.SUCCESS: "green",
+    RequestState.FAILED: "red",
+    RequestState.REJECTED: "red",
+    RequestState.NOT_SENT: "red",
+}
+IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
+FAILURES = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)
+
+
+def _step(name: str, source: set[RequestState], target: set[RequestState]) -> Transition:
+    return Transition(name, frozenset(source), frozenset(target))
+
+
+class RequestStep:
+    """Every way a journalled request changes state."""
+
+    S = RequestState
+    # aql's reply to the send. A request the worker marked unknown meanwhile (a slow send
+    # taken for lost) still takes it: it is the best evidence there is.
+    ANSWER = _step("the answer to a send", {S.SENDING, S.UNKNOWN},
+                   {S.PENDING, S.REJECTED, S.UNKNOWN, S.SUCCESS, S.FAILED})
+    POLL = _step("checkstatus", {S.PENDING}, {S.SUCCESS, S.FAILED, S.UNKNOWN})
+    RECONCILE = _step("a look at the SIM", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})
+    LOST = _step("a send cut off", {S.SENDING}, {S.UNKNOWN})
+    RESOLVE = _step("settling by hand", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})

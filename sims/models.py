@@ -9,7 +9,17 @@ from django.db.models import Q
 
 from aql import codes
 from aql.usim import SERVICES
-from sims.lifecycle import STATE_COLOURS, Command, SimState
+from sims.lifecycle import IN_FLIGHT, REQUEST_COLOURS, STATE_COLOURS, Command, RequestState, SimState
+
+
+class NumberQuerySet(models.QuerySet):
+    def available(self) -> "NumberQuerySet":
+        """On no SIM, and not held for a command in flight: free to give out."""
+        return self.filter(sim__isnull=True, held_by__isnull=True)
+
+    def in_use(self) -> "NumberQuerySet":
+        """On a SIM, or held for a command in flight that gives it to one."""
+        return self.exclude(sim__isnull=True, held_by__isnull=True)
 
 
 class GeographicNumber(models.Model):
@@ -20,6 +30,8 @@ class GeographicNumber(models.Model):
     held_by = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="held_number", editable=False)
     added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NumberQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -93,29 +105,6 @@ class Sim(models.Model):
                 "services": self.services, "premium": self.premium, "imei": self.imei}
 
 
-class RequestState(models.TextChoices):
-    SENDING = "sending", "Sending"  # journalled; aql's answer not yet recorded
-    PENDING = "pending", "In progress"  # aql queued it; the worker polls checkstatus
-    UNKNOWN = "unknown", "Outcome unknown"  # no answer to the send: reconcile with queryiccid
-    SUCCESS = "success", "Succeeded"
-    FAILED = "failed", "Failed"  # aql accepted it, then the network refused it
-    REJECTED = "rejected", "Refused"  # aql refused it at once, with codes: nothing changed
-    NOT_SENT = "not_sent", "Not done"  # the outcome was unknown, and aql shows it did not happen
-
-
-REQUEST_COLOURS = {
-    RequestState.SENDING: "blue",
-    RequestState.PENDING: "blue",
-    RequestState.UNKNOWN: "amber",
-    RequestState.SUCCESS: "green",
-    RequestState.FAILED: "red",
-    RequestState.REJECTED: "red",
-    RequestState.NOT_SENT: "red",
-}
-IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
-FAILURES = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)
-
-
 class GatewayRequest(models.Model):
     """The journal: one row per command sent to aql, written before it is sent. Never the password."""
 
@@ -169,14 +158,20 @@ class GatewayRequest(models.Model):
         return [str(codes.usim(c)) for c in self.codes]
 
 
-class Heartbeat(models.Model):
-    """When a worker last finished a pass of a kind: the dashboard warns when it is too long ago."""
+class AuditAction(models.TextChoices):
+    """What an audit event records: one vocabulary for the services, the pages and admin."""
 
-    name = models.CharField(max_length=40, unique=True)
-    at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Accepted by aql"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+    UNKNOWN = "unknown", "Outcome unknown"
+    NOT_SENT = "not_sent", "Not done"
+    QUERIED = "queried", "Asked aql"
+    DRIFT = "drift", "Differed from aql"
+    ATTENTION = "attention", "Needs attention"
+    ERASED = "erased", "Subscriber erased"
 
 
 class SimEvent(models.Model):
@@ -188,7 +183,7 @@ class SimEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
     message = models.TextField()
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)

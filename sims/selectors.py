@@ -1,23 +1,17 @@
 """Reads shared by pages, admin and the CLI."""
 
 from contextlib import suppress
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from aql.usim import SERVICES
-from sims.lifecycle import Command, SimState
-from sims.models import (
-    FAILURES,
-    IN_FLIGHT,
-    GatewayRequest,
-    GeographicNumber,
-    RequestState,
-    Sim,
-    SimEvent,
-    Subscriber,
-)
-from sims.validators import clean_geographic_number, clean_postcode
+from common.paging import paginate
+from common.validators import clean_geographic_number, clean_postcode
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
+from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
 
 NAME_MATCHES = 200  # subscribers a name search looks at, at most
 
@@ -70,14 +64,6 @@ def sims(*, search: str = "") -> QuerySet[Sim]:
 
 
 SIM_SORTS = {"updated": "-updated_at", "iccid": "iccid", "state": "state"}
-PAGE_SIZE = 50
-
-
-def paginate(qs: QuerySet, page: int) -> tuple[list, bool]:
-    """One page of rows and whether another follows: one query, no COUNT(*) over the table."""
-    start = (max(page, 1) - 1) * PAGE_SIZE
-    rows = list(qs[start:start + PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def _label_in_flight(rows: list[Sim]) -> list[Sim]:
@@ -104,6 +90,7 @@ def sim_page(*, search: str = "", state: str = "", service: str = "", sort: str 
     return _label_in_flight(rows), has_next
 
 
+NUMBER_VIEWS = ("available", "assigned")
 REQUEST_VIEWS = {
     "in_flight": Q(state__in=IN_FLIGHT),
     "failed": Q(state__in=FAILURES),
@@ -128,7 +115,7 @@ def sim_timeline(*, sim: Sim, limit: int = 100) -> list[SimEvent]:
 def number_page(*, show: str = "", search: str = "", page: int = 1) -> tuple[list[GeographicNumber], bool]:
     qs = GeographicNumber.objects.select_related("sim", "held_by").order_by("number")
     if show == "available":
-        qs = qs.filter(sim__isnull=True, held_by__isnull=True)
+        qs = qs.available()
     elif show == "assigned":
         qs = qs.filter(sim__isnull=False)
     if search:
@@ -143,3 +130,22 @@ def state_counts() -> dict[str, int]:
     """SIMs per state. A GROUP BY over every SIM: callers cache it (the dashboard does, for a minute)."""
     found = dict(Sim.objects.order_by().values_list("state").annotate(n=Count("pk")))
     return {state: found.get(state, 0) for state in SimState}
+
+
+def free_numbers(*, limit: int = 500) -> list[str]:
+    """Numbers free to give out, for a form's choice list."""
+    return list(GeographicNumber.objects.available().values_list("number", flat=True)[:limit])
+
+
+def requests_overview(*, rows: int = 8) -> dict:
+    """What the dashboard shows of the journal: how many in flight, the oldest of them, those that
+    need a person, and the failures of the last day."""
+    in_flight = GatewayRequest.objects.filter(state__in=IN_FLIGHT)
+    since = timezone.now() - timedelta(days=1)
+    return {
+        "in_flight_count": in_flight.count(),
+        "oldest_in_flight": list(in_flight.select_related("sim").order_by("created_at")[:rows]),
+        "attention": list(in_flight.filter(needs_attention=True).select_related("sim").order_by("created_at")[:rows]),
+        "recent_failures": list(GatewayRequest.objects.filter(state__in=FAILURES, settled_at__gte=since)
+                                .select_related("sim").order_by("-settled_at")[:rows]),
+    }

@@ -1,4 +1,8 @@
-"""Staff pages for SIMs, the request journal and the number pool. Thin: parse, call one service, render."""
+"""Staff pages for SIMs, the request journal and the number pool. Thin: parse, call one service, render.
+
+A refusal raised by a service is shown by `common.web.shows_refusals`; a form page puts it
+beside its field instead (`common.forms.add_refusal`).
+"""
 
 from collections.abc import Callable
 
@@ -7,31 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES
+from common.errors import Refused
+from common.forms import add_refusal
+from common.paging import choice, page_number, search_text
+from common.web import posted_next, say, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import SERVICE_LABELS, ActivateForm, BulkNumbersForm, DeactivateForm, NumberForm, ServicesForm
-from sims.lifecycle import Command, CommandNotAllowed, SimState
-from sims.models import GatewayRequest, RequestState, Sim
-
-
-def search_text(request: HttpRequest, name: str = "q") -> str:
-    """A typed search, tidied: no NUL characters (PostgreSQL refuses them), at most 100 characters."""
-    return request.GET.get(name, "").replace("\x00", "").strip()[:100]
-
-
-MAX_PAGE = 10_000  # deeper than anyone pages by hand; keeps the offset a number the database takes
-
-
-def page_number(request: HttpRequest) -> int:
-    """The ?page= asked for, as a sane number whatever was typed."""
-    try:
-        return min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
-    except ValueError:
-        return 1
+from sims.lifecycle import Command, SimState
+from sims.models import GatewayRequest, Sim
+from sims.outcomes import request_outcome
 
 
 def _sim(iccid: str) -> Sim:
@@ -41,25 +32,12 @@ def _sim(iccid: str) -> Sim:
         raise Http404("No SIM with that ICCID.") from None
 
 
-def _say(request: HttpRequest, result: GatewayRequest) -> None:
-    """Tell the agent how a command went, codes in words."""
-    label = result.get_command_display()
-    if result.state == RequestState.REJECTED:
-        messages.error(request, f"{label} refused by aql: " + "; ".join(result.code_meanings))
-    elif result.state == RequestState.UNKNOWN:
-        messages.warning(request, f"{label}: aql gave no clear answer. It will be checked with aql, not resent.")
-    elif result.state == RequestState.PENDING:
-        messages.success(request, f"{label} sent: aql is working on it. This page updates by itself.")
-    else:
-        messages.success(request, f"{label}: done.")
-
-
 @login_required
 def sim_list(request: HttpRequest) -> HttpResponse:
     q = search_text(request)
-    state = request.GET.get("state", "") if request.GET.get("state") in SimState.values else ""
-    service = request.GET.get("service", "") if request.GET.get("service") in SERVICES else ""
-    sort = request.GET.get("sort", "updated") if request.GET.get("sort") in selectors.SIM_SORTS else "updated"
+    state = choice(request, "state", SimState.values)
+    service = choice(request, "service", SERVICES)
+    sort = choice(request, "sort", selectors.SIM_SORTS, default="updated")
     page = page_number(request)
     rows, has_next = selectors.sim_page(search=q, state=state, service=service, sort=sort, page=page)
     return render(request, "sims/sim_list.html", {
@@ -87,44 +65,33 @@ def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _command(request: HttpRequest, iccid: str, run: Callable[[Sim], GatewayRequest]) -> HttpResponse:
-    """A command with no input of its own (a button): run it, say how it went, back to the SIM."""
-    sim = _sim(iccid)
-    try:
-        _say(request, run(sim))
-    except CommandNotAllowed as exc:
-        messages.error(request, exc.message)
-    return redirect("sim_detail", iccid=sim.iccid)
+def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpResponse]:
+    """The view of a command with no input of its own (a button): run it, say how it went, back to the SIM."""
+
+    @login_required
+    @require_POST
+    @shows_refusals("sim_detail")
+    def view(request: HttpRequest, iccid: str) -> HttpResponse:
+        sim = _sim(iccid)
+        say(request, request_outcome(service(sim_id=sim.pk, actor=request.user)))
+        return redirect("sim_detail", iccid=sim.iccid)
+
+    return view
+
+
+sim_suspend = _button(services.sim_suspend)
+sim_reactivate = _button(services.sim_reactivate)
+sim_query = _button(services.sim_query)
 
 
 @login_required
 @require_POST
-def sim_suspend(request: HttpRequest, iccid: str) -> HttpResponse:
-    return _command(request, iccid, lambda sim: services.sim_suspend(sim_id=sim.pk, actor=request.user))
-
-
-@login_required
-@require_POST
-def sim_reactivate(request: HttpRequest, iccid: str) -> HttpResponse:
-    return _command(request, iccid, lambda sim: services.sim_reactivate(sim_id=sim.pk, actor=request.user))
-
-
-@login_required
-@require_POST
+@shows_refusals("sim_detail")
 def sim_erase_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
-    try:
-        services.subscriber_erase(sim_id=sim.pk, actor=request.user)
-        messages.success(request, "The subscriber's personal details were erased.")
-    except CommandNotAllowed as exc:
-        messages.error(request, exc.message)
+    services.subscriber_erase(sim_id=sim.pk, actor=request.user)
+    messages.success(request, "The subscriber's personal details were erased.")
     return redirect("sim_detail", iccid=sim.iccid)
-
-
-@login_required
-@require_POST
-def sim_query(request: HttpRequest, iccid: str) -> HttpResponse:
-    return _command(request, iccid, lambda sim: services.sim_query(sim_id=sim.pk, actor=request.user))
 
 
 def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict], GatewayRequest],
@@ -133,11 +100,11 @@ def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict],
     if request.method == "POST" and form.is_valid():
         try:
             result = send(form.cleaned_data)
-        except (ValidationError, CommandNotAllowed) as exc:
-            form.add_outcome_errors(exc)
+        except (ValidationError, Refused) as exc:
+            add_refusal(form, exc)
         else:
             if not form.add_gateway_errors(result):
-                _say(request, result)
+                say(request, request_outcome(result))
                 return redirect("sim_detail", iccid=context["sim"].iccid)
     return render(request, template, {"form": form, **context})
 
@@ -183,7 +150,7 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
 
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "") if request.GET.get("show") in selectors.REQUEST_VIEWS else ""
+    show = choice(request, "show", selectors.REQUEST_VIEWS)
     page = page_number(request)
     rows, has_next = selectors.request_page(show=show, page=page)
     template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
@@ -199,35 +166,25 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     if not journal.in_flight:
         messages.info(request, "That request has already finished.")
     else:
-        result = services.request_poll(request_id=journal.pk)
-        messages.info(request, f"{result.get_command_display()}: {result.get_state_display().lower()}.")
-    return redirect(_back(request))
+        say(request, request_outcome(services.request_poll(request_id=journal.pk)))
+    return redirect(posted_next("request_list")(request))
 
 
 @login_required
 @require_POST
+@shows_refusals(posted_next("request_list"))
 def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Settle an unknown outcome by hand, once staff have checked with aql."""
     journal = get_object_or_404(GatewayRequest, pk=pk)
-    try:
-        result = services.request_resolve(request_id=journal.pk, happened=request.POST.get("happened") == "yes",
-                                          actor=request.user)
-        messages.success(request, f"{result.get_command_display()}: {result.get_state_display().lower()}.")
-    except CommandNotAllowed as exc:
-        messages.error(request, exc.message)
-    return redirect(_back(request))
-
-
-def _back(request: HttpRequest) -> str:
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("request_list")  # only ever back to a page of ours
-    return back
+    result = services.request_resolve(request_id=journal.pk, happened=request.POST.get("happened") == "yes",
+                                      actor=request.user)
+    say(request, request_outcome(result))
+    return redirect(posted_next("request_list")(request))
 
 
 @login_required
 def number_list(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "") if request.GET.get("show") in ("available", "assigned") else ""
+    show = choice(request, "show", selectors.NUMBER_VIEWS)
     q = search_text(request)
     form = BulkNumbersForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and (added := form.add_to_pool()) is not None:
@@ -237,3 +194,4 @@ def number_list(request: HttpRequest) -> HttpResponse:
     rows, has_next = selectors.number_page(show=show, search=q, page=page)
     return render(request, "sims/number_list.html", {"numbers": rows, "has_next": has_next, "page": page,
                                                      "show": show, "q": q, "form": form})
+

@@ -11,7 +11,7 @@ import pytest
 from aql.despatch import DespatchClient
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
 from aql.usim import SERVICES, UsimClient
-from sims import gateway
+from common import gateway
 from sims.lifecycle import SimState
 from sims.models import GeographicNumber, Sim
 from sims.services import number_add, sim_add

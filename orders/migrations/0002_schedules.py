@@ -4,10 +4,10 @@ from django.db import migrations
 
 
 def create_schedules(apps, schema_editor):
+    from common.worker import ensure_schedules
     from orders.tasks import SCHEDULES
-    from sims.tasks import ensure_schedules
 
-    ensure_schedules(apps.get_model("django_q", "Schedule"), SCHEDULES)
+    ensure_schedules(SCHEDULES, apps.get_model("django_q", "Schedule"))
 
 
 class Migration(migrations.Migration):

@@ -4,9 +4,10 @@ from django.db import migrations
 
 
 def create_schedules(apps, schema_editor):
-    from sims.tasks import ensure_schedules
+    from common.worker import ensure_schedules
+    from sims.tasks import SCHEDULES
 
-    ensure_schedules(apps.get_model("django_q", "Schedule"))
+    ensure_schedules(SCHEDULES, apps.get_model("django_q", "Schedule"))
 
 
 class Migration(migrations.Migration):

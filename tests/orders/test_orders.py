@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from common import gateway
+from common.errors import Refused
 from orders import services, tasks
 from orders.models import DespatchOrder, OrderState, Product, StockLevel
-from sims import gateway
 from sims import services as sim_services
-from sims.lifecycle import CommandNotAllowed, SimState
+from sims.lifecycle import SimState
 from sims.models import GatewayRequest, RequestState, Sim
 from tests.conftest import activation
 
@@ -90,7 +91,7 @@ def test_other_result_codes_fail_the_order_with_their_meaning(world, staff, code
 
 def test_a_processing_order_cannot_be_sent_again(world, staff):
     order = services.order_despatch(actor=staff, **RECIPIENT)
-    with pytest.raises(CommandNotAllowed):
+    with pytest.raises(Refused):
         services.order_submit(order_id=order.pk)
     assert world.fake.count("despatch") == 1
 
@@ -103,7 +104,7 @@ def test_a_timeout_during_despatch_sends_no_second_order_and_is_found_by_query(w
     order = services.order_despatch(actor=staff, **RECIPIENT)
     assert order.state == OrderState.SUBMITTED and "It will be checked, not resent." in order.reason
     fake.faults.hang_rate = 0
-    with pytest.raises(CommandNotAllowed):
+    with pytest.raises(Refused):
         services.order_submit(order_id=order.pk)
     due_now()
     tasks.refresh_orders_pass()
@@ -153,7 +154,7 @@ def test_the_cli_despatches_refreshes_and_prints_stock(world, staff):
     call_command("orders", "--user", "agent", "despatch", "--name", "Jo Bloggs", "--address", "1 Road, Leeds",
                  "--postcode", "LS1 1AA", "--contact", "07700900123", stdout=out)
     order = DespatchOrder.objects.get()
-    assert out.getvalue() == f"{order.order_ref}: processing\n" and order.created_by == staff
+    assert out.getvalue() == f"Order {order.order_ref}: processing.\n" and order.created_by == staff
     world.fake.advance(world.fake.faults.despatch_after)
     out = StringIO()
     call_command("orders", "refresh", order.order_ref, stdout=out)
@@ -180,7 +181,7 @@ def test_admin_refresh_action_and_read_only_stock(world, admin_client):
     world.fake.advance(world.fake.faults.despatch_after)
     response = admin_client.post("/admin/orders/despatchorder/", {"action": "refresh", "_selected_action": [order.pk]},
                                  follow=True)
-    assert f"{order.order_ref}: despatched." in response.text
+    assert f"Order {order.order_ref}: despatched, SIM " in response.text
     order.refresh_from_db()
     assert f"/admin/sims/sim/{order.sim_id}/change/" in admin_client.get(
         f"/admin/orders/despatchorder/{order.pk}/change/").text

@@ -60,8 +60,8 @@ def test_the_suspend_action_reports_each_sim_and_sends_only_what_is_allowed(admi
     response = admin_client.post("/admin/sims/sim/", {"action": "suspend", "_selected_action": [active.pk, unused.pk]},
                                  follow=True)
     text = response.text
-    assert f"{active.iccid}: suspend sent (in progress)" in text
-    assert f"{unused.iccid}: not suspend sent: Suspend needs a SIM that is active; this one is unused." in text
+    assert f"{active.iccid}: Suspend sent: aql is working on it." in text
+    assert f"{unused.iccid}: Suspend needs a SIM that is active; this one is unused." in text
     assert world.fake.count("suspend") == 1
 
 

@@ -33,7 +33,7 @@ def test_add_activate_and_show_a_sim_as_json(world, staff):
     status, out = manage("sim", "--user", "agent", "activate", iccid(20), "--imei", IMEI, "--number", "44113000004",
                          "--name", "Ada Lovelace", "--address", "1 Road, Leeds", "--postcode", "LS1 1AA",
                          "--contact", "07700 900123")
-    assert status == 0 and "Activate: in progress (aql request 117234)" in out
+    assert status == 0 and "Activate sent: aql is working on it.\naql request 117234" in out
     assert GatewayRequest.objects.get().actor == staff
     _, out = manage("sim", "show", iccid(20), "--json")
     shown = json.loads(out)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
+from common.errors import Refused
 from sims import services
-from sims.lifecycle import CommandNotAllowed
 from sims.models import GatewayRequest, Sim
 from tests.conftest import activation, iccid
 
@@ -23,7 +23,7 @@ def at_once(calls: list[Callable[[], object]]) -> list[str]:
         barrier.wait()
         try:
             results.append(call().state)
-        except CommandNotAllowed:
+        except Refused:
             results.append("refused")
         except Exception as exc:  # shown in the assertion, rather than lost with the thread
             results.append(f"error: {exc!r}")
@@ -70,6 +70,6 @@ def test_two_sims_racing_for_one_number_send_one_command(world, staff):
 def test_a_form_posted_again_after_the_first_went_through_is_refused(world, staff, make_sim):
     sim = make_sim(1, number="44113000001")
     services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming"])
-    with pytest.raises(CommandNotAllowed, match="still in progress"):
+    with pytest.raises(Refused, match="still in progress"):
         services.sim_services_add(sim_id=sim.pk, actor=staff, services=["int_roaming"])
     assert world.fake.count("addservice") == 1

@@ -9,9 +9,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from sims import gateway, services, tasks
-from sims.lifecycle import SimState
-from sims.models import GatewayRequest, GeographicNumber, Heartbeat, RequestState, Sim
+from aql.usim import Queued
+from common import gateway
+from common.errors import Refused
+from common.models import Heartbeat
+from common.worker import ensure_schedules
+from sims import services, tasks
+from sims.lifecycle import RequestStep, SimState
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
+from sims.services import answers
 from tests.conftest import activation, iccid
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +219,7 @@ def test_staff_can_record_that_an_unknown_request_happened(slow_gateway, staff, 
     request = services.request_resolve(request_id=request.pk, happened=True, actor=staff)
     assert request.state == RequestState.SUCCESS
     assert Sim.objects.get(pk=request.sim_id).state == SimState.SUSPENDED
-    with pytest.raises(services.CommandNotAllowed):
+    with pytest.raises(Refused):
         services.request_resolve(request_id=request.pk, happened=False, actor=staff)
 
 
@@ -239,9 +245,8 @@ def test_a_late_answer_still_settles_a_request_marked_lost(world, staff, make_si
     sim = make_sim(1, number="44113000001")
     request = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.UNKNOWN,
                                             state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
-    queued = services.Queued(request_id=4242, raw="status: 200\nid: 4242")
-    services._settle(request.pk, partial(services._queued, result=queued),
-                     only_in=(RequestState.SENDING, RequestState.UNKNOWN))
+    queued = Queued(request_id=4242, raw="status: 200\nid: 4242")
+    answers.settle(request.pk, RequestStep.ANSWER, partial(answers.queued, result=queued))
     assert (reload(request).state, reload(request).aql_id) == (RequestState.PENDING, 4242)
 
 
@@ -251,8 +256,7 @@ def test_an_answer_for_a_request_already_settled_changes_nothing(world, staff, m
     sim = make_sim(1, number="44113000001")
     request = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.NOT_SENT,
                                             state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
-    services._settle(request.pk, partial(services._unknown, reason="late"),
-                     only_in=(RequestState.SENDING, RequestState.UNKNOWN))
+    answers.settle(request.pk, RequestStep.ANSWER, partial(answers.unknown, reason="late"))
     assert reload(request).state == RequestState.NOT_SENT
 
 
@@ -328,8 +332,8 @@ def test_schedules_are_created_once_however_often_setup_runs(db):
     from orders.tasks import SCHEDULES as ORDER_SCHEDULES
 
     for _ in range(2):  # the migrations already ran it once
-        tasks.ensure_schedules()
-        tasks.ensure_schedules(schedules=ORDER_SCHEDULES)
+        ensure_schedules(tasks.SCHEDULES)
+        ensure_schedules(ORDER_SCHEDULES)
     assert sorted(Schedule.objects.values_list("func", "minutes")) == [
         ("orders.tasks.refresh_orders_pass", 10), ("orders.tasks.stock_pass", 15),
         (tasks.DRIFT_PASS, 10), (tasks.POLL_PASS, 1)]

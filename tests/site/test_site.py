@@ -7,7 +7,7 @@ import pytest
 from django.core.checks import run_checks
 from django.views.debug import ExceptionReporter
 
-from mvnoadmin.redaction import RedactGatewayPassword
+from common.redaction import RedactGatewayPassword
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_the_login_page_and_admin_render(client):
 def test_a_plain_http_gateway_url_draws_a_warning_but_loopback_does_not(settings):
     settings.AQL_DESPATCH_URL = "http://gw.aql.com/mobile/despatch_sim.php"
     settings.AQL_USIM_URL = "http://127.0.0.1:8001/mobile/configure_sim.php"
-    assert [m.id for m in run_checks() if m.id.startswith("sims.")] == ["sims.W001"]
+    assert [m.id for m in run_checks() if m.id.startswith("common.")] == ["common.W001"]
 
 
 def test_an_error_page_never_shows_the_gateway_password(settings, rf):

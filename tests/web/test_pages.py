@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.models import Heartbeat
 from orders import services as order_services
 from orders.models import DespatchOrder
 from sims import services
 from sims.lifecycle import SimState
-from sims.models import GatewayRequest, Heartbeat, RequestState, Sim, SimEvent
+from sims.models import GatewayRequest, RequestState, Sim, SimEvent
 from tests.conftest import activation, iccid, many_sims
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +248,7 @@ def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, sta
 
 
 def test_an_unknown_outcome_can_be_settled_from_the_journal(agent, world, make_sim, staff, settings):
-    from sims import gateway
+    from common import gateway
 
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()

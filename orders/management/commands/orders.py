@@ -1,21 +1,21 @@
 """`manage.py orders despatch|refresh|stock`: despatch orders and stock from the command line.
 
-Exit status: 0 done, 1 refused (with the reason), 3 aql gave no clear answer.
+Exit status (`common.cli`): 0 done, 1 refused or failed (with the reason), 3 aql gave no clear answer.
 """
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from aql.http import GatewayError
+from common.cli import StaffCommand, actor_from
+from common.errors import EXIT_REFUSED
 from orders import services
-from orders.models import OPEN, DespatchOrder, OrderState
-from sims.lifecycle import CommandNotAllowed
-from sims.management.commands.sim import actor_from, messages_of
+from orders.lifecycle import OPEN
+from orders.models import DespatchOrder
+from orders.outcomes import order_outcome
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Despatch a SIM to a customer, follow orders, and check stock."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,50 +31,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        try:
-            if action == "despatch":
-                order = services.order_despatch(
-                    actor=actor_from(options["user"]), name=options["name"], company=options["company"],
-                    address=options["address"], postcode=options["postcode"], contact_no=options["contact"])
-                self._report(order)
-            elif action == "refresh":
-                self._refresh(options["order_ref"])
-            else:
-                for level in services.stock_refresh():
-                    self.stdout.write(f"{level.product.code}: {level.quantity}" + ("  LOW" if level.low else ""))
-        except ValidationError as exc:
-            raise CommandError(messages_of(exc), returncode=1) from None
-        except CommandNotAllowed as exc:
-            raise CommandError(exc.message, returncode=1) from None
-        except GatewayError as exc:
-            raise CommandError(f"No clear answer from aql: {exc}", returncode=3) from None
+        if action == "despatch":
+            order = services.order_despatch(
+                actor=actor_from(options["user"]), name=options["name"], company=options["company"],
+                address=options["address"], postcode=options["postcode"], contact_no=options["contact"])
+            self.report(order_outcome(order))
+        elif action == "refresh":
+            self._refresh(options["order_ref"])
+        else:
+            for level in services.stock_refresh():
+                self.stdout.write(f"{level.product.code}: {level.quantity}" + ("  LOW" if level.low else ""))
 
     def _refresh(self, order_ref: str | None) -> None:
         if order_ref:
             order = DespatchOrder.objects.filter(order_ref=order_ref).first()
             if order is None:
-                raise CommandError(f"No order {order_ref}.", returncode=1)
+                raise CommandError(f"No order {order_ref}.", returncode=EXIT_REFUSED)
             orders = [order]
         else:
             orders = list(DespatchOrder.objects.filter(state__in=OPEN))
         problems = []
         for order in orders:  # every one is asked, whatever the one before said
             try:
-                self._report(services.order_refresh(order_id=order.pk))
+                self.report(order_outcome(services.order_refresh(order_id=order.pk)))
             except CommandError as exc:
                 self.stderr.write(str(exc))
                 problems.append(exc.returncode)
         if problems:
             raise CommandError(f"{len(problems)} of {len(orders)} orders need attention.", returncode=max(problems))
-
-    def _report(self, order: DespatchOrder) -> None:
-        line = f"{order.order_ref}: {order.get_state_display().lower()}"
-        if order.iccid:
-            line += f", SIM {order.iccid}"
-        if order.reason:
-            line += f". {order.reason}"
-        if order.state in (OrderState.FAILED, OrderState.DRAFT):
-            raise CommandError(line, returncode=1)
-        if order.state == OrderState.SUBMITTED:
-            raise CommandError(line, returncode=3)
-        self.stdout.write(line)

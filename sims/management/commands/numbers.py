@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
+from common.cli import StaffCommand
 from sims import services
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Manage the pool of geographic numbers allocated to our account."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -16,8 +16,5 @@ class Command(BaseCommand):
         sub.add_parser("add", help="add numbers to the pool").add_argument("numbers", nargs="+", metavar="NUMBER")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            added = services.number_add(numbers=options["numbers"])
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages), returncode=1) from None
+        added = services.number_add(numbers=options["numbers"])
         self.stdout.write(f"{len(added)} numbers added to the pool.")

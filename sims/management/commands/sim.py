@@ -1,24 +1,22 @@
 """`manage.py sim ...`: provision SIMs from the command line through the same services as the pages.
 
-Exit status: 0 done (or accepted by aql, for two-step commands), 1 refused (by us or by aql,
-with the reason), 3 outcome unknown (aql did not answer clearly; it will be checked, not resent).
+Exit status (`common.cli`): 0 done (or accepted by aql, for two-step commands), 1 refused or
+failed (by us or by aql, with the reason), 3 outcome unknown (aql did not answer clearly; it
+will be checked, not resent).
 """
 
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from aql import codes
 from aql.usim import SERVICES
+from common.cli import StaffCommand, actor_from
+from common.errors import EXIT_REFUSED
 from sims import selectors, services
-from sims.lifecycle import CommandNotAllowed
-from sims.models import GatewayRequest, RequestState, Sim
-
-EXIT_REFUSED = 1
-EXIT_UNKNOWN = 3
+from sims.models import GatewayRequest, Sim
+from sims.outcomes import request_outcome
 
 
 def sim_json(sim: Sim) -> dict[str, Any]:
@@ -39,7 +37,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,21 +68,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = actor_from(options["user"])
         action = options["action"]
-        try:
-            if action == "add":
-                added = services.sim_add(iccids=options["iccids"])
-                self.stdout.write(f"{len(added)} SIMs added.")
-                return
-            sim = self._sim(options["iccid"])
-            if action == "show":
-                self._show(sim, options["json"])
-                return
-            request = self._run(action, sim, actor, options)
-        except ValidationError as exc:
-            raise CommandError(messages_of(exc), returncode=EXIT_REFUSED) from None
-        except CommandNotAllowed as exc:
-            raise CommandError(exc.message, returncode=EXIT_REFUSED) from None
-        self._report(request)
+        if action == "add":
+            added = services.sim_add(iccids=options["iccids"])
+            self.stdout.write(f"{len(added)} SIMs added.")
+            return
+        sim = self._sim(options["iccid"])
+        if action == "show":
+            self._show(sim, options["json"])
+            return
+        request = self._run(action, sim, actor, options)
+        details = [f"aql request {request.aql_id}"] if request.aql_id else []
+        details += [f"  {c.code} {c.description}: {c.message}" for c in map(codes.usim, request.codes)]
+        self.report(request_outcome(request), *details)
 
     def _run(self, action: str, sim: Sim, actor: Any, options: dict[str, Any]) -> GatewayRequest:
         if action == "activate":
@@ -103,22 +98,6 @@ class Command(BaseCommand):
                    "deactivate": services.sim_deactivate, "query": services.sim_query}[action]
         return service(sim_id=sim.pk, actor=actor)
 
-    def _report(self, request: GatewayRequest) -> None:
-        line = f"{request.get_command_display()}: {request.get_state_display().lower()}"
-        if request.aql_id:
-            line += f" (aql request {request.aql_id})"
-        if request.state == RequestState.REJECTED:
-            meanings = "\n".join(f"  {codes.usim(c).code} {codes.usim(c).description}: {codes.usim(c).message}"
-                                 for c in request.codes)
-            raise CommandError(f"{line}\n{meanings}", returncode=EXIT_REFUSED)
-        if request.state == RequestState.UNKNOWN:
-            raise CommandError(f"{line}: {request.reply}. It will be checked with aql, not resent.",
-                               returncode=EXIT_UNKNOWN)
-        self.stdout.write(line)
-        event = request.events.order_by("-at", "-id").first()
-        if event:
-            self.stdout.write(event.message)
-
     def _show(self, sim: Sim, as_json: bool) -> None:
         data = sim_json(sim)
         if as_json:
@@ -135,20 +114,3 @@ class Command(BaseCommand):
             return selectors.sim_detail(iccid=iccid.replace(" ", ""))
         except Sim.DoesNotExist:
             raise CommandError(f"No SIM {iccid} on record (add it with `sim add`).", returncode=EXIT_REFUSED) from None
-
-
-
-def actor_from(username: str | None) -> Any:
-    """The user a command-line action is done for (--user), or None for the system."""
-    if username is None:
-        return None
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"No user {username!r}.", returncode=EXIT_REFUSED) from None
-
-
-def messages_of(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "\n".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from sims import validators as v
+from common import validators as v
 
 
 @pytest.mark.parametrize(("check", "typed", "sent"), [

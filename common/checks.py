@@ -19,6 +19,6 @@ def gateway_urls_are_encrypted(app_configs: object = None, **kwargs: object) -> 
                 f"{name} is {url.scheme}://{url.hostname}: the aql account password would travel unencrypted.",
                 hint=f"Set {name} to an https:// address (aql's spec documents http for despatch; ask aql "
                      "for https) before using real credentials.",
-                id="sims.W001",
+                id="common.W001",
             ))
     return found

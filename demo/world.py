@@ -6,7 +6,7 @@ timeline. Two-step requests are settled by moving the simulator's clock on (its 
 endpoints under /_aqlsim/) and running the worker's step in this process; the last few are
 left in flight so the newcomer can watch the worker finish them.
 
-It lives in `dashboard`, the one app that sees both `sims` and `orders`.
+It is an app of its own (`demo`): it uses `sims` and `orders`, and nothing imports it.
 """
 
 import logging
@@ -28,9 +28,11 @@ from stdnum import luhn
 
 from aql.fake import CONTROL_PREFIX, Account
 from aql.http import GatewaySession
+from aql.usim import UsimClient
+from common import gateway
 from orders import services as order_services
 from orders.models import DespatchOrder, OrderState, Product, StockLevel
-from sims import gateway, services
+from sims import services
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
 
@@ -176,7 +178,7 @@ def staff_users(admin: AbstractBaseUser) -> list[AbstractBaseUser]:
 
 def _free_number() -> str:
     """A pool number no SIM has and no command in flight is holding."""
-    return GeographicNumber.objects.filter(sim__isnull=True, held_by__isnull=True).order_by("number")[0].number
+    return GeographicNumber.objects.available().order_by("number")[0].number
 
 
 def _settle_pending() -> None:
@@ -185,17 +187,10 @@ def _settle_pending() -> None:
         services.request_poll(request_id=pk)
 
 
-@contextmanager
-def _client_timeout(seconds: float) -> Iterator[None]:
-    """Give up on aql's answers sooner inside the block (the clients are rebuilt either side)."""
-    before = settings.AQL_TIMEOUT
-    settings.AQL_TIMEOUT = seconds
-    gateway.reset()
-    try:
-        yield
-    finally:
-        settings.AQL_TIMEOUT = before
-        gateway.reset()
+def _impatient_client(seconds: float) -> UsimClient:
+    """A USIM client that gives up on aql's answers after `seconds` (the configured one waits longer)."""
+    return UsimClient(url=settings.AQL_USIM_URL, username=settings.AQL_USERNAME, password=settings.AQL_PASSWORD,
+                      timeout=seconds)
 
 
 @contextmanager
@@ -352,7 +347,8 @@ def _left_for_the_newcomer(seeder: _Seeder, *, unused: list[int], active: list[i
     moves the simulator's clock."""
     # The send hangs, so the outcome is unknown; queryiccid cannot show outgoing SMS, so the
     # worker's reconciliation flags it for staff.
-    with seeder.control.faults(hang_rate=1, hang_seconds=2), _client_timeout(0.5), _quiet("sims.services"):
+    impatient = _impatient_client(0.5)
+    with seeder.control.faults(hang_rate=1, hang_seconds=2), gateway.using(usim=impatient), _quiet("sims.services"):
         unsure = services.sim_services_remove(sim_id=active[0], actor=seeder.who(), services=["mo_sms"])
     services.request_poll(request_id=unsure.pk)
     for sim_id in unused:

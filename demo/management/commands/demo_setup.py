@@ -1,7 +1,7 @@
 """`manage.py demo_setup`: the demo world (SIMs in every state, requests, orders, stock) and a login.
 
 The world is made through the same services staff use, against the running aql simulator
-(see `dashboard.demo`), so it needs a fresh database beside a fresh simulator: `bin/demo` gives it
+(see `demo.world`), so it needs a fresh database beside a fresh simulator: `bin/demo` gives it
 both. Run again on a database that already has a world, it leaves the world alone and only
 gives the login a fresh password.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import demo
+from demo import world as demo
 from sims.models import GatewayRequest
 
 

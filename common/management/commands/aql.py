@@ -12,10 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aql.http import GatewayError, GatewayRejected
-from sims import gateway
-
-EXIT_REJECTED = 1
-EXIT_UNKNOWN = 3
+from common import gateway
+from common.errors import EXIT_REFUSED, EXIT_UNKNOWN
 
 # command -> (endpoint, the fields it takes, by wire name). Every field is required but
 # services (zero or more: aql itself says when none were given) and company.
@@ -83,7 +81,7 @@ class Command(BaseCommand):
         except GatewayRejected as exc:
             self._report({"ok": False, "codes": [dataclasses.asdict(c) for c in exc.codes]}, options,
                          "\n".join(f"{c.code} {c.description}: {c.message}" for c in exc.codes))
-            raise CommandError(f"aql refused {name}.", returncode=EXIT_REJECTED) from None
+            raise CommandError(f"aql refused {name}.", returncode=EXIT_REFUSED) from None
         except GatewayError as exc:
             self._report({"ok": False, "unknown": str(exc)}, options, str(exc))
             raise CommandError(f"The outcome of {name} is unknown: {exc}", returncode=EXIT_UNKNOWN) from None

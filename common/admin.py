@@ -1,0 +1,83 @@
+"""What every app's Django admin shares: badges, a base for read-only history, a pager that does
+not count a million rows on every view, and the one way an admin action reports per row."""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from common.errors import REFUSALS, refusal_text
+from common.outcomes import Outcome
+
+
+def badge(label: str, colour: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', colour, label)
+
+
+class BadgeMedia:
+    css = {"all": ["css/badges.css"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that are history: viewable, never added, changed or deleted by hand."""
+
+    Media = BadgeMedia
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CachedCountPaginator(Paginator):
+    """Admin lists count their rows for the pager; over a million SIMs that COUNT(*) is the slow
+    part of the page, so each distinct list's count is kept for a minute."""
+
+    @cached_property
+    def count(self) -> int:
+        query = self.object_list.query
+        key = "admin-count:" + hashlib.sha1(str(query).encode(), usedforsecurity=False).hexdigest()
+        return cache.get_or_set(key, lambda: Paginator.count.func(self), 60)
+
+
+def history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
+    """A small read-only table inside a change form (a SIM's latest requests, say)."""
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headings)),
+        format_html_join("", "<tr>" + "<td>{}</td>" * len(headings) + "</tr>", rows) or "-",
+    )
+
+
+def for_each(request: HttpRequest, rows: Iterable[Any], run: Callable[[Any], Outcome], *, named: bool = True) -> None:
+    """The admin actions' one refusal handler: run an action on each selected row and say how
+    each went, the row named first (unless its words name it already); a refusal for one row is
+    reported and the rest go on."""
+    for row in rows:
+        prefix = f"{row}: " if named else ""
+        try:
+            outcome = run(row)
+        except REFUSALS as exc:
+            messages.warning(request, prefix + refusal_text(exc))
+        else:
+            messages.add_message(request, outcome.level, prefix + outcome.text)
+
+
+def once(request: HttpRequest, run: Callable[[], Outcome]) -> None:
+    """An action that does one thing whatever is selected (take a stock snapshot), reported the same way."""
+    try:
+        outcome = run()
+    except REFUSALS as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.add_message(request, outcome.level, outcome.text)

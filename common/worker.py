@@ -1,0 +1,109 @@
+"""The plumbing of every worker pass: claiming due rows, bounded concurrency, a time budget,
+the heartbeat, and the schedules. The domain apps' tasks say what a step is; this says how
+steps are run.
+
+The scheduled passes find their work in the database (not in the queue), so a task lost with
+a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from common.models import Heartbeat
+
+logger = logging.getLogger(__name__)
+
+# A pass takes work a batch at a time (one gateway call per worker thread) and takes no new
+# batch after PASS_BUDGET seconds. The worst batch is one call's connect and read timeouts,
+# so a pass ends within PASS_BUDGET + 2 * AQL_TIMEOUT: inside the cluster's task timeout
+# (240 s; settings.Q_CLUSTER) with the default AQL_TIMEOUT of 30 s.
+PASS_BUDGET = 120
+
+
+def claim_due(due: QuerySet, *, field: str, limit: int, lease: float) -> list[int]:
+    """Claim up to `limit` rows of `due` (rows whose `field` time has come) for `lease` seconds.
+
+    Claiming moves the row's `field` ahead, so two workers never take one row at once and a
+    worker that dies mid-way only delays it. PostgreSQL skips rows another worker has
+    locked; SQLite has one writer at a time, and each claim is a conditional update that
+    takes the row only if it is still as it was read.
+    """
+    due = due.filter(**{f"{field}__lte": timezone.now()}).order_by(field)
+    until = timezone.now() + timedelta(seconds=lease)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            due.model.objects.filter(pk__in=ids).update(**{field: until})
+            return ids
+        candidates = list(due.values_list("pk", field)[:limit])
+        return [pk for pk, seen in candidates
+                if due.model.objects.filter(pk=pk, **{field: seen}).update(**{field: until})]
+
+
+def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
+    """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once (1: in this thread)."""
+
+    def run(pk: int) -> bool:
+        try:
+            step(pk)
+            return True
+        except Exception:  # one bad row must not stop the pass; it stays due and is retried
+            logger.exception("worker step failed for %s", pk)
+            return False
+
+    def run_in_thread(pk: int) -> bool:
+        try:
+            return run(pk)
+        finally:
+            connection.close()  # each thread opened its own
+
+    if settings.AQL_MAX_CONCURRENCY <= 1:
+        return sum(map(run, ids))
+    with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
+        return sum(pool.map(run_in_thread, ids))
+
+
+def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
+    """Take ids a batch at a time and run `step` on each, until none is left, PASS_BUDGET has
+    passed, or `most` have been done. Returns how many steps succeeded."""
+    started, done, taken = time.monotonic(), 0, 0
+    while time.monotonic() - started < PASS_BUDGET and (most is None or taken < most):
+        size = settings.AQL_MAX_CONCURRENCY if most is None else min(settings.AQL_MAX_CONCURRENCY, most - taken)
+        ids = take(size)
+        if not ids:
+            break
+        taken += len(ids)
+        done += each_bounded(ids, step)
+    return done
+
+
+def heartbeat(*, name: str) -> None:
+    """Record that a worker pass of this kind just finished."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+def last_pass(*, name: str) -> datetime | None:
+    """When a worker pass of this kind last finished, if ever."""
+    return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
+
+
+def ensure_schedules(schedules: dict[str, int], schedule_model: type | None = None) -> None:
+    """Create the worker's schedules (task -> every so many minutes), one of each however often
+    this runs (a data migration calls it).
+
+    `Schedule.name` is not unique in django-q2 and its own `schedule()` checks then inserts:
+    update_or_create by name is what keeps it to one.
+    """
+    if schedule_model is None:
+        from django_q.models import Schedule as schedule_model
+    for func, minutes in schedules.items():
+        schedule_model.objects.update_or_create(
+            name=func, defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1})

@@ -1,0 +1,21 @@
+"""An order's outcome in words: the one place pages, admin and the CLI get them from."""
+
+from common.outcomes import Outcome
+from orders.lifecycle import OrderState
+from orders.models import DespatchOrder
+
+
+def order_outcome(order: DespatchOrder) -> Outcome:
+    """Where an order stands, with the SIM it became and aql's last word."""
+    text = f"Order {order.order_ref}: {order.get_state_display().lower()}"
+    if order.iccid:
+        text += f", SIM {order.iccid}"
+    text += "." + (f" {order.reason}" if order.reason else "")
+    match order.state:
+        case OrderState.PROCESSING | OrderState.DESPATCHED:
+            return Outcome.done(text)
+        case OrderState.FAILED | OrderState.CANCELLED:
+            return Outcome.refused(text)
+        case OrderState.SUBMITTED:
+            return Outcome.unknown(text)
+    return Outcome.waiting(text)  # a draft: out of stock, or not sent yet

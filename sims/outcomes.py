@@ -1,0 +1,26 @@
+"""A gateway request's outcome in words: the one place pages, admin and the CLI get them from."""
+
+from common.outcomes import Outcome
+from sims.lifecycle import Command, RequestState
+from sims.models import GatewayRequest
+
+
+def request_outcome(request: GatewayRequest) -> Outcome:
+    """How a command went, codes in words."""
+    label = request.get_command_display()
+    match request.state:
+        case RequestState.REJECTED:
+            return Outcome.refused(f"{label} refused by aql: " + "; ".join(request.code_meanings))
+        case RequestState.FAILED:
+            return Outcome.refused(f"{label} failed: the network refused it.")
+        case RequestState.NOT_SENT:
+            return Outcome.refused(f"{label}: not done.")
+        case RequestState.UNKNOWN:
+            return Outcome.unknown(f"{label}: aql gave no clear answer. It will be checked with aql, not resent.")
+        case RequestState.PENDING | RequestState.SENDING:
+            return Outcome.done(f"{label} sent: aql is working on it.")
+    text = f"{label}: done."
+    if request.command == Command.QUERYICCID:  # a query says what it found
+        latest = request.events.order_by("-at", "-id").first()
+        text += f" {latest.message}" if latest else ""
+    return Outcome.done(text)

@@ -1,0 +1,36 @@
+"""Every write to SIMs, numbers and the journal. Views, admin, CLI and tasks call these only.
+
+By job: `commands` (what staff ask: the SIM commands, the pool), `answers` (recording aql's
+answers, the one place a request and its SIM change after a send) and `followup` (the
+worker's steps, and staff settling what aql cannot show).
+"""
+
+from sims.services.commands import (
+    number_add,
+    sim_activate,
+    sim_add,
+    sim_deactivate,
+    sim_number_assign,
+    sim_number_change,
+    sim_query,
+    sim_reactivate,
+    sim_services_add,
+    sim_services_remove,
+    sim_suspend,
+    subscriber_erase,
+)
+from sims.services.followup import (
+    poll_delay,
+    request_claim_due,
+    request_mark_lost,
+    request_poll,
+    request_resolve,
+    sims_due_for_drift_check,
+)
+
+__all__ = [
+    "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll", "request_resolve",
+    "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
+    "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_suspend", "sims_due_for_drift_check",
+    "subscriber_erase",
+]

@@ -1,0 +1,216 @@
+"""Recording aql's answers: the one place a request and its SIM change after a send.
+
+Every answer is applied by `settle`: the request and the SIM re-read under lock, and only if the
+request is still where the step starts (`lifecycle.RequestStep`); a late or second answer finds
+it moved on and leaves it. Each outcome function below applies one kind of answer.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from aql.http import GatewayError, GatewayRejected
+from aql.usim import IccidState, IccidStatus, Queued, UsimClient
+from aql.usim import RequestState as AqlRequestState
+from common import gateway
+from common.actors import Actor
+from common.transitions import Transition
+from sims import lifecycle, selectors
+from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
+from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
+
+logger = logging.getLogger(__name__)
+Apply = Callable[[GatewayRequest, Sim], None]
+
+
+def event(*, sim: Sim, actor: Actor, action: AuditAction, message: str, before: dict,
+          request: GatewayRequest | None = None) -> None:
+    """Write one audit event: who, what, the SIM before and after."""
+    SimEvent.objects.create(sim=sim, request=request, actor=actor, action=action, message=message,
+                            before=before, after=sim.snapshot())
+
+
+def locked_sim(sim_id: int) -> Sim:
+    # of=self: PostgreSQL cannot lock the nullable side of the join to the number.
+    return Sim.objects.select_for_update(of=("self",)).select_related("number").get(pk=sim_id)
+
+
+def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
+    """Apply an outcome to a request and its SIM, both re-read under lock, if the request is
+    still where `step` starts (else someone settled it meanwhile, and it is left as it is)."""
+    with transaction.atomic():
+        request = GatewayRequest.objects.select_for_update().get(pk=request_id)
+        if not step.allows(request.state):
+            return request
+        before = request.state
+        sim = locked_sim(request.sim_id)
+        apply(request, sim)
+        step.check(before, request.state)
+        if request.state not in IN_FLIGHT:
+            request.needs_attention = False  # settled: nothing left for staff to look at
+        request.save()
+    return request
+
+
+def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
+    """Send the journalled request and record aql's answer, whatever it is."""
+    try:
+        result = send(gateway.usim_client())
+    except GatewayRejected as exc:
+        outcome = partial(rejected, exc=exc)
+    except GatewayError as exc:
+        # No answer we can trust: aql may or may not have acted. Never resend blindly.
+        logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
+        outcome = partial(unknown, reason=str(exc))
+    else:
+        if isinstance(result, Queued):
+            outcome = partial(queued, result=result)
+        elif isinstance(result, IccidStatus):
+            outcome = partial(reconcile, status=result)
+        elif result.state == AqlRequestState.PENDING:  # a one-step command aql has not finished
+            outcome = partial(unknown, reason="aql answered 'pending' to a one-step command")
+        else:
+            outcome = partial(finished, state=result.state, raw=result.raw)
+    return settle(request.pk, RequestStep.ANSWER, outcome)
+
+
+def _first_check_at() -> datetime:
+    """aql asks for a wait before the first checkstatus; an unknown outcome is looked at then too."""
+    return timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
+
+
+def queued(request: GatewayRequest, sim: Sim, *, result: Queued) -> None:
+    request.state = RequestState.PENDING
+    request.aql_id = result.request_id
+    request.reply = result.raw
+    request.next_poll_at = _first_check_at()
+    event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENT, before=sim.snapshot(),
+          message=f"{Command(request.command).label} accepted by aql (request {result.request_id}).")
+
+
+def rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> None:
+    before = sim.snapshot()
+    request.state = RequestState.REJECTED
+    request.codes = [c.code for c in exc.codes]
+    request.reply = exc.body
+    request.settled_at = timezone.now()
+    undo(request, sim)
+    event(sim=sim, actor=request.actor, request=request, action=AuditAction.REFUSED, before=before,
+          message=f"{Command(request.command).label} refused by aql: " + "; ".join(map(str, exc.codes)))
+
+
+def unknown(request: GatewayRequest, sim: Sim, *, reason: str) -> None:
+    request.state = RequestState.UNKNOWN
+    request.reply = reason
+    # Ask aql what the SIM looks like once it would have finished, as for a first checkstatus.
+    request.next_poll_at = _first_check_at()
+    event(sim=sim, actor=request.actor, request=request, action=AuditAction.UNKNOWN, before=sim.snapshot(),
+          message=f"{Command(request.command).label}: no clear answer from aql ({reason}). "
+                  "It will be checked with the gateway, not resent.")
+
+
+def finished(request: GatewayRequest, sim: Sim, *, state: AqlRequestState, raw: str) -> None:
+    """aql's final word on a request: success applies the lifecycle's move, failure undoes."""
+    before = sim.snapshot()
+    label = Command(request.command).label
+    request.reply = raw
+    request.settled_at = timezone.now()
+    if state == AqlRequestState.SUCCESS:
+        request.state = RequestState.SUCCESS
+        apply_success(request, sim)
+        event(sim=sim, actor=request.actor, request=request, action=AuditAction.SUCCEEDED, before=before,
+              message=f"{label} done.")
+    else:
+        request.state = RequestState.FAILED
+        undo(request, sim)
+        event(sim=sim, actor=request.actor, request=request, action=AuditAction.FAILED, before=before,
+              message=f"{label} failed: the network refused it.")
+
+
+def apply_success(request: GatewayRequest, sim: Sim) -> None:
+    """The command's row in the lifecycle table, applied: state, services, number."""
+    move = lifecycle.TABLE[Command(request.command)]
+    if move.on_success:
+        sim.state = move.on_success
+    for name, on in move.services(request.params).items():
+        setattr(sim, name, on)
+    held = GeographicNumber.objects.filter(held_by=request).first()
+    if held:  # activate, assigngeo, changegeo: the SIM takes the number held for it
+        held.held_by = None
+        held.save(update_fields=["held_by"])
+        sim.number = held
+    if move.frees_number:  # terminated for good: its number goes back to the pool
+        sim.number = None
+    sim.save()
+
+
+def undo(request: GatewayRequest, sim: Sim) -> None:
+    """Put the SIM back as it was before the request: release a held number, drop a new subscriber."""
+    GeographicNumber.objects.filter(held_by=request).update(held_by=None)
+    if lifecycle.TABLE[Command(request.command)].brings_subscriber:  # the subscriber and handset go too
+        subscriber = sim.subscriber
+        sim.state, sim.imei, sim.subscriber = request.state_before, "", None
+        sim.save()
+        if subscriber:
+            subscriber.delete()
+
+
+def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None:
+    """Bring our record in line with aql's (the source of truth) and record each difference.
+
+    While a command is in flight aql is changing the SIM: differences are recorded then, not
+    applied, and the command's own outcome settles the record.
+    """
+    before = sim.snapshot()
+    request.state, request.reply, request.settled_at = RequestState.SUCCESS, status.raw, timezone.now()
+    sim.checked_at = request.settled_at
+    changes: dict[str, Any] = {}
+    if sim.state != status.state:
+        changes["state"] = (f"state was {sim.state}, aql says {status.state}", SimState(status.state))
+    live = status.state in (IccidState.ACTIVE, IccidState.SUSPENDED)
+    ours = sim.number.number if sim.number else None
+    theirs = status.geo_nos if live else None
+    if ours != theirs and not (theirs is None and live):
+        changes["number"] = (f"number was {ours or 'none'}, aql says {theirs or 'none'}", theirs)
+    for name, value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
+                        ("premium", status.premium)):
+        if value is not None and getattr(sim, name) != value:
+            was = "on" if getattr(sim, name) else "off"
+            changes[name] = (f"{name} was {was}, aql says {'on' if value else 'off'}", value)
+    if not changes:
+        sim.save(update_fields=["checked_at"])  # not a change of the SIM: its "last changed" stays
+        event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
+              message="Asked aql: its record matches ours.")
+        return
+    said = "; ".join(text for text, _ in changes.values())
+    busy = selectors.sim_in_flight(sim=sim)
+    if busy:
+        sim.save(update_fields=["checked_at"])
+        event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
+              message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "
+                      "progress: its outcome will settle our record.")
+        return
+    for name, (_, value) in changes.items():
+        setattr(sim, name, _number_for(value, sim) if name == "number" and value else value)
+    sim.save()
+    event(sim=sim, actor=request.actor, request=request, action=AuditAction.DRIFT, before=before,
+          message=f"aql's record differed from ours: {said}. Ours now follows aql.")
+
+
+def _number_for(number: str, sim: Sim) -> GeographicNumber:
+    """The pool entry for a number aql says this SIM has, taken from any SIM we thought had it."""
+    geo, _ = GeographicNumber.objects.get_or_create(number=number)
+    previous = Sim.objects.select_for_update().filter(number=geo).exclude(pk=sim.pk).first()
+    if previous:
+        before = previous.snapshot()
+        previous.number = None
+        previous.save()
+        event(sim=previous, actor=None, action=AuditAction.DRIFT, before=before,
+              message=f"Number {number} removed: aql says SIM {sim.iccid} has it.")
+    return geo

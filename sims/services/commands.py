@@ -1,0 +1,215 @@
+"""Staff commands: what an agent asks of a SIM, and what goes into the pool.
+
+A command goes: check the input, then in one transaction re-read the SIM under lock, ask the
+lifecycle whether the command may run, journal the request and commit; then send it to aql
+outside any lock (the network is slow) and record the answer in a second transaction. A
+crash or timeout between the two leaves a journalled request to reconcile, never a gap, and
+nothing is ever resent blindly.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+
+from aql.usim import UsimClient
+from common import validators
+from common.actors import Actor, recorded
+from common.errors import Refused
+from sims import lifecycle, selectors
+from sims.lifecycle import Command, SimState
+from sims.models import AuditAction, GatewayRequest, GeographicNumber, Sim, Subscriber
+from sims.services.answers import event, locked_sim, send_and_record
+
+# --- numbers and SIMs ------------------------------------------------------------------------
+
+
+def _add_new(model: type[models.Model], field: str, raw: Iterable[str], clean: Callable[[str], str],
+             why: str, make: Callable[[str], models.Model]) -> list:
+    """Add rows for the values not yet on record. All or nothing: one bad value refuses them all,
+    named in `why`'s words; repeats and values already here are skipped."""
+    cleaned, bad = [], []
+    for value in raw:
+        try:
+            cleaned.append(clean(value))
+        except ValidationError:
+            bad.append(value)
+    if bad:
+        raise ValidationError({f"{field}s": [f"{why}: {', '.join(bad)}."]})
+    cleaned = list(dict.fromkeys(cleaned))
+    with transaction.atomic():
+        known: set[str] = set()
+        for start in range(0, len(cleaned), 500):  # SQLite limits a query's parameters
+            chunk = cleaned[start:start + 500]
+            known.update(model.objects.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
+        new = [make(value) for value in cleaned if value not in known]
+        # ignore_conflicts: another admin adding the same value meanwhile is not an error
+        return model.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+
+
+def number_add(*, numbers: Iterable[str]) -> list[GeographicNumber]:
+    """Add numbers aql has allocated to our account to the pool. All or nothing; repeats are skipped."""
+    return _add_new(GeographicNumber, "number", numbers, validators.clean_geographic_number,
+                    "Not a UK landline number", lambda n: GeographicNumber(number=n))
+
+
+def sim_add(*, iccids: Iterable[str]) -> list[Sim]:
+    """Record SIMs on our account (state unused). All or nothing; ICCIDs we already have are skipped."""
+    return _add_new(Sim, "iccid", iccids, validators.clean_iccid, "Not an ICCID (19 or 20 digits)",
+                    lambda i: Sim(iccid=i, iccid_reversed=i[::-1]))
+
+
+# --- the journal ---------------------------------------------------------------------------
+
+def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
+    """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
+    in_flight = selectors.sim_in_flight(sim=sim)
+    why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                            in_flight=in_flight.command if in_flight else None)
+    if why:
+        raise Refused(why)
+    try:
+        with transaction.atomic():  # the unique index is the last guard against a race
+            return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),
+                                                 state_before=sim.state)
+    except IntegrityError:
+        raise Refused("Another command was just sent for this SIM: wait for it to finish.") from None
+
+
+def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
+    """Reserve a pool number for the request, so no other SIM can be given it meanwhile."""
+    geo = GeographicNumber.objects.select_for_update().filter(number=number).first()
+    if geo is None:
+        raise Refused("That number is not in our pool: add it under Numbers first.", "number")
+    if GeographicNumber.objects.in_use().filter(pk=geo.pk).exists():
+        raise Refused("That number is already in use by another SIM.", "number")
+    geo.held_by = request
+    geo.save(update_fields=["held_by"])
+    return geo
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str, address: str,
+                 postcode: str, contact_number: str) -> GatewayRequest:
+    """Activate an unused SIM for a subscriber with a pool number. aql answers later (two-step)."""
+    v = validators
+    f = v.clean_all(imei=(v.clean_imei, imei), number=(v.clean_geographic_number, number),
+                    name=(v.clean_name, name), address=(v.clean_address, address),
+                    postcode=(v.clean_postcode, postcode), contact_number=(v.clean_contact_number, contact_number))
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        before = sim.snapshot()
+        # The subscriber's details stay in Subscriber (erasable), not in the journal.
+        request = _journal(sim=sim, command=Command.ACTIVATE, actor=actor,
+                           params={"imei": f["imei"], "geo_nos": f["number"]})
+        _hold_number(f["number"], request)
+        sim.subscriber = Subscriber.objects.create(name=f["name"], address=f["address"], postcode=f["postcode"],
+                                                   contact_number=f["contact_number"])
+        sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
+        sim.save()
+        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=before,
+              # no personal data in the audit trail: it must survive the subscriber's erasure
+              message=f"Activation sent with number {f['number']}.")
+    return send_and_record(request, lambda c: c.activate(
+        iccid=sim.iccid, imei=f["imei"], geo_nos=f["number"], subname=f["name"], subaddress=f["address"],
+        subpostcode=f["postcode"], subcontactno=f["contact_number"]))
+
+
+def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None,
+            send: Callable[[UsimClient, Sim], Any] | None = None) -> GatewayRequest:
+    """A command that names the SIM and its number, and changes nothing until aql succeeds."""
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        number = sim.number.number if sim.number else None
+        request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
+        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+              message=f"{command.label} sent.")
+    if send is None:  # suspend, reactivate, deactivate: the SIM and its number are all aql needs
+        return send_and_record(request, lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=number))
+    return send_and_record(request, lambda c: send(c, sim))
+
+
+def sim_suspend(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Suspend an active SIM (two-step)."""
+    return _simple(Command.SUSPEND, sim_id, actor)
+
+
+def sim_reactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Reactivate a suspended SIM (two-step)."""
+    return _simple(Command.REACTIVATE, sim_id, actor)
+
+
+def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Terminate a SIM for good (two-step); on success its number returns to the pool."""
+    return _simple(Command.DEACTIVATE, sim_id, actor)
+
+
+def _services_command(command: Command, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    names = validators.clean_all(services=(validators.clean_services, services))["services"]
+    method = "addservice" if command == Command.ADDSERVICE else "removeservice"
+    return _simple(command, sim_id, actor, {"services": names},
+                   lambda c, sim: getattr(c, method)(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
+
+
+def sim_services_add(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    """Switch services on for an active SIM (two-step)."""
+    return _services_command(Command.ADDSERVICE, sim_id, actor, services)
+
+
+def sim_services_remove(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    """Switch services off for an active SIM (two-step)."""
+    return _services_command(Command.REMOVESERVICE, sim_id, actor, services)
+
+
+def _number_command(command: Command, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    new = validators.clean_all(number=(validators.clean_geographic_number, number))["number"]
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        old = sim.number.number if sim.number else None
+        if new == old:
+            raise Refused("This SIM already has that number.", "number")
+        request = _journal(sim=sim, command=command, actor=actor,
+                           params={"geo_nos": old, "new_geo_nos": new} if old else {"geo_nos": new})
+        _hold_number(new, request)
+        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+              message=f"{command.label} to {new} sent.")
+    if command == Command.ASSIGNGEO:
+        return send_and_record(request, lambda c: c.assigngeo(iccid=sim.iccid, geo_nos=new))
+    return send_and_record(request, lambda c: c.changegeo(iccid=sim.iccid, geo_nos=old, new_geo_nos=new))
+
+
+def sim_number_assign(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    """Give an active SIM without a number one from the pool (one-step: settles at once)."""
+    return _number_command(Command.ASSIGNGEO, sim_id, actor, number)
+
+
+def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
+    """Replace an active SIM's number with another from the pool (one-step); the old one is freed."""
+    return _number_command(Command.CHANGEGEO, sim_id, actor, number)
+
+
+def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
+    """Ask aql for the SIM's live state (queryiccid) and bring our record in line with it."""
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        request = _journal(sim=sim, command=Command.QUERYICCID, actor=actor, params={})
+    return send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
+
+
+def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
+    """Erase the personal data kept for a terminated SIM's subscriber (name, address, postcode,
+    contact number). The SIM, its journal and its audit trail stay: they hold none of it."""
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        if sim.state != SimState.TERMINATED:
+            raise Refused("Only a terminated SIM's subscriber can be erased: the SIM is still in use.")
+        if sim.subscriber_id is None:
+            raise Refused("This SIM has no subscriber details to erase.")
+        before = sim.snapshot()
+        Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
+        sim.refresh_from_db()
+        event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
+              message="The subscriber's personal details were erased.")
+    return sim

@@ -1,0 +1,179 @@
+"""Following requests to their end: the worker's steps, and staff settling what aql cannot show.
+
+Pending requests are polled with checkstatus; a request whose send got no clear answer is
+settled by looking at the SIM in aql (queryiccid); the drift sweep compares SIMs with aql.
+"""
+
+import random
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.utils import timezone
+
+from aql.http import GatewayError, GatewayRejected
+from aql.usim import RequestState as AqlRequestState
+from common import gateway
+from common.actors import Actor
+from common.errors import Refused
+from common.worker import claim_due
+from sims import lifecycle
+from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
+from sims.models import AuditAction, GatewayRequest, RequestState, Sim
+from sims.services.answers import event, finished, settle, undo, unknown
+
+INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
+
+
+def request_claim_due(*, limit: int, lease: float) -> list[int]:
+    """Claim requests the worker should look at now: pending (checkstatus) or unknown (queryiccid)."""
+    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
+    return claim_due(due, field="next_poll_at", limit=limit, lease=lease)
+
+
+def request_mark_lost(*, older_than: float) -> int:
+    """Requests journalled but never answered (the sender died mid-send) become unknown, to be
+    checked with queryiccid once aql would have finished them, like any other unknown outcome."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    lost = GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).values_list("pk", flat=True)
+    reason = "no answer was recorded: the sender stopped mid-send"
+    for pk in lost:
+        settle(pk, RequestStep.LOST, partial(unknown, reason=reason))
+    return len(lost)
+
+
+def poll_delay(poll_count: int, *, at_least: float = 0) -> float:
+    """Seconds until the next checkstatus: doubling from AQL_POLL_INTERVAL to a cap, with ±10% jitter
+    so that requests sent together do not all come due together."""
+    wait = min(settings.AQL_POLL_INTERVAL * 2 ** min(poll_count, 20), settings.AQL_POLL_MAX_INTERVAL)
+    return max(wait, at_least) * random.uniform(0.9, 1.1)
+
+
+def request_poll(*, request_id: int) -> GatewayRequest:
+    """The worker's step for a claimed request: checkstatus when pending, queryiccid when unknown.
+
+    Idempotent: a request that is already settled is returned untouched (django-q2 may
+    deliver a task twice, and two passes may overlap).
+    """
+    request = GatewayRequest.objects.select_related("sim").get(pk=request_id)
+    if request.state == RequestState.UNKNOWN:
+        return _reconcile_unknown(request)
+    if request.state != RequestState.PENDING:
+        return request
+    status, wait, reply, lost, other_sim = None, 0.0, "", False, ""
+    try:
+        status = gateway.usim_client().checkstatus(request_id=request.aql_id)
+        reply = status.raw
+    except GatewayRejected as exc:
+        # 63022 "poll again later", 63027 "congested: wait 5 minutes", 500 and the rest: back off.
+        reply = exc.body or str(exc)
+        wait = max((c.retry_after or 0 for c in exc.codes), default=0)
+        lost = INVALID_CHECKSTATUS_ID in exc.numbers
+    except GatewayError as exc:  # no answer, or one we cannot read: back off, lose nothing
+        reply = str(exc)
+    if status is not None and status.iccid != request.sim.iccid:
+        other_sim = f"aql's answer names another SIM ({status.iccid}): not applied. {reply}"
+        status, reply = None, other_sim
+
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        r.poll_count += 1
+        r.reply = reply
+        if lost:  # aql does not know the id: find out from the SIM itself
+            unknown(r, sim, reason=f"aql does not know this request id ({INVALID_CHECKSTATUS_ID})")
+        elif status is not None and status.state != AqlRequestState.PENDING:
+            finished(r, sim, state=status.state, raw=reply)
+        else:
+            r.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(r.poll_count, at_least=wait))
+            _flag_if_stale(r, sim, also=other_sim)
+
+    return settle(request.pk, RequestStep.POLL, apply)
+
+
+def _flag(request: GatewayRequest, sim: Sim, message: str) -> None:
+    request.needs_attention = True
+    event(sim=sim, actor=None, request=request, action=AuditAction.ATTENTION, before=sim.snapshot(), message=message)
+
+
+def _flag_if_stale(request: GatewayRequest, sim: Sim, also: str = "") -> None:
+    """Flag a request for staff once it is older than AQL_STALE_AFTER (or at once, with `also`'s reason)."""
+    if request.needs_attention:
+        return
+    if also:
+        _flag(request, sim, also)
+        return
+    hours = (timezone.now() - request.created_at).total_seconds() / 3600
+    if hours * 3600 > settings.AQL_STALE_AFTER:
+        _flag(request, sim, f"{Command(request.command).label} has been in progress for {hours:.0f} hours: aql "
+                            "has not finished it. It is still being checked; you may want to ask aql.")
+
+
+def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:
+    request.reply = reply
+    request.next_poll_at = timezone.now() + timedelta(seconds=poll_delay(request.poll_count))
+    _flag_if_stale(request, sim)
+
+
+def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
+    """Settle a request whose send got no clear answer by looking at the SIM in aql (queryiccid)."""
+    try:
+        status = gateway.usim_client().queryiccid(iccid=request.sim.iccid)
+    except GatewayError as exc:
+        reply = str(exc)
+        return settle(request.pk, RequestStep.RECONCILE, lambda r, sim: _unknown_again(r, sim, reply))
+
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        r.poll_count += 1
+        effect = lifecycle.took_effect(command=r.command, params=r.params, status=status)
+        label = Command(r.command).label
+        if effect is None:
+            _unknown_again(r, sim, status.raw)
+            if not r.needs_attention and Command(r.command) in (Command.ADDSERVICE, Command.REMOVESERVICE):
+                _flag(r, sim, f"{label}: aql's query cannot show whether it happened. Check with aql.")
+        elif effect:
+            finished(r, sim, state=AqlRequestState.SUCCESS, raw=status.raw)
+        else:
+            before = sim.snapshot()
+            r.state, r.reply, r.settled_at = RequestState.NOT_SENT, status.raw, timezone.now()
+            undo(r, sim)
+            event(sim=sim, actor=None, request=r, action=AuditAction.NOT_SENT, before=before,
+                  message=f"{label} did not happen: aql's record of the SIM shows no change. "
+                          "Send it again if it is still wanted.")
+
+    return settle(request.pk, RequestStep.RECONCILE, apply)
+
+
+def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> GatewayRequest:
+    """Staff settle a request whose outcome aql cannot show (after checking with aql support):
+    it happened (the lifecycle's success move) or it did not (undone, free to send again)."""
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        label = Command(r.command).label
+        who = actor.get_username() if actor else "staff"
+        if happened:
+            finished(r, sim, state=AqlRequestState.SUCCESS, raw=f"settled by {who}: it happened")
+            return
+        before = sim.snapshot()
+        r.state, r.reply, r.settled_at = RequestState.NOT_SENT, f"settled by {who}: it did not happen", timezone.now()
+        undo(r, sim)
+        event(sim=sim, actor=actor, request=r, action=AuditAction.NOT_SENT, before=before,
+              message=f"{label} marked as not done by staff. Send it again if it is still wanted.")
+
+    request = GatewayRequest.objects.get(pk=request_id)
+    if not RequestStep.RESOLVE.allows(request.state):
+        raise Refused("Only a request whose outcome is unknown can be settled by hand.")
+    return settle(request_id, RequestStep.RESOLVE, apply)
+
+
+def sims_due_for_drift_check(*, limit: int) -> list[int]:
+    """The SIMs we compared with aql longest ago (never first), leaving out terminated ones and
+    those with a command in flight (aql is changing them: a difference would be expected).
+
+    Two index walks on checked_at, "never" then "oldest", rather than one NULLS FIRST sort,
+    which PostgreSQL's index cannot serve: a drift pass must not sort a million SIMs.
+    """
+    busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
+    candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
+    never = list(candidates.filter(checked_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit])
+    if len(never) == limit:
+        return never
+    oldest = candidates.filter(checked_at__isnull=False).order_by("checked_at", "pk")
+    return never + list(oldest.values_list("pk", flat=True)[:limit - len(never)])
