@@ -29,6 +29,9 @@ class Code:
     field: str | None = None  # the request field it concerns, by its wire name
     retry: Retry = Retry.NO
     retry_after: int | None = None  # seconds, where aql names a wait
+    # In answer to a command: aql may have acted all the same (its system failed part-way), so
+    # the outcome is unknown, to be checked, never resent. Every other refusal means "not done".
+    uncertain: bool = False
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -44,8 +47,8 @@ USIM_CODES = _table(
     Code(200, "OK", "Done."),
     Code(400, "Bad request", "aql could not read the request. Tell support: this is a fault on our side."),
     Code(401, "Authentication error", "aql refused our account's username or password. Tell an administrator."),
-    Code(500, "Internal system error", "aql's system failed. It will be tried again shortly.", None,
-         Retry.BACKOFF),
+    Code(500, "Internal system error", "aql's system failed, perhaps part-way: whether it acted is not known yet.",
+         None, Retry.BACKOFF, uncertain=True),
     Code(600, "Invalid Command", "aql does not know that command. Tell support: this is a fault on our side."),
     Code(63001, "Invalid ICCID", "That is not a valid ICCID (19 or 20 digits).", "iccid"),
     Code(63003, "ICCID not on users account", "This SIM is not on our account at aql.", "iccid"),
@@ -94,8 +97,8 @@ DESPATCH_CODES = _table(
     Code(2, "Missing parameters", "aql says a detail of the order is missing: check every field."),
     Code(3, "Insufficient SIMs on account", "There are not enough SIMs in stock on our account to despatch."),
     Code(8, "Unrecognised Command", "aql does not know that command. Tell support: this is a fault on our side."),
-    Code(9, "Undefined error", "aql could not process the order. It may be tried again later.", None,
-         Retry.BACKOFF),
+    Code(9, "Undefined error", "aql reported an error it does not name: whether it acted is not known yet.", None,
+         Retry.BACKOFF, uncertain=True),
 )
 
 

@@ -110,6 +110,23 @@ def _flag(reply: dict[str, str], key: str, text: str) -> bool | None:
     return reply[key] == "1"
 
 
+def _iccid_status(reply: dict[str, str], text: str) -> IccidStatus:
+    return IccidStatus(
+        iccid=_field(reply, "iccid", text),
+        state=_choice(IccidState, reply, "iccidstate", text),
+        geo_nos=reply.get("geo_nos") or None,
+        int_roaming=_flag(reply, "int_roaming", text),
+        int_call=_flag(reply, "int_call", text),
+        premium=_flag(reply, "premium", text),
+        raw=text,
+    )
+
+
+def read_iccid_status(text: str) -> IccidStatus:
+    """A queryiccid answer kept as text (the journal's `reply`), read again."""
+    return _iccid_status(parse_reply(text), text)
+
+
 class UsimClient(GatewayClient):
     """Speaks to the USIM gateway with one account's credentials over one reused connection."""
 
@@ -200,15 +217,7 @@ class UsimClient(GatewayClient):
                    return_format: str | None = None) -> IccidStatus:
         """What aql knows of a SIM now."""
         reply, text = self._send("queryiccid", {"iccid": iccid}, return_mode, return_format)
-        return IccidStatus(
-            iccid=_field(reply, "iccid", text),
-            state=_choice(IccidState, reply, "iccidstate", text),
-            geo_nos=reply.get("geo_nos") or None,
-            int_roaming=_flag(reply, "int_roaming", text),
-            int_call=_flag(reply, "int_call", text),
-            premium=_flag(reply, "premium", text),
-            raw=text,
-        )
+        return _iccid_status(reply, text)
 
     def checkstatus(self, *, request_id: int, return_mode: str | None = None,
                     return_format: str | None = None) -> RequestStatus:

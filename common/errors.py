@@ -48,7 +48,8 @@ def refusal_text(exc: Exception) -> str:
 
 
 def refusal_exit_code(exc: Exception) -> int:
-    """1 for a refusal; 3 when aql did not answer clearly (it may have acted)."""
-    if isinstance(exc, GatewayError) and not isinstance(exc, GatewayRejected):
-        return EXIT_UNKNOWN
-    return EXIT_REFUSED
+    """1 for a refusal; 3 when aql did not answer clearly (it may have acted: no answer, an
+    unreadable one, or a code such as 500 that leaves it open)."""
+    if isinstance(exc, GatewayRejected):
+        return EXIT_UNKNOWN if any(code.uncertain for code in exc.codes) else EXIT_REFUSED
+    return EXIT_UNKNOWN if isinstance(exc, GatewayError) else EXIT_REFUSED

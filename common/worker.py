@@ -93,17 +93,3 @@ def heartbeat(*, name: str) -> None:
 def last_pass(*, name: str) -> datetime | None:
     """When a worker pass of this kind last finished, if ever."""
     return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
-
-
-def ensure_schedules(schedules: dict[str, int], schedule_model: type | None = None) -> None:
-    """Create the worker's schedules (task -> every so many minutes), one of each however often
-    this runs (a data migration calls it).
-
-    `Schedule.name` is not unique in django-q2 and its own `schedule()` checks then inserts:
-    update_or_create by name is what keeps it to one.
-    """
-    if schedule_model is None:
-        from django_q.models import Schedule as schedule_model
-    for func, minutes in schedules.items():
-        schedule_model.objects.update_or_create(
-            name=func, defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1})

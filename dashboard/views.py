@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from common.worker import last_pass
 from orders import selectors as order_selectors
 from sims import selectors
-from sims.lifecycle import STATE_COLOURS, SimState
+from sims.lifecycle import SimState
 
 WORKER_SILENT_AFTER = timedelta(minutes=3)  # the polling pass runs every minute
 COUNTS_CACHE_SECONDS = 60  # SIMs by state is a GROUP BY over every SIM: not on every view
@@ -24,7 +25,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "worker_last_pass": beat,
         "worker_silent": beat is None or timezone.now() - beat > WORKER_SILENT_AFTER,
-        "states": [(SimState(s).label, s, n, STATE_COLOURS[SimState(s)]) for s, n in counts.items()],
+        "states": [(SimState(s).label, s, n, SimState(s).colour) for s, n in counts.items()],
+        "drift_full_pass": selectors.drift_full_pass(counts=counts),
+        "drift_per_hour": settings.AQL_DRIFT_PER_HOUR,
         **selectors.requests_overview(),
         "products": order_selectors.stock_latest(),
         "open_orders": order_selectors.open_orders(),

@@ -167,7 +167,13 @@ AQL_POLL_INTERVAL = env.int("AQL_POLL_INTERVAL", default=300)  # after the first
 AQL_POLL_MAX_INTERVAL = env.int("AQL_POLL_MAX_INTERVAL", default=3600)  # ...up to this
 AQL_STALE_AFTER = env.int("AQL_STALE_AFTER", default=24 * 3600)  # pending longer: flagged for staff
 AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls at once from one worker
-AQL_DRIFT_BATCH = env.int("AQL_DRIFT_BATCH", default=50)  # SIMs compared with aql per drift pass
+# Uncertain outcomes. A command whose answer was lost is called "did not take effect" only on
+# evidence, or when aql's record still shows no change this long after it was sent (longer
+# than aql ever takes); until then it stays unknown and queryiccid is re-asked, less often each time.
+AQL_SETTLE_WINDOW = env.int("AQL_SETTLE_WINDOW", default=24 * 3600)
+# After an outcome decided without checkstatus, the SIM is compared with aql again this soon.
+AQL_RECHECK_AFTER = env.int("AQL_RECHECK_AFTER", default=600)
+AQL_DRIFT_PER_HOUR = env.int("AQL_DRIFT_PER_HOUR", default=300)  # SIMs the drift sweep compares with aql an hour
 AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
 # --- Worker (django-q2) ---------------------------------------------------------

@@ -31,6 +31,7 @@ urlpatterns = [
     path("requests/", sims.request_list, name="request_list"),
     path("requests/<int:pk>/check/", sims.request_check, name="request_check"),
     path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
+    path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),
     path("numbers/", sims.number_list, name="number_list"),
     # despatch orders and stock
     path("orders/", orders.order_list, name="order_list"),
@@ -38,5 +39,6 @@ urlpatterns = [
     path("orders/<order_ref:order_ref>/", orders.order_detail, name="order_detail"),
     path("orders/<order_ref:order_ref>/refresh/", orders.order_refresh, name="order_refresh"),
     path("orders/<order_ref:order_ref>/submit/", orders.order_submit, name="order_submit"),
+    path("orders/<order_ref:order_ref>/place-again/", orders.order_place_again, name="order_place_again"),
     path("stock/", orders.stock, name="stock"),
 ]

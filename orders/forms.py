@@ -8,7 +8,9 @@ from common.forms import PersonChecks
 
 class OrderForm(PersonChecks, forms.Form):
     name = forms.CharField(label="Recipient name", max_length=100)
-    company = forms.CharField(label="Company", max_length=100, required=False, help_text="Leave empty for a person.")
+    company = forms.CharField(label="Company", max_length=100, required=False,
+                              help_text="Leave empty for a private customer: the recipient's name is sent to aql "
+                                        "instead.")
     address = forms.CharField(label="Address", max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
     postcode = forms.CharField(label="Postcode", max_length=12)
     contact_no = forms.CharField(label="Contact phone number", max_length=30)

@@ -22,6 +22,9 @@ class OrderState(models.TextChoices):
     DESPATCHED = "despatched", "Despatched"
     CANCELLED = "cancelled", "Cancelled"  # aql rejected the order
     FAILED = "failed", "Failed"  # aql refused it (see the reason): can be submitted again
+    # aql had no record of it all through the settle window: it was never placed. It may be
+    # placed again, as a new order with a reference of its own.
+    NOT_PLACED = "not_placed", "Not placed"
 
 
 ORDER_COLOURS = {
@@ -31,6 +34,7 @@ ORDER_COLOURS = {
     OrderState.DESPATCHED: "green",
     OrderState.CANCELLED: "red",
     OrderState.FAILED: "red",
+    OrderState.NOT_PLACED: "red",
 }
 OPEN = (OrderState.SUBMITTED, OrderState.PROCESSING)  # the worker follows these
 SUBMITTABLE = (OrderState.DRAFT, OrderState.FAILED)
@@ -48,7 +52,9 @@ class OrderStep:
     # aql's answer to the despatch: taken (processing), out of stock (a draft again), refused,
     # or no clear answer (still submitted: it will be asked about by its reference).
     ANSWER = _step("the answer to a despatch", {S.SUBMITTED}, {S.PROCESSING, S.DRAFT, S.FAILED})
-    REFRESH = _step("asking aql about it", set(OPEN), {S.PROCESSING, S.DESPATCHED, S.CANCELLED, S.FAILED})
+    REFRESH = _step("asking aql about it", set(OPEN), {S.PROCESSING, S.DESPATCHED, S.CANCELLED})
+    # aql has no record of an order whose despatch got no clear answer: not placed, in the end.
+    NO_RECORD = _step("aql having no record of it", {S.SUBMITTED}, {S.NOT_PLACED})
 
 
 def submit_refusal(state: str, order_ref: str) -> str | None:

@@ -42,6 +42,12 @@ class DespatchOrder(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     misses = models.PositiveSmallIntegerField(default=0, editable=False,
                                               help_text="Checks in a row in which aql had no record of it")
+    # The last check that counted as a miss: one closer to it than AQL_ORDER_CHECK_INTERVAL
+    # (a click on Refresh) does not count again.
+    last_miss_at = models.DateTimeField(null=True, blank=True, editable=False)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="replaced_by", editable=False,
+                                    help_text="The order aql never placed that this one places again")
 
     class Meta:
         ordering = ["-created_at"]

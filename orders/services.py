@@ -7,7 +7,8 @@ state is a step of `orders.lifecycle.OrderStep`.
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR
+from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR, Code
 from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
 from common import gateway, validators
@@ -46,7 +47,26 @@ def order_create(*, actor: Actor, name: str, company: str, address: str, postcod
     """Record a draft order for a SIM to be posted to this recipient. Nothing is sent yet."""
     fields = cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
                                contact_no=contact_no)
+    # aql lists `company` among a despatch's fields without calling it optional: a private
+    # customer's order carries the recipient's name there rather than nothing.
+    fields["company"] = fields["company"] or fields["name"]
     return DespatchOrder.objects.create(created_by=recorded(actor), **fields)
+
+
+def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
+    """Place an order aql never placed again, as a new order with a reference of its own (the old
+    reference is never sent twice). Only once it is "not placed", after the settle window."""
+    with transaction.atomic():
+        old = DespatchOrder.objects.select_for_update().get(pk=order_id)
+        if old.state != OrderState.NOT_PLACED:
+            raise Refused(f"Order {old.order_ref} is {old.get_state_display().lower()}: only an order aql never "
+                          "placed can be placed again.")
+        if DespatchOrder.objects.filter(replaces=old).exists():
+            raise Refused(f"Order {old.order_ref} has been placed again already.")
+        new = DespatchOrder.objects.create(created_by=recorded(actor), replaces=old, name=old.name,
+                                           company=old.company, address=old.address, postcode=old.postcode,
+                                           contact_no=old.contact_no)
+    return order_submit(order_id=new.pk)
 
 
 def order_submit(*, order_id: int) -> DespatchOrder:
@@ -66,14 +86,18 @@ def order_submit(*, order_id: int) -> DespatchOrder:
                                            contact_no=order.contact_no)
     except GatewayRejected as exc:
         code = exc.codes[0]
-        # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
-        state = OrderState.DRAFT if code.code == DESPATCH_INSUFFICIENT_SIMS else OrderState.FAILED
-        return _update(order.pk, OrderStep.ANSWER, state=state, reason=str(code), next_check_at=None)
+        if not code.uncertain:
+            # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
+            state = OrderState.DRAFT if code.code == DESPATCH_INSUFFICIENT_SIMS else OrderState.FAILED
+            return _update(order.pk, OrderStep.ANSWER, state=state, reason=str(code), next_check_at=None)
+        unclear = str(code)  # 9, aql's catch-all: it may have taken the order all the same
     except GatewayError as exc:
-        logger.warning("despatch %s: outcome unknown: %s", order.order_ref, exc)
-        return _update(order.pk, OrderStep.ANSWER,
-                       reason=f"No clear answer from aql ({exc}). It will be checked, not resent.")
-    return _update(order.pk, OrderStep.ANSWER, state=OrderState.PROCESSING, reason="")
+        unclear = str(exc)
+    else:
+        return _update(order.pk, OrderStep.ANSWER, state=OrderState.PROCESSING, reason="")
+    logger.warning("despatch %s: outcome unknown: %s", order.order_ref, unclear)
+    return _update(order.pk, OrderStep.ANSWER, reason=f"No clear answer from aql ({unclear}). aql may have taken "
+                   "the order. It will be checked, not resent.")
 
 
 def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
@@ -81,14 +105,16 @@ def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
     return order_submit(order_id=order_create(actor=actor, **recipient).pk)
 
 
-def _update(order_id: int, step: Transition, **changes: Any) -> DespatchOrder:
+def _update(order_id: int, step: Transition, decide: Callable[[DespatchOrder], dict] | None = None,
+            **changes: Any) -> DespatchOrder:
     """Change an order re-read under lock, if it is still where `step` starts: the page, admin and
-    the worker may refresh one order at once, and only the first answer counts."""
+    the worker may refresh one order at once, and only the first answer counts. `decide` works
+    out changes from the order as it is now, under the lock."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
         if step.allows(order.state):
             before = order.state
-            for field, value in changes.items():
+            for field, value in {**changes, **(decide(order) if decide else {})}.items():
                 setattr(order, field, value)
             step.check(before, order.state)
             order.save()
@@ -105,16 +131,10 @@ def order_refresh(*, order_id: int) -> DespatchOrder:
     except GatewayRejected as exc:
         code = exc.codes[0]
         if order.state == OrderState.SUBMITTED and code.code == DESPATCH_UNDEFINED_ERROR:
-            # 9 is also aql's catch-all error: only several in a row, minutes apart, say "not placed".
-            if order.misses + 1 >= NOT_PLACED_AFTER:
-                return _update(order.pk, OrderStep.REFRESH, state=OrderState.FAILED, next_check_at=None,
-                               misses=order.misses + 1,
-                               reason="aql has no record of this order: it was not placed. Submit it again "
-                                      "if it is still wanted.")
-            return _check_later(order, f"aql has no record of this order yet ({code}).", misses=order.misses + 1)
-        return _check_later(order, str(code))
+            return _no_record(order, code)
+        return _not_asked(_check_later(order, str(code)), exc)
     except GatewayError as exc:
-        return _check_later(order, str(exc))
+        return _not_asked(_check_later(order, str(exc)), exc)
     if found.status == OrderStatus.PROCESSING:
         return _check_later(order, "", state=OrderState.PROCESSING)
     if found.status == OrderStatus.CANCELLED:
@@ -123,10 +143,46 @@ def order_refresh(*, order_id: int) -> DespatchOrder:
     return _despatched(order.pk, found.iccid or "")
 
 
-def _check_later(order: DespatchOrder, reason: str, state: str | None = None, misses: int = 0) -> DespatchOrder:
+def _not_asked(order: DespatchOrder, exc: GatewayError) -> DespatchOrder:
+    """The order as it stands, marked (not saved) as one aql could not be asked about this time:
+    the outcome of this refresh is aql's refusal or silence, not the order's state."""
+    order.not_asked = exc
+    return order
+
+
+def _check_later(order: DespatchOrder, reason: str, **changes: Any) -> DespatchOrder:
     later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
-    return _update(order.pk, OrderStep.REFRESH, state=state or order.state, reason=reason, next_check_at=later,
-                   misses=misses)
+    changes.setdefault("misses", 0)  # any answer but "no record" breaks a run of them
+    return _update(order.pk, OrderStep.REFRESH, reason=reason, next_check_at=later, **changes)
+
+
+def resubmit_after(order: DespatchOrder) -> datetime:
+    """When an order whose despatch got no clear answer may be called "not placed": aql has had
+    longer than it ever takes (AQL_SETTLE_WINDOW) to act on it."""
+    return (order.submitted_at or order.created_at) + timedelta(seconds=settings.AQL_SETTLE_WINDOW)
+
+
+def _no_record(order: DespatchOrder, code: Code) -> DespatchOrder:
+    """aql says it has no record of an order whose despatch got no clear answer. 9 is also aql's
+    catch-all error, and an order may take aql a while to record: a "no record" counts only if it
+    comes at least AQL_ORDER_CHECK_INTERVAL after the last one counted (never a click on Refresh),
+    and the order is "not placed" only after several, once the settle window has passed."""
+
+    def decide(order: DespatchOrder) -> dict[str, Any]:  # as it is now, under the lock
+        now = timezone.now()
+        spaced = order.last_miss_at is None or now - order.last_miss_at >= timedelta(
+            seconds=settings.AQL_ORDER_CHECK_INTERVAL)
+        counted = {"misses": order.misses + 1, "last_miss_at": now} if spaced else {}
+        if order.misses + bool(spaced) >= NOT_PLACED_AFTER and now >= resubmit_after(order):
+            return {**counted, "state": OrderState.NOT_PLACED, "next_check_at": None, "settled_at": now,
+                    "reason": f"aql has had no record of this order since it was sent ({code}): it was not "
+                              "placed. Place it again if it is still wanted."}
+        until = timezone.localtime(resubmit_after(order))
+        return {**counted, "next_check_at": now + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL),
+                "reason": f"aql has no record of this order yet ({code}). It may still be taken: it is checked "
+                          f"again until {until:%d %b %H:%M}."}
+
+    return _update(order.pk, OrderStep.NO_RECORD, decide)
 
 
 def _despatched(order_id: int, iccid: str) -> DespatchOrder:

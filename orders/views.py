@@ -42,8 +42,10 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
-    order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by"), order_ref=order_ref)
-    return render(request, "orders/order_detail.html", {"order": order})
+    order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by", "replaces"),
+                              order_ref=order_ref)
+    replaced_by = DespatchOrder.objects.filter(replaces=order).first()
+    return render(request, "orders/order_detail.html", {"order": order, "replaced_by": replaced_by})
 
 
 @login_required
@@ -61,6 +63,16 @@ def order_submit(request: HttpRequest, order_ref: str) -> HttpResponse:
     order = get_object_or_404(DespatchOrder, order_ref=order_ref)
     say(request, order_outcome(services.order_submit(order_id=order.pk)))
     return redirect("order_detail", order_ref=order.order_ref)
+
+
+@login_required
+@require_POST
+@shows_refusals("order_detail")
+def order_place_again(request: HttpRequest, order_ref: str) -> HttpResponse:
+    order = get_object_or_404(DespatchOrder, order_ref=order_ref)
+    new = services.order_place_again(order_id=order.pk, actor=request.user)
+    say(request, order_outcome(new))
+    return redirect("order_detail", order_ref=new.order_ref)
 
 
 @login_required

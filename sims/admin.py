@@ -21,7 +21,7 @@ from common.admin import BadgeMedia, CachedCountPaginator, ReadOnlyAdmin, badge,
 from common.outcomes import Outcome
 from sims import selectors, services
 from sims.forms import BulkNumbersForm
-from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 from sims.outcomes import request_outcome
 
 HISTORY_ROWS = 20
@@ -169,6 +169,17 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
     search_fields = ("=sim__iccid", "=aql_id")  # exact: no LIKE scans over the journal
     show_full_result_count = False
     paginator = CachedCountPaginator
+
+    actions = ("settle_by_hand",)
+
+    @admin.action(description="Settle an unknown outcome by hand (shows aql's record first)")
+    def settle_by_hand(self, request: HttpRequest, queryset: QuerySet[GatewayRequest]) -> HttpResponse | None:
+        """One request at a time, on the staff site's page: aql's record first, then a confirmed decision."""
+        chosen = list(queryset[:2])
+        if len(chosen) != 1 or chosen[0].state != RequestState.UNKNOWN:
+            messages.warning(request, "Choose one request whose outcome is unknown.")
+            return None
+        return redirect("request_resolve", pk=chosen[0].pk)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: GatewayRequest) -> str:

@@ -82,6 +82,19 @@ class DeactivateForm(StaffForm):
         return typed
 
 
+class SettleForm(StaffForm):
+    """Settling an unknown outcome by hand: a decision, and the agent's word that it rests on aql's record."""
+
+    happened = forms.TypedChoiceField(label="What aql's record shows", widget=forms.RadioSelect,
+                                      coerce=lambda v: v == "yes",
+                                      choices=[("yes", "It happened: aql's record shows the change"),
+                                               ("no", "It did not happen: aql's record shows no change")],
+                                      error_messages={"required": "Say whether it happened."})
+    confirm = forms.BooleanField(label="I have compared aql's record above with what was asked, and I am sure",
+                                 error_messages={"required": "Tick this to confirm: a wrong answer here makes our "
+                                                             "record disagree with aql's."})
+
+
 class BulkNumbersForm(StaffForm):
     numbers = forms.CharField(label="Numbers to add", widget=forms.Textarea(attrs={"rows": 6}),
                               help_text="One per line, or separated by commas.")

@@ -218,6 +218,6 @@ class RequestStep:
     ANSWER = _step("the answer to a send", {S.SENDING, S.UNKNOWN},
                    {S.PENDING, S.REJECTED, S.UNKNOWN, S.SUCCESS, S.FAILED})
     POLL = _step("checkstatus", {S.PENDING}, {S.SUCCESS, S.FAILED, S.UNKNOWN})
-    RECONCILE = _step("a look at the SIM", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})
+    RECONCILE = _step("a look at the SIM", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})  # and a lost query's answer
     LOST = _step("a send cut off", {S.SENDING}, {S.UNKNOWN})
     RESOLVE = _step("settling by hand", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})

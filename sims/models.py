@@ -75,6 +75,11 @@ class Sim(models.Model):
     premium = models.BooleanField(default=False, editable=False)
     # When we last asked aql about this SIM (queryiccid): the drift sweep takes the oldest first.
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # Compare with aql again by then: set when an outcome was decided without checkstatus, so a
+    # late effect is caught in minutes. The drift sweep takes these first.
+    recheck_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # aql said the network was congested (63027): no command for this SIM before then.
+    not_before = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -168,6 +173,7 @@ class AuditAction(models.TextChoices):
     REFUSED = "refused", "Refused"
     UNKNOWN = "unknown", "Outcome unknown"
     NOT_SENT = "not_sent", "Not done"
+    SETTLED = "settled", "Settled by hand"
     QUERIED = "queried", "Asked aql"
     DRIFT = "drift", "Differed from aql"
     ATTENTION = "attention", "Needs attention"

@@ -16,7 +16,8 @@ def request_outcome(request: GatewayRequest) -> Outcome:
         case RequestState.NOT_SENT:
             return Outcome.refused(f"{label}: not done.")
         case RequestState.UNKNOWN:
-            return Outcome.unknown(f"{label}: aql gave no clear answer. It will be checked with aql, not resent.")
+            return Outcome.unknown(f"{label}: aql gave no clear answer. aql may still be doing this; sending it "
+                                   "again could do it twice. It will be checked with aql, not resent.")
         case RequestState.PENDING | RequestState.SENDING:
             return Outcome.done(f"{label} sent: aql is working on it.")
     text = f"{label}: done."

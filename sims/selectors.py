@@ -3,6 +3,7 @@
 from contextlib import suppress
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -149,3 +150,12 @@ def requests_overview(*, rows: int = 8) -> dict:
         "recent_failures": list(GatewayRequest.objects.filter(state__in=FAILURES, settled_at__gte=since)
                                 .select_related("sim").order_by("-settled_at")[:rows]),
     }
+
+
+def drift_full_pass(*, counts: dict[str, int]) -> timedelta | None:
+    """How long the drift sweep takes to compare every live SIM with aql at AQL_DRIFT_PER_HOUR,
+    from SIMs counted by state (None when the sweep is switched off)."""
+    if settings.AQL_DRIFT_PER_HOUR <= 0:
+        return None
+    live = sum(n for state, n in counts.items() if state != SimState.TERMINATED)
+    return timedelta(hours=live / settings.AQL_DRIFT_PER_HOUR)

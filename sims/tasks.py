@@ -4,6 +4,8 @@ The scheduled passes find their work in the journal (not in the queue), so a tas
 a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
 """
 
+import math
+
 from django.conf import settings
 
 from common.worker import heartbeat, in_batches
@@ -27,7 +29,8 @@ def poll_pass() -> int:
 
 
 def drift_pass() -> int:
-    """Compare up to AQL_DRIFT_BATCH SIMs with aql (queryiccid); differences are recorded, ours follows aql."""
+    """Compare this pass's share of AQL_DRIFT_PER_HOUR SIMs with aql (queryiccid), those due a re-check
+    first; differences are recorded, and ours follows aql."""
     seen: set[int] = set()
 
     def take(size: int) -> list[int]:  # the oldest-checked not yet taken in this pass
@@ -35,6 +38,7 @@ def drift_pass() -> int:
         seen.update(ids)
         return ids
 
-    done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=settings.AQL_DRIFT_BATCH)
+    share = math.ceil(settings.AQL_DRIFT_PER_HOUR * SCHEDULES[DRIFT_PASS] / 60)
+    done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=share)
     heartbeat(name="drift")
     return done

@@ -5,6 +5,7 @@ beside its field instead (`common.forms.add_refusal`).
 """
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,13 +14,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from aql.usim import SERVICES
+from aql.usim import SERVICES, read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, page_number, search_text
 from common.web import posted_next, say, shows_refusals
 from sims import lifecycle, selectors, services
-from sims.forms import SERVICE_LABELS, ActivateForm, BulkNumbersForm, DeactivateForm, NumberForm, ServicesForm
+from sims.forms import (
+    SERVICE_LABELS,
+    ActivateForm,
+    BulkNumbersForm,
+    DeactivateForm,
+    NumberForm,
+    ServicesForm,
+    SettleForm,
+)
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, Sim
 from sims.outcomes import request_outcome
@@ -71,6 +80,7 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
     @login_required
     @require_POST
     @shows_refusals("sim_detail")
+    @wraps(service)
     def view(request: HttpRequest, iccid: str) -> HttpResponse:
         sim = _sim(iccid)
         say(request, request_outcome(service(sim_id=sim.pk, actor=request.user)))
@@ -171,15 +181,32 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-@shows_refusals(posted_next("request_list"))
 def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Settle an unknown outcome by hand, once staff have checked with aql."""
+    """Settle an unknown outcome by hand: aql's record of the SIM first, then a confirmed decision."""
+    journal = get_object_or_404(GatewayRequest.objects.select_related("sim", "actor"), pk=pk)
+    form = SettleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.request_resolve(request_id=journal.pk, happened=form.cleaned_data["happened"],
+                                              actor=request.user)
+        except Refused as exc:
+            add_refusal(form, exc)
+        else:
+            say(request, request_outcome(result))
+            return redirect("sim_detail", iccid=journal.sim.iccid)
+    look = services.latest_look(request=journal)
+    return render(request, "sims/request_settle.html", {
+        "journal": journal, "form": form, "look": look, "aql": read_iccid_status(look.reply) if look else None})
+
+
+@login_required
+@require_POST
+@shows_refusals("request_resolve")
+def request_look(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask aql about the SIM of an unknown request now, and come back to settling it."""
     journal = get_object_or_404(GatewayRequest, pk=pk)
-    result = services.request_resolve(request_id=journal.pk, happened=request.POST.get("happened") == "yes",
-                                      actor=request.user)
-    say(request, request_outcome(result))
-    return redirect(posted_next("request_list")(request))
+    services.sim_query(sim_id=journal.sim_id, actor=request.user)
+    return redirect("request_resolve", pk=journal.pk)
 
 
 @login_required

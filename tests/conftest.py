@@ -178,3 +178,13 @@ def many_sims(count: int, start: int = 100_000) -> list[Sim]:
     return Sim.objects.bulk_create(
         Sim(iccid=i, iccid_reversed=i[::-1], state=SimState.ACTIVE, number=numbers[n], subscriber=people[n])
         for n, i in enumerate(iccids))
+
+
+def make_schedules() -> None:
+    """What `migrate` did, again: the worker's schedules (a transactional test's flush removes them)."""
+    import importlib
+
+    from django.apps import apps
+
+    for migration in ("sims.migrations.0003_schedules", "orders.migrations.0002_schedules"):
+        importlib.import_module(migration).create_schedules(apps, None)

@@ -190,6 +190,9 @@ class FakeAql(UsimRules, DespatchRules, Control):
                 break
             self._unsettled.popleft()
             self._apply(req)
+        while self._deferred and self._deferred[0][0] <= now:
+            _, iccid, number = self._deferred.popleft()
+            self._set_geo(self._sims[iccid], number)
         for order in self._orders.values():
             if order.status == "processing" and now >= order.created + self.faults.despatch_after:
                 self._despatch_order(order)

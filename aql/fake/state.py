@@ -84,6 +84,9 @@ class Faults:
     hang_rate: float = 0.0  # share of requests executed, then the reply held hang_seconds
     hang_seconds: float = 30.0
     settle_after: float = 60.0  # seconds before a two-step request leaves 'pending'
+    # Seconds before a one-step command (assigngeo, changegeo) shows in queryiccid. The spec says
+    # at once (0); a slow gateway was seen finishing them later, after the reply was lost.
+    one_step_after: float = 0.0
     poll_again_within: float = 0.0  # a checkstatus sooner than this after queueing gets 63022
     despatch_after: float = 60.0  # seconds before an order goes processing -> despatched
     cancel_rate: float = 0.0  # share of orders that end 'cancelled' (decided at despatch time)
@@ -177,6 +180,7 @@ class SimulatorState:
         self._geo_owner: dict[str, str] = {}  # geographic number -> ICCID holding or reserving it
         self._requests: dict[int, RequestRecord] = {}
         self._unsettled: deque[int] = deque()  # request ids still pending, oldest first
+        self._deferred: deque[tuple[float, str, str]] = deque()  # one-step changes to come: (when, iccid, number)
         self._next_id = FIRST_REQUEST_ID
         self._orders: dict[str, OrderRecord] = {}
         self._forced: dict[str, list[list[int]]] = {}

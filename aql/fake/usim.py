@@ -156,7 +156,11 @@ class UsimRules(SimulatorState):
     def _execute(self, command: str, sim: SimRecord, params: dict[str, str]) -> str:
         """Do a command that passed every check."""
         if command in ONE_STEP:
-            self._set_geo(sim, params["geo_nos" if command == "assigngeo" else "new_geo_nos"])
+            number = params["geo_nos" if command == "assigngeo" else "new_geo_nos"]
+            if self.faults.one_step_after > 0:
+                self._deferred.append((self.now() + self.faults.one_step_after, sim.iccid, number))
+            else:
+                self._set_geo(sim, number)
             return _lines(status=200, requeststate="success", iccid=sim.iccid)
         fails = self._chance("fail", self.faults.fail_rate)
         req = RequestRecord(

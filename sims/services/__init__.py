@@ -20,6 +20,7 @@ from sims.services.commands import (
     subscriber_erase,
 )
 from sims.services.followup import (
+    latest_look,
     poll_delay,
     request_claim_due,
     request_mark_lost,
@@ -29,7 +30,8 @@ from sims.services.followup import (
 )
 
 __all__ = [
-    "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll", "request_resolve",
+    "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
+    "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_suspend", "sims_due_for_drift_check",
     "subscriber_erase",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aql.codes import Retry
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
@@ -63,7 +64,12 @@ def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) 
     try:
         result = send(gateway.usim_client())
     except GatewayRejected as exc:
-        outcome = partial(rejected, exc=exc)
+        if request.command != Command.QUERYICCID and any(code.uncertain for code in exc.codes):
+            # 500: aql may have acted part-way (a query only reads: it simply got no answer)
+            logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
+            outcome = partial(unknown, reason=f"aql answered {'; '.join(map(str, exc.codes))}")
+        else:
+            outcome = partial(rejected, exc=exc)
     except GatewayError as exc:
         # No answer we can trust: aql may or may not have acted. Never resend blindly.
         logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
@@ -101,6 +107,10 @@ def rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> None
     request.reply = exc.body
     request.settled_at = timezone.now()
     undo(request, sim)
+    wait = max((code.retry_after or 0 for code in exc.codes if code.retry == Retry.LATER), default=0)
+    if wait:  # 63027, congested: aql asks us to send nothing for this SIM for a while
+        sim.not_before = request.settled_at + timedelta(seconds=wait)
+        sim.save(update_fields=["not_before"])
     event(sim=sim, actor=request.actor, request=request, action=AuditAction.REFUSED, before=before,
           message=f"{Command(request.command).label} refused by aql: " + "; ".join(map(str, exc.codes)))
 
@@ -111,8 +121,8 @@ def unknown(request: GatewayRequest, sim: Sim, *, reason: str) -> None:
     # Ask aql what the SIM looks like once it would have finished, as for a first checkstatus.
     request.next_poll_at = _first_check_at()
     event(sim=sim, actor=request.actor, request=request, action=AuditAction.UNKNOWN, before=sim.snapshot(),
-          message=f"{Command(request.command).label}: no clear answer from aql ({reason}). "
-                  "It will be checked with the gateway, not resent.")
+          message=f"{Command(request.command).label}: no clear answer from aql ({reason}). aql may still be "
+                  "doing it, so it is not resent: it will be checked with the gateway.")
 
 
 def finished(request: GatewayRequest, sim: Sim, *, state: AqlRequestState, raw: str) -> None:
@@ -169,7 +179,7 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     """
     before = sim.snapshot()
     request.state, request.reply, request.settled_at = RequestState.SUCCESS, status.raw, timezone.now()
-    sim.checked_at = request.settled_at
+    sim.checked_at, sim.recheck_at = request.settled_at, None  # compared just now
     changes: dict[str, Any] = {}
     if sim.state != status.state:
         changes["state"] = (f"state was {sim.state}, aql says {status.state}", SimState(status.state))
@@ -184,14 +194,14 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
             was = "on" if getattr(sim, name) else "off"
             changes[name] = (f"{name} was {was}, aql says {'on' if value else 'off'}", value)
     if not changes:
-        sim.save(update_fields=["checked_at"])  # not a change of the SIM: its "last changed" stays
+        sim.save(update_fields=["checked_at", "recheck_at"])  # not a change of the SIM: "last changed" stays
         event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
               message="Asked aql: its record matches ours.")
         return
     said = "; ".join(text for text, _ in changes.values())
     busy = selectors.sim_in_flight(sim=sim)
     if busy:
-        sim.save(update_fields=["checked_at"])
+        sim.save(update_fields=["checked_at", "recheck_at"])
         event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
               message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "
                       "progress: its outcome will settle our record.")
@@ -201,6 +211,13 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     sim.save()
     event(sim=sim, actor=request.actor, request=request, action=AuditAction.DRIFT, before=before,
           message=f"aql's record differed from ours: {said}. Ours now follows aql.")
+
+
+def recheck_soon(sim: Sim) -> None:
+    """Compare the SIM with aql again soon (the drift sweep's first lane): its last outcome was
+    decided without checkstatus, so a late or missed effect must be caught in minutes."""
+    sim.recheck_at = timezone.now() + timedelta(seconds=settings.AQL_RECHECK_AFTER)
+    sim.save(update_fields=["recheck_at"])
 
 
 def _number_for(number: str, sim: Sim) -> GeographicNumber:

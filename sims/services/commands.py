@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from aql.usim import UsimClient
 from common import validators
@@ -69,6 +70,10 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
                             in_flight=in_flight.command if in_flight else None)
     if why:
         raise Refused(why)
+    if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
+        wait = timezone.localtime(sim.not_before)
+        raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "
+                      f"before {wait:%H:%M}.")
     try:
         with transaction.atomic():  # the unique index is the last guard against a race
             return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),

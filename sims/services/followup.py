@@ -20,7 +20,16 @@ from common.worker import claim_due
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import AuditAction, GatewayRequest, RequestState, Sim
-from sims.services.answers import event, finished, settle, undo, unknown
+from sims.services.answers import (
+    apply_success,
+    event,
+    finished,
+    recheck_soon,
+    reconcile,
+    settle,
+    undo,
+    unknown,
+)
 
 INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
@@ -113,8 +122,19 @@ def _unknown_again(request: GatewayRequest, sim: Sim, reply: str) -> None:
     _flag_if_stale(request, sim)
 
 
+def settle_window_ended(request: GatewayRequest) -> bool:
+    """Has aql had longer than it ever takes (AQL_SETTLE_WINDOW) to carry out this request?"""
+    return timezone.now() - request.created_at >= timedelta(seconds=settings.AQL_SETTLE_WINDOW)
+
+
 def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
-    """Settle a request whose send got no clear answer by looking at the SIM in aql (queryiccid)."""
+    """Settle a request whose send got no clear answer by looking at the SIM in aql (queryiccid).
+
+    The effect seen settles it as done. No effect seen proves nothing while aql may still be
+    working on it (queryiccid cannot tell "queued" from "never received"): it stays unknown and
+    is asked again, less often each time, until the settle window has passed; only then is it
+    called "did not take effect". Either way the SIM is compared with aql again soon after.
+    """
     try:
         status = gateway.usim_client().queryiccid(iccid=request.sim.iccid)
     except GatewayError as exc:
@@ -123,57 +143,89 @@ def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
 
     def apply(r: GatewayRequest, sim: Sim) -> None:
         r.poll_count += 1
+        if r.command == Command.QUERYICCID:  # a read whose answer was lost: this answer is the one it wanted
+            reconcile(r, sim, status=status)
+            return
         effect = lifecycle.took_effect(command=r.command, params=r.params, status=status)
         label = Command(r.command).label
-        if effect is None:
-            _unknown_again(r, sim, status.raw)
-            if not r.needs_attention and Command(r.command) in (Command.ADDSERVICE, Command.REMOVESERVICE):
-                _flag(r, sim, f"{label}: aql's query cannot show whether it happened. Check with aql.")
-        elif effect:
+        if effect:
             finished(r, sim, state=AqlRequestState.SUCCESS, raw=status.raw)
-        else:
+            recheck_soon(sim)
+        elif effect is False and settle_window_ended(r):
             before = sim.snapshot()
             r.state, r.reply, r.settled_at = RequestState.NOT_SENT, status.raw, timezone.now()
             undo(r, sim)
+            recheck_soon(sim)
+            hours = settings.AQL_SETTLE_WINDOW / 3600
             event(sim=sim, actor=None, request=r, action=AuditAction.NOT_SENT, before=before,
-                  message=f"{label} did not happen: aql's record of the SIM shows no change. "
-                          "Send it again if it is still wanted.")
+                  message=f"{label} did not take effect: {hours:g} hours after it was sent, aql's record of the "
+                          "SIM still shows no change. Send it again if it is still wanted.")
+        else:
+            _unknown_again(r, sim, status.raw)
+            can_show = effect is not None or Command(r.command) not in (Command.ADDSERVICE, Command.REMOVESERVICE)
+            if not can_show and not r.needs_attention:
+                _flag(r, sim, f"{label}: aql's query cannot show whether it happened. Check with aql.")
 
     return settle(request.pk, RequestStep.RECONCILE, apply)
 
 
-def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> GatewayRequest:
-    """Staff settle a request whose outcome aql cannot show (after checking with aql support):
-    it happened (the lifecycle's success move) or it did not (undone, free to send again)."""
-    def apply(r: GatewayRequest, sim: Sim) -> None:
-        label = Command(r.command).label
-        who = actor.get_username() if actor else "staff"
-        if happened:
-            finished(r, sim, state=AqlRequestState.SUCCESS, raw=f"settled by {who}: it happened")
-            return
-        before = sim.snapshot()
-        r.state, r.reply, r.settled_at = RequestState.NOT_SENT, f"settled by {who}: it did not happen", timezone.now()
-        undo(r, sim)
-        event(sim=sim, actor=actor, request=r, action=AuditAction.NOT_SENT, before=before,
-              message=f"{label} marked as not done by staff. Send it again if it is still wanted.")
+def latest_look(*, request: GatewayRequest) -> GatewayRequest | None:
+    """The newest answer aql gave about the request's SIM (queryiccid) since the request was sent:
+    the evidence staff settle an unknown outcome by."""
+    return (GatewayRequest.objects.filter(sim_id=request.sim_id, command=Command.QUERYICCID,
+                                          state=RequestState.SUCCESS, created_at__gte=request.created_at)
+            .order_by("-created_at", "-pk").first())
 
+
+def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> GatewayRequest:
+    """Staff settle a request whose outcome aql cannot show, having seen aql's record of the SIM
+    since it was sent (`latest_look`): it happened (the lifecycle's success move) or it did not
+    (undone, free to send again). Who decided, and on what evidence, goes in the audit trail."""
     request = GatewayRequest.objects.get(pk=request_id)
     if not RequestStep.RESOLVE.allows(request.state):
         raise Refused("Only a request whose outcome is unknown can be settled by hand.")
+    look = latest_look(request=request)
+    if look is None:
+        raise Refused("Ask aql about the SIM first: its answer is the evidence to settle by.")
+    who = actor.get_username() if actor else "staff"
+    seen = f"aql's record of {timezone.localtime(look.settled_at):%Y-%m-%d %H:%M}"
+
+    def apply(r: GatewayRequest, sim: Sim) -> None:
+        label = Command(r.command).label
+        before = sim.snapshot()
+        r.settled_at = timezone.now()
+        if happened:
+            r.state, r.reply = RequestState.SUCCESS, f"settled by {who}: it happened"
+            apply_success(r, sim)
+            message = f"{label} marked as done by {who}, having seen {seen}."
+        else:
+            r.state, r.reply = RequestState.NOT_SENT, f"settled by {who}: it did not happen"
+            undo(r, sim)
+            message = f"{label} marked as not done by {who}, having seen {seen}. Send it again if it is still wanted."
+        recheck_soon(sim)
+        event(sim=sim, actor=actor, request=r, action=AuditAction.SETTLED, before=before, message=message)
+
     return settle(request_id, RequestStep.RESOLVE, apply)
 
 
 def sims_due_for_drift_check(*, limit: int) -> list[int]:
-    """The SIMs we compared with aql longest ago (never first), leaving out terminated ones and
-    those with a command in flight (aql is changing them: a difference would be expected).
+    """The SIMs to compare with aql next, leaving out terminated ones and those with a command in
+    flight (aql is changing them: a difference would be expected). First those due a re-check
+    (an outcome decided without checkstatus: `recheck_at`), then those never compared, then those
+    compared longest ago.
 
-    Two index walks on checked_at, "never" then "oldest", rather than one NULLS FIRST sort,
-    which PostgreSQL's index cannot serve: a drift pass must not sort a million SIMs.
+    Index walks on recheck_at and checked_at, never a sort of every SIM: a drift pass must not
+    sort a million rows (PostgreSQL's index cannot serve one NULLS FIRST sort).
     """
     busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
     candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
-    never = list(candidates.filter(checked_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit])
-    if len(never) == limit:
-        return never
-    oldest = candidates.filter(checked_at__isnull=False).order_by("checked_at", "pk")
-    return never + list(oldest.values_list("pk", flat=True)[:limit - len(never)])
+    lanes = (candidates.filter(recheck_at__lte=timezone.now()).order_by("recheck_at", "pk"),
+             candidates.filter(checked_at__isnull=True).order_by("pk"),
+             candidates.filter(checked_at__isnull=False).order_by("checked_at", "pk"))
+    found: list[int] = []
+    for lane in lanes:
+        found += [pk for pk in lane.values_list("pk", flat=True)[:limit] if pk not in found]
+        if len(found) >= limit:
+            break
+    return found[:limit]
+

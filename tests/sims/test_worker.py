@@ -13,12 +13,11 @@ from aql.usim import Queued
 from common import gateway
 from common.errors import Refused
 from common.models import Heartbeat
-from common.worker import ensure_schedules
 from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
 from sims.services import answers
-from tests.conftest import activation, iccid
+from tests.conftest import activation, iccid, make_schedules
 
 pytestmark = pytest.mark.django_db
 
@@ -170,19 +169,31 @@ def test_an_unknown_activation_that_took_effect_is_recorded_as_done(slow_gateway
     assert world.fake.count("activate") == 1  # never resent
 
 
-def test_an_unknown_activation_that_did_not_happen_is_marked_not_done_and_undone(slow_gateway, staff):
+def past_the_settle_window(request: GatewayRequest) -> None:
+    """Let longer than aql ever takes pass since the request was sent."""
+    GatewayRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - timedelta(days=2))
+
+
+def test_an_unknown_activation_with_no_effect_stays_unknown_until_the_settle_window_then_is_undone(
+        slow_gateway, staff):
     world = slow_gateway
-    world.fake.faults.http500_rate = 1.0  # aql falls over before acting
+    world.fake.faults.http500_rate = 1.0  # aql falls over before acting (as far as the reply lets us see)
     request = services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(0)).pk, actor=staff, **activation())
     assert request.state == RequestState.UNKNOWN
     world.fake.faults.http500_rate = 0
+    due_now(request)
+    tasks.poll_pass()  # aql shows no change: that proves nothing while it may still be working
+    assert reload(request).state == RequestState.UNKNOWN and seconds_until_next_poll(request) > 0
+    assert Sim.objects.get(pk=request.sim_id).state == SimState.PENDING
+    past_the_settle_window(request)
     due_now(request)
     tasks.poll_pass()
     sim = Sim.objects.get(pk=request.sim_id)
     assert reload(request).state == RequestState.NOT_SENT
     assert (sim.state, sim.subscriber) == (SimState.UNUSED, None)
     assert GeographicNumber.objects.get(number="44113000005").held_by is None
-    assert "Send it again if it is still wanted." in sim.events.first().message
+    assert "did not take effect" in sim.events.first().message
+    assert sim.recheck_at is not None  # compared with aql again soon
     assert world.fake.count("activate") == 1
 
 
@@ -206,7 +217,8 @@ def test_an_unknown_service_change_aql_cannot_show_asks_staff(slow_gateway, staf
     tasks.poll_pass()
     request = reload(request)
     assert request.state == RequestState.UNKNOWN and request.needs_attention
-    # staff check with aql, and settle it by hand: the SIM is free again
+    # staff ask aql, and settle it by hand on what it says: the SIM is free again
+    services.sim_query(sim_id=request.sim_id, actor=staff)
     request = services.request_resolve(request_id=request.pk, happened=False, actor=staff)
     assert (request.state, request.needs_attention) == (RequestState.NOT_SENT, False)
     assert services.sim_suspend(sim_id=request.sim_id, actor=staff).state == RequestState.PENDING
@@ -216,8 +228,15 @@ def test_staff_can_record_that_an_unknown_request_happened(slow_gateway, staff, 
     world = slow_gateway
     world.fake.faults.hang_rate = 1.0
     request = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    world.fake.faults.hang_rate = 0
+    with pytest.raises(Refused, match="Ask aql about the SIM first"):  # evidence before a decision
+        services.request_resolve(request_id=request.pk, happened=True, actor=staff)
+    world.fake.advance(world.fake.faults.settle_after)
+    services.sim_query(sim_id=request.sim_id, actor=staff)
     request = services.request_resolve(request_id=request.pk, happened=True, actor=staff)
     assert request.state == RequestState.SUCCESS
+    event = request.events.get(action="settled")
+    assert event.actor == staff and "marked as done by agent, having seen aql's record of" in event.message
     assert Sim.objects.get(pk=request.sim_id).state == SimState.SUSPENDED
     with pytest.raises(Refused):
         services.request_resolve(request_id=request.pk, happened=False, actor=staff)
@@ -235,7 +254,11 @@ def test_a_request_left_sending_by_a_dead_process_becomes_unknown_then_is_checke
     assert lost.events.filter(action="unknown").exists()
     due_now(lost)
     tasks.poll_pass()
-    assert reload(lost).state == RequestState.NOT_SENT  # aql shows the SIM still active: it never happened
+    assert reload(lost).state == RequestState.UNKNOWN  # aql shows the SIM still active: not proof yet
+    past_the_settle_window(lost)
+    due_now(lost)
+    tasks.poll_pass()
+    assert reload(lost).state == RequestState.NOT_SENT  # still no change long after: it never happened
     assert world.fake.count("suspend") == 0
 
 
@@ -283,7 +306,7 @@ def test_a_checkstatus_answer_about_another_sim_is_not_applied(world, suspended_
 # --- drift ------------------------------------------------------------------------------------------
 
 def test_the_drift_pass_records_differences_and_skips_busy_and_terminated_sims(world, staff, make_sim, settings):
-    settings.AQL_DRIFT_BATCH = 3
+    settings.AQL_DRIFT_PER_HOUR = 18  # 3 a ten-minute pass
     drifted = make_sim(1, number="44113000001")
     world.fake.put_sim(drifted.iccid, state="suspended", geo_nos="44113000001")
     busy = make_sim(2, number="44113000002")
@@ -326,17 +349,15 @@ def test_two_claimers_racing_never_take_the_same_request(world, staff, make_sim)
     assert len(every) == len(set(every)) == len(requests)
 
 
-def test_schedules_are_created_once_however_often_setup_runs(db):
+def test_the_migrations_make_each_tasks_schedule_once_however_often_they_run(db):
     from django_q.models import Schedule
 
     from orders.tasks import SCHEDULES as ORDER_SCHEDULES
 
-    for _ in range(2):  # the migrations already ran it once
-        ensure_schedules(tasks.SCHEDULES)
-        ensure_schedules(ORDER_SCHEDULES)
-    assert sorted(Schedule.objects.values_list("func", "minutes")) == [
-        ("orders.tasks.refresh_orders_pass", 10), ("orders.tasks.stock_pass", 15),
-        (tasks.DRIFT_PASS, 10), (tasks.POLL_PASS, 1)]
+    for _ in range(2):  # the migrations already ran once
+        make_schedules()
+    assert dict(Schedule.objects.values_list("func", "minutes")) == tasks.SCHEDULES | ORDER_SCHEDULES
+    assert Schedule.objects.count() == len(tasks.SCHEDULES | ORDER_SCHEDULES)
 
 
 def test_poll_once_runs_one_pass_and_records_the_heartbeat(world, suspended_pending):

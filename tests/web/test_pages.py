@@ -247,18 +247,31 @@ def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, sta
     assert "<polyline" in agent.get("/").text
 
 
-def test_an_unknown_outcome_can_be_settled_from_the_journal(agent, world, make_sim, staff, settings):
+def test_an_unknown_outcome_is_settled_from_the_journal_on_aqls_record_and_a_confirmation(
+        agent, world, make_sim, staff, settings):
     from common import gateway
 
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()
     world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
     request = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
+    world.fake.faults.hang_rate = 0
+    sim_page = agent.get(f"/sims/{request.sim.iccid}/").text
+    assert "aql may still be doing this; sending it again could do it twice." in sim_page
     page = agent.get("/requests/", {"show": "unknown"}).text
-    assert "It did not happen" in page
-    response = agent.post(f"/requests/{request.pk}/resolve/", {"happened": "no", "next": "/requests/"}, follow=True)
+    assert f"/requests/{request.pk}/resolve/" in page
+    settle = agent.get(f"/requests/{request.pk}/resolve/").text
+    assert "aql has not been asked about this SIM since the request was sent." in settle
+    assert 'name="happened"' not in settle  # no decision without aql's record
+    settle = agent.post(f"/requests/{request.pk}/ask-aql/", follow=True).text
+    assert "<dt>State</dt><dd>active</dd>" in settle and 'name="happened"' in settle
+    response = agent.post(f"/requests/{request.pk}/resolve/", {"happened": "no"})
+    assert response.status_code == 200 and "Tick this to confirm" in response.text  # not confirmed: nothing changes
+    assert GatewayRequest.objects.get(pk=request.pk).state == RequestState.UNKNOWN
+    response = agent.post(f"/requests/{request.pk}/resolve/", {"happened": "no", "confirm": "on"}, follow=True)
     assert "Suspend: not done." in response.text
     assert GatewayRequest.objects.get(pk=request.pk).state == RequestState.NOT_SENT
+    assert world.fake.count("suspend") == 1
 
 
 def test_a_terminated_sims_subscriber_is_erased_from_its_page(agent, world, make_sim, staff):

@@ -12,8 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aql.http import GatewayError, GatewayRejected
+from aql.usim import RequestState
 from common import gateway
-from common.errors import EXIT_REFUSED, EXIT_UNKNOWN
+from common.errors import EXIT_REFUSED, EXIT_UNKNOWN, refusal_exit_code
 
 # command -> (endpoint, the fields it takes, by wire name). Every field is required but
 # services (zero or more: aql itself says when none were given) and company.
@@ -81,12 +82,18 @@ class Command(BaseCommand):
         except GatewayRejected as exc:
             self._report({"ok": False, "codes": [dataclasses.asdict(c) for c in exc.codes]}, options,
                          "\n".join(f"{c.code} {c.description}: {c.message}" for c in exc.codes))
-            raise CommandError(f"aql refused {name}.", returncode=EXIT_REFUSED) from None
+            code = refusal_exit_code(exc)  # 3 for a code that leaves it open whether aql acted (500, 9)
+            said = "refused" if code == EXIT_REFUSED else "gave no clear answer to"
+            raise CommandError(f"aql {said} {name}.", returncode=code) from None
         except GatewayError as exc:
             self._report({"ok": False, "unknown": str(exc)}, options, str(exc))
             raise CommandError(f"The outcome of {name} is unknown: {exc}", returncode=EXIT_UNKNOWN) from None
+        done = name not in ("assigngeo", "changegeo") or result.state == RequestState.SUCCESS
         result = _plain(result)
-        self._report({"ok": True, "result": result}, options, _human(result))
+        self._report({"ok": done, "result": result}, options, _human(result))
+        if not done:  # a one-step command's outcome is its answer: "failed" is a refusal, "pending" unknown
+            code = EXIT_REFUSED if result["state"] == RequestState.FAILED else EXIT_UNKNOWN
+            raise CommandError(f"aql answered {name}: {result['state']}.", returncode=code)
 
     def _report(self, data: dict[str, Any], options: dict[str, Any], text: str) -> None:
         if options["json"]:

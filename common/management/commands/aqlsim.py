@@ -14,6 +14,7 @@ from aql.fake import DESPATCH_PATH, SERVICES, USIM_PATH, Account, FakeAql, Fault
 
 SECONDS = {
     "settle_after": "seconds before a two-step request leaves 'pending'",
+    "one_step_after": "seconds before assigngeo/changegeo show in queryiccid (a slow gateway; default at once)",
     "despatch_after": "seconds before an order goes from processing to despatched",
     "latency": "seconds added before every reply",
     "hang_seconds": "how long a hung reply is held",

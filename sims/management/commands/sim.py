@@ -15,7 +15,7 @@ from aql.usim import SERVICES
 from common.cli import StaffCommand, actor_from
 from common.errors import EXIT_REFUSED
 from sims import selectors, services
-from sims.models import GatewayRequest, Sim
+from sims.models import GatewayRequest, RequestState, Sim
 from sims.outcomes import request_outcome
 
 
@@ -78,6 +78,8 @@ class Command(StaffCommand):
             return
         request = self._run(action, sim, actor, options)
         details = [f"aql request {request.aql_id}"] if request.aql_id else []
+        if request.state == RequestState.UNKNOWN:
+            details.append(f"Why: {request.reply}")
         details += [f"  {c.code} {c.description}: {c.message}" for c in map(codes.usim, request.codes)]
         self.report(request_outcome(request), *details)
 

@@ -1,0 +1,20 @@
+"""Template filters that put figures into staff's words."""
+
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration_words(span: timedelta | None) -> str:
+    """A span as people say it: "40 minutes", "6 hours", "3 days" (rounded, never "0 minutes")."""
+    if span is None:
+        return ""
+    minutes = max(round(span.total_seconds() / 60), 1)
+    for unit, size in (("day", 1440), ("hour", 60)):
+        if minutes >= size * 2 or (unit == "hour" and minutes >= 90):
+            count = round(minutes / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

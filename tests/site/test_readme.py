@@ -1,0 +1,127 @@
+"""Every command the README shows runs as written, in order, against the aql simulator.
+
+Each line of a ```bash block that starts `.venv/bin/python manage.py` is run in this process
+with `call_command`, as an operator would type it, and must exit 0. aql finishes at once and
+the worker's pass runs after each command, so a two-step command is settled before the next,
+as the README's sentence about waiting for the worker says. Any other line of a bash block is
+skipped only by a rule in SKIPPED, with why; a line no rule explains fails the test.
+"""
+
+import re
+import shlex
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from sims import tasks
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+MANAGE = [".venv/bin/python", "manage.py"]
+
+# Lines of bash blocks that are not run here, each by a rule (a regular expression, matched
+# against the command without its comment) with why.
+SKIPPED = {
+    r"^make (demo|test)$": "`make demo` runs until Ctrl-C; `make test` is this suite",
+    r"^DATABASE_URL=postgres://": "needs a PostgreSQL server",
+    r"manage\.py orders despatch ": "company: see issue 11",
+}
+
+
+def readme_lines(text: str) -> list[tuple[int, str]]:
+    """Each line of every ```bash block (`\\` continuations joined), with its line number in the README."""
+    lines: list[tuple[int, str]] = []
+    for block in re.finditer(r"^```bash\n(.*?)^```", text, re.MULTILINE | re.DOTALL):
+        first = text.count("\n", 0, block.start(1)) + 1
+        pending: tuple[int, str] | None = None
+        for offset, raw in enumerate(block.group(1).splitlines()):
+            number, line = pending or (first + offset, "")
+            line += raw.strip()
+            if line.endswith("\\"):
+                pending = (number, line[:-1].rstrip() + " ")
+                continue
+            pending = None
+            if line:
+                lines.append((number, line))
+    return lines
+
+
+def commands(text: str) -> tuple[list[tuple[int, str, list[str]]], set[str]]:
+    """The manage.py commands to run (line number, line, arguments) and the skip rules used.
+    A line that is neither a manage.py command nor skipped by a rule fails here."""
+    runs, used = [], set()
+    for number, line in readme_lines(text):
+        words = shlex.split(line, comments=True)  # drops a trailing "# comment"
+        rule = next((rule for rule in SKIPPED if re.search(rule, " ".join(words))), None)
+        if rule:
+            used.add(rule)
+            continue
+        assert words[:2] == MANAGE, f"README line {number} is not a manage.py command and no rule skips it: {line}"
+        runs.append((number, line, words[2:]))
+    return runs, used
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    """A management command's exit status and what it printed."""
+    out = StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=out)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue() + str(exc)
+    except SystemExit as exc:  # --help
+        return exc.code or 0, out.getvalue()
+    return 0, out.getvalue()
+
+
+@pytest.fixture
+def readme_world(aql_settings, db, settings):
+    """An empty database and a fresh simulator that finish every request at once, as the README
+    starts from: its own commands fill the pool and record the SIMs."""
+    settings.AQL_MAX_CONCURRENCY = 1  # the worker's steps run in this thread, inside the test's transaction
+    settings.AQL_FIRST_POLL_DELAY = 0
+    aql_settings.fake.faults.settle_after = 0
+    aql_settings.fake.faults.despatch_after = 0
+    return aql_settings
+
+
+def run_all(text: str) -> None:
+    """Run the README's commands in order, each followed by a worker pass; fail naming the first
+    line that does not exit 0."""
+    runs, _ = commands(text)
+    assert runs, "no manage.py commands found in the README"
+    for username in {args[args.index("--user") + 1] for _, _, args in runs if "--user" in args}:
+        get_user_model().objects.create_user(username)
+    for number, line, args in runs:
+        status, out = run(args)
+        assert status == 0, f"README line {number} exited {status}: {line}\n{out}"
+        tasks.poll_pass()  # as the running worker would, between one command and the next
+
+
+def test_every_command_in_the_readme_runs_and_exits_0(readme_world):
+    run_all(README.read_text())
+
+
+def test_every_skip_rule_is_still_needed():
+    _, used = commands(README.read_text())
+    assert set(SKIPPED) == used, f"rules that skip no README line: {sorted(set(SKIPPED) - used)}"
+
+
+def test_a_broken_command_in_the_readme_fails_naming_its_line(readme_world):
+    text = README.read_text()
+    number = text[:text.index("manage.py sim query ")].count("\n") + 1
+    with pytest.raises(AssertionError, match=rf"README line {number} exited 1: .*manage\.py sim qurey "):
+        run_all(text.replace("manage.py sim query ", "manage.py sim qurey ", 1))
+
+
+def test_a_line_that_is_not_a_manage_py_command_fails():
+    with pytest.raises(AssertionError, match=r"README line 2 is not a manage\.py command"):
+        commands("```bash\npython manage.py sim show 1\n```\n")
+
+
+def test_continuations_are_joined_and_comments_dropped():
+    text = "x\n```bash\n.venv/bin/python manage.py sim add \\\n    1111111111000000001   # a SIM\n```\n"
+    runs, _ = commands(text)
+    assert runs == [(3, ".venv/bin/python manage.py sim add 1111111111000000001   # a SIM",
+                     ["sim", "add", "1111111111000000001"])]
