@@ -27,15 +27,9 @@ class OrderState(models.TextChoices):
     NOT_PLACED = "not_placed", "Not placed"
 
 
-ORDER_COLOURS = {
-    OrderState.DRAFT: "grey",
-    OrderState.SUBMITTED: "blue",
-    OrderState.PROCESSING: "blue",
-    OrderState.DESPATCHED: "green",
-    OrderState.CANCELLED: "red",
-    OrderState.FAILED: "red",
-    OrderState.NOT_PLACED: "red",
-}
+ORDER_COLOURS = {OrderState.DRAFT: "grey", OrderState.SUBMITTED: "blue", OrderState.PROCESSING: "blue",
+                 OrderState.DESPATCHED: "green", OrderState.CANCELLED: "red", OrderState.FAILED: "red",
+                 OrderState.NOT_PLACED: "red"}
 OPEN = (OrderState.SUBMITTED, OrderState.PROCESSING)  # the worker follows these
 SUBMITTABLE = (OrderState.DRAFT, OrderState.FAILED)
 

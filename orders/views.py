@@ -1,5 +1,7 @@
 """Staff pages for despatch orders and stock. Thin: parse, call one service, render."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -48,31 +50,24 @@ def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
     return render(request, "orders/order_detail.html", {"order": order, "replaced_by": replaced_by})
 
 
-@login_required
-@require_POST
-def order_refresh(request: HttpRequest, order_ref: str) -> HttpResponse:
-    order = get_object_or_404(DespatchOrder, order_ref=order_ref)
-    say(request, order_outcome(services.order_refresh(order_id=order.pk)))
-    return redirect("order_detail", order_ref=order.order_ref)
+def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Callable[..., HttpResponse]:
+    """The view of an order's button: act, say how it went, show the order it led to."""
+
+    @login_required
+    @require_POST
+    @shows_refusals("order_detail")
+    def view(request: HttpRequest, order_ref: str) -> HttpResponse:
+        order = act(request, get_object_or_404(DespatchOrder, order_ref=order_ref))
+        say(request, order_outcome(order))
+        return redirect("order_detail", order_ref=order.order_ref)
+
+    return view
 
 
-@login_required
-@require_POST
-@shows_refusals("order_detail")
-def order_submit(request: HttpRequest, order_ref: str) -> HttpResponse:
-    order = get_object_or_404(DespatchOrder, order_ref=order_ref)
-    say(request, order_outcome(services.order_submit(order_id=order.pk)))
-    return redirect("order_detail", order_ref=order.order_ref)
-
-
-@login_required
-@require_POST
-@shows_refusals("order_detail")
-def order_place_again(request: HttpRequest, order_ref: str) -> HttpResponse:
-    order = get_object_or_404(DespatchOrder, order_ref=order_ref)
-    new = services.order_place_again(order_id=order.pk, actor=request.user)
-    say(request, order_outcome(new))
-    return redirect("order_detail", order_ref=new.order_ref)
+order_refresh = _button(lambda request, order: services.order_refresh(order_id=order.pk))
+order_submit = _button(lambda request, order: services.order_submit(order_id=order.pk))
+# a new order, with a reference of its own: the page shows that one
+order_place_again = _button(lambda request, order: services.order_place_again(order_id=order.pk, actor=request.user))
 
 
 @login_required

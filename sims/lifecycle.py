@@ -34,13 +34,8 @@ class SimState(models.TextChoices):
     TERMINATED = "terminated", "Terminated"
 
 
-STATE_COLOURS = {
-    SimState.UNUSED: "grey",
-    SimState.PENDING: "blue",
-    SimState.ACTIVE: "green",
-    SimState.SUSPENDED: "amber",
-    SimState.TERMINATED: "red",
-}
+STATE_COLOURS = {SimState.UNUSED: "grey", SimState.PENDING: "blue", SimState.ACTIVE: "green",
+                 SimState.SUSPENDED: "amber", SimState.TERMINATED: "red"}
 
 
 class Command(models.TextChoices):
@@ -192,15 +187,9 @@ class RequestState(models.TextChoices):
     NOT_SENT = "not_sent", "Not done"  # the outcome was unknown, and aql shows it did not happen
 
 
-REQUEST_COLOURS = {
-    RequestState.SENDING: "blue",
-    RequestState.PENDING: "blue",
-    RequestState.UNKNOWN: "amber",
-    RequestState.SUCCESS: "green",
-    RequestState.FAILED: "red",
-    RequestState.REJECTED: "red",
-    RequestState.NOT_SENT: "red",
-}
+REQUEST_COLOURS = {RequestState.SENDING: "blue", RequestState.PENDING: "blue", RequestState.UNKNOWN: "amber",
+                   RequestState.SUCCESS: "green", RequestState.FAILED: "red", RequestState.REJECTED: "red",
+                   RequestState.NOT_SENT: "red"}
 IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
 FAILURES = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)
 

@@ -188,3 +188,19 @@ def make_schedules() -> None:
 
     for migration in ("sims.migrations.0003_schedules", "orders.migrations.0002_schedules"):
         importlib.import_module(migration).create_schedules(apps, None)
+
+
+def manage(*args: str) -> tuple[int, str]:
+    """Run a management command as a shell would: its exit status and everything it printed."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=out)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue() + str(exc)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0), out.getvalue()
+    return 0, out.getvalue()

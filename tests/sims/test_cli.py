@@ -1,25 +1,13 @@
 """`manage.py sim` and `manage.py numbers`: the operator's command line, through the services."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from sims.models import GatewayRequest
-from tests.conftest import IMEI, iccid
+from tests.conftest import IMEI, iccid, manage
 
 pytestmark = pytest.mark.django_db
-
-
-def manage(*args: str) -> tuple[int, str]:
-    """Run a management command: its exit status and everything it printed."""
-    out = StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def test_numbers_add_fills_the_pool_and_rejects_a_bad_list_whole(db):

@@ -9,14 +9,13 @@ skipped only by a rule in SKIPPED, with why; a line no rule explains fails the t
 
 import re
 import shlex
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
 
 from sims import tasks
+from tests.conftest import manage
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MANAGE = [".venv/bin/python", "manage.py"]
@@ -63,18 +62,6 @@ def commands(text: str) -> tuple[list[tuple[int, str, list[str]]], set[str]]:
     return runs, used
 
 
-def run(args: list[str]) -> tuple[int, str]:
-    """A management command's exit status and what it printed."""
-    out = StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    except SystemExit as exc:  # --help
-        return exc.code or 0, out.getvalue()
-    return 0, out.getvalue()
-
-
 @pytest.fixture
 def readme_world(aql_settings, db, settings):
     """An empty database and a fresh simulator that finish every request at once, as the README
@@ -94,7 +81,7 @@ def run_all(text: str) -> None:
     for username in {args[args.index("--user") + 1] for _, _, args in runs if "--user" in args}:
         get_user_model().objects.create_user(username)
     for number, line, args in runs:
-        status, out = run(args)
+        status, out = manage(*args)
         assert status == 0, f"README line {number} exited {status}: {line}\n{out}"
         tasks.poll_pass()  # as the running worker would, between one command and the next
 
