@@ -232,3 +232,60 @@ def test_admin_edits_a_draft_with_the_same_checks_and_freezes_a_sent_order(world
     assert 'name="postcode"' not in admin_client.get(f"/admin/orders/despatchorder/{sent.pk}/change/").text
     assert admin_client.post(f"/admin/orders/despatchorder/{sent.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin_client.get("/admin/orders/despatchorder/add/").status_code == 403
+
+
+# --- uncertain outcomes ----------------------------------------------------------------------------
+
+def test_a_lost_despatch_whose_queries_say_9_is_never_sent_twice_and_its_late_despatch_is_recorded(
+        world, staff, settings, client):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    fake = world.fake
+    fake.faults.hang_rate, fake.faults.hang_seconds = 1.0, 1.0  # aql takes the order; its reply is lost
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    fake.faults.hang_rate = 0
+    assert order.state == OrderState.SUBMITTED
+    fake.force("query", [9], times=3)  # aql's catch-all, three times over
+    client.force_login(staff)
+    for _ in range(3):  # three clicks on "Ask aql now", seconds apart
+        client.post(f"/orders/{order.order_ref}/refresh/")
+    order = DespatchOrder.objects.get(pk=order.pk)
+    assert order.state == OrderState.SUBMITTED and order.misses == 1  # clicks count once
+    page = client.get(f"/orders/{order.order_ref}/").text
+    assert "It cannot be sent again while aql may have it" in page
+    response = client.post(f"/orders/{order.order_ref}/submit/", follow=True)
+    assert "it cannot be sent again" in response.text
+    fake.advance(fake.faults.despatch_after)  # aql despatched it all along
+    due_now()
+    tasks.refresh_orders_pass()
+    order = DespatchOrder.objects.get(pk=order.pk)
+    assert order.state == OrderState.DESPATCHED and order.sim.iccid == fake.order(order.order_ref).iccid
+    assert fake.count("despatch") == 1
+
+
+def test_9_in_answer_to_a_despatch_is_an_unknown_outcome_checked_by_reference(world, staff):
+    world.fake.force("despatch", [9])
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    assert order.state == OrderState.SUBMITTED and "It will be checked, not resent." in order.reason
+    assert order.next_check_at is not None
+    with pytest.raises(Refused):
+        services.order_submit(order_id=order.pk)
+    assert world.fake.count("despatch") == 1
+
+
+def test_an_order_for_a_private_customer_sends_the_recipients_name_as_company(world, staff):
+    order = services.order_despatch(actor=staff, **(RECIPIENT | {"company": ""}))
+    sent = [c for c in world.fake.calls if c.command == "despatch"][-1].params
+    assert sent["company"] == "John Smith" == order.company
+
+
+def test_an_order_not_placed_can_be_placed_again_only_once_and_only_as_a_new_order(world, staff):
+    order = services.order_despatch(actor=staff, **RECIPIENT)
+    with pytest.raises(Refused, match="only an order aql never placed"):
+        services.order_place_again(order_id=order.pk, actor=staff)
+    DespatchOrder.objects.filter(pk=order.pk).update(state=OrderState.NOT_PLACED)
+    again = services.order_place_again(order_id=order.pk, actor=staff)
+    assert again.replaces_id == order.pk and again.order_ref != order.order_ref
+    with pytest.raises(Refused, match="placed again already"):
+        services.order_place_again(order_id=order.pk, actor=staff)
+    assert world.fake.count("despatch") == 2

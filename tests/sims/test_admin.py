@@ -113,3 +113,24 @@ def test_a_sim_admin_page_shows_its_latest_requests_and_events(admin_client, wor
     services.sim_suspend(sim_id=sim.pk, actor=admin_user)
     page = admin_client.get(f"/admin/sims/sim/{sim.pk}/change/").text
     assert "63027: The network is congested" in page and "Suspend refused by aql" in page
+
+
+def test_settling_by_hand_in_admin_goes_to_the_page_that_shows_aqls_record_first(admin_client, world, make_sim,
+                                                                                settings):
+    from common import gateway
+    from sims import services
+    from sims.models import RequestState
+
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
+    unknown = services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=None)
+    world.fake.faults.hang_rate = 0
+    settled = services.sim_query(sim_id=make_sim(2).pk, actor=None)
+    response = admin_client.post("/admin/sims/gatewayrequest/", {"action": "settle_by_hand",
+                                                                 "_selected_action": [settled.pk]}, follow=True)
+    assert "Choose one request whose outcome is unknown." in response.text
+    response = admin_client.post("/admin/sims/gatewayrequest/", {"action": "settle_by_hand",
+                                                                 "_selected_action": [unknown.pk]})
+    assert response.status_code == 302 and response["Location"] == f"/requests/{unknown.pk}/resolve/"
+    assert GatewayRequest.objects.get(pk=unknown.pk).state == RequestState.UNKNOWN  # nothing decided yet

@@ -25,7 +25,6 @@ MANAGE = [".venv/bin/python", "manage.py"]
 SKIPPED = {
     r"^make (demo|test)$": "`make demo` runs until Ctrl-C; `make test` is this suite",
     r"^DATABASE_URL=postgres://": "needs a PostgreSQL server",
-    r"manage\.py orders despatch ": "company: see issue 11",
 }
 
 

@@ -284,3 +284,12 @@ def test_a_terminated_sims_subscriber_is_erased_from_its_page(agent, world, make
     assert "Erase the subscriber" in agent.get(f"/sims/{sim.iccid}/").text
     page = agent.post(f"/sims/{sim.iccid}/erase-subscriber/", follow=True).text
     assert "personal details were erased" in page and "Ada Lovelace" not in page
+
+
+def test_the_dashboard_says_how_long_a_full_drift_pass_takes(agent, world, settings):
+    settings.AQL_DRIFT_PER_HOUR = 5  # ten SIMs in the world: two hours
+    page = agent.get("/").text
+    assert "Every live SIM is compared with aql once every 2 hours, at 5 SIMs an hour" in page
+    settings.AQL_DRIFT_PER_HOUR = 0
+    cache.clear()
+    assert "Comparing SIMs with aql (drift) is switched off." in agent.get("/").text
