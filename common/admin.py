@@ -1,11 +1,14 @@
 """What every app's Django admin shares: badges, a base for read-only history, a pager that does
-not count a million rows on every view, and the one way an admin action reports per row."""
+not count a million rows on every view, and the one way an admin action reports per row. And
+the admin of what this app owns: users (never deleted) and the general audit trail."""
 
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest
@@ -13,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from common.errors import REFUSALS, refusal_text
+from common.models import AuditEvent
 from common.outcomes import Outcome
 
 
@@ -81,3 +85,27 @@ def once(request: HttpRequest, run: Callable[[], Outcome]) -> None:
         messages.error(request, refusal_text(exc))
     else:
         messages.add_message(request, outcome.level, outcome.text)
+
+
+# --- users and the general audit trail --------------------------------------------------------------
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(UserAdmin):
+    """Users are deactivated, never deleted: their history stays theirs."""
+
+    actions = ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_name", "interface", "action", "subject", "message")
+    list_filter = ("action", "interface")
+    search_fields = ("=actor_name",)
+    show_full_result_count = False
+    paginator = CachedCountPaginator

@@ -6,4 +6,9 @@ class CommonConfig(AppConfig):
     verbose_name = "Shared plumbing"
 
     def ready(self) -> None:
-        from common import checks  # noqa: F401  (registers the system checks)
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from common import checks, signins  # noqa: F401  (checks registers the system checks)
+
+        user_logged_in.connect(signins.signed_in, dispatch_uid="audit-signed-in")
+        user_login_failed.connect(signins.sign_in_failed, dispatch_uid="audit-sign-in-failed")

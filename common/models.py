@@ -1,6 +1,10 @@
-"""What every worker pass shares: when each kind last finished."""
+"""What every app shares: the audit trail's common fields and its record of what is not a SIM's
+(sign-ins, refusals, numbers added, raw gateway sends), and when each worker pass last finished."""
 
+from django.conf import settings
 from django.db import models
+
+from common.audit import Interface, current_interface, name_of
 
 
 class Heartbeat(models.Model):
@@ -14,3 +18,64 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Event(models.Model):
+    """What every audit record holds: when, who (kept by name too), through which interface, what."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField("by", max_length=150, default="system")
+    interface = models.CharField(max_length=10, choices=Interface.choices, default=Interface.SYSTEM)
+    message = models.TextField()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.actor_name = name_of(self.actor) if self.actor_id else self.actor_name
+            self.interface = current_interface() if self.interface == Interface.SYSTEM else self.interface
+        super().save(*args, **kwargs)
+
+
+class AuditAction(models.TextChoices):
+    """What the audit trail records, one vocabulary for SIMs, orders and the rest: the services
+    write these, the pages and admin filter by them."""
+
+    # a SIM and its requests
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Accepted by aql"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+    UNKNOWN = "unknown", "Outcome unknown"
+    NOT_SENT = "not_sent", "Not done"
+    SETTLED = "settled", "Settled by hand"
+    QUERIED = "queried", "Asked aql"
+    DRIFT = "drift", "Differed from aql"
+    ATTENTION = "attention", "Needs attention"
+    ERASED = "erased", "Personal details erased"
+    CHANGED = "changed", "Details changed"
+    # everything else
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    FORBIDDEN = "forbidden", "Refused: no permission"
+    NUMBERS_ADDED = "numbers_added", "Numbers added"
+    SIMS_ADDED = "sims_added", "SIMs added"
+    GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
+
+
+class AuditEvent(Event):
+    """Everything done that is not about one SIM or one order, each with who and through which door."""
+
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    subject = models.CharField(max_length=200, blank=True, help_text="What it was about, in words")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["action", "-at"], name="audit_action_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"

@@ -1,17 +1,24 @@
-"""The staff pages' one refusal handler: a service's refusal becomes a message on the page the
-agent was on, never an error page."""
+"""The staff pages' refusal handlers: a service's refusal becomes a message on the page the agent
+was on, never an error page; an action the user has no permission for becomes a 403 page in
+words, recorded in the audit trail. And the middleware that says which interface a request came
+through (the staff site or Django admin)."""
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, resolve_url
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from common import audit
 from common.errors import REFUSALS, refusal_text
+from common.models import AuditAction, AuditEvent
 from common.outcomes import Outcome
+from common.roles import permission_words
 
 View = Callable[..., HttpResponse]
 
@@ -49,3 +56,74 @@ def posted_next(default: str) -> Callable[[HttpRequest], str]:
         return url
 
     return back
+
+
+def forbidden(request: HttpRequest, permission: str) -> HttpResponse:
+    """The 403 page for an action the user may not do, said in words and recorded."""
+    what = permission_words(permission)
+    AuditEvent.objects.create(actor=request.user if request.user.is_authenticated else None,
+                              action=AuditAction.FORBIDDEN, subject=request.path[:200],
+                              message=f"Refused: {request.method} {request.path} needs permission to {what}.")
+    return render(request, "403.html", {"what": what}, status=403)
+
+
+def requires(permission: str) -> Callable[[View], View]:
+    """Let the view run only for a user holding `permission`; anyone else gets `forbidden`. The
+    one place the staff site checks what a user may do: buttons are hidden too, but this decides."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                return forbidden(request, permission)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+class InterfaceMiddleware:
+    """Everything a request records came through the staff site, or through Django admin."""
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        interface = audit.Interface.ADMIN if request.path.startswith("/admin/") else audit.Interface.WEB
+        with audit.via(interface):
+            return self.get_response(request)
+
+
+class BadHostMiddleware:
+    """A request for a host we do not serve gets a plain 400, even with DEBUG on: Django's debug
+    page for it could be read by a page that points its own name at this machine (DNS rebinding).
+    First in MIDDLEWARE."""
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost as exc:
+            logging.getLogger("django.security.DisallowedHost").error(str(exc))
+            return HttpResponseBadRequest("Bad request: this site does not answer to that host name.",
+                                          content_type="text/plain")
+        return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """A session ends after SESSION_COOKIE_AGE without the agent doing anything: each request
+    renews it, except the pages' own refreshes (htmx polling), so a page left open does not keep
+    a signed-in session alive for ever. After SessionMiddleware."""
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        polling = request.method == "GET" and request.headers.get("HX-Request") == "true"  # the pages' only htmx
+        if not polling and request.user.is_authenticated:
+            request.session.modified = True  # saved again, so its expiry moves on
+        return response

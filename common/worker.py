@@ -6,6 +6,7 @@ The scheduled passes find their work in the database (not in the queue), so a ta
 a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
 """
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common import audit
 from common.models import Heartbeat
 
 logger = logging.getLogger(__name__)
@@ -67,13 +69,20 @@ def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
 
     if settings.AQL_MAX_CONCURRENCY <= 1:
         return sum(map(run, ids))
+    context = contextvars.copy_context()  # each thread records through the same interface as the pass
     with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
-        return sum(pool.map(run_in_thread, ids))
+        return sum(pool.map(lambda pk: context.copy().run(run_in_thread, pk), ids))
 
 
 def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
     """Take ids a batch at a time and run `step` on each, until none is left, PASS_BUDGET has
-    passed, or `most` have been done. Returns how many steps succeeded."""
+    passed, or `most` have been done. Returns how many steps succeeded. What the steps record
+    came through the worker."""
+    with audit.via(audit.Interface.WORKER):
+        return _in_batches(take, step, most)
+
+
+def _in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None) -> int:
     started, done, taken = time.monotonic(), 0, 0
     while time.monotonic() - started < PASS_BUDGET and (most is None or taken < most):
         size = settings.AQL_MAX_CONCURRENCY if most is None else min(settings.AQL_MAX_CONCURRENCY, most - taken)

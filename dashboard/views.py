@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from common.web import requires
 from common.worker import last_pass
 from orders import selectors as order_selectors
 from sims import selectors
@@ -19,6 +20,7 @@ COUNTS_CACHE_SECONDS = 60  # SIMs by state is a GROUP BY over every SIM: not on 
 
 
 @login_required
+@requires("sims.view_sim")
 def dashboard(request: HttpRequest) -> HttpResponse:
     beat = last_pass(name="poll")
     counts = cache.get_or_set("dashboard:state_counts", selectors.state_counts, COUNTS_CACHE_SECONDS)

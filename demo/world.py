@@ -330,11 +330,11 @@ def _orders_and_stock(seeder: _Seeder, *, product_code: str) -> None:
     posted += [seeder.despatch() for _ in range(2)]
     seeder.control.advance()
     for order in posted:
-        order_services.order_refresh(order_id=order.pk)  # despatched: the SIM joins ours
+        order_services.order_refresh(order_id=order.pk, actor=None)  # despatched: the SIM joins ours
     with seeder.control.faults(cancel_rate=1):
         cancelled = seeder.despatch()
         seeder.control.advance()
-        order_services.order_refresh(order_id=cancelled.pk)
+        order_services.order_refresh(order_id=cancelled.pk, actor=None)
     # aql says it has no SIMs left for this one: it stays a draft, to be sent again.
     seeder.control.call("force", {"command": "despatch", "codes": [3]})
     seeder.despatch()

@@ -1,6 +1,10 @@
 """Settings for mvnoadmin: every value comes from the environment (or an optional `.env`).
 
-The defaults are safe for development on one machine: SQLite, the ORM broker, DEBUG on.
+The defaults suit development on one machine: SQLite, the ORM broker, DEBUG off, a
+development SECRET_KEY, only loopback host names allowed. The rule that keeps that safe (see
+"Core" below and the README's "Production settings"): while ALLOWED_HOSTS names only loopback,
+the project is *local* and may use the published development key, DEBUG and plain http; once it
+names any other host, SECRET_KEY must be set, DEBUG must be off, and HTTPS is enforced.
 `.env.example` lists every variable with its meaning.
 """
 
@@ -17,12 +21,27 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional: a missing file is fine
 
 # --- Core ---------------------------------------------------------------------
-DEBUG = env.bool("DEBUG", default=True)
+# One rule: the published development key and DEBUG are for this machine alone. While
+# ALLOWED_HOSTS names only loopback (the default: LOOPBACK_ONLY), SECRET_KEY may be left unset
+# and DEBUG may be switched on. Once ALLOWED_HOSTS names any other host, the project
+# refuses to start unless SECRET_KEY is set (50+ random characters) and DEBUG is off.
+LOOPBACK_HOSTS = {"localhost", ".localhost", "127.0.0.1", "[::1]"}
+ALLOWED_HOSTS = [host.strip() for host in env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])]
+LOOPBACK_ONLY = {host.lower() for host in ALLOWED_HOSTS} <= LOOPBACK_HOSTS
+DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
-if not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 40):
-    raise ImproperlyConfigured("Set a long random SECRET_KEY before running with DEBUG off.")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+SECRET_KEY = env.str("SECRET_KEY", default="") or _DEV_SECRET_KEY
+if not LOOPBACK_ONLY:
+    _beyond = f"ALLOWED_HOSTS={','.join(ALLOWED_HOSTS)} names hosts beyond this machine"
+    if DEBUG:
+        raise ImproperlyConfigured(
+            f"{_beyond}: set DEBUG=false (DEBUG=true is allowed only while ALLOWED_HOSTS names "
+            f"loopback alone: {', '.join(sorted(LOOPBACK_HOSTS))}).")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"{_beyond}: set SECRET_KEY to 50 or more random characters, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' (the development key is "
+            "published and allowed only while ALLOWED_HOSTS names loopback alone).")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -43,12 +62,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.web.BadHostMiddleware",  # first: never Django's debug page for a host we do not serve
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",  # every page needs a signed-in user
+    "common.web.IdleSessionMiddleware",
+    "common.web.InterfaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -109,13 +132,30 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no "AXES: BEGIN" line at the start of every command
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Security -----------------------------------------------------------------
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+# HTTPS is enforced unless LOOPBACK_ONLY: cookies only over https, http redirected to https, and HSTS
+# (a year, subdomains, preload: what `check --deploy` asks). Behind a proxy that terminates TLS,
+# SECURE_PROXY_SSL_HEADER names the header it sets, e.g. HTTP_X_FORWARDED_PROTO,https (without
+# it every request would look like http and be redirected for ever).
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not LOOPBACK_ONLY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not LOOPBACK_ONLY)
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and its value, e.g. HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = (_proxy_header[0].strip(), _proxy_header[1].strip()) if _proxy_header else None
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if LOOPBACK_ONLY else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# A session ends after this much idle time (8 hours by default), not two weeks after sign-in:
+# every request saves the session, so the clock restarts with each one.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = False  # common.web.IdleSessionMiddleware renews it on what the agent does
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Content Security Policy (django-csp 4): our own scripts, styles and images only. Everything
@@ -143,13 +183,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from static/, no collectstatic needed
+# LOOPBACK_ONLY: served straight from static/ (no collectstatic needed, edits show at once).
+# Otherwise from `collectstatic`'s output with hashed names: run it with the production environment.
+WHITENOISE_USE_FINDERS = LOOPBACK_ONLY
+WHITENOISE_AUTOREFRESH = LOOPBACK_ONLY
+WHITENOISE_MAX_AGE = 0 if LOOPBACK_ONLY else 60  # seconds; collected files with hashed names: for ever
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if LOOPBACK_ONLY
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },

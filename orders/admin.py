@@ -70,18 +70,23 @@ class DespatchOrderAdmin(admin.ModelAdmin):
     def state_badge(self, obj: DespatchOrder) -> str:
         return badge(obj.get_state_display(), obj.colour)
 
-    @admin.action(description="Refresh from aql")
+    def has_place_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.place_order")
+
+    @admin.action(description="Refresh from aql", permissions=["place"])
     def refresh(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
         def run(order: DespatchOrder) -> Outcome:
             if not OrderStep.REFRESH.allows(order.state):
                 return Outcome.info(f"Order {order.order_ref}: {order.get_state_display().lower()}, nothing to ask.")
-            return order_outcome(services.order_refresh(order_id=order.pk))
+            return order_outcome(services.order_refresh(order_id=order.pk, actor=request.user))
 
         for_each(request, queryset, run, named=False)
 
-    @admin.action(description="Send to aql for despatch")
+    @admin.action(description="Send to aql for despatch", permissions=["place"])
     def submit(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
-        for_each(request, queryset, lambda order: order_outcome(services.order_submit(order_id=order.pk)), named=False)
+        for_each(request, queryset, lambda order: order_outcome(services.order_submit(order_id=order.pk,
+                                                                                      actor=request.user)),
+                 named=False)
 
 
 @admin.register(Product)
@@ -99,7 +104,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = ("refresh_stock",)
 
-    @admin.action(description="Take a stock snapshot from aql now")
+    def has_place_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.place_order")
+
+    @admin.action(description="Take a stock snapshot from aql now", permissions=["place"])
     def refresh_stock(self, request: HttpRequest, queryset: QuerySet[StockLevel]) -> None:
         def run() -> Outcome:
             levels = services.stock_refresh()

@@ -8,7 +8,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from orders.lifecycle import ORDER_COLOURS, OrderState
+from common.models import Event
+from orders.lifecycle import OrderState
 from sims.models import Sim
 
 
@@ -52,13 +53,14 @@ class DespatchOrder(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "next_check_at"], name="order_due")]
+        permissions = [("place_order", "Can place, send and refresh despatch orders, and check stock")]
 
     def __str__(self) -> str:
         return self.order_ref
 
     @property
     def colour(self) -> str:
-        return ORDER_COLOURS[OrderState(self.state)]
+        return OrderState(self.state).colour
 
 
 class Product(models.Model):
@@ -86,3 +88,18 @@ class StockLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.code}: {self.quantity}"
+
+
+class OrderEvent(Event):
+    """An order's audit trail, like a SIM's: who did what to it, through which interface, and the
+    state it moved from and to."""
+
+    order = models.ForeignKey(DespatchOrder, on_delete=models.CASCADE, related_name="events")
+    state_before = models.CharField(max_length=12, choices=OrderState.choices, blank=True)
+    state_after = models.CharField(max_length=12, choices=OrderState.choices)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.order_id} {self.state_before or '-'} -> {self.state_after}"

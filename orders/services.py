@@ -25,7 +25,7 @@ from common.errors import Refused
 from common.transitions import Transition
 from common.worker import claim_due
 from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
-from orders.models import DespatchOrder, Product, StockLevel
+from orders.models import DespatchOrder, OrderEvent, Product, StockLevel
 from sims import services as sim_services
 from sims.models import Sim
 
@@ -50,7 +50,10 @@ def order_create(*, actor: Actor, name: str, company: str, address: str, postcod
     # aql lists `company` among a despatch's fields without calling it optional: a private
     # customer's order carries the recipient's name there rather than nothing.
     fields["company"] = fields["company"] or fields["name"]
-    return DespatchOrder.objects.create(created_by=recorded(actor), **fields)
+    with transaction.atomic():
+        order = DespatchOrder.objects.create(created_by=recorded(actor), **fields)
+        _event(order, actor, "", "Order created.")  # no personal data in the trail: it must outlive erasure
+    return order
 
 
 def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
@@ -66,10 +69,11 @@ def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
         new = DespatchOrder.objects.create(created_by=recorded(actor), replaces=old, name=old.name,
                                            company=old.company, address=old.address, postcode=old.postcode,
                                            contact_no=old.contact_no)
-    return order_submit(order_id=new.pk)
+        _event(new, actor, "", f"Order created to place order {old.order_ref} again.")
+    return order_submit(order_id=new.pk, actor=actor)
 
 
-def order_submit(*, order_id: int) -> DespatchOrder:
+def order_submit(*, order_id: int, actor: Actor) -> DespatchOrder:
     """Send a draft (or failed) order to aql. Recorded as submitted before the call."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
@@ -79,7 +83,9 @@ def order_submit(*, order_id: int) -> DespatchOrder:
         order.state, order.reason, order.submitted_at = OrderState.SUBMITTED, "", timezone.now()
         # If aql's answer is lost, the worker asks aql about this reference after a while.
         order.next_check_at = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
+        before = DespatchOrder.objects.filter(pk=order.pk).values_list("state", flat=True).get()
         order.save()
+        _event(order, actor, before, "Sent to aql.")
     try:
         gateway.despatch_client().despatch(order_ref=order.order_ref, name=order.name, company=order.company,
                                            address=order.address, postcode=order.postcode,
@@ -89,39 +95,48 @@ def order_submit(*, order_id: int) -> DespatchOrder:
         if not code.uncertain:
             # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
             state = OrderState.DRAFT if code.code == DESPATCH_INSUFFICIENT_SIMS else OrderState.FAILED
-            return _update(order.pk, OrderStep.ANSWER, state=state, reason=str(code), next_check_at=None)
+            return _update(order.pk, OrderStep.ANSWER, actor=actor, state=state, reason=str(code), next_check_at=None)
         unclear = str(code)  # 9, aql's catch-all: it may have taken the order all the same
     except GatewayError as exc:
         unclear = str(exc)
     else:
-        return _update(order.pk, OrderStep.ANSWER, state=OrderState.PROCESSING, reason="")
+        return _update(order.pk, OrderStep.ANSWER, actor=actor, state=OrderState.PROCESSING, reason="")
     logger.warning("despatch %s: outcome unknown: %s", order.order_ref, unclear)
-    return _update(order.pk, OrderStep.ANSWER, reason=f"No clear answer from aql ({unclear}). aql may have taken "
-                   "the order. It will be checked, not resent.")
+    return _update(order.pk, OrderStep.ANSWER, actor=actor,
+                   reason=f"No clear answer from aql ({unclear}). aql may have taken the order. It will be checked, "
+                          "not resent.")
 
 
 def order_despatch(*, actor: Actor, **recipient: str) -> DespatchOrder:
     """Create an order and send it at once (the form's and the CLI's one step)."""
-    return order_submit(order_id=order_create(actor=actor, **recipient).pk)
+    return order_submit(order_id=order_create(actor=actor, **recipient).pk, actor=actor)
 
 
-def _update(order_id: int, step: Transition, decide: Callable[[DespatchOrder], dict] | None = None,
-            **changes: Any) -> DespatchOrder:
+def _update(order_id: int, step: Transition, decide: Callable[[DespatchOrder], dict] | None = None, *,
+            actor: Actor, **changes: Any) -> DespatchOrder:
     """Change an order re-read under lock, if it is still where `step` starts: the page, admin and
     the worker may refresh one order at once, and only the first answer counts. `decide` works
-    out changes from the order as it is now, under the lock."""
+    out changes from the order as it is now, under the lock. A change of state or of aql's last
+    word goes in the order's trail."""
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
         if step.allows(order.state):
-            before = order.state
+            before, said = order.state, order.reason
             for field, value in {**changes, **(decide(order) if decide else {})}.items():
                 setattr(order, field, value)
             step.check(before, order.state)
             order.save()
+            if (order.state, order.reason) != (before, said):
+                _event(order, actor, before, order.reason or f"{order.get_state_display()}.")
     return order
 
 
-def order_refresh(*, order_id: int) -> DespatchOrder:
+def _event(order: DespatchOrder, actor: Actor, before: str, message: str) -> None:
+    OrderEvent.objects.create(order=order, actor=recorded(actor), state_before=before, state_after=order.state,
+                              message=message)
+
+
+def order_refresh(*, order_id: int, actor: Actor) -> DespatchOrder:
     """Ask aql how an open order stands. Despatched: record the ICCID and the SIM it became."""
     order = DespatchOrder.objects.get(pk=order_id)
     if not OrderStep.REFRESH.allows(order.state):
@@ -131,16 +146,16 @@ def order_refresh(*, order_id: int) -> DespatchOrder:
     except GatewayRejected as exc:
         code = exc.codes[0]
         if order.state == OrderState.SUBMITTED and code.code == DESPATCH_UNDEFINED_ERROR:
-            return _no_record(order, code)
-        return _not_asked(_check_later(order, str(code)), exc)
+            return _no_record(order, code, actor)
+        return _not_asked(_check_later(order, str(code), actor), exc)
     except GatewayError as exc:
-        return _not_asked(_check_later(order, str(exc)), exc)
+        return _not_asked(_check_later(order, str(exc), actor), exc)
     if found.status == OrderStatus.PROCESSING:
-        return _check_later(order, "", state=OrderState.PROCESSING)
+        return _check_later(order, "", actor, state=OrderState.PROCESSING)
     if found.status == OrderStatus.CANCELLED:
-        return _update(order.pk, OrderStep.REFRESH, state=OrderState.CANCELLED, settled_at=timezone.now(),
+        return _update(order.pk, OrderStep.REFRESH, actor=actor, state=OrderState.CANCELLED, settled_at=timezone.now(),
                        next_check_at=None, reason="aql cancelled the order.")
-    return _despatched(order.pk, found.iccid or "")
+    return _despatched(order.pk, found.iccid or "", actor)
 
 
 def _not_asked(order: DespatchOrder, exc: GatewayError) -> DespatchOrder:
@@ -150,10 +165,10 @@ def _not_asked(order: DespatchOrder, exc: GatewayError) -> DespatchOrder:
     return order
 
 
-def _check_later(order: DespatchOrder, reason: str, **changes: Any) -> DespatchOrder:
+def _check_later(order: DespatchOrder, reason: str, actor: Actor, **changes: Any) -> DespatchOrder:
     later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
     changes.setdefault("misses", 0)  # any answer but "no record" breaks a run of them
-    return _update(order.pk, OrderStep.REFRESH, reason=reason, next_check_at=later, **changes)
+    return _update(order.pk, OrderStep.REFRESH, actor=actor, reason=reason, next_check_at=later, **changes)
 
 
 def resubmit_after(order: DespatchOrder) -> datetime:
@@ -162,7 +177,7 @@ def resubmit_after(order: DespatchOrder) -> datetime:
     return (order.submitted_at or order.created_at) + timedelta(seconds=settings.AQL_SETTLE_WINDOW)
 
 
-def _no_record(order: DespatchOrder, code: Code) -> DespatchOrder:
+def _no_record(order: DespatchOrder, code: Code, actor: Actor) -> DespatchOrder:
     """aql says it has no record of an order whose despatch got no clear answer. 9 is also aql's
     catch-all error, and an order may take aql a while to record: a "no record" counts only if it
     comes at least AQL_ORDER_CHECK_INTERVAL after the last one counted (never a click on Refresh),
@@ -182,21 +197,21 @@ def _no_record(order: DespatchOrder, code: Code) -> DespatchOrder:
                 "reason": f"aql has no record of this order yet ({code}). It may still be taken: it is checked "
                           f"again until {until:%d %b %H:%M}."}
 
-    return _update(order.pk, OrderStep.NO_RECORD, decide)
+    return _update(order.pk, OrderStep.NO_RECORD, decide, actor=actor)
 
 
-def _despatched(order_id: int, iccid: str) -> DespatchOrder:
+def _despatched(order_id: int, iccid: str, actor: Actor) -> DespatchOrder:
     """The order left aql with this SIM: it joins our SIMs (unused, unless aql says otherwise)."""
     despatched = {"state": OrderState.DESPATCHED, "settled_at": timezone.now(), "next_check_at": None}
     try:
         iccid = validators.clean_iccid(iccid)
     except ValidationError:
-        return _update(order_id, OrderStep.REFRESH, iccid=iccid, **despatched,
+        return _update(order_id, OrderStep.REFRESH, actor=actor, iccid=iccid, **despatched,
                        reason=f"aql gave '{iccid}', which is not an ICCID: check with aql.")
     with transaction.atomic():
         sim_services.sim_add(iccids=[iccid])
         sim = Sim.objects.get(iccid=iccid)
-        order = _update(order_id, OrderStep.REFRESH, iccid=iccid, sim=sim, reason="", **despatched)
+        order = _update(order_id, OrderStep.REFRESH, actor=actor, iccid=iccid, sim=sim, reason="", **despatched)
     sim_services.sim_query(sim_id=sim.pk, actor=None)  # our record of the new SIM follows aql's
     return order
 

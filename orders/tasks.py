@@ -14,7 +14,7 @@ def refresh_orders_pass() -> int:
     """Ask aql about every open order that is due. Returns how many were checked."""
     lease = settings.AQL_TIMEOUT * 2 + 10
     done = in_batches(lambda size: services.order_claim_due(limit=size, lease=lease),
-                      lambda pk: services.order_refresh(order_id=pk))
+                      lambda pk: services.order_refresh(order_id=pk, actor=None))
     heartbeat(name="orders")
     return done
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from common.forms import add_refusal
 from common.paging import choice, page_number
-from common.web import say, shows_refusals
+from common.web import forbidden, requires, say, shows_refusals
 from orders import selectors, services
 from orders.forms import OrderForm
 from orders.lifecycle import OrderState
@@ -20,6 +20,7 @@ from orders.outcomes import order_outcome
 
 
 @login_required
+@requires("orders.view_despatchorder")
 def order_list(request: HttpRequest) -> HttpResponse:
     state = choice(request, "state", [*OrderState.values, "open"])
     page = page_number(request)
@@ -29,6 +30,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@requires("orders.place_order")
 def order_new(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -43,6 +45,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@requires("orders.view_despatchorder")
 def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
     order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by", "replaces"),
                               order_ref=order_ref)
@@ -54,6 +57,7 @@ def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Calla
     """The view of an order's button: act, say how it went, show the order it led to."""
 
     @login_required
+    @requires("orders.place_order")
     @require_POST
     @shows_refusals("order_detail")
     def view(request: HttpRequest, order_ref: str) -> HttpResponse:
@@ -64,16 +68,19 @@ def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Calla
     return view
 
 
-order_refresh = _button(lambda request, order: services.order_refresh(order_id=order.pk))
-order_submit = _button(lambda request, order: services.order_submit(order_id=order.pk))
+order_refresh = _button(lambda request, order: services.order_refresh(order_id=order.pk, actor=request.user))
+order_submit = _button(lambda request, order: services.order_submit(order_id=order.pk, actor=request.user))
 # a new order, with a reference of its own: the page shows that one
 order_place_again = _button(lambda request, order: services.order_place_again(order_id=order.pk, actor=request.user))
 
 
 @login_required
+@requires("orders.view_stocklevel")
 @shows_refusals("stock")
 def stock(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        if not request.user.has_perm("orders.place_order"):
+            return forbidden(request, "orders.place_order")
         services.stock_refresh()
         messages.success(request, "Stock checked with aql just now.")
         return redirect("stock")

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from common import validators
 from common.admin import BadgeMedia, CachedCountPaginator, ReadOnlyAdmin, badge, for_each, history_table
+from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import selectors, services
 from sims.forms import BulkNumbersForm
@@ -102,12 +103,26 @@ class SimAdmin(admin.ModelAdmin):
     def services_on(self, obj: Sim) -> str:
         return ", ".join(obj.services) or "none"
 
-    suspend = admin.action(description="Suspend the selected SIMs")(_per_sim(services.sim_suspend))
-    reactivate = admin.action(description="Reactivate the selected SIMs")(_per_sim(services.sim_reactivate))
-    query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state")(
-        _per_sim(services.sim_query))
+    suspend = admin.action(description="Suspend the selected SIMs", permissions=["provision"])(
+        _per_sim(services.sim_suspend))
+    reactivate = admin.action(description="Reactivate the selected SIMs", permissions=["provision"])(
+        _per_sim(services.sim_reactivate))
+    query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state",
+                                 permissions=["provision"])(_per_sim(services.sim_query))
 
-    @admin.action(description="Erase the subscriber's personal details (terminated SIMs)")
+    def has_provision_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sims.provision_sim")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sims.erase_subscriber")
+
+    def save_model(self, request: HttpRequest, obj: Sim, form: forms.ModelForm, change: bool) -> None:
+        if change:  # nothing on a SIM's form is editable but its ICCID, which is read-only once added
+            return
+        services.sim_add(iccids=[obj.iccid], actor=request.user)  # recorded in the audit trail
+        obj.pk = Sim.objects.get(iccid=obj.iccid).pk
+
+    @admin.action(description="Erase the subscriber's personal details (terminated SIMs)", permissions=["erase"])
     def erase_subscriber(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
         def erase(sim: Sim) -> Outcome:
             services.subscriber_erase(sim_id=sim.pk, actor=request.user)
@@ -144,7 +159,7 @@ class GeographicNumberAdmin(admin.ModelAdmin):
     def bulk_add(self, request: HttpRequest) -> HttpResponse:
         """Paste the numbers aql allocated to the account."""
         form = BulkNumbersForm(request.POST or None)
-        if request.method == "POST" and form.is_valid() and (added := form.add_to_pool()) is not None:
+        if request.method == "POST" and form.is_valid() and (added := form.add_to_pool(actor=request.user)) is not None:
             messages.success(request, f"{added} numbers added to the pool.")
             return redirect("admin:sims_geographicnumber_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "title": "Add numbers in bulk",
@@ -152,12 +167,35 @@ class GeographicNumberAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/sims/geographicnumber/bulk_add.html", context)
 
 
+class SubscriberForm(PersonChecks, forms.ModelForm):
+    """A subscriber's details, checked as the activation form checks them."""
+
+    class Meta:
+        model = Subscriber
+        fields = ("name", "address", "postcode", "contact_number")
+
+    def clean_contact_number(self) -> str:
+        return validators.clean_contact_number(self.cleaned_data["contact_number"])
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberForm
     list_display = ("name", "postcode", "contact_number", "sim")
     list_select_related = ("sim",)
     search_fields = ("name", "postcode")
     show_full_result_count = False
+    actions = ()  # no "delete selected": a live SIM's subscriber is not deleted by hand
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a subscriber comes with an activation
+
+    def has_delete_permission(self, request: HttpRequest, obj: Subscriber | None = None) -> bool:
+        # Erasing a terminated SIM's subscriber is the SIM's "erase" action, which records it.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Subscriber, form: forms.ModelForm, change: bool) -> None:
+        services.subscriber_update(subscriber_id=obj.pk, actor=request.user, **form.cleaned_data)
 
 
 @admin.register(GatewayRequest)
@@ -172,7 +210,10 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
 
     actions = ("settle_by_hand",)
 
-    @admin.action(description="Settle an unknown outcome by hand (shows aql's record first)")
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sims.settle_request")
+
+    @admin.action(description="Settle an unknown outcome by hand (shows aql's record first)", permissions=["settle"])
     def settle_by_hand(self, request: HttpRequest, queryset: QuerySet[GatewayRequest]) -> HttpResponse | None:
         """One request at a time, on the staff site's page: aql's record first, then a confirmed decision."""
         chosen = list(queryset[:2])

@@ -8,6 +8,7 @@ from django.utils.text import capfirst
 from aql import codes
 from aql.usim import SERVICES
 from common import validators
+from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
 from sims.lifecycle import RequestState
@@ -102,11 +103,11 @@ class BulkNumbersForm(StaffForm):
     def clean_numbers(self) -> list[str]:
         return [n.strip() for n in self.cleaned_data["numbers"].replace(",", "\n").splitlines() if n.strip()]
 
-    def add_to_pool(self) -> int | None:
+    def add_to_pool(self, *, actor: Actor) -> int | None:
         """Add the valid form's numbers to the pool: how many were new, or None with the bad ones
         named at the field (the page and admin both take a pasted list this way)."""
         try:
-            return len(services.number_add(numbers=self.cleaned_data["numbers"]))
+            return len(services.number_add(numbers=self.cleaned_data["numbers"], actor=actor))
         except ValidationError as exc:
             self.add_error("numbers", exc.message_dict["numbers"])
             return None

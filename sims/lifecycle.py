@@ -89,6 +89,7 @@ class Move:
     frees_number: bool = False  # on success the number goes back to the pool
     brings_subscriber: bool = False  # undone, the subscriber and handset it brought go too
     seen: Seen = field(default=_never_seen)
+    permission: str = "sims.provision_sim"  # who may send it (the roles migration gives it out)
 
 
 def _live(status: IccidStatus, params: Params) -> bool | None:
@@ -126,7 +127,7 @@ TABLE: dict[Command, Move] = {
     Command.REACTIVATE: Move(frozenset({SimState.SUSPENDED}), on_success=SimState.ACTIVE, needs_number=True,
                              seen=_in_state(SimState.ACTIVE)),
     Command.DEACTIVATE: Move(frozenset({SimState.ACTIVE, SimState.SUSPENDED}), on_success=SimState.TERMINATED,
-                             needs_number=True, frees_number=True,
+                             needs_number=True, frees_number=True, permission="sims.terminate_sim",
                              services=lambda params: dict.fromkeys(SERVICES, False),
                              seen=_in_state(SimState.TERMINATED)),
     Command.ADDSERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(True),

@@ -9,7 +9,8 @@ from django.db.models import Q
 
 from aql import codes
 from aql.usim import SERVICES
-from sims.lifecycle import IN_FLIGHT, REQUEST_COLOURS, STATE_COLOURS, Command, RequestState, SimState
+from common.models import AuditAction, Event
+from sims.lifecycle import IN_FLIGHT, Command, RequestState, SimState
 
 
 class NumberQuerySet(models.QuerySet):
@@ -86,6 +87,12 @@ class Sim(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name = "SIM"
+        permissions = [
+            ("provision_sim", "Can activate, suspend, reactivate, change services and numbers, ask aql"),
+            ("terminate_sim", "Can terminate a SIM (cannot be undone)"),
+            ("erase_subscriber", "Can erase a terminated SIM's subscriber details"),
+            ("see_personal_details", "Can see subscribers' and recipients' details unmasked"),
+        ]
         # The list filtered by state, newest change first, straight from the index.
         indexes = [models.Index(fields=["state", "-updated_at"], name="sim_state_recent")]
 
@@ -98,7 +105,7 @@ class Sim(models.Model):
 
     @property
     def colour(self) -> str:
-        return STATE_COLOURS[SimState(self.state)]
+        return SimState(self.state).colour
 
     @property
     def services(self) -> list[str]:
@@ -134,6 +141,8 @@ class GatewayRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("settle_request", "Can settle an unknown outcome by hand"),
+                       ("send_raw", "Can send any command to aql by hand (manage.py aql)")]
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="request_due"),  # the worker's "what is due"
             models.Index(fields=["state", "settled_at"], name="request_settled"),  # the dashboard's failures
@@ -151,7 +160,7 @@ class GatewayRequest(models.Model):
 
     @property
     def colour(self) -> str:
-        return REQUEST_COLOURS[RequestState(self.state)]
+        return RequestState(self.state).colour
 
     @property
     def in_flight(self) -> bool:
@@ -163,34 +172,14 @@ class GatewayRequest(models.Model):
         return [str(codes.usim(c)) for c in self.codes]
 
 
-class AuditAction(models.TextChoices):
-    """What an audit event records: one vocabulary for the services, the pages and admin."""
-
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Accepted by aql"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    REFUSED = "refused", "Refused"
-    UNKNOWN = "unknown", "Outcome unknown"
-    NOT_SENT = "not_sent", "Not done"
-    SETTLED = "settled", "Settled by hand"
-    QUERIED = "queried", "Asked aql"
-    DRIFT = "drift", "Differed from aql"
-    ATTENTION = "attention", "Needs attention"
-    ERASED = "erased", "Subscriber erased"
-
-
-class SimEvent(models.Model):
-    """The audit trail: who did what to a SIM, when (UTC), with the SIM before and after."""
+class SimEvent(Event):
+    """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
+    SIM before and after."""
 
     sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="events")
     request = models.ForeignKey(GatewayRequest, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=40, choices=AuditAction.choices)
-    message = models.TextField()
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
 

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from aql.usim import SERVICES, read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, page_number, search_text
-from common.web import posted_next, say, shows_refusals
+from common.web import forbidden, posted_next, requires, say, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
@@ -42,6 +43,7 @@ def _sim(iccid: str) -> Sim:
 
 
 @login_required
+@requires("sims.view_sim")
 def sim_list(request: HttpRequest) -> HttpResponse:
     q = search_text(request)
     state = choice(request, "state", SimState.values)
@@ -55,10 +57,11 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _detail_context(sim: Sim) -> dict:
+def _detail_context(sim: Sim, user: User) -> dict:
     in_flight = selectors.sim_in_flight(sim=sim)
-    allowed = lifecycle.allowed_commands(state=sim.state, has_number=sim.number_id is not None,
-                                         in_flight=in_flight.command if in_flight else None)
+    allowed = [c for c in lifecycle.allowed_commands(state=sim.state, has_number=sim.number_id is not None,
+                                                     in_flight=in_flight.command if in_flight else None)
+               if user.has_perm(lifecycle.TABLE[c].permission)]  # the buttons: the SIM's state and the user's role
     return {"sim": sim, "in_flight": in_flight, "allowed": allowed, "Command": Command,
             "timeline": selectors.sim_timeline(sim=sim),
             "service_names": [SERVICE_LABELS[name] for name in sim.services],
@@ -66,9 +69,10 @@ def _detail_context(sim: Sim) -> dict:
 
 
 @login_required
+@requires("sims.view_sim")
 def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
-    context = _detail_context(sim)
+    context = _detail_context(sim, request.user)
     context["services_form"] = ServicesForm(initial={"action": "add"})
     template = "sims/_sim_live.html" if request.headers.get("HX-Request") else "sims/sim_detail.html"
     return render(request, template, context)
@@ -78,6 +82,7 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
     """The view of a command with no input of its own (a button): run it, say how it went, back to the SIM."""
 
     @login_required
+    @requires("sims.provision_sim")
     @require_POST
     @shows_refusals("sim_detail")
     @wraps(service)
@@ -95,6 +100,7 @@ sim_query = _button(services.sim_query)
 
 
 @login_required
+@requires("sims.erase_subscriber")
 @require_POST
 @shows_refusals("sim_detail")
 def sim_erase_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
@@ -120,6 +126,7 @@ def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict],
 
 
 @login_required
+@requires("sims.provision_sim")
 def sim_activate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = ActivateForm(request.POST or None)
@@ -128,6 +135,7 @@ def sim_activate(request: HttpRequest, iccid: str) -> HttpResponse:
 
 
 @login_required
+@requires("sims.provision_sim")
 def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = NumberForm(request.POST or None)
@@ -137,6 +145,7 @@ def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
 
 
 @login_required
+@requires("sims.terminate_sim")
 def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = DeactivateForm(request.POST or None, iccid=sim.iccid)
@@ -145,6 +154,7 @@ def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
 
 
 @login_required
+@requires("sims.provision_sim")
 @require_POST
 def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
@@ -155,10 +165,12 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
         return service(sim_id=sim.pk, actor=request.user, services=data["services"])
 
     # On a refusal the SIM's own page comes back, the errors beside the ticked services.
-    return _form_page(request, form, "sims/sim_detail.html", send, {**_detail_context(sim), "services_form": form})
+    return _form_page(request, form, "sims/sim_detail.html", send,
+                      {**_detail_context(sim, request.user), "services_form": form})
 
 
 @login_required
+@requires("sims.view_gatewayrequest")
 def request_list(request: HttpRequest) -> HttpResponse:
     show = choice(request, "show", selectors.REQUEST_VIEWS)
     page = page_number(request)
@@ -169,6 +181,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@requires("sims.provision_sim")
 @require_POST
 def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     """Check one request with aql now, without waiting for the worker's next pass."""
@@ -181,6 +194,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@requires("sims.settle_request")
 def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Settle an unknown outcome by hand: aql's record of the SIM first, then a confirmed decision."""
     journal = get_object_or_404(GatewayRequest.objects.select_related("sim", "actor"), pk=pk)
@@ -200,6 +214,7 @@ def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@requires("sims.settle_request")
 @require_POST
 @shows_refusals("request_resolve")
 def request_look(request: HttpRequest, pk: int) -> HttpResponse:
@@ -210,11 +225,14 @@ def request_look(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@requires("sims.view_geographicnumber")
 def number_list(request: HttpRequest) -> HttpResponse:
     show = choice(request, "show", selectors.NUMBER_VIEWS)
     q = search_text(request)
+    if request.method == "POST" and not request.user.has_perm("sims.add_geographicnumber"):
+        return forbidden(request, "sims.add_geographicnumber")
     form = BulkNumbersForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and (added := form.add_to_pool()) is not None:
+    if request.method == "POST" and form.is_valid() and (added := form.add_to_pool(actor=request.user)) is not None:
         messages.success(request, f"{added} numbers added to the pool.")
         return redirect("number_list")
     page = page_number(request)

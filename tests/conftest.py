@@ -93,8 +93,28 @@ def despatch(aqlsim: Simulator) -> DespatchClient:
 
 @pytest.fixture
 def staff(django_user_model):
-    """A member of customer-service staff."""
-    return django_user_model.objects.create_user("agent", password="pw-agent-123")
+    """A member of staff trusted with everything the staff site does (the Supervisor role)."""
+    return member_of("Supervisor", "agent", django_user_model)
+
+
+def member_of(role: str, username: str, user_model=None):
+    """A user in one of the roles the migrations made (Observer, Customer service, Supervisor, Admin)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=role).exists():  # a transactional test's flush removed what migrate made
+        _run_migration("common.migrations.0003_roles", "make_roles")
+    user = (user_model or get_user_model()).objects.create_user(username, password=f"pw-{username}-123")
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _run_migration(module: str, function: str) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture
@@ -182,12 +202,8 @@ def many_sims(count: int, start: int = 100_000) -> list[Sim]:
 
 def make_schedules() -> None:
     """What `migrate` did, again: the worker's schedules (a transactional test's flush removes them)."""
-    import importlib
-
-    from django.apps import apps
-
     for migration in ("sims.migrations.0003_schedules", "orders.migrations.0002_schedules"):
-        importlib.import_module(migration).create_schedules(apps, None)
+        _run_migration(migration, "create_schedules")
 
 
 def manage(*args: str) -> tuple[int, str]:

@@ -18,3 +18,13 @@ def duration_words(span: timedelta | None) -> str:
             count = round(minutes / size)
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@register.filter
+def personal(value: object, perms: object) -> str:
+    """A person's detail as this user may see it: whole with `sims.see_personal_details`, else
+    only its last three characters (enough to confirm a caller's details, not to read them)."""
+    text = "" if value is None else str(value)
+    if not text or perms["sims"]["see_personal_details"]:  # type: ignore[index]
+        return text
+    return "•" * max(len(text) - 3, 3) + text[-3:]

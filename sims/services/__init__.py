@@ -18,6 +18,7 @@ from sims.services.commands import (
     sim_services_remove,
     sim_suspend,
     subscriber_erase,
+    subscriber_update,
 )
 from sims.services.followup import (
     latest_look,
@@ -34,5 +35,5 @@ __all__ = [
     "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_suspend", "sims_due_for_drift_check",
-    "subscriber_erase",
+    "subscriber_erase", "subscriber_update",
 ]

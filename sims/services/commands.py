@@ -18,9 +18,10 @@ from aql.usim import UsimClient
 from common import validators
 from common.actors import Actor, recorded
 from common.errors import Refused
+from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
 from sims.lifecycle import Command, SimState
-from sims.models import AuditAction, GatewayRequest, GeographicNumber, Sim, Subscriber
+from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services.answers import event, locked_sim, send_and_record
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -49,16 +50,25 @@ def _add_new(model: type[models.Model], field: str, raw: Iterable[str], clean: C
         return model.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
 
 
-def number_add(*, numbers: Iterable[str]) -> list[GeographicNumber]:
+def number_add(*, numbers: Iterable[str], actor: Actor = None) -> list[GeographicNumber]:
     """Add numbers aql has allocated to our account to the pool. All or nothing; repeats are skipped."""
-    return _add_new(GeographicNumber, "number", numbers, validators.clean_geographic_number,
-                    "Not a UK landline number", lambda n: GeographicNumber(number=n))
+    with transaction.atomic():
+        added = _add_new(GeographicNumber, "number", numbers, validators.clean_geographic_number,
+                         "Not a UK landline number", lambda n: GeographicNumber(number=n))
+        AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.NUMBERS_ADDED, subject="number pool",
+                                  message=f"{len(added)} numbers added to the pool.")
+    return added
 
 
-def sim_add(*, iccids: Iterable[str]) -> list[Sim]:
+def sim_add(*, iccids: Iterable[str], actor: Actor = None) -> list[Sim]:
     """Record SIMs on our account (state unused). All or nothing; ICCIDs we already have are skipped."""
-    return _add_new(Sim, "iccid", iccids, validators.clean_iccid, "Not an ICCID (19 or 20 digits)",
-                    lambda i: Sim(iccid=i, iccid_reversed=i[::-1]))
+    with transaction.atomic():
+        added = _add_new(Sim, "iccid", iccids, validators.clean_iccid, "Not an ICCID (19 or 20 digits)",
+                         lambda i: Sim(iccid=i, iccid_reversed=i[::-1]))
+        AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.SIMS_ADDED, subject="SIMs",
+                                  message=f"{len(added)} SIMs added: " + ", ".join(s.iccid for s in added[:20])
+                                          + (" and more." if len(added) > 20 else "."))
+    return added
 
 
 # --- the journal ---------------------------------------------------------------------------
@@ -203,18 +213,60 @@ def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
     return send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
 
 
+def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: str, postcode: str,
+                      contact_number: str) -> Subscriber:
+    """Correct a subscriber's details (Django admin): checked as an activation checks them, and
+    recorded on the SIM's trail, without the details themselves."""
+    v = validators
+    f = v.clean_all(name=(v.clean_name, name), address=(v.clean_address, address),
+                    postcode=(v.clean_postcode, postcode), contact_number=(v.clean_contact_number, contact_number))
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber_id)
+        for field, value in f.items():
+            setattr(subscriber, field, value)
+        subscriber.save()
+        sim = Sim.objects.filter(subscriber=subscriber).first()
+        if sim is not None:
+            event(sim=sim, actor=actor, action=AuditAction.CHANGED, before=sim.snapshot(),
+                  message="The subscriber's details were corrected.")
+    return subscriber
+
+
+ERASED = "(erased)"
+
+
 def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
-    """Erase the personal data kept for a terminated SIM's subscriber (name, address, postcode,
-    contact number). The SIM, its journal and its audit trail stay: they hold none of it."""
+    """Erase the personal data kept for a terminated SIM's subscriber: the subscriber (name,
+    address, postcode, contact number), the recipient of the order that posted the SIM, and
+    Django admin's history of both. The SIM, its journal and its audit trail stay: they hold none."""
     with transaction.atomic():
         sim = locked_sim(sim_id)
         if sim.state != SimState.TERMINATED:
             raise Refused("Only a terminated SIM's subscriber can be erased: the SIM is still in use.")
-        if sim.subscriber_id is None:
-            raise Refused("This SIM has no subscriber details to erase.")
+        order = getattr(sim, "order", None)  # the order that posted it, by the reverse link: sims never imports orders
+        if sim.subscriber_id is None and (order is None or order.name == ERASED):
+            raise Refused("This SIM has no personal details left to erase.")
         before = sim.snapshot()
+        _forget_admin_history(Subscriber, sim.subscriber_id)
         Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
+        if order is not None:
+            _forget_admin_history(type(order), order.pk)
+            type(order).objects.filter(pk=order.pk).update(name=ERASED, company=ERASED, address=ERASED,
+                                                           postcode="", contact_no="")
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
-              message="The subscriber's personal details were erased.")
+              message="The subscriber's personal details were erased" + (", and the order's recipient." if order
+                                                                         else "."))
     return sim
+
+
+def _forget_admin_history(model: type[models.Model], pk: int | None) -> None:
+    """Django admin's log names the object as it was (a subscriber's name and postcode) and says
+    what changed: erase both, keep that someone changed it and when."""
+    if pk is None:
+        return
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id=str(pk)).update(
+        object_repr=ERASED, change_message="")

@@ -3,9 +3,12 @@
 import json
 from io import StringIO
 
+import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db  # each send is recorded in the audit trail, before it goes
 
 ICCID = "1111111111000000001"
 ACTIVATE = ["activate", "--iccid", ICCID, "--imei", "490154203237518", "--geo-nos", "44113000000",

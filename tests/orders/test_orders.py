@@ -58,7 +58,7 @@ def test_a_despatched_sim_aql_already_shows_active_follows_aql(world, staff):
     order = services.order_despatch(actor=staff, **RECIPIENT)
     fake.advance(fake.faults.despatch_after)
     fake.put_sim(fake.order(order.order_ref).iccid, state="active", geo_nos="44113000009")
-    order = services.order_refresh(order_id=order.pk)
+    order = services.order_refresh(order_id=order.pk, actor=staff)
     assert Sim.objects.get(pk=order.sim_id).state == SimState.ACTIVE
 
 
@@ -75,7 +75,7 @@ def test_insufficient_stock_leaves_a_draft_with_the_reason_to_send_later(world, 
     assert order.state == OrderState.DRAFT
     assert order.reason == "3: There are not enough SIMs in stock on our account to despatch."
     world.fake.account.stock = {"AQL-123": 5}
-    assert services.order_submit(order_id=order.pk).state == OrderState.PROCESSING
+    assert services.order_submit(order_id=order.pk, actor=staff).state == OrderState.PROCESSING
 
 
 @pytest.mark.parametrize(("code", "words"), [
@@ -92,7 +92,7 @@ def test_other_result_codes_fail_the_order_with_their_meaning(world, staff, code
 def test_a_processing_order_cannot_be_sent_again(world, staff):
     order = services.order_despatch(actor=staff, **RECIPIENT)
     with pytest.raises(Refused):
-        services.order_submit(order_id=order.pk)
+        services.order_submit(order_id=order.pk, actor=staff)
     assert world.fake.count("despatch") == 1
 
 
@@ -105,7 +105,7 @@ def test_a_timeout_during_despatch_sends_no_second_order_and_is_found_by_query(w
     assert order.state == OrderState.SUBMITTED and "It will be checked, not resent." in order.reason
     fake.faults.hang_rate = 0
     with pytest.raises(Refused):
-        services.order_submit(order_id=order.pk)
+        services.order_submit(order_id=order.pk, actor=staff)
     due_now()
     tasks.refresh_orders_pass()
     assert DespatchOrder.objects.get(pk=order.pk).state == OrderState.PROCESSING
@@ -126,7 +126,7 @@ def test_a_lost_despatch_aql_never_received_is_not_placed_only_after_the_settle_
         order = DespatchOrder.objects.get(pk=order.pk)
         assert order.state == OrderState.SUBMITTED and "no record of this order yet" in order.reason
     with pytest.raises(Refused):
-        services.order_submit(order_id=order.pk)  # never the same order twice
+        services.order_submit(order_id=order.pk, actor=staff)  # never the same order twice
     DespatchOrder.objects.update(submitted_at=timezone.now() - timedelta(days=2),
                                  last_miss_at=timezone.now() - timedelta(hours=1))
     due_now()
@@ -142,7 +142,7 @@ def test_a_cancelled_order_is_shown_with_when_it_was_seen(world, staff):
     world.fake.faults.cancel_rate = 1.0
     order = services.order_despatch(actor=staff, **RECIPIENT)
     world.fake.advance(world.fake.faults.despatch_after)
-    order = services.order_refresh(order_id=order.pk)
+    order = services.order_refresh(order_id=order.pk, actor=staff)
     assert order.state == OrderState.CANCELLED and order.settled_at and order.sim is None
 
 
@@ -204,8 +204,8 @@ def test_admin_refresh_action_and_read_only_stock(world, admin_client):
 def test_refreshing_one_order_twice_at_once_applies_the_first_answer_only(world, staff):
     order = services.order_despatch(actor=staff, **RECIPIENT)
     world.fake.advance(world.fake.faults.despatch_after)
-    first = services.order_refresh(order_id=order.pk)
-    again = services._despatched(order.pk, first.iccid)  # a second worker with the same answer
+    first = services.order_refresh(order_id=order.pk, actor=staff)
+    again = services._despatched(order.pk, first.iccid, None)  # a second worker with the same answer
     assert again.settled_at == first.settled_at and Sim.objects.filter(iccid=first.iccid).count() == 1
 
 
@@ -228,7 +228,7 @@ def test_admin_edits_a_draft_with_the_same_checks_and_freezes_a_sent_order(world
                                  {**RECIPIENT, "postcode": "nowhere"})
     assert "Enter a UK postcode" in response.text
     world.fake.account.stock = {"AQL-123": 5}
-    sent = services.order_submit(order_id=draft.pk)
+    sent = services.order_submit(order_id=draft.pk, actor=None)
     assert 'name="postcode"' not in admin_client.get(f"/admin/orders/despatchorder/{sent.pk}/change/").text
     assert admin_client.post(f"/admin/orders/despatchorder/{sent.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin_client.get("/admin/orders/despatchorder/add/").status_code == 403
@@ -269,7 +269,7 @@ def test_9_in_answer_to_a_despatch_is_an_unknown_outcome_checked_by_reference(wo
     assert order.state == OrderState.SUBMITTED and "It will be checked, not resent." in order.reason
     assert order.next_check_at is not None
     with pytest.raises(Refused):
-        services.order_submit(order_id=order.pk)
+        services.order_submit(order_id=order.pk, actor=staff)
     assert world.fake.count("despatch") == 1
 
 

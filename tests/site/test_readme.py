@@ -12,10 +12,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from sims import tasks
-from tests.conftest import manage
+from tests.conftest import manage, member_of
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MANAGE = [".venv/bin/python", "manage.py"]
@@ -78,7 +77,7 @@ def run_all(text: str) -> None:
     runs, _ = commands(text)
     assert runs, "no manage.py commands found in the README"
     for username in {args[args.index("--user") + 1] for _, _, args in runs if "--user" in args}:
-        get_user_model().objects.create_user(username)
+        member_of("Admin", username)  # as `make demo`'s admin may do everything
     for number, line, args in runs:
         status, out = manage(*args)
         assert status == 0, f"README line {number} exited {status}: {line}\n{out}"

@@ -9,12 +9,14 @@ import dataclasses
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import RequestState
 from common import gateway
+from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED, EXIT_UNKNOWN, refusal_exit_code
+from common.models import AuditAction, AuditEvent
 
 # command -> (endpoint, the fields it takes, by wire name). Every field is required but
 # services (zero or more: aql itself says when none were given) and company.
@@ -43,10 +45,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Send one aql gateway command with the configured account and print aql's answer."
+    permissions = {"*": "sims.send_raw"}  # any command: it acts behind our records
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
         for name, (endpoint, fields) in COMMANDS.items():
@@ -70,8 +74,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["command"]
+        actor = self.actor(options)
         endpoint, fields = COMMANDS[name]
         kwargs = {field: options[field] for field in fields}
+        # Recorded before it is sent, like the journal: a raw command may change a SIM behind our records.
+        about = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k in ("iccid", "order_ref", "request_id"))
+        AuditEvent.objects.create(actor=actor, action=AuditAction.GATEWAY_SENT, subject=f"aql {name}",
+                                  message=f"aql {name} sent by hand: {about or 'no SIM or order named'}.")
         if endpoint == "usim":
             kwargs |= {k: options[k] for k in ("return_mode", "return_format") if options.get(k) is not None}
             client: Any = gateway.usim_client()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from common.cli import StaffCommand, actor_from
+from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED
 from orders import services
 from orders.lifecycle import OPEN
@@ -17,9 +17,10 @@ from orders.outcomes import order_outcome
 
 class Command(StaffCommand):
     help = "Despatch a SIM to a customer, follow orders, and check stock."
+    permissions = {"despatch": "orders.place_order", "refresh": "orders.place_order", "stock": "orders.place_order"}
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--user", help="the member of staff this is done for (a username)")
+        super().add_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         despatch = sub.add_parser("despatch", help="create an order and send it to aql")
         for field in ("name", "address", "postcode", "contact"):
@@ -30,19 +31,19 @@ class Command(StaffCommand):
         sub.add_parser("stock", help="take a stock snapshot from aql and print it")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        action = options["action"]
+        action, actor = options["action"], self.actor(options)
         if action == "despatch":
             order = services.order_despatch(
-                actor=actor_from(options["user"]), name=options["name"], company=options["company"],
+                actor=actor, name=options["name"], company=options["company"],
                 address=options["address"], postcode=options["postcode"], contact_no=options["contact"])
             self.report(order_outcome(order))
         elif action == "refresh":
-            self._refresh(options["order_ref"])
+            self._refresh(options["order_ref"], actor)
         else:
             for level in services.stock_refresh():
                 self.stdout.write(f"{level.product.code}: {level.quantity}" + ("  LOW" if level.low else ""))
 
-    def _refresh(self, order_ref: str | None) -> None:
+    def _refresh(self, order_ref: str | None, actor: Any) -> None:
         if order_ref:
             order = DespatchOrder.objects.filter(order_ref=order_ref).first()
             if order is None:
@@ -53,7 +54,7 @@ class Command(StaffCommand):
         problems = []
         for order in orders:  # every one is asked, whatever the one before said
             try:
-                self.report(order_outcome(services.order_refresh(order_id=order.pk)))
+                self.report(order_outcome(services.order_refresh(order_id=order.pk, actor=actor)))
             except CommandError as exc:
                 self.stderr.write(str(exc))
                 problems.append(exc.returncode)

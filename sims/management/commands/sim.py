@@ -12,9 +12,11 @@ from django.core.management.base import CommandError, CommandParser
 
 from aql import codes
 from aql.usim import SERVICES
-from common.cli import StaffCommand, actor_from
+from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED
 from sims import selectors, services
+from sims.lifecycle import TABLE
+from sims.lifecycle import Command as SimCommand
 from sims.models import GatewayRequest, RequestState, Sim
 from sims.outcomes import request_outcome
 
@@ -39,9 +41,13 @@ def sim_json(sim: Sim) -> dict[str, Any]:
 
 class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
+    permissions = {"add": "sims.add_sim", "show": "sims.view_sim",
+                   "deactivate": TABLE[SimCommand.DEACTIVATE].permission,
+                   **dict.fromkeys(("activate", "suspend", "reactivate", "query", "services", "number"),
+                                   TABLE[SimCommand.SUSPEND].permission)}
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--user", help="the member of staff this is done for (a username)")
+        super().add_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         sub.add_parser("add", help="record SIMs on our account").add_argument("iccids", nargs="+", metavar="ICCID")
         show = sub.add_parser("show", help="a SIM and its requests")
@@ -66,10 +72,10 @@ class Command(StaffCommand):
         how.add_argument("--change", metavar="NUMBER")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = actor_from(options["user"])
+        actor = self.actor(options)
         action = options["action"]
         if action == "add":
-            added = services.sim_add(iccids=options["iccids"])
+            added = services.sim_add(iccids=options["iccids"], actor=actor)
             self.stdout.write(f"{len(added)} SIMs added.")
             return
         sim = self._sim(options["iccid"])

@@ -1,0 +1,42 @@
+"""Who did what, through which door. Every state change is recorded with a person (or the named
+system account) and the interface it came through: web, admin, cli or worker.
+
+The interface is ambient (a context variable) because it belongs to the request, the command
+or the task, not to any one service: the web middleware, `StaffCommand` and the worker's passes
+set it; services read it when they write an event.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+# Which door an action came through: the staff site, Django admin, the command line, the worker,
+# or the system itself (a migration, a shell).
+Interface = models.TextChoices("Interface", [("WEB", ("web", "Staff site")), ("ADMIN", ("admin", "Django admin")),
+                                             ("CLI", ("cli", "Command line")), ("WORKER", ("worker", "Worker")),
+                                             ("SYSTEM", ("system", "System"))])
+
+
+_interface: ContextVar[str] = ContextVar("interface", default=Interface.SYSTEM)
+
+
+@contextmanager
+def via(interface: str) -> Iterator[None]:
+    """Everything recorded inside the block came through `interface`."""
+    token = _interface.set(interface)
+    try:
+        yield
+    finally:
+        _interface.reset(token)
+
+
+def current_interface() -> str:
+    return _interface.get()
+
+
+def name_of(actor: AbstractBaseUser | None) -> str:
+    """The name an event keeps for its actor, so deleting the user does not erase who it was."""
+    return actor.get_username() if actor is not None and actor.pk else "system"

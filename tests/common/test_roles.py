@@ -1,0 +1,316 @@
+"""Who may do what: the roles the migration made, every URL walked as each role, every admin
+action tried by each role, the command line's --user, and an audit trail that keeps names."""
+
+import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, get_resolver
+
+from common.models import AuditAction, AuditEvent
+from common.roles import SYSTEM_USERNAME
+from orders import services as order_services
+from orders.models import DespatchOrder
+from sims import services
+from sims.lifecycle import SimState
+from sims.models import GatewayRequest, Sim, SimEvent, Subscriber
+from tests.conftest import manage, member_of
+
+pytestmark = pytest.mark.django_db
+
+# The README's role table, permission by permission.
+SEES = {"sims.view_sim", "sims.view_gatewayrequest", "sims.view_simevent", "sims.view_geographicnumber",
+        "orders.view_despatchorder", "orders.view_orderevent", "orders.view_product", "orders.view_stocklevel"}
+DAILY = SEES | {"sims.provision_sim", "sims.see_personal_details", "orders.place_order"}
+SUPERVISES = DAILY | {"sims.terminate_sim", "sims.settle_request", "sims.erase_subscriber", "sims.add_sim",
+                      "sims.add_geographicnumber", "orders.change_product"}
+ROLES = {
+    "Observer": SEES,
+    "Customer service": DAILY,
+    "Supervisor": SUPERVISES,
+    "Admin": SUPERVISES | {"sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+                           "common.view_auditevent", "sims.view_subscriber", "sims.change_subscriber",
+                           "sims.change_geographicnumber", "sims.delete_geographicnumber",
+                           "orders.change_despatchorder", "orders.add_product"},
+}
+
+
+def test_the_migration_makes_the_roles_of_the_readme(db):
+    made = {group.name: {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+            for group in Group.objects.prefetch_related("permissions__content_type")}
+    assert made == ROLES
+
+
+# --- every URL as every role ----------------------------------------------------------------------
+
+WHO = ("anonymous", "Observer", "Customer service", "Supervisor", "Admin")
+
+
+def codes(anonymous: int, observer: int, customer_service: int, supervisor: int, admin: int) -> tuple:
+    return anonymous, observer, customer_service, supervisor, admin
+
+
+READ = codes(302, 200, 200, 200, 200)
+DAILY_POST = codes(302, 403, 302, 302, 302)
+SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
+# url name -> (method, the expected status for each of WHO). Redirects are the action done (and the
+# agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
+EXPECTED = {
+    "login": ("GET", codes(200, 200, 200, 200, 200)),
+    "logout": ("POST", codes(302, 302, 302, 302, 302)),
+    "home": ("GET", READ),
+    "sim_list": ("GET", READ),
+    "sim_detail": ("GET", READ),
+    "sim_activate": ("GET", codes(302, 403, 200, 200, 200)),
+    "sim_suspend": ("POST", DAILY_POST),
+    "sim_reactivate": ("POST", DAILY_POST),
+    "sim_query": ("POST", DAILY_POST),
+    "sim_services": ("POST", codes(302, 403, 200, 200, 200)),  # nothing ticked: the form again, with why
+    "sim_number": ("GET", codes(302, 403, 200, 200, 200)),
+    "sim_deactivate": ("GET", codes(302, 403, 403, 200, 200)),
+    "sim_erase_subscriber": ("POST", SUPERVISOR_POST),
+    "request_list": ("GET", READ),
+    "request_check": ("POST", DAILY_POST),
+    "request_resolve": ("GET", codes(302, 403, 403, 200, 200)),
+    "request_look": ("POST", SUPERVISOR_POST),
+    "number_list": ("GET", READ),
+    "order_list": ("GET", READ),
+    "order_new": ("GET", codes(302, 403, 200, 200, 200)),
+    "order_detail": ("GET", READ),
+    "order_refresh": ("POST", DAILY_POST),
+    "order_submit": ("POST", DAILY_POST),
+    "order_place_again": ("POST", DAILY_POST),
+    "stock": ("GET", READ),
+}
+EXTRA = [  # the same URL by another method, where it does something else
+    ("number_list", "POST", codes(302, 403, 403, 200, 200)),  # nothing pasted: the form again, with why
+    ("stock", "POST", DAILY_POST),
+]
+
+
+@pytest.fixture
+def users(db):
+    people = {role: member_of(role, role.lower().replace(" ", "-")) for role in WHO[1:]}
+    people["Admin"].is_staff = True
+    people["Admin"].save()
+    return people
+
+
+@pytest.fixture
+def places(world, make_sim, staff, settings):
+    """One of everything a URL can name: a SIM, a request (unknown), an order."""
+    from common import gateway
+
+    sim = make_sim(1, number="44113000001")
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
+    request = services.sim_services_add(sim_id=make_sim(2, number="44113000002").pk, actor=staff,
+                                        services=["int_roaming"])
+    world.fake.faults.hang_rate = 0
+    order = order_services.order_despatch(actor=staff, name="Jo Bloggs", company="", address="1 Road",
+                                          postcode="LS1 1AA", contact_no="07700900123")
+    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref}
+
+
+def url_names() -> set[str]:
+    return {p.name for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name}
+
+
+def test_every_named_url_has_a_row():
+    assert url_names() == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name, method, expected",
+                         [(n, m, e) for n, (m, e) in EXPECTED.items()] + EXTRA,
+                         ids=[f"{m} {n}" for n, (m, _) in EXPECTED.items()] + [f"{m} {n}" for n, m, _ in EXTRA])
+def test_every_url_as_every_role(client, users, places, name, method, expected):
+    from django.urls import reverse
+
+    pattern = next(p for p in get_resolver().url_patterns if getattr(p, "name", None) == name)
+    url = reverse(name, kwargs={k: places[k] for k in pattern.pattern.converters})
+    got = []
+    for who in WHO:
+        client.logout()
+        if who != "anonymous":
+            client.force_login(users[who])
+        response = client.generic(method, url)
+        got.append(response.status_code)
+    assert tuple(got) == expected, dict(zip(WHO, got, strict=True))
+
+
+def test_a_refusal_is_a_page_in_words_and_is_recorded(client, users, places):
+    client.force_login(users["Customer service"])
+    response = client.get(f"/sims/{places['iccid']}/deactivate/")
+    assert response.status_code == 403
+    assert "Your account may not terminate a SIM (cannot be undone)." in response.text
+    refusal = AuditEvent.objects.get(action=AuditAction.FORBIDDEN)
+    assert (refusal.actor_name, refusal.interface) == ("customer-service", "web")
+
+
+def test_the_admin_site_is_for_admins(client, users):
+    for who, expected in (("Observer", 302), ("Supervisor", 302), ("Admin", 200)):
+        client.force_login(users[who])
+        assert client.get("/admin/").status_code == expected, who
+
+
+# --- the SIM page shows only what the role may do ------------------------------------------------
+
+def test_the_sim_page_shows_each_role_only_its_buttons(client, users, places):
+    buttons = {"Observer": set(), "Customer service": {"Suspend", "Ask the gateway now"},
+               "Supervisor": {"Suspend", "Ask the gateway now", "Terminate…"}}
+    for who, expected in buttons.items():
+        client.force_login(users[who])
+        page = client.get(f"/sims/{places['iccid']}/").text
+        shown = {b for b in ("Suspend", "Ask the gateway now", "Terminate…") if b in page}
+        assert shown == expected, who
+
+
+def test_an_observer_sees_personal_details_masked(client, users, world, make_sim, staff):
+    sim = make_sim(3, number="44113000003")
+    sim.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                               contact_number="447700900123")
+    sim.save()
+    client.force_login(users["Observer"])
+    page = client.get(f"/sims/{sim.iccid}/").text
+    assert "Ada Lovelace" not in page and "•••••••••ace" in page and "447700900123" not in page
+    client.force_login(users["Customer service"])
+    assert "Ada Lovelace" in client.get(f"/sims/{sim.iccid}/").text
+
+
+# --- admin actions --------------------------------------------------------------------------------
+
+ACTIONS = [  # (changelist, action, the permission it needs)
+    ("sims/sim", "suspend", "provision_sim"), ("sims/sim", "reactivate", "provision_sim"),
+    ("sims/sim", "query_gateway", "provision_sim"), ("sims/sim", "erase_subscriber", "erase_subscriber"),
+    ("sims/gatewayrequest", "settle_by_hand", "settle_request"),
+    ("orders/despatchorder", "refresh", "place_order"), ("orders/despatchorder", "submit", "place_order"),
+    ("orders/stocklevel", "refresh_stock", "place_order"),
+]
+
+
+@pytest.mark.parametrize("changelist, action, permission", ACTIONS, ids=[a for _, a, _ in ACTIONS])
+def test_an_admin_action_runs_only_for_a_role_that_may_do_it(client, users, places, world, changelist, action,
+                                                              permission):
+    viewer = member_of("Observer", "staff-viewer")  # in Django admin, with view permissions only
+    viewer.is_staff = True
+    viewer.save()
+    model = changelist.split("/")[1]
+    target = {"sim": Sim.objects.get(iccid=places["iccid"]).pk, "gatewayrequest": places["pk"],
+              "despatchorder": DespatchOrder.objects.get().pk, "stocklevel": 0}[model]
+    order_services.stock_refresh()
+    if model == "stocklevel":
+        target = __import__("orders.models", fromlist=["StockLevel"]).StockLevel.objects.first().pk
+    calls = len(world.fake.calls)
+    client.force_login(viewer)
+    page = client.get(f"/admin/{changelist}/").text
+    assert f'value="{action}"' not in page  # not offered...
+    events = SimEvent.objects.count()
+    client.post(f"/admin/{changelist}/", {"action": action, "_selected_action": [target]}, follow=True)
+    assert (len(world.fake.calls), SimEvent.objects.count()) == (calls, events)  # ...and not run if posted
+    admin = users["Admin"]
+    assert admin.has_perm(f"{changelist.split('/')[0]}.{permission}")
+    client.force_login(admin)
+    assert f'value="{action}"' in client.get(f"/admin/{changelist}/").text
+
+
+def test_django_admin_never_deletes_a_user(client, users):
+    client.force_login(users["Admin"])
+    observer = users["Observer"]
+    assert client.post(f"/admin/auth/user/{observer.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert type(observer).objects.filter(pk=observer.pk).exists()
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+def test_the_command_line_checks_the_users_role_and_records_a_refusal(world, make_sim, users):
+    sim = make_sim(1, number="44113000001")
+    status, out = manage("sim", "--user", "observer", "suspend", sim.iccid)
+    assert status == 1 and "observer may not activate, suspend" in out
+    assert world.fake.count("suspend") == 0
+    assert AuditEvent.objects.filter(action=AuditAction.FORBIDDEN, actor_name="observer", interface="cli").exists()
+    status, _ = manage("sim", "--user", "customer-service", "deactivate", sim.iccid)
+    assert status == 1 and world.fake.count("deactivate") == 0
+
+
+def test_without_user_the_command_line_acts_as_the_named_system_account(world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    assert manage("sim", "suspend", sim.iccid)[0] == 0
+    request = GatewayRequest.objects.get(sim=sim, command="suspend")
+    assert request.actor.username == SYSTEM_USERNAME
+    event = SimEvent.objects.filter(sim=sim).first()
+    assert (event.actor_name, event.interface) == (SYSTEM_USERNAME, "cli")
+
+
+# --- an audit trail with no gaps ------------------------------------------------------------------
+
+def test_events_keep_who_did_it_after_the_user_is_deleted(world, make_sim, users):
+    agent = users["Customer service"]
+    services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=agent)
+    agent.delete()  # by the shell: admin does not offer it
+    event = SimEvent.objects.filter(action="sending").get()
+    assert event.actor is None and event.actor_name == "customer-service"
+
+
+def test_each_interface_is_recorded(client, world, make_sim, users):
+    sim = make_sim(1, number="44113000001")
+    client.force_login(users["Customer service"])
+    client.post(f"/sims/{sim.iccid}/query/")
+    from sims import tasks
+
+    services.sim_suspend(sim_id=sim.pk, actor=users["Customer service"])
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.update(next_poll_at=None)
+    GatewayRequest.objects.filter(command="suspend").update(next_poll_at="2000-01-01T00:00:00Z")
+    tasks.poll_pass()
+    interfaces = dict(SimEvent.objects.filter(sim=sim).values_list("action", "interface"))
+    assert interfaces["queried"] == "web" and interfaces["succeeded"] == "worker"
+
+
+def test_sign_ins_and_failed_ones_are_recorded(client, users):
+    client.post("/login/", {"username": "observer", "password": "wrong"})
+    client.post("/login/", {"username": "observer", "password": "pw-observer-123"})
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_name"))
+    assert actions == [(AuditAction.SIGN_IN_FAILED, "observer"), (AuditAction.SIGNED_IN, "observer")]
+
+
+def test_orders_have_a_trail_like_sims(world, users):
+    agent = users["Customer service"]
+    order = order_services.order_despatch(actor=agent, name="Jo Bloggs", company="", address="1 Road",
+                                          postcode="LS1 1AA", contact_no="07700900123")
+    world.fake.advance(world.fake.faults.despatch_after)
+    order_services.order_refresh(order_id=order.pk, actor=None)
+    trail = list(order.events.order_by("id").values_list("actor_name", "state_before", "state_after"))
+    assert trail == [("customer-service", "", "draft"), ("customer-service", "draft", "submitted"),
+                     ("customer-service", "submitted", "processing"), ("system", "processing", "despatched")]
+
+
+# --- personal data --------------------------------------------------------------------------------
+
+def test_erasure_leaves_the_name_in_no_table_log_entry_or_admin_history(world, users):
+    from django.apps import apps
+    from django.db import models
+
+    agent = users["Supervisor"]
+    order = order_services.order_despatch(actor=agent, name="Grace Hopper", company="", address="7 Navy Yard",
+                                          postcode="LS1 1AA", contact_no="07700900123")
+    world.fake.advance(world.fake.faults.despatch_after)
+    order = order_services.order_refresh(order_id=order.pk, actor=agent)
+    sim = order.sim
+    services.sim_activate(sim_id=sim.pk, actor=agent, imei="490154203237518", number="44113000005",
+                          name="Grace Hopper", address="7 Navy Yard", postcode="LS1 1AA",
+                          contact_number="07700900123")
+    subscriber = Sim.objects.get(pk=sim.pk).subscriber
+    LogEntry.objects.log_actions(user_id=agent.pk, queryset=[subscriber], action_flag=ADDITION,
+                                 change_message="Added Grace Hopper")
+    Sim.objects.filter(pk=sim.pk).update(state=SimState.TERMINATED)
+    services.subscriber_erase(sim_id=sim.pk, actor=agent)
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, (models.CharField, models.TextField, models.JSONField)) and field.concrete:
+                lookup = f"{field.name}__icontains"
+                if model.objects.filter(**{lookup: "Hopper"}).exists():
+                    found.append(f"{model.__name__}.{field.name}")
+    assert found == []
+    assert LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Subscriber)).exists()
