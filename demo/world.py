@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db.models import Count
 from django.utils import timezone
 from stdnum import luhn
@@ -164,14 +164,16 @@ def imeis(rng: random.Random) -> Iterator[str]:
 # --- seeding ---------------------------------------------------------------------------------
 
 def staff_users(admin: AbstractBaseUser) -> list[AbstractBaseUser]:
-    """The admin and two customer-service staff (staff, not superusers; they only sign the work)."""
+    """The admin and two customer-service staff (in that role, without a password: they only sign the work)."""
     users = [admin]
+    role = Group.objects.get(name="Customer service")
     for username, first, last in STAFF:
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True})
+            username=username, defaults={"first_name": first, "last_name": last})
         if created:
             user.set_unusable_password()
             user.save()
+            user.groups.add(role)
         users.append(user)
     return users
 

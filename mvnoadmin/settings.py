@@ -218,6 +218,9 @@ AQL_SETTLE_WINDOW = env.int("AQL_SETTLE_WINDOW", default=24 * 3600)
 # After an outcome decided without checkstatus, the SIM is compared with aql again this soon.
 AQL_RECHECK_AFTER = env.int("AQL_RECHECK_AFTER", default=600)
 AQL_DRIFT_PER_HOUR = env.int("AQL_DRIFT_PER_HOUR", default=300)  # SIMs the drift sweep compares with aql an hour
+# Days after a SIM is terminated before its subscriber's details are erased by the worker (daily);
+# unset or 0: never by itself (staff erase them by hand).
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
 AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
 # --- Worker (django-q2) ---------------------------------------------------------

@@ -6,6 +6,7 @@ State fields are changed only by `sims.services`, through the table in `sims.lif
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from aql import codes
 from aql.usim import SERVICES
@@ -79,6 +80,9 @@ class Sim(models.Model):
     # Compare with aql again by then: set when an outcome was decided without checkstatus, so a
     # late effect is caught in minutes. The drift sweep takes these first.
     recheck_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # When it was seen terminated: its subscriber's details are erased so long after, if
+    # PERSONAL_DATA_RETENTION_DAYS is set.
+    terminated_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     # aql said the network was congested (63027): no command for this SIM before then.
     not_before = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,6 +105,10 @@ class Sim(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.iccid_reversed = self.iccid[::-1]
+        if self.state == SimState.TERMINATED and self.terminated_at is None:  # however it came to be terminated
+            self.terminated_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "terminated_at"}
         super().save(*args, **kwargs)
 
     @property

@@ -8,12 +8,14 @@ import math
 
 from django.conf import settings
 
+from common import audit
 from common.worker import heartbeat, in_batches
 from sims import services
 
 POLL_PASS = "sims.tasks.poll_pass"
 DRIFT_PASS = "sims.tasks.drift_pass"
-SCHEDULES = {POLL_PASS: 1, DRIFT_PASS: 10}  # task -> every so many minutes
+ERASE_PASS = "sims.tasks.erase_expired_pass"
+SCHEDULES = {POLL_PASS: 1, DRIFT_PASS: 10, ERASE_PASS: 24 * 60}  # task -> every so many minutes
 
 
 def poll_pass() -> int:
@@ -42,3 +44,14 @@ def drift_pass() -> int:
     done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=share)
     heartbeat(name="drift")
     return done
+
+
+def erase_expired_pass() -> int:
+    """Erase the subscriber details of SIMs terminated longer ago than PERSONAL_DATA_RETENTION_DAYS
+    (nothing when it is not set). Returns how many."""
+    if not settings.PERSONAL_DATA_RETENTION_DAYS:
+        return 0
+    with audit.via(audit.Interface.WORKER):
+        erased = services.subscribers_erase_expired(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    heartbeat(name="erase")
+    return erased

@@ -204,6 +204,7 @@ def make_schedules() -> None:
     """What `migrate` did, again: the worker's schedules (a transactional test's flush removes them)."""
     for migration in ("sims.migrations.0003_schedules", "orders.migrations.0002_schedules"):
         _run_migration(migration, "create_schedules")
+    _run_migration("sims.migrations.0009_terminated_at", "backfill_and_schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

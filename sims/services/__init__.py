@@ -19,6 +19,7 @@ from sims.services.commands import (
     sim_suspend,
     subscriber_erase,
     subscriber_update,
+    subscribers_erase_expired,
 )
 from sims.services.followup import (
     latest_look,
@@ -35,5 +36,5 @@ __all__ = [
     "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_suspend", "sims_due_for_drift_check",
-    "subscriber_erase", "subscriber_update",
+    "subscriber_erase", "subscriber_update", "subscribers_erase_expired",
 ]

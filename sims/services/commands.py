@@ -8,6 +8,7 @@ nothing is ever resent blindly.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,11 +27,17 @@ from sims.services.answers import event, locked_sim, send_and_record
 
 # --- numbers and SIMs ------------------------------------------------------------------------
 
+MOST_AT_ONCE = 10_000  # numbers or SIMs one paste or command may add
+
 
 def _add_new(model: type[models.Model], field: str, raw: Iterable[str], clean: Callable[[str], str],
              why: str, make: Callable[[str], models.Model]) -> list:
     """Add rows for the values not yet on record. All or nothing: one bad value refuses them all,
     named in `why`'s words; repeats and values already here are skipped."""
+    raw = list(raw)
+    if len(raw) > MOST_AT_ONCE:
+        raise ValidationError({f"{field}s": [f"At most {MOST_AT_ONCE:,} at a time ({len(raw):,} given): split the "
+                                             "list and add each part."]})
     cleaned, bad = [], []
     for value in raw:
         try:
@@ -211,6 +218,21 @@ def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
         sim = locked_sim(sim_id)
         request = _journal(sim=sim, command=Command.QUERYICCID, actor=actor, params={})
     return send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
+
+
+def subscribers_erase_expired(*, days: int) -> int:
+    """Erase the personal details of every subscriber whose SIM was terminated more than `days`
+    ago (the retention setting), as the system account would by hand. Returns how many."""
+    cutoff = timezone.now() - timedelta(days=days)
+    due = Sim.objects.filter(state=SimState.TERMINATED, terminated_at__lt=cutoff, subscriber__isnull=False)
+    erased = 0
+    for sim_id in due.values_list("pk", flat=True).iterator():
+        try:
+            subscriber_erase(sim_id=sim_id, actor=None)
+            erased += 1
+        except Refused:  # changed meanwhile
+            continue
+    return erased
 
 
 def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: str, postcode: str,

@@ -38,19 +38,29 @@ def browser(_allow_orm_beside_playwright: None) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def console_errors() -> list[str]:
+    """What the page said went wrong (console errors, uncaught exceptions): none is expected. A test
+    that causes one on purpose (a 403 page's own status) takes it out of this list."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest, console_errors: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
     blocked: list[str] = []  # what the Content Security Policy stopped: a page relying on it is broken
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
     yield page
-    assert not blocked, f"the browser blocked: {blocked}"
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:  # a failing browser test leaves a picture of what it saw
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
     context.close()
+    assert not blocked, f"the browser blocked: {blocked}"
+    assert not console_errors, f"the browser reported errors: {console_errors}"
 
 
 @pytest.hookimpl(wrapper=True)

@@ -314,3 +314,42 @@ def test_erasure_leaves_the_name_in_no_table_log_entry_or_admin_history(world, u
                     found.append(f"{model.__name__}.{field.name}")
     assert found == []
     assert LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Subscriber)).exists()
+
+
+def test_the_retention_setting_erases_subscribers_of_sims_terminated_long_ago(world, make_sim, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sims import tasks
+
+    old, recent = make_sim(1, state=SimState.TERMINATED), make_sim(2, state=SimState.TERMINATED)
+    for sim, days in ((old, 40), (recent, 10)):
+        sim.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                                   contact_number="447700900123")
+        sim.save()
+        Sim.objects.filter(pk=sim.pk).update(terminated_at=timezone.now() - timedelta(days=days))
+    settings.PERSONAL_DATA_RETENTION_DAYS = 0
+    assert tasks.erase_expired_pass() == 0  # off by default
+    settings.PERSONAL_DATA_RETENTION_DAYS = 30
+    assert tasks.erase_expired_pass() == 1
+    assert Sim.objects.get(pk=old.pk).subscriber is None and Sim.objects.get(pk=recent.pk).subscriber is not None
+    event = SimEvent.objects.get(sim=old, action=AuditAction.ERASED)
+    assert (event.actor_name, event.interface) == ("system", "worker")
+
+
+def test_a_sim_terminated_by_any_path_records_when(world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    assert sim.terminated_at is None
+    world.fake.put_sim(sim.iccid, state="terminated")
+    services.sim_query(sim_id=sim.pk, actor=None)  # aql says so: ours follows
+    assert Sim.objects.get(pk=sim.pk).terminated_at is not None
+
+
+def test_bulk_input_is_capped_with_a_clear_message(db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="At most 10,000 at a time"):
+        services.number_add(numbers=[str(441130000000 + n) for n in range(10_001)])
+    status, out = manage("sim", "add", *[str(1111111111100000000 + n) for n in range(10_001)])
+    assert status == 1 and "At most 10,000 at a time (10,001 given)" in out
