@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,6 @@ from orders.models import DespatchOrder
 from orders.outcomes import order_outcome
 
 
-@login_required
 @requires("orders.view_despatchorder")
 def order_list(request: HttpRequest) -> HttpResponse:
     state = choice(request, "state", [*OrderState.values, "open"])
@@ -29,7 +27,6 @@ def order_list(request: HttpRequest) -> HttpResponse:
                                                       "state": state, "states": OrderState.choices})
 
 
-@login_required
 @requires("orders.place_order")
 def order_new(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
@@ -44,7 +41,6 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/order_form.html", {"form": form})
 
 
-@login_required
 @requires("orders.view_despatchorder")
 def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
     order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by", "replaces"),
@@ -56,7 +52,6 @@ def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
 def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Callable[..., HttpResponse]:
     """The view of an order's button: act, say how it went, show the order it led to."""
 
-    @login_required
     @requires("orders.place_order")
     @require_POST
     @shows_refusals("order_detail")
@@ -74,7 +69,6 @@ order_submit = _button(lambda request, order: services.order_submit(order_id=ord
 order_place_again = _button(lambda request, order: services.order_place_again(order_id=order.pk, actor=request.user))
 
 
-@login_required
 @requires("orders.view_stocklevel")
 @shows_refusals("stock")
 def stock(request: HttpRequest) -> HttpResponse:

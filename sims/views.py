@@ -8,7 +8,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -42,7 +41,6 @@ def _sim(iccid: str) -> Sim:
         raise Http404("No SIM with that ICCID.") from None
 
 
-@login_required
 @requires("sims.view_sim")
 def sim_list(request: HttpRequest) -> HttpResponse:
     q = search_text(request)
@@ -68,7 +66,6 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "order": getattr(sim, "order", None)}
 
 
-@login_required
 @requires("sims.view_sim")
 def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
@@ -81,7 +78,6 @@ def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
 def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpResponse]:
     """The view of a command with no input of its own (a button): run it, say how it went, back to the SIM."""
 
-    @login_required
     @requires("sims.provision_sim")
     @require_POST
     @shows_refusals("sim_detail")
@@ -99,7 +95,6 @@ sim_reactivate = _button(services.sim_reactivate)
 sim_query = _button(services.sim_query)
 
 
-@login_required
 @requires("sims.erase_subscriber")
 @require_POST
 @shows_refusals("sim_detail")
@@ -125,7 +120,6 @@ def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict],
     return render(request, template, {"form": form, **context})
 
 
-@login_required
 @requires("sims.provision_sim")
 def sim_activate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
@@ -134,7 +128,6 @@ def sim_activate(request: HttpRequest, iccid: str) -> HttpResponse:
         sim_id=sim.pk, actor=request.user, **data), {"sim": sim})
 
 
-@login_required
 @requires("sims.provision_sim")
 def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
@@ -144,7 +137,6 @@ def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
                       lambda data: service(sim_id=sim.pk, actor=request.user, number=data["number"]), {"sim": sim})
 
 
-@login_required
 @requires("sims.terminate_sim")
 def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
@@ -153,7 +145,6 @@ def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
                       lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user), {"sim": sim})
 
 
-@login_required
 @requires("sims.provision_sim")
 @require_POST
 def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
@@ -169,7 +160,6 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
                       {**_detail_context(sim, request.user), "services_form": form})
 
 
-@login_required
 @requires("sims.view_gatewayrequest")
 def request_list(request: HttpRequest) -> HttpResponse:
     show = choice(request, "show", selectors.REQUEST_VIEWS)
@@ -180,7 +170,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
                                       "live": any(r.in_flight for r in rows)})
 
 
-@login_required
 @requires("sims.provision_sim")
 @require_POST
 def request_check(request: HttpRequest, pk: int) -> HttpResponse:
@@ -193,7 +182,6 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(posted_next("request_list")(request))
 
 
-@login_required
 @requires("sims.settle_request")
 def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Settle an unknown outcome by hand: aql's record of the SIM first, then a confirmed decision."""
@@ -213,7 +201,6 @@ def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         "journal": journal, "form": form, "look": look, "aql": read_iccid_status(look.reply) if look else None})
 
 
-@login_required
 @requires("sims.settle_request")
 @require_POST
 @shows_refusals("request_resolve")
@@ -224,7 +211,6 @@ def request_look(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("request_resolve", pk=journal.pk)
 
 
-@login_required
 @requires("sims.view_geographicnumber")
 def number_list(request: HttpRequest) -> HttpResponse:
     show = choice(request, "show", selectors.NUMBER_VIEWS)
