@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from common.errors import REFUSALS, refusal_text
 from common.models import AuditEvent
 from common.outcomes import Outcome
+from common.roles import SYSTEM_USERNAME
 
 
 def badge(label: str, colour: str) -> str:
@@ -92,11 +94,31 @@ def once(request: HttpRequest, run: Callable[[], Outcome]) -> None:
 admin.site.unregister(get_user_model())
 
 
+def _admin_site_permission(request: HttpRequest) -> bool:
+    """Django admin is the Admin role's (with the staff flag), not every staff account's."""
+    user = request.user
+    return user.is_active and user.is_staff and user.has_perm("common.use_admin")
+
+
+admin.site.has_permission = _admin_site_permission
+
+
 @admin.register(get_user_model())
 class StaffUserAdmin(UserAdmin):
-    """Users are deactivated, never deleted: their history stays theirs."""
+    """Users are deactivated, never deleted: their history stays theirs. Roles are given by group;
+    only a superuser may make another superuser or hand out single permissions; the system
+    account is not shown (it never signs in, and nobody may give it a password)."""
 
     actions = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).exclude(username=SYSTEM_USERNAME)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return (*super().get_readonly_fields(request, obj), "is_superuser", "user_permissions", "last_login",
+                "date_joined")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

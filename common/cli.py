@@ -48,7 +48,10 @@ class StaffCommand(BaseCommand):
         """Who the command acts for, once it is clear they may: a refusal is recorded and exits 1."""
         user = actor_from(options.get("user"))
         permission = self.permissions.get(options.get("action", ""), self.permissions.get("*"))
-        if permission and not user.has_perm(permission):
+        if permission is None:  # an action nobody said who may do: nobody may, until it is said
+            raise CommandError(f"manage.py {self.name()} {options.get('action', '')}: no permission is named for "
+                               "it (StaffCommand.permissions).", returncode=EXIT_REFUSED)
+        if not user.has_perm(permission):
             what = permission_words(permission)
             AuditEvent.objects.create(actor=user, action=AuditAction.FORBIDDEN, subject=f"manage.py {self.name()}",
                                       message=f"Refused: manage.py {self.name()} {options.get('action', '')} needs "

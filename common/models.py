@@ -76,6 +76,7 @@ class AuditEvent(Event):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["action", "-at"], name="audit_action_recent")]
+        permissions = [("use_admin", "Can use Django admin (with the staff flag)")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"

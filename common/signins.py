@@ -14,8 +14,9 @@ def signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> No
 
 
 def sign_in_failed(sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any) -> None:
-    # The username as typed, never the password (Django has already masked it in `credentials`).
-    username = str(credentials.get("username", ""))[:150]
-    known = get_user_model().objects.filter(username=username).first()
-    AuditEvent.objects.create(actor=known, actor_name=username or "anonymous", action=AuditAction.SIGN_IN_FAILED,
-                              subject=username, message=f"Sign-in failed for {username or 'no username'}.")
+    # Who failed is not known, so no actor. The typed username is kept only when it is an
+    # account's: anything else may be a password typed into the wrong box.
+    typed = str(credentials.get("username", ""))[:150]
+    account = typed if get_user_model().objects.filter(username=typed).exists() else ""
+    AuditEvent.objects.create(actor=None, actor_name="anonymous", action=AuditAction.SIGN_IN_FAILED, subject=account,
+                              message=f"Sign-in failed for {account or 'a username we do not have'}.")

@@ -9,9 +9,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from common import audit
@@ -127,3 +129,9 @@ class IdleSessionMiddleware:
         if not polling and request.user.is_authenticated:
             request.session.modified = True  # saved again, so its expiry moves on
         return response
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page, admin's too: the one icon, without a sign-in."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

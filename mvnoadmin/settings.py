@@ -125,7 +125,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # that pair waits 15 minutes; a success clears the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "common.auth.StaffBackend",  # Django's, but the system account never signs in
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from common.urls import strict_converter
+from common.web import favicon
 from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
@@ -14,6 +15,8 @@ strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capit
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
+    path("favicon.ico", favicon),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="home"),

@@ -36,6 +36,7 @@ class DespatchOrder(models.Model):
                                editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", editable=False)
+    created_by_name = models.CharField("created by", max_length=150, default="system", editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     settled_at = models.DateTimeField(null=True, blank=True, editable=False,

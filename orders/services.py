@@ -21,6 +21,7 @@ from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
 from common import gateway, validators
 from common.actors import Actor, recorded
+from common.audit import name_of
 from common.errors import Refused
 from common.transitions import Transition
 from common.worker import claim_due
@@ -51,7 +52,7 @@ def order_create(*, actor: Actor, name: str, company: str, address: str, postcod
     # customer's order carries the recipient's name there rather than nothing.
     fields["company"] = fields["company"] or fields["name"]
     with transaction.atomic():
-        order = DespatchOrder.objects.create(created_by=recorded(actor), **fields)
+        order = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), **fields)
         _event(order, actor, "", "Order created.")  # no personal data in the trail: it must outlive erasure
     return order
 
@@ -66,7 +67,8 @@ def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
                           "placed can be placed again.")
         if DespatchOrder.objects.filter(replaces=old).exists():
             raise Refused(f"Order {old.order_ref} has been placed again already.")
-        new = DespatchOrder.objects.create(created_by=recorded(actor), replaces=old, name=old.name,
+        new = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), replaces=old,
+                                           name=old.name,
                                            company=old.company, address=old.address, postcode=old.postcode,
                                            contact_no=old.contact_no)
         _event(new, actor, "", f"Order created to place order {old.order_ref} again.")
@@ -209,10 +211,10 @@ def _despatched(order_id: int, iccid: str, actor: Actor) -> DespatchOrder:
         return _update(order_id, OrderStep.REFRESH, actor=actor, iccid=iccid, **despatched,
                        reason=f"aql gave '{iccid}', which is not an ICCID: check with aql.")
     with transaction.atomic():
-        sim_services.sim_add(iccids=[iccid])
+        sim_services.sim_add(iccids=[iccid], actor=actor)
         sim = Sim.objects.get(iccid=iccid)
         order = _update(order_id, OrderStep.REFRESH, actor=actor, iccid=iccid, sim=sim, reason="", **despatched)
-    sim_services.sim_query(sim_id=sim.pk, actor=None)  # our record of the new SIM follows aql's
+    sim_services.sim_query(sim_id=sim.pk, actor=actor)  # our record of the new SIM follows aql's
     return order
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -71,16 +72,16 @@ class SimAdmin(admin.ModelAdmin):
 
     @admin.display(description=f"latest {HISTORY_ROWS} requests")
     def recent_requests(self, obj: Sim) -> str:
-        rows = obj.requests.select_related("actor").order_by("-created_at")[:HISTORY_ROWS]
+        rows = obj.requests.order_by("-created_at")[:HISTORY_ROWS]
         return history_table(("sent", "command", "state", "aql id", "codes", "by"), [
             (f"{r.created_at:%Y-%m-%d %H:%M}", r.get_command_display(), r.get_state_display(), r.aql_id or "",
-             "; ".join(r.code_meanings), r.actor or "system") for r in rows])
+             "; ".join(r.code_meanings), r.actor_name) for r in rows])
 
     @admin.display(description=f"latest {HISTORY_ROWS} events")
     def recent_events(self, obj: Sim) -> str:
-        rows = obj.events.select_related("actor").order_by("-at", "-id")[:HISTORY_ROWS]
+        rows = obj.events.order_by("-at", "-id")[:HISTORY_ROWS]
         return history_table(("when", "who", "what"), [
-            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor or "system", e.message) for e in rows])
+            (f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor_name, e.message) for e in rows])
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         if not search_term.strip():
@@ -158,6 +159,8 @@ class GeographicNumberAdmin(admin.ModelAdmin):
 
     def bulk_add(self, request: HttpRequest) -> HttpResponse:
         """Paste the numbers aql allocated to the account."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = BulkNumbersForm(request.POST or None)
         if request.method == "POST" and form.is_valid() and (added := form.add_to_pool(actor=request.user)) is not None:
             messages.success(request, f"{added} numbers added to the pool.")
@@ -200,10 +203,10 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(GatewayRequest)
 class GatewayRequestAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "sim", "command", "state_badge", "aql_id", "codes_in_words", "actor",
+    list_display = ("created_at", "sim", "command", "state_badge", "aql_id", "codes_in_words", "actor_name",
                     "poll_count", "next_poll_at")
     list_filter = ("state", "command")
-    list_select_related = ("sim", "actor")
+    list_select_related = ("sim",)
     search_fields = ("=sim__iccid", "=aql_id")  # exact: no LIKE scans over the journal
     show_full_result_count = False
     paginator = CachedCountPaginator
@@ -233,9 +236,9 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(SimEvent)
 class SimEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "sim", "action", "actor", "message")
+    list_display = ("at", "sim", "action", "actor_name", "interface", "message")
     list_filter = ("action",)  # the choices of AuditAction: no DISTINCT over the audit trail
-    list_select_related = ("sim", "actor")
+    list_select_related = ("sim",)
     search_fields = ("=sim__iccid",)
     show_full_result_count = False
     paginator = CachedCountPaginator

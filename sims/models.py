@@ -133,6 +133,7 @@ class GatewayRequest(models.Model):
     params = models.JSONField(default=dict, help_text="What was sent, without the credentials")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
+    actor_name = models.CharField("by", max_length=150, default="system")  # kept if the user goes
     state = models.CharField(max_length=10, choices=RequestState.choices, default=RequestState.SENDING)
     state_before = models.CharField(max_length=12, choices=SimState.choices)
     aql_id = models.BigIntegerField("aql request id", null=True, blank=True, db_index=True)

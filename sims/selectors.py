@@ -17,7 +17,7 @@ from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscri
 NAME_MATCHES = 200  # subscribers a name search looks at, at most
 
 
-def sim_search_q(term: str) -> Q:
+def sim_search_q(term: str, *, by_person: bool = True) -> Q:
     """Find SIMs by ICCID (whole or its last digits), geographic number, subscriber name or postcode.
 
     Each branch is a condition on an indexed column of the SIM itself, so the database never
@@ -34,6 +34,8 @@ def sim_search_q(term: str) -> Q:
             number = clean_geographic_number(digits)
             q |= Q(number_id__in=GeographicNumber.objects.filter(number=number).values("pk"))
         return q
+    if not by_person:  # one who may not see a subscriber's details may not find SIMs by them either
+        return Q(pk__in=[])
     people = Subscriber.objects.filter(name__icontains=term)
     with suppress(ValidationError):
         people = Subscriber.objects.filter(postcode=clean_postcode(term))
@@ -59,9 +61,9 @@ def sim_in_flight(*, sim: Sim) -> GatewayRequest | None:
     return sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).first()
 
 
-def sims(*, search: str = "") -> QuerySet[Sim]:
+def sims(*, search: str = "", by_person: bool = True) -> QuerySet[Sim]:
     qs = Sim.objects.select_related("number", "subscriber")
-    return qs.filter(sim_search_q(search)) if search else qs
+    return qs.filter(sim_search_q(search, by_person=by_person)) if search else qs
 
 
 SIM_SORTS = {"updated": "-updated_at", "iccid": "iccid", "state": "state"}
@@ -78,10 +80,10 @@ def _in_flight_command() -> Subquery:
                     .exclude(command=Command.QUERYICCID).values("command")[:1])
 
 
-def sim_page(*, search: str = "", state: str = "", service: str = "", sort: str = "updated",
+def sim_page(*, search: str = "", by_person: bool = True, state: str = "", service: str = "", sort: str = "updated",
              page: int = 1) -> tuple[list[Sim], bool]:
     """One page of the SIM list and whether there is another. No COUNT(*): a million rows make it slow."""
-    qs = sims(search=search).annotate(in_flight_command=_in_flight_command())
+    qs = sims(search=search, by_person=by_person).annotate(in_flight_command=_in_flight_command())
     if state:
         qs = qs.filter(state=state)
     if service in SERVICES:

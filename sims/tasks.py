@@ -20,6 +20,11 @@ SCHEDULES = {POLL_PASS: 1, DRIFT_PASS: 10, ERASE_PASS: 24 * 60}  # task -> every
 
 def poll_pass() -> int:
     """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
+    with audit.via(audit.Interface.WORKER):
+        return _poll_pass()
+
+
+def _poll_pass() -> int:
     lease = settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
     # A send left without an answer for much longer than any send takes (connect and read
     # timeouts, a wait for the database lock) was cut off: its outcome is unknown.

@@ -48,7 +48,8 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     service = choice(request, "service", SERVICES)
     sort = choice(request, "sort", selectors.SIM_SORTS, default="updated")
     page = page_number(request)
-    rows, has_next = selectors.sim_page(search=q, state=state, service=service, sort=sort, page=page)
+    rows, has_next = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
+                                        state=state, service=service, sort=sort, page=page)
     return render(request, "sims/sim_list.html", {
         "sims": rows, "has_next": has_next, "page": page, "q": q, "state": state, "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),

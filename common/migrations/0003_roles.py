@@ -11,7 +11,7 @@ VIEW = ["sims.view_sim", "sims.view_gatewayrequest", "sims.view_simevent", "sims
 DAILY = ["sims.provision_sim", "sims.see_personal_details", "orders.place_order"]
 SUPERVISION = ["sims.terminate_sim", "sims.settle_request", "sims.erase_subscriber", "sims.add_sim",
                "sims.add_geographicnumber", "orders.change_product"]
-ADMINISTRATION = ["sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group", "common.view_auditevent",
+ADMINISTRATION = ["common.use_admin", "sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group", "common.view_auditevent",
                   "sims.view_subscriber", "sims.change_subscriber", "sims.change_geographicnumber",
                   "sims.delete_geographicnumber", "orders.change_despatchorder", "orders.add_product"]
 ROLES = {
@@ -39,6 +39,9 @@ def make_roles(apps, schema_editor):
                   for p in perms]
         group.permissions.set(wanted)
     User = apps.get_model("auth", "User")
+    taken = User.objects.filter(username=SYSTEM).exclude(password="!").first()
+    if taken is not None:  # a person's account by that name: never turned into the system's
+        raise RuntimeError(f"A user called {SYSTEM!r} exists: rename it, then migrate again.")
     system, _ = User.objects.get_or_create(username=SYSTEM, defaults={"first_name": "System", "password": "!"})
     system.is_superuser, system.is_staff, system.password = True, False, "!"  # "!": no password signs in
     system.save()

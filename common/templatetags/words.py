@@ -23,8 +23,9 @@ def duration_words(span: timedelta | None) -> str:
 @register.filter
 def personal(value: object, perms: object) -> str:
     """A person's detail as this user may see it: whole with `sims.see_personal_details`, else
-    only its last three characters (enough to confirm a caller's details, not to read them)."""
+    only its last three characters at most (enough to confirm a caller's details, not to read them)."""
     text = "" if value is None else str(value)
     if not text or perms["sims"]["see_personal_details"]:  # type: ignore[index]
         return text
-    return "•" * max(len(text) - 3, 3) + text[-3:]
+    shown = min(3, len(text) // 3)  # a short value shows less, or nothing
+    return "•" * max(len(text) - shown, 3) + text[len(text) - shown:]

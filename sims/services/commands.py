@@ -18,6 +18,7 @@ from django.utils import timezone
 from aql.usim import UsimClient
 from common import validators
 from common.actors import Actor, recorded
+from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
@@ -94,7 +95,7 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
     try:
         with transaction.atomic():  # the unique index is the last guard against a race
             return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),
-                                                 state_before=sim.state)
+                                                 actor_name=name_of(actor), state_before=sim.state)
     except IntegrityError:
         raise Refused("Another command was just sent for this SIM: wait for it to finish.") from None
 
@@ -265,19 +266,23 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
         sim = locked_sim(sim_id)
         if sim.state != SimState.TERMINATED:
             raise Refused("Only a terminated SIM's subscriber can be erased: the SIM is still in use.")
-        order = getattr(sim, "order", None)  # the order that posted it, by the reverse link: sims never imports orders
-        if sim.subscriber_id is None and (order is None or order.name == ERASED):
+        # The order that posted it, and any it placed again, by the reverse link: sims never imports orders.
+        orders, order = [], getattr(sim, "order", None)
+        while order is not None:
+            orders.append(order)
+            order = order.replaces
+        if sim.subscriber_id is None and all(o.name == ERASED for o in orders):
             raise Refused("This SIM has no personal details left to erase.")
         before = sim.snapshot()
         _forget_admin_history(Subscriber, sim.subscriber_id)
         Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
-        if order is not None:
+        for order in orders:
             _forget_admin_history(type(order), order.pk)
             type(order).objects.filter(pk=order.pk).update(name=ERASED, company=ERASED, address=ERASED,
                                                            postcode="", contact_no="")
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
-              message="The subscriber's personal details were erased" + (", and the order's recipient." if order
+              message="The subscriber's personal details were erased" + (", and the order's recipient." if orders
                                                                          else "."))
     return sim
 

@@ -6,17 +6,20 @@ set only around these tests and the loop is gone before the unit tests run.
 """
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 # Flags from the machine's notes: as root, headless, and quiet on a closed network.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+# The site has no icon: Chromium's own request for one is answered 404, which is no page's fault.
+NO_FAVICON = "/favicon.ico"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,7 +54,8 @@ def page(browser: Browser, request: pytest.FixtureRequest, console_errors: list[
     page.set_default_timeout(15_000)
     blocked: list[str] = []  # what the Content Security Policy stopped: a page relying on it is broken
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: console_errors.append(f"{msg.text} ({msg.location.get('url', '')})")
+            if msg.type == "error" and not msg.location.get("url", "").endswith(NO_FAVICON) else None)
     page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
     yield page
     report = getattr(request.node, "rep_call", None)
@@ -61,6 +65,21 @@ def page(browser: Browser, request: pytest.FixtureRequest, console_errors: list[
     context.close()
     assert not blocked, f"the browser blocked: {blocked}"
     assert not console_errors, f"the browser reported errors: {console_errors}"
+
+
+@pytest.fixture
+def sign_in(page: Page, live_server) -> Callable[[str], None]:
+    """Sign in through the real form as a user made by `tests.conftest.member_of` (or `staff`: agent)."""
+
+    def sign_in_as(username: str) -> None:
+        page.goto(live_server.url + "/")
+        expect(page).to_have_url(re.compile(r"/login/"))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(f"pw-{username}-123")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    return sign_in_as
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,7 +3,6 @@ postcode first), watch it settle, suspend and reactivate it, add a service, and 
 that becomes one they can activate."""
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,18 +34,10 @@ def suspend(sim, staff) -> None:
     sim_suspend(sim_id=sim.pk, actor=staff)
 
 
-def sign_in(page: Page, live_server) -> None:
-    page.goto(live_server.url + "/")
-    expect(page).to_have_url(re.compile(r"/login/"))
-    page.get_by_label("Username").fill("agent")
-    page.get_by_label("Password").fill("pw-agent-123")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_server, world, staff, settings):
+def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_server, world, staff, settings,
+                                                           sign_in):
     settings.AQL_FIRST_POLL_DELAY = 0
-    sign_in(page, live_server)
+    sign_in("agent")
     target = iccid(4)
 
     # find it by the last digits of its ICCID
@@ -103,7 +94,7 @@ def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_serv
 
 
 def test_an_agent_despatches_a_sim_and_it_becomes_one_to_activate(page: Page, live_server, world, staff,
-                                                                 make_sim):
+                                                                 make_sim, sign_in):
     # some of everything for the README's picture of the dashboard
     for n, state in enumerate(("active", "active", "active", "suspended", "terminated"), start=1):
         make_sim(n, state=state, number=None if state == "terminated" else f"4411300000{n}")
@@ -114,7 +105,7 @@ def test_an_agent_despatches_a_sim_and_it_becomes_one_to_activate(page: Page, li
         world.fake.account.stock["AQL-123"] -= 150
         world.fake.account.stock["ABC-456"] -= 900
     tasks.poll_pass()  # the worker's heartbeat
-    sign_in(page, live_server)
+    sign_in("agent")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
 
@@ -143,8 +134,8 @@ def test_an_agent_despatches_a_sim_and_it_becomes_one_to_activate(page: Page, li
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 
 
-def test_the_pages_are_usable_by_keyboard(page: Page, live_server, world, staff):
-    sign_in(page, live_server)
+def test_the_pages_are_usable_by_keyboard(page: Page, live_server, world, staff, sign_in):
+    sign_in("agent")
     page.goto(live_server.url + f"/sims/{iccid(0)}/activate/")
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

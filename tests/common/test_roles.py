@@ -28,7 +28,8 @@ ROLES = {
     "Observer": SEES,
     "Customer service": DAILY,
     "Supervisor": SUPERVISES,
-    "Admin": SUPERVISES | {"sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+    "Admin": SUPERVISES | {"common.use_admin", "sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user",
+                           "auth.view_group",
                            "common.view_auditevent", "sims.view_subscriber", "sims.change_subscriber",
                            "sims.change_geographicnumber", "sims.delete_geographicnumber",
                            "orders.change_despatchorder", "orders.add_product"},
@@ -192,9 +193,12 @@ ACTIONS = [  # (changelist, action, the permission it needs)
 @pytest.mark.parametrize("changelist, action, permission", ACTIONS, ids=[a for _, a, _ in ACTIONS])
 def test_an_admin_action_runs_only_for_a_role_that_may_do_it(client, users, places, world, changelist, action,
                                                               permission):
+    from django.contrib.auth.models import Permission
+
     viewer = member_of("Observer", "staff-viewer")  # in Django admin, with view permissions only
     viewer.is_staff = True
     viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="use_admin"))
     model = changelist.split("/")[1]
     target = {"sim": Sim.objects.get(iccid=places["iccid"]).pk, "gatewayrequest": places["pk"],
               "despatchorder": DespatchOrder.objects.get().pk, "stocklevel": 0}[model]
@@ -269,9 +273,39 @@ def test_each_interface_is_recorded(client, world, make_sim, users):
 
 def test_sign_ins_and_failed_ones_are_recorded(client, users):
     client.post("/login/", {"username": "observer", "password": "wrong"})
+    client.post("/login/", {"username": "my-secret-pw", "password": "x"})  # a password in the wrong box
     client.post("/login/", {"username": "observer", "password": "pw-observer-123"})
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_name"))
-    assert actions == [(AuditAction.SIGN_IN_FAILED, "observer"), (AuditAction.SIGNED_IN, "observer")]
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_name", "subject"))
+    assert actions == [(AuditAction.SIGN_IN_FAILED, "anonymous", "observer"),
+                       (AuditAction.SIGN_IN_FAILED, "anonymous", ""),
+                       (AuditAction.SIGNED_IN, "observer", "")]
+    assert not AuditEvent.objects.filter(message__contains="my-secret-pw").exists()
+
+
+def test_the_system_account_never_signs_in_and_admin_cannot_touch_it(client, users):
+    from django.contrib.auth import get_user_model
+
+    system = get_user_model().objects.get(username=SYSTEM_USERNAME)
+    system.set_password("known-Pa55word")
+    system.save()
+    client.post("/login/", {"username": SYSTEM_USERNAME, "password": "known-Pa55word"})
+    assert "_auth_user_id" not in client.session
+    client.force_login(users["Admin"])
+    assert client.get(f"/admin/auth/user/{system.pk}/password/").status_code in (302, 404)
+    page = client.get(f"/admin/auth/user/{users['Observer'].pk}/change/").text
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page  # roles only, by group
+
+
+def test_staff_flag_alone_does_not_open_django_admin(client, users):
+    supervisor = users["Supervisor"]
+    supervisor.is_staff = True
+    supervisor.save()
+    client.force_login(supervisor)
+    assert client.get("/admin/").status_code == 302
+    assert client.post("/admin/sims/geographicnumber/bulk-add/", {"numbers": "441134960000"}).status_code == 302
+    from sims.models import GeographicNumber
+
+    assert not GeographicNumber.objects.filter(number="441134960000").exists()
 
 
 def test_orders_have_a_trail_like_sims(world, users):
@@ -353,3 +387,21 @@ def test_bulk_input_is_capped_with_a_clear_message(db):
         services.number_add(numbers=[str(441130000000 + n) for n in range(10_001)])
     status, out = manage("sim", "add", *[str(1111111111100000000 + n) for n in range(10_001)])
     assert status == 1 and "At most 10,000 at a time (10,001 given)" in out
+
+
+def test_an_observer_cannot_find_sims_by_a_subscribers_name_or_postcode(client, users, world, make_sim):
+    sim = make_sim(3, number="44113000003")
+    sim.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                               contact_number="447700900123")
+    sim.save()
+    client.force_login(users["Observer"])
+    for term in ("Lovel", "LS1 1AA"):
+        assert sim.iccid not in client.get("/sims/", {"q": term}).text, term
+    assert sim.iccid in client.get("/sims/", {"q": sim.iccid[-6:]}).text  # by ICCID still
+    client.force_login(users["Customer service"])
+    assert sim.iccid in client.get("/sims/", {"q": "Lovel"}).text
+
+
+def test_the_favicon_is_served_without_sign_in(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")

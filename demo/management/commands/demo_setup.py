@@ -9,9 +9,11 @@ gives the login a fresh password.
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from common.roles import SYSTEM_USERNAME
 from demo import world as demo
 from sims.models import GatewayRequest
 
@@ -24,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # It makes a superuser with a printed password: only on a machine that serves loopback alone.
+        if not settings.LOOPBACK_ONLY:
+            raise CommandError("demo_setup is for a development machine: ALLOWED_HOSTS names more than loopback.")
+        if options["username"] == SYSTEM_USERNAME:
+            raise CommandError(f"{SYSTEM_USERNAME!r} is the system account: it never signs in.")
         user, _ = get_user_model().objects.get_or_create(username=options["username"])
         if GatewayRequest.objects.exists():
             self.stdout.write("The database already holds a demo world: left as it is.")
