@@ -16,12 +16,13 @@ strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capit
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
-    path("favicon.ico", favicon),
+    path("favicon.ico", favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="home"),
     # SIMs, the journal, numbers
     path("sims/", sims.sim_list, name="sim_list"),
+    path("sims/add/", sims.sim_add, name="sim_add"),
     path("sims/<iccid:iccid>/", sims.sim_detail, name="sim_detail"),
     path("sims/<iccid:iccid>/activate/", sims.sim_activate, name="sim_activate"),
     path("sims/<iccid:iccid>/suspend/", sims.sim_suspend, name="sim_suspend"),
@@ -44,4 +45,5 @@ urlpatterns = [
     path("orders/<order_ref:order_ref>/submit/", orders.order_submit, name="order_submit"),
     path("orders/<order_ref:order_ref>/place-again/", orders.order_place_again, name="order_place_again"),
     path("stock/", orders.stock, name="stock"),
+    path("stock/<str:code>/threshold/", orders.stock_threshold, name="stock_threshold"),
 ]

@@ -49,6 +49,10 @@ class DespatchOrderAdmin(admin.ModelAdmin):
                        "submitted_at", "settled_at")
     actions = ("refresh", "submit")
 
+    def save_model(self, request: HttpRequest, obj: DespatchOrder, form: forms.ModelForm, change: bool) -> None:
+        services.order_correct(order_id=obj.pk, actor=request.user,
+                               **{field: form.cleaned_data[field] for field in RECIPIENT})
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are placed from the staff pages or `manage.py orders despatch`
 

@@ -17,3 +17,10 @@ class OrderForm(PersonChecks, forms.Form):
 
     def clean_contact_no(self) -> str:
         return validators.clean_contact_number(self.cleaned_data["contact_no"])
+
+
+class ThresholdForm(forms.Form):
+    threshold = forms.IntegerField(label="Warn when stock falls below", min_value=0, required=False,
+                                   help_text="A number of SIMs; leave empty for no warning.",
+                                   error_messages={"invalid": "Enter a whole number of SIMs, like 500.",
+                                                   "min_value": "A threshold is a number of SIMs: 0 or more."})

@@ -23,6 +23,7 @@ from common import gateway, validators
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
+from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
 from common.worker import claim_due
 from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
@@ -54,6 +55,22 @@ def order_create(*, actor: Actor, name: str, company: str, address: str, postcod
     with transaction.atomic():
         order = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), **fields)
         _event(order, actor, "", "Order created.")  # no personal data in the trail: it must outlive erasure
+    return order
+
+
+def order_correct(*, order_id: int, actor: Actor, **recipient: str) -> DespatchOrder:
+    """Correct the recipient of an order not yet with aql (a draft, or one aql refused), checked as
+    a new order is; the change goes in the order's trail, without the details themselves."""
+    fields = cleaned_recipient(**recipient)
+    fields["company"] = fields["company"] or fields["name"]
+    with transaction.atomic():
+        order = DespatchOrder.objects.select_for_update().get(pk=order_id)
+        if submit_refusal(order.state, order.order_ref):
+            raise Refused(f"Order {order.order_ref} is with aql: what was sent stays as sent.")
+        for field, value in fields.items():
+            setattr(order, field, value)
+        order.save()
+        _event(order, actor, order.state, "Recipient corrected.")
     return order
 
 
@@ -221,6 +238,27 @@ def _despatched(order_id: int, iccid: str, actor: Actor) -> DespatchOrder:
 def order_claim_due(*, limit: int, lease: float) -> list[int]:
     """Open orders whose next check has come, claimed for this worker."""
     return claim_due(DespatchOrder.objects.filter(state__in=OPEN), field="next_check_at", limit=limit, lease=lease)
+
+
+def product_threshold_set(*, code: str, threshold: int | None, actor: Actor) -> Product:
+    """Set the stock level below which staff are warned for a product code (None: never warn).
+    Recorded in the audit trail."""
+    if threshold is not None and threshold < 0:
+        raise ValidationError({"threshold": ["A threshold is a number of SIMs: 0 or more."]})
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(code=code).first()
+        if product is None:
+            raise Refused(f"No product code {code}: check stock with aql first.")
+        was, product.low_stock_threshold = product.low_stock_threshold, threshold
+        product.save(update_fields=["low_stock_threshold"])
+        AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.CHANGED, subject=f"product {code}",
+                                  message=f"Warning threshold for {code}: {_threshold_words(was)} -> "
+                                          f"{_threshold_words(threshold)}.")
+    return product
+
+
+def _threshold_words(threshold: int | None) -> str:
+    return "none" if threshold is None else f"below {threshold:,}"
 
 
 def stock_refresh() -> list[StockLevel]:

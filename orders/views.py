@@ -12,7 +12,7 @@ from common.forms import add_refusal
 from common.paging import choice, page_number
 from common.web import forbidden, requires, say, shows_refusals
 from orders import selectors, services
-from orders.forms import OrderForm
+from orders.forms import OrderForm, ThresholdForm
 from orders.lifecycle import OrderState
 from orders.models import DespatchOrder
 from orders.outcomes import order_outcome
@@ -46,7 +46,8 @@ def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
     order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by", "replaces"),
                               order_ref=order_ref)
     replaced_by = DespatchOrder.objects.filter(replaces=order).first()
-    return render(request, "orders/order_detail.html", {"order": order, "replaced_by": replaced_by})
+    return render(request, "orders/order_detail.html", {"order": order, "replaced_by": replaced_by,
+                                                        "trail": order.events.all()[:50]})
 
 
 def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Callable[..., HttpResponse]:
@@ -79,3 +80,19 @@ def stock(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Stock checked with aql just now.")
         return redirect("stock")
     return render(request, "orders/stock.html", {"products": selectors.stock_latest()})
+
+
+@requires("orders.change_product")
+@require_POST
+@shows_refusals("stock")
+def stock_threshold(request: HttpRequest, code: str) -> HttpResponse:
+    """Set one product code's warning threshold, from the stock page."""
+    form = ThresholdForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["threshold"]:
+            messages.error(request, f"{code}: {error}")
+        return redirect("stock")
+    product = services.product_threshold_set(code=code, threshold=form.cleaned_data["threshold"], actor=request.user)
+    threshold = product.low_stock_threshold
+    messages.success(request, f"{code}: " + ("no warning." if threshold is None else f"warn below {threshold:,}."))
+    return redirect("stock")

@@ -1,6 +1,8 @@
 """Staff forms. They check the shape of the input; the services check it again (they also serve
 admin and the CLI), and what aql says is put back next to the field it concerns."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
@@ -96,18 +98,46 @@ class SettleForm(StaffForm):
                                                              "record disagree with aql's."})
 
 
-class BulkNumbersForm(StaffForm):
+def _pasted(text: str) -> list[str]:
+    """A pasted list: one a line, or separated by commas."""
+    return [v.strip() for v in text.replace(",", "\n").splitlines() if v.strip()]
+
+
+class PastedListForm(StaffForm):
+    """A list pasted into one field, added through a service all or nothing: how many were new,
+    or None with the bad ones named at the field (the pages and admin take lists this way)."""
+
+    field: str
+
+    def add_to(self, service: Callable[..., list], *, actor: Actor) -> int | None:
+        try:
+            return len(service(**{self.field: self.cleaned_data[self.field]}, actor=actor))
+        except ValidationError as exc:
+            self.add_error(self.field, exc.message_dict[self.field])
+            return None
+
+
+class BulkNumbersForm(PastedListForm):
+    field = "numbers"
     numbers = forms.CharField(label="Numbers to add", widget=forms.Textarea(attrs={"rows": 6}),
                               help_text="One per line, or separated by commas.")
 
     def clean_numbers(self) -> list[str]:
-        return [n.strip() for n in self.cleaned_data["numbers"].replace(",", "\n").splitlines() if n.strip()]
+        return _pasted(self.cleaned_data["numbers"])
 
     def add_to_pool(self, *, actor: Actor) -> int | None:
-        """Add the valid form's numbers to the pool: how many were new, or None with the bad ones
-        named at the field (the page and admin both take a pasted list this way)."""
-        try:
-            return len(services.number_add(numbers=self.cleaned_data["numbers"], actor=actor))
-        except ValidationError as exc:
-            self.add_error("numbers", exc.message_dict["numbers"])
-            return None
+        """Add the numbers aql allocated to our account to the pool."""
+        return self.add_to(services.number_add, actor=actor)
+
+
+class BulkSimsForm(PastedListForm):
+    field = "iccids"
+    iccids = forms.CharField(label="ICCIDs of the SIMs to add", widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="The 19 or 20 digits printed on each SIM: one per line, or separated by commas.")
+
+    def clean_iccids(self) -> list[str]:
+        return _pasted(self.cleaned_data["iccids"])
+
+    def add_to_account(self, *, actor: Actor) -> int | None:
+        """Record SIMs aql put on our account (unused)."""
+        return self.add_to(services.sim_add, actor=actor)

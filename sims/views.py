@@ -24,6 +24,7 @@ from sims.forms import (
     SERVICE_LABELS,
     ActivateForm,
     BulkNumbersForm,
+    BulkSimsForm,
     DeactivateForm,
     NumberForm,
     ServicesForm,
@@ -54,6 +55,16 @@ def sim_list(request: HttpRequest) -> HttpResponse:
         "sims": rows, "has_next": has_next, "page": page, "q": q, "state": state, "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
     })
+
+
+@requires("sims.add_sim")
+def sim_add(request: HttpRequest) -> HttpResponse:
+    """Record SIMs aql put on our account: a page of its own, the outcome at the top."""
+    form = BulkSimsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and (added := form.add_to_account(actor=request.user)) is not None:
+        messages.success(request, f"{added:,} SIMs added.")
+        return redirect("sim_list")
+    return render(request, "sims/sim_add.html", {"form": form})
 
 
 def _detail_context(sim: Sim, user: User) -> dict:

@@ -82,6 +82,9 @@ EXPECTED = {
     "order_submit": ("POST", DAILY_POST),
     "order_place_again": ("POST", DAILY_POST),
     "stock": ("GET", READ),
+    "sim_add": ("GET", codes(302, 403, 403, 200, 200)),
+    "stock_threshold": ("POST", SUPERVISOR_POST),
+    "favicon": ("GET", codes(301, 301, 301, 301, 301)),
 }
 EXTRA = [  # the same URL by another method, where it does something else
     ("number_list", "POST", codes(302, 403, 403, 200, 200)),  # nothing pasted: the form again, with why
@@ -111,7 +114,8 @@ def places(world, make_sim, staff, settings):
     world.fake.faults.hang_rate = 0
     order = order_services.order_despatch(actor=staff, name="Jo Bloggs", company="", address="1 Road",
                                           postcode="LS1 1AA", contact_no="07700900123")
-    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref}
+    order_services.stock_refresh()
+    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123"}
 
 
 def url_names() -> set[str]:
@@ -405,3 +409,22 @@ def test_an_observer_cannot_find_sims_by_a_subscribers_name_or_postcode(client, 
 def test_the_favicon_is_served_without_sign_in(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+def test_a_supervisor_adds_sims_and_sets_thresholds_on_the_staff_site(client, users, world):
+    from orders.models import Product
+
+    client.force_login(users["Supervisor"])
+    response = client.post("/sims/add/", {"iccids": "1111111111000000050\n12"})
+    assert "Not an ICCID (19 or 20 digits): 12." in response.text
+    response = client.post("/sims/add/", {"iccids": "1111111111000000050, 1111111111000000051"}, follow=True)
+    assert "2 SIMs added." in response.text and Sim.objects.filter(iccid="1111111111000000051").exists()
+    order_services.stock_refresh()
+    response = client.post("/stock/AQL-123/threshold/", {"threshold": "-4"}, follow=True)
+    assert "AQL-123: A threshold is a number of SIMs: 0 or more." in response.text
+    response = client.post("/stock/AQL-123/threshold/", {"threshold": "5000"}, follow=True)
+    assert "AQL-123: warn below 5,000." in response.text
+    assert Product.objects.get(code="AQL-123").low_stock_threshold == 5000
+    assert AuditEvent.objects.filter(action=AuditAction.CHANGED, actor_name="supervisor",
+                                     subject="product AQL-123").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.SIMS_ADDED, actor_name="supervisor").exists()

@@ -227,6 +227,9 @@ def test_admin_edits_a_draft_with_the_same_checks_and_freezes_a_sent_order(world
     response = admin_client.post(f"/admin/orders/despatchorder/{draft.pk}/change/",
                                  {**RECIPIENT, "postcode": "nowhere"})
     assert "Enter a UK postcode" in response.text
+    response = admin_client.post(f"/admin/orders/despatchorder/{draft.pk}/change/", {**RECIPIENT, "name": "Jo Smith"})
+    assert response.status_code == 302 and DespatchOrder.objects.get(pk=draft.pk).name == "Jo Smith"
+    assert draft.events.first().message == "Recipient corrected."  # in the trail, without the details
     world.fake.account.stock = {"AQL-123": 5}
     sent = services.order_submit(order_id=draft.pk, actor=None)
     assert 'name="postcode"' not in admin_client.get(f"/admin/orders/despatchorder/{sent.pk}/change/").text
