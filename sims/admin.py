@@ -162,7 +162,7 @@ class GeographicNumberAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = BulkNumbersForm(request.POST or None)
-        if request.method == "POST" and form.is_valid() and (added := form.add_to_pool(actor=request.user)) is not None:
+        if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
             messages.success(request, f"{added} numbers added to the pool.")
             return redirect("admin:sims_geographicnumber_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "title": "Add numbers in bulk",

@@ -104,40 +104,43 @@ def _pasted(text: str) -> list[str]:
 
 
 class PastedListForm(StaffForm):
-    """A list pasted into one field, added through a service all or nothing: how many were new,
-    or None with the bad ones named at the field (the pages and admin take lists this way)."""
+    """A list pasted into one field (`field`), added by `service` all or nothing: how many were
+    new, or None with the bad ones named at the field (the pages and admin take lists this way)."""
 
     field: str
+    label: str
+    help: str
+    service: Callable[..., list]
 
-    def add_to(self, service: Callable[..., list], *, actor: Actor) -> int | None:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.field] = forms.CharField(label=self.label, help_text=self.help,
+                                                  widget=forms.Textarea(attrs={"rows": 5}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.field in data:
+            data[self.field] = _pasted(data[self.field])
+        return data
+
+    def add(self, *, actor: Actor) -> int | None:
         try:
-            return len(service(**{self.field: self.cleaned_data[self.field]}, actor=actor))
+            return len(type(self).service(**{self.field: self.cleaned_data[self.field]}, actor=actor))
         except ValidationError as exc:
             self.add_error(self.field, exc.message_dict[self.field])
             return None
 
 
 class BulkNumbersForm(PastedListForm):
-    field = "numbers"
-    numbers = forms.CharField(label="Numbers to add", widget=forms.Textarea(attrs={"rows": 6}),
-                              help_text="One per line, or separated by commas.")
+    """Numbers aql allocated to our account, for the pool."""
 
-    def clean_numbers(self) -> list[str]:
-        return _pasted(self.cleaned_data["numbers"])
-
-    def add_to_pool(self, *, actor: Actor) -> int | None:
-        """Add the numbers aql allocated to our account to the pool."""
-        return self.add_to(services.number_add, actor=actor)
+    field, label, help = "numbers", "Numbers to add", "One per line, or separated by commas."
+    service = services.number_add
 
 
 class BulkSimsForm(PastedListForm):
-    field = "iccids"
-    iccids = forms.CharField(label="ICCIDs of the SIMs to add", widget=forms.Textarea(attrs={"rows": 4}),
-                             help_text="The 19 or 20 digits printed on each SIM: one per line, or separated by commas.")
+    """SIMs aql put on our account, recorded unused."""
 
-    def clean_iccids(self) -> list[str]:
-        return _pasted(self.cleaned_data["iccids"])
-
-    def add_to_account(self, *, actor: Actor) -> int | None:
-        """Record SIMs aql put on our account (unused)."""
-        return self.add_to(services.sim_add, actor=actor)
+    field, label = "iccids", "ICCIDs of the SIMs to add"
+    help = "The 19 or 20 digits printed on each SIM: one per line, or separated by commas."
+    service = services.sim_add

@@ -61,7 +61,7 @@ def sim_list(request: HttpRequest) -> HttpResponse:
 def sim_add(request: HttpRequest) -> HttpResponse:
     """Record SIMs aql put on our account: a page of its own, the outcome at the top."""
     form = BulkSimsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and (added := form.add_to_account(actor=request.user)) is not None:
+    if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
         messages.success(request, f"{added:,} SIMs added.")
         return redirect("sim_list")
     return render(request, "sims/sim_add.html", {"form": form})
@@ -230,7 +230,7 @@ def number_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not request.user.has_perm("sims.add_geographicnumber"):
         return forbidden(request, "sims.add_geographicnumber")
     form = BulkNumbersForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and (added := form.add_to_pool(actor=request.user)) is not None:
+    if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
         messages.success(request, f"{added} numbers added to the pool.")
         return redirect("number_list")
     page = page_number(request)
