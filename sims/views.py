@@ -83,8 +83,9 @@ def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     context = _detail_context(sim, request.user)
     context["services_form"] = ServicesForm(initial={"action": "add"})
-    template = "sims/_sim_live.html" if request.headers.get("HX-Request") else "sims/sim_detail.html"
-    return render(request, template, context)
+    # While aql works on it, the page asks for itself again and takes the whole SIM from the answer
+    # (state, number, services, subscriber, what can be done, the timeline): nothing stays stale.
+    return render(request, "sims/sim_detail.html", context)
 
 
 def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpResponse]:

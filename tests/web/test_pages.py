@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.models import Heartbeat
 from orders import services as order_services
 from orders.models import DespatchOrder
-from sims import services
+from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, RequestState, Sim, SimEvent
 from tests.conftest import activation, iccid, many_sims
@@ -174,12 +174,19 @@ def test_a_number_outside_the_pool_is_refused_at_the_field(agent, world, make_si
     assert Sim.objects.get(pk=sim.pk).number.number == "44113000009"
 
 
-def test_the_live_part_alone_is_sent_to_htmx(agent, world, make_sim, staff):
-    sim = make_sim(1, number="44113000001")
-    services.sim_suspend(sim_id=sim.pk, actor=staff)
-    response = agent.get(f"/sims/{sim.iccid}/", HTTP_HX_REQUEST="true")
-    assert response.text.lstrip().startswith('<div id="sim-live"') and "<html" not in response.text
-    assert 'hx-swap-oob="true"' in response.text
+def test_a_settled_request_redraws_the_whole_sim_not_just_its_state(agent, world):
+    response = agent.post(f"/sims/{iccid(0)}/activate/", activation(), follow=True)
+    assert 'hx-select="#sim-page"' in response.text and "Number</dt><dd class=\"mono\">none" in response.text
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.update(next_poll_at=timezone.now())
+    tasks.poll_pass()
+    page = agent.get(f"/sims/{iccid(0)}/", HTTP_HX_REQUEST="true").text  # the page's own poll
+    sim_page = page[page.index('<div id="sim-page"'):]
+    assert "badge-green" in sim_page  # the state
+    assert sim_page.count("44113000005") >= 2  # the number, in the state box and the subscriber box
+    assert "Suspend</button>" in sim_page  # what can be done now
+    assert "Activate done." in sim_page  # the timeline
+    assert "every 5s" not in sim_page  # and it stops asking
 
 
 def test_an_unknown_iccid_is_a_404(agent, world):
