@@ -175,6 +175,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "common.redaction.GatewayPasswordFilter"
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["mvnoadmin.formats"]  # 24-hour times everywhere
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True

@@ -22,7 +22,7 @@ from common.admin import BadgeMedia, CachedCountPaginator, ReadOnlyAdmin, badge,
 from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import selectors, services
-from sims.forms import BulkNumbersForm
+from sims.forms import SERVICE_LABELS, BulkNumbersForm
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 from sims.outcomes import request_outcome
 
@@ -102,7 +102,7 @@ class SimAdmin(admin.ModelAdmin):
 
     @admin.display(description="services")
     def services_on(self, obj: Sim) -> str:
-        return ", ".join(obj.services) or "none"
+        return ", ".join(SERVICE_LABELS[name] for name in obj.services) or "none"
 
     suspend = admin.action(description="Suspend the selected SIMs", permissions=["provision"])(
         _per_sim(services.sim_suspend))

@@ -1,8 +1,9 @@
 """Template filters that put figures into staff's words."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -29,3 +30,18 @@ def personal(value: object, perms: object) -> str:
         return text
     shown = min(3, len(text) // 3)  # a short value shows less, or nothing
     return "•" * max(len(text) - shown, 3) + text[len(text) - shown:]
+
+
+@register.filter
+def since(moment: datetime | None) -> str:
+    """How long ago, as people say it: "under a minute", "5 minutes", "3 hours" (never "0 minutes")."""
+    if moment is None:
+        return ""
+    span = timezone.now() - moment
+    return "under a minute" if span < timedelta(minutes=1) else duration_words(span)
+
+
+@register.filter
+def thousands(number: int | None) -> str:
+    """12345 -> "12,345": figures staff read at a glance."""
+    return "" if number is None else f"{number:,}"

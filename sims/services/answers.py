@@ -191,8 +191,8 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     for name, value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
                         ("premium", status.premium)):
         if value is not None and getattr(sim, name) != value:
-            was = "on" if getattr(sim, name) else "off"
-            changes[name] = (f"{name} was {was}, aql says {'on' if value else 'off'}", value)
+            was, words = "on" if getattr(sim, name) else "off", Sim._meta.get_field(name).verbose_name
+            changes[name] = (f"{words} was {was}, aql says {'on' if value else 'off'}", value)
     if not changes:
         sim.save(update_fields=["checked_at", "recheck_at"])  # not a change of the SIM: "last changed" stays
         event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,

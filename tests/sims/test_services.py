@@ -198,7 +198,7 @@ def test_query_brings_our_record_in_line_and_records_each_difference(world, staf
     event = sim.events.first()
     assert event.action == "drift"
     for difference in ("state was active, aql says suspended", "number was 44113000001, aql says 44113000003",
-                       "int_roaming was off, aql says on"):
+                       "international roaming was off, aql says on"):
         assert difference in event.message
     assert (event.before["state"], event.after["state"]) == ("active", "suspended")
 
