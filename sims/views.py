@@ -103,7 +103,17 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
     return view
 
 
-sim_suspend = _button(services.sim_suspend)
+_suspend_now = _button(services.sim_suspend)
+
+
+@requires("sims.provision_sim")
+def sim_suspend(request: HttpRequest, iccid: str) -> HttpResponse:
+    """Suspending stops the subscriber's service: the agent confirms it on a page of its own first."""
+    if request.method == "POST":
+        return _suspend_now(request, iccid)
+    return render(request, "sims/suspend.html", {"sim": _sim(iccid)})
+
+
 sim_reactivate = _button(services.sim_reactivate)
 sim_query = _button(services.sim_query)
 

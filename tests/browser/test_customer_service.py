@@ -74,7 +74,8 @@ def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_serv
     page.screenshot(path=SCREENSHOTS / "sim.png", full_page=True)
 
     # suspend, then reactivate
-    page.get_by_role("button", name="Suspend").click()
+    page.get_by_role("link", name="Suspend…").click()
+    page.get_by_role("button", name="Suspend this SIM").click()  # confirmed on a page of its own
     expect(live).to_contain_text("Suspend in progress")
     run_the_worker(world)
     expect(live.locator(".badge")).to_have_text("Suspended", timeout=15_000)

@@ -63,7 +63,7 @@ EXPECTED = {
     "sim_list": ("GET", READ),
     "sim_detail": ("GET", READ),
     "sim_activate": ("GET", codes(302, 403, 200, 200, 200)),
-    "sim_suspend": ("POST", DAILY_POST),
+    "sim_suspend": ("POST", DAILY_POST),  # and GET: the confirmation page
     "sim_reactivate": ("POST", DAILY_POST),
     "sim_query": ("POST", DAILY_POST),
     "sim_services": ("POST", codes(302, 403, 200, 200, 200)),  # nothing ticked: the form again, with why
@@ -87,6 +87,7 @@ EXPECTED = {
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
 }
 EXTRA = [  # the same URL by another method, where it does something else
+    ("sim_suspend", "GET", codes(302, 403, 200, 200, 200)),
     ("number_list", "POST", codes(302, 403, 403, 200, 200)),  # nothing pasted: the form again, with why
     ("stock", "POST", DAILY_POST),
 ]
@@ -162,12 +163,12 @@ def test_the_admin_site_is_for_admins(client, users):
 # --- the SIM page shows only what the role may do ------------------------------------------------
 
 def test_the_sim_page_shows_each_role_only_its_buttons(client, users, places):
-    buttons = {"Observer": set(), "Customer service": {"Suspend", "Ask the gateway now"},
-               "Supervisor": {"Suspend", "Ask the gateway now", "Terminate…"}}
+    buttons = {"Observer": set(), "Customer service": {"Suspend…", "Ask the gateway now"},
+               "Supervisor": {"Suspend…", "Ask the gateway now", "Terminate…"}}
     for who, expected in buttons.items():
         client.force_login(users[who])
         page = client.get(f"/sims/{places['iccid']}/").text
-        shown = {b for b in ("Suspend", "Ask the gateway now", "Terminate…") if b in page}
+        shown = {b for b in ("Suspend…", "Ask the gateway now", "Terminate…") if b in page}
         assert shown == expected, who
 
 

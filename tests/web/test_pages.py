@@ -109,9 +109,9 @@ def test_the_list_filters_by_state_and_service(agent, world, make_sim):
 
 def test_the_sim_page_offers_only_what_its_state_allows(agent, world, make_sim):
     active = agent.get(f"/sims/{make_sim(1, number='44113000001').iccid}/").text
-    assert "Suspend</button>" in active and "Terminate…" in active and "Activate…" not in active
+    assert "Suspend…</a>" in active and "Terminate…" in active and "Activate…" not in active
     unused = agent.get(f"/sims/{iccid(0)}/").text
-    assert "Activate…" in unused and "Suspend</button>" not in unused
+    assert "Activate…" in unused and "Suspend…</a>" not in unused
 
 
 def test_activate_with_a_bad_postcode_shows_the_error_at_the_field_keeps_the_input_and_sends_nothing(agent, world):
@@ -184,7 +184,7 @@ def test_a_settled_request_redraws_the_whole_sim_not_just_its_state(agent, world
     sim_page = page[page.index('<div id="sim-page"'):]
     assert "badge-green" in sim_page  # the state
     assert sim_page.count("44113000005") >= 2  # the number, in the state box and the subscriber box
-    assert "Suspend</button>" in sim_page  # what can be done now
+    assert "Suspend…</a>" in sim_page  # what can be done now
     assert "Activate done." in sim_page  # the timeline
     assert "every 5s" not in sim_page  # and it stops asking
 
@@ -300,3 +300,11 @@ def test_the_dashboard_says_how_long_a_full_drift_pass_takes(agent, world, setti
     settings.AQL_DRIFT_PER_HOUR = 0
     cache.clear()
     assert "Comparing SIMs with aql (drift) is switched off." in agent.get("/").text
+
+
+def test_suspending_is_confirmed_on_a_page_of_its_own_first(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    page = agent.get(f"/sims/{sim.iccid}/suspend/").text
+    assert "Suspend SIM" in page and "Suspend this SIM" in page and world.fake.count("suspend") == 0
+    response = agent.post(f"/sims/{sim.iccid}/suspend/", follow=True)
+    assert "Suspend sent: aql is working on it." in response.text and world.fake.count("suspend") == 1
