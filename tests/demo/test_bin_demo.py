@@ -1,6 +1,7 @@
 """`bin/demo` as a newcomer starts it: a clear error when a port is taken, and nothing left running
 after SIGTERM, even when started in the background (which ignores SIGINT)."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -36,6 +37,11 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def said(log: Path) -> str:
+    """What the demo printed so far (nothing yet, before its shell has opened the file)."""
+    return log.read_text() if log.exists() else ""
+
+
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -62,20 +68,27 @@ def test_sigterm_stops_a_background_demo_leaving_no_process(tmp_path):
                              env={**os.environ, "WEB_PORT": str(web), "SIM_PORT": str(sim)},
                              stdout=subprocess.PIPE, text=True)
     demo = int(shell.stdout.readline())
-    deadline = time.monotonic() + 120
-    while "sign in as" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert "sign in as" in log.read_text(), log.read_text()
-    time.sleep(2)  # the worker and the web server are starting
-    started = descendants(demo)
-    assert len(started) >= 3  # the simulator, the worker, the web server
-    os.kill(demo, signal.SIGTERM)
-    shell.wait(timeout=60)
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in started if alive(pid)], "processes left behind"
-    assert log.read_text().rstrip().endswith("mvnoadmin demo stopped.")
-    for port in (web, sim):
-        with socket.create_server(("127.0.0.1", port)):  # free again
-            pass
+    started: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while "sign in as" not in said(log) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "sign in as" in said(log), said(log)
+        time.sleep(2)  # the worker and the web server are starting
+        started = descendants(demo)
+        assert len(started) >= 3  # the simulator, the worker, the web server
+        os.kill(demo, signal.SIGTERM)
+        shell.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in started if alive(pid)], "processes left behind"
+        assert said(log).rstrip().endswith("mvnoadmin demo stopped.")
+        for port in (web, sim):
+            with socket.create_server(("127.0.0.1", port)):  # free again
+                pass
+    finally:  # checked above; here, whatever failed, nothing of this test's demo outlives it
+        for pid in started | descendants(demo) | {demo}:
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
