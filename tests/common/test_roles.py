@@ -52,43 +52,28 @@ def codes(anonymous: int, observer: int, customer_service: int, supervisor: int,
 
 
 READ = codes(302, 200, 200, 200, 200)
+FORM = codes(302, 403, 200, 200, 200)  # a daily task's form page
+SUPERVISOR_FORM = codes(302, 403, 403, 200, 200)
 DAILY_POST = codes(302, 403, 302, 302, 302)
 SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # url name -> (method, the expected status for each of WHO). Redirects are the action done (and the
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
+    **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "order_list", "order_detail",
+                     "stock"], ("GET", READ)),
+    **dict.fromkeys(["sim_activate", "sim_number", "order_new"], ("GET", FORM)),
+    **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
+    **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
+                     "order_place_again"], ("POST", DAILY_POST)),
+    **dict.fromkeys(["sim_erase_subscriber", "request_look", "stock_threshold"], ("POST", SUPERVISOR_POST)),
+    "sim_services": ("POST", FORM),  # nothing ticked: the form again, with why
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
-    "home": ("GET", READ),
-    "sim_list": ("GET", READ),
-    "sim_detail": ("GET", READ),
-    "sim_activate": ("GET", codes(302, 403, 200, 200, 200)),
-    "sim_suspend": ("POST", DAILY_POST),  # and GET: the confirmation page
-    "sim_reactivate": ("POST", DAILY_POST),
-    "sim_query": ("POST", DAILY_POST),
-    "sim_services": ("POST", codes(302, 403, 200, 200, 200)),  # nothing ticked: the form again, with why
-    "sim_number": ("GET", codes(302, 403, 200, 200, 200)),
-    "sim_deactivate": ("GET", codes(302, 403, 403, 200, 200)),
-    "sim_erase_subscriber": ("POST", SUPERVISOR_POST),
-    "request_list": ("GET", READ),
-    "request_check": ("POST", DAILY_POST),
-    "request_resolve": ("GET", codes(302, 403, 403, 200, 200)),
-    "request_look": ("POST", SUPERVISOR_POST),
-    "number_list": ("GET", READ),
-    "order_list": ("GET", READ),
-    "order_new": ("GET", codes(302, 403, 200, 200, 200)),
-    "order_detail": ("GET", READ),
-    "order_refresh": ("POST", DAILY_POST),
-    "order_submit": ("POST", DAILY_POST),
-    "order_place_again": ("POST", DAILY_POST),
-    "stock": ("GET", READ),
-    "sim_add": ("GET", codes(302, 403, 403, 200, 200)),
-    "stock_threshold": ("POST", SUPERVISOR_POST),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
 }
 EXTRA = [  # the same URL by another method, where it does something else
-    ("sim_suspend", "GET", codes(302, 403, 200, 200, 200)),
-    ("number_list", "POST", codes(302, 403, 403, 200, 200)),  # nothing pasted: the form again, with why
+    ("sim_suspend", "GET", FORM),  # the confirmation page
+    ("number_list", "POST", SUPERVISOR_FORM),  # nothing pasted: the form again, with why
     ("stock", "POST", DAILY_POST),
 ]
 
