@@ -112,7 +112,9 @@ class StaffUserAdmin(UserAdmin):
     actions = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).exclude(username=SYSTEM_USERNAME)
+        users = super().get_queryset(request).exclude(username=SYSTEM_USERNAME)
+        # A superuser's account (its password, groups, active flag) is a superuser's business.
+        return users if request.user.is_superuser else users.exclude(is_superuser=True)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if request.user.is_superuser:

@@ -106,7 +106,9 @@ def order_submit(*, order_id: int, actor: Actor) -> DespatchOrder:
         order.save()
         _event(order, actor, before, "Sent to aql.")
     try:
-        gateway.despatch_client().despatch(order_ref=order.order_ref, name=order.name, company=order.company,
+        # An order saved before company was filled in for private customers: the name goes there too.
+        gateway.despatch_client().despatch(order_ref=order.order_ref, name=order.name,
+                                           company=order.company or order.name,
                                            address=order.address, postcode=order.postcode,
                                            contact_no=order.contact_no)
     except GatewayRejected as exc:
@@ -166,9 +168,9 @@ def order_refresh(*, order_id: int, actor: Actor) -> DespatchOrder:
         code = exc.codes[0]
         if order.state == OrderState.SUBMITTED and code.code == DESPATCH_UNDEFINED_ERROR:
             return _no_record(order, code, actor)
-        return _not_asked(_check_later(order, str(code), actor), exc)
+        return _not_asked(_check_later(order, str(code), actor, answered=False), exc)
     except GatewayError as exc:
-        return _not_asked(_check_later(order, str(exc), actor), exc)
+        return _not_asked(_check_later(order, str(exc), actor, answered=False), exc)
     if found.status == OrderStatus.PROCESSING:
         return _check_later(order, "", actor, state=OrderState.PROCESSING)
     if found.status == OrderStatus.CANCELLED:
@@ -184,9 +186,11 @@ def _not_asked(order: DespatchOrder, exc: GatewayError) -> DespatchOrder:
     return order
 
 
-def _check_later(order: DespatchOrder, reason: str, actor: Actor, **changes: Any) -> DespatchOrder:
+def _check_later(order: DespatchOrder, reason: str, actor: Actor, *, answered: bool = True,
+                 **changes: Any) -> DespatchOrder:
     later = timezone.now() + timedelta(seconds=settings.AQL_ORDER_CHECK_INTERVAL)
-    changes.setdefault("misses", 0)  # any answer but "no record" breaks a run of them
+    if answered:
+        changes.setdefault("misses", 0)  # a readable answer but "no record" breaks a run of them; silence does not
     return _update(order.pk, OrderStep.REFRESH, actor=actor, reason=reason, next_check_at=later, **changes)
 
 

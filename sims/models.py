@@ -105,8 +105,9 @@ class Sim(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.iccid_reversed = self.iccid[::-1]
-        if self.state == SimState.TERMINATED and self.terminated_at is None:  # however it came to be terminated
-            self.terminated_at = timezone.now()
+        terminated = self.state == SimState.TERMINATED
+        if terminated != (self.terminated_at is not None):  # however it came to be, or stopped being, terminated
+            self.terminated_at = timezone.now() if terminated else None
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "terminated_at"}
         super().save(*args, **kwargs)

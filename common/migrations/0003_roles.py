@@ -28,9 +28,9 @@ def make_roles(apps, schema_editor):
 
     # Permissions are made after migrations, by a signal: make them now, to give them to groups.
     for config in apps.get_app_configs():
-        config.models_module = True
+        kept, config.models_module = getattr(config, "models_module", None), True
         create_permissions(config, apps=apps, verbosity=0)
-        config.models_module = None
+        config.models_module = kept
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, perms in ROLES.items():

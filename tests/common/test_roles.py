@@ -414,3 +414,21 @@ def test_a_supervisor_adds_sims_and_sets_thresholds_on_the_staff_site(client, us
     assert AuditEvent.objects.filter(action=AuditAction.CHANGED, actor_name="supervisor",
                                      subject="product AQL-123").exists()
     assert AuditEvent.objects.filter(action=AuditAction.SIMS_ADDED, actor_name="supervisor").exists()
+
+
+def test_an_admin_who_is_not_a_superuser_cannot_touch_a_superusers_account(client, users, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", password="root-Pa55word")
+    client.force_login(users["Admin"])
+    assert client.get(f"/admin/auth/user/{admin_user.pk}/password/").status_code in (302, 404)
+    assert client.post(f"/admin/auth/user/{admin_user.pk}/password/",
+                       {"password1": "Taken-0ver-pw", "password2": "Taken-0ver-pw"}).status_code in (302, 404)
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password("Taken-0ver-pw")
+
+
+def test_a_sim_brought_back_from_terminated_forgets_when_it_was_terminated(world, make_sim):
+    sim = make_sim(1, state=SimState.TERMINATED)
+    assert Sim.objects.get(pk=sim.pk).terminated_at is not None
+    world.fake.put_sim(sim.iccid, state="active", geo_nos="44113000001")
+    services.sim_query(sim_id=sim.pk, actor=None)  # aql says it lives: ours follows
+    assert Sim.objects.get(pk=sim.pk).terminated_at is None

@@ -292,3 +292,23 @@ def test_an_order_not_placed_can_be_placed_again_only_once_and_only_as_a_new_ord
     with pytest.raises(Refused, match="placed again already"):
         services.order_place_again(order_id=order.pk, actor=staff)
     assert world.fake.count("despatch") == 2
+
+
+def test_a_draft_saved_with_an_empty_company_is_sent_with_the_name_there(world, staff):
+    world.fake.account.stock = {}
+    draft = services.order_despatch(actor=staff, **RECIPIENT)
+    DespatchOrder.objects.filter(pk=draft.pk).update(company="")  # as saved before company was filled in
+    world.fake.account.stock = {"AQL-123": 5}
+    services.order_submit(order_id=draft.pk, actor=staff)
+    assert [c for c in world.fake.calls if c.command == "despatch"][-1].params["company"] == "John Smith"
+
+
+def test_silence_from_aql_does_not_reset_the_run_of_no_record_answers(world, staff, settings):
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    order = services.order_create(actor=staff, **RECIPIENT)
+    DespatchOrder.objects.filter(pk=order.pk).update(state=OrderState.SUBMITTED, misses=2,
+                                                     submitted_at=timezone.now())
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0
+    services.order_refresh(order_id=order.pk, actor=staff)
+    assert DespatchOrder.objects.get(pk=order.pk).misses == 2

@@ -24,6 +24,9 @@ MANAGE = [".venv/bin/python", "manage.py"]
 SKIPPED = {
     r"^make (demo|test)$": "`make demo` runs until Ctrl-C; `make test` is this suite",
     r"^DATABASE_URL=postgres://": "needs a PostgreSQL server",
+    r"^export ": "the test gives the commands its own database and simulator",
+    r"manage\.py aqlsim ": "the test serves its own simulator",
+    r"manage\.py createsuperuser ": "the test makes its own admin, in the Admin role",
 }
 
 
