@@ -74,6 +74,27 @@ def order_correct(*, order_id: int, actor: Actor, **recipient: str) -> DespatchO
     return order
 
 
+ERASED = "(erased)"
+
+
+def recipients_erase_expired(*, days: int) -> int:
+    """Erase the recipient of every order that did not become a SIM (cancelled, failed, not placed,
+    or a draft) and was last touched more than `days` ago: the retention setting's rule for what a
+    SIM's erasure cannot reach. An order that became a SIM goes with the SIM's subscriber. Each is
+    recorded in the order's trail, by the system account."""
+    cutoff = timezone.now() - timedelta(days=days)
+    done = (OrderState.CANCELLED, OrderState.FAILED, OrderState.NOT_PLACED, OrderState.DRAFT)
+    due = DespatchOrder.objects.filter(state__in=done, sim__isnull=True, created_at__lt=cutoff).exclude(name=ERASED)
+    erased = 0
+    for order in due.iterator():
+        with transaction.atomic():
+            DespatchOrder.objects.filter(pk=order.pk).update(name=ERASED, company=ERASED, address=ERASED,
+                                                             postcode="", contact_no="")
+            _event(order, None, order.state, "The recipient's personal details were erased (retention).")
+        erased += 1
+    return erased
+
+
 def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
     """Place an order aql never placed again, as a new order with a reference of its own (the old
     reference is never sent twice). Only once it is "not placed", after the settle window."""

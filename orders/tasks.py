@@ -2,12 +2,14 @@
 
 from django.conf import settings
 
+from common import audit
 from common.worker import heartbeat, in_batches
 from orders import services
 
 REFRESH_ORDERS = "orders.tasks.refresh_orders_pass"
 REFRESH_STOCK = "orders.tasks.stock_pass"
-SCHEDULES = {REFRESH_ORDERS: 10, REFRESH_STOCK: 15}  # task -> every so many minutes
+ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
+SCHEDULES = {REFRESH_ORDERS: 10, REFRESH_STOCK: 15, ERASE_RECIPIENTS: 24 * 60}  # task -> every so many minutes
 
 
 def refresh_orders_pass() -> int:
@@ -24,3 +26,14 @@ def stock_pass() -> int:
     levels = services.stock_refresh()
     heartbeat(name="stock")
     return len(levels)
+
+
+def erase_expired_pass() -> int:
+    """Erase the recipients of orders that never became SIMs, PERSONAL_DATA_RETENTION_DAYS after
+    (nothing when it is not set). Returns how many."""
+    if not settings.PERSONAL_DATA_RETENTION_DAYS:
+        return 0
+    with audit.via(audit.Interface.WORKER):
+        erased = services.recipients_erase_expired(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    heartbeat(name="erase-orders")
+    return erased

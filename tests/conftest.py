@@ -205,6 +205,7 @@ def make_schedules() -> None:
     for migration in ("sims.migrations.0003_schedules", "orders.migrations.0002_schedules"):
         _run_migration(migration, "create_schedules")
     _run_migration("sims.migrations.0009_terminated_at", "backfill_and_schedule")
+    _run_migration("orders.migrations.0007_erase_schedule", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

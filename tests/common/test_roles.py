@@ -432,3 +432,27 @@ def test_a_sim_brought_back_from_terminated_forgets_when_it_was_terminated(world
     world.fake.put_sim(sim.iccid, state="active", geo_nos="44113000001")
     services.sim_query(sim_id=sim.pk, actor=None)  # aql says it lives: ours follows
     assert Sim.objects.get(pk=sim.pk).terminated_at is None
+
+
+def test_retention_erases_recipients_of_orders_that_never_became_sims(world, users, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders import tasks as order_tasks
+    from orders.lifecycle import OrderState
+
+    agent = users["Customer service"]
+    world.fake.faults.cancel_rate = 1.0
+    old = order_services.order_despatch(actor=agent, name="Grace Hopper", company="", address="7 Navy Yard",
+                                        postcode="LS1 1AA", contact_no="07700900123")
+    world.fake.advance(world.fake.faults.despatch_after)
+    assert order_services.order_refresh(order_id=old.pk, actor=None).state == OrderState.CANCELLED
+    recent = order_services.order_create(actor=agent, name="Ada Lovelace", company="", address="1 Road",
+                                         postcode="LS1 1AA", contact_no="07700900123")
+    DespatchOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    settings.PERSONAL_DATA_RETENTION_DAYS = 30
+    assert order_tasks.erase_expired_pass() == 1
+    assert DespatchOrder.objects.get(pk=old.pk).name == "(erased)"
+    assert DespatchOrder.objects.get(pk=recent.pk).name == "Ada Lovelace"
+    assert old.events.first().message.startswith("The recipient's personal details were erased")
