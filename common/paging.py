@@ -1,6 +1,7 @@
 """Reading a list page's query string safely, and paging without COUNT(*)."""
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -34,3 +35,11 @@ def choice(request: HttpRequest, name: str, allowed: Iterable[str], default: str
     hand-edited URL never reaches a query."""
     value = request.GET.get(name, default)
     return value if value in allowed else default
+
+
+def parse_date_or_none(request: HttpRequest, name: str) -> date | None:
+    """A ?name=YYYY-MM-DD as a date; anything else (nothing, nonsense, a year 0) as no date."""
+    try:
+        return date.fromisoformat(request.GET.get(name, "")[:10])
+    except ValueError:
+        return None

@@ -1,7 +1,7 @@
 """Reads shared by pages, admin and the CLI."""
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -102,11 +102,24 @@ REQUEST_VIEWS = {
 }
 
 
-def request_page(*, show: str = "", page: int = 1) -> tuple[list[GatewayRequest], bool]:
-    """One page of the journal, newest first, optionally only one kind."""
-    qs = GatewayRequest.objects.select_related("sim", "actor").order_by("-created_at", "-pk")
+WHO = {"staff": ~Q(actor_name="system"), "system": Q(actor_name="system"), "all": Q()}
+
+
+def request_page(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
+                 since: date | None = None, page: int = 1) -> tuple[list[GatewayRequest], bool]:
+    """One page of the journal, newest first: by default what staff asked (the system's own checks
+    are one click away), narrowed by kind, person, command, outcome and day."""
+    qs = GatewayRequest.objects.select_related("sim").order_by("-created_at", "-pk").filter(WHO.get(who, Q()))
     if show in REQUEST_VIEWS:
         qs = qs.filter(REQUEST_VIEWS[show])
+    if person:
+        qs = qs.filter(actor_name=person)
+    if command:
+        qs = qs.filter(command=command)
+    if state:
+        qs = qs.filter(state=state)
+    if since:
+        qs = qs.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone()))
     return paginate(qs, page)
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from aql.usim import SERVICES, read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
-from common.paging import choice, page_number, search_text
+from common.paging import choice, page_number, parse_date_or_none, search_text
 from common.web import forbidden, posted_next, requires, say, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import (
@@ -30,7 +30,7 @@ from sims.forms import (
     ServicesForm,
     SettleForm,
 )
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, RequestState, SimState
 from sims.models import GatewayRequest, Sim
 from sims.outcomes import request_outcome
 
@@ -185,11 +185,15 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
 
 @requires("sims.view_gatewayrequest")
 def request_list(request: HttpRequest) -> HttpResponse:
-    show = choice(request, "show", selectors.REQUEST_VIEWS)
+    filters = {"show": choice(request, "show", selectors.REQUEST_VIEWS),
+               "who": choice(request, "who", selectors.WHO, default="staff"),
+               "person": search_text(request, "person")[:150], "command": choice(request, "command", Command.values),
+               "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since")}
     page = page_number(request)
-    rows, has_next = selectors.request_page(show=show, page=page)
+    rows, has_next = selectors.request_page(**filters, page=page)
     template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
-    return render(request, template, {"requests": rows, "has_next": has_next, "page": page, "show": show,
+    return render(request, template, {"requests": rows, "has_next": has_next, "page": page, **filters,
+                                      "commands": Command.choices, "states": RequestState.choices,
                                       "live": any(r.in_flight for r in rows)})
 
 

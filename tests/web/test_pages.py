@@ -201,7 +201,7 @@ def test_the_journal_filters_and_shows_codes_in_words(agent, world, make_sim, st
     services.sim_suspend(sim_id=sim.pk, actor=staff)
     page = agent.get("/requests/", {"show": "failed"}).text
     assert "63027: The network is congested and nothing was done. Try again in 5 minutes." in page
-    assert "Suspend" not in agent.get("/requests/", {"show": "in_flight"}).text
+    assert "Suspend" not in journal_rows(agent, show="in_flight")
 
 
 def test_numbers_are_listed_and_added_in_bulk(agent, world):
@@ -246,7 +246,8 @@ def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, sta
     services.sim_suspend(sim_id=make_sim(1, number="44113000001").pk, actor=staff)
     order_services.stock_refresh()
     page = agent.get("/").text
-    for link in ('/sims/?state=active', '/requests/?show=in_flight', '/requests/?show=attention',
+    for link in ('/sims/?state=active', '/requests/?who=all&amp;show=in_flight',
+                 '/requests/?who=all&amp;show=attention',
                  '/orders/?state=open', 'href="/stock/"'):
         assert link in page
     assert "AQL-123" in page and "<svg" not in page  # one snapshot: no line to draw yet
@@ -308,3 +309,24 @@ def test_suspending_is_confirmed_on_a_page_of_its_own_first(agent, world, make_s
     assert "Suspend SIM" in page and "Suspend this SIM" in page and world.fake.count("suspend") == 0
     response = agent.post(f"/sims/{sim.iccid}/suspend/", follow=True)
     assert "Suspend sent: aql is working on it." in response.text and world.fake.count("suspend") == 1
+
+
+def journal_rows(agent, **query: str) -> str:
+    """The requests page's rows (its filters name every command too)."""
+    page = agent.get("/requests/", query).text
+    return page[page.index('<div id="request-rows"'):]
+
+
+def test_the_journal_shows_staff_actions_first_and_narrows_by_person_command_outcome_and_day(agent, world, make_sim,
+                                                                                            staff):
+    sim = make_sim(1, number="44113000001")
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    services.sim_query(sim_id=make_sim(2).pk, actor=None)  # the system's own check
+    staff_view = journal_rows(agent)
+    assert "Suspend" in staff_view and "Ask the gateway" not in staff_view
+    assert "Ask the gateway" in journal_rows(agent, who="system")
+    assert "Suspend" not in journal_rows(agent, who="all", command="queryiccid")
+    assert "Suspend" not in journal_rows(agent, person="someone-else")
+    assert "Suspend" in journal_rows(agent, person="agent", state="pending")
+    assert "Suspend" not in journal_rows(agent, since="2999-01-01")
+    assert agent.get("/requests/", {"since": "not a date", "command": "nonsense", "who": "x"}).status_code == 200
