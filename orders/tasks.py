@@ -9,7 +9,9 @@ from orders import services
 REFRESH_ORDERS = "orders.tasks.refresh_orders_pass"
 REFRESH_STOCK = "orders.tasks.stock_pass"
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
-SCHEDULES = {REFRESH_ORDERS: 10, REFRESH_STOCK: 15, ERASE_RECIPIENTS: 24 * 60}  # task -> every so many minutes
+# Orders are looked at every minute, each only once its own next check has come (an idle pass is
+# one indexed query), so an order aql despatches is seen within AQL_ORDER_CHECK_INTERVAL.
+SCHEDULES = {REFRESH_ORDERS: 1, REFRESH_STOCK: 15, ERASE_RECIPIENTS: 24 * 60}  # task -> every so many minutes
 
 
 def refresh_orders_pass() -> int:
