@@ -1,6 +1,6 @@
 """The plumbing of every worker pass: claiming due rows, bounded concurrency, a time budget,
-the heartbeat, and the schedules. The domain apps' tasks say what a step is; this says how
-steps are run.
+the heartbeat, and the retention passes. The domain apps' tasks say what a step is; this says
+how steps are run. (The schedules themselves are made by migrations.)
 
 The scheduled passes find their work in the database (not in the queue), so a task lost with
 a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
@@ -102,3 +102,15 @@ def heartbeat(*, name: str) -> None:
 def last_pass(*, name: str) -> datetime | None:
     """When a worker pass of this kind last finished, if ever."""
     return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
+
+
+def retention_pass(*, name: str, erase: Callable[[int], int]) -> int:
+    """A daily erasure of personal data kept longer than PERSONAL_DATA_RETENTION_DAYS (nothing
+    when it is not set): `erase(days)` does it and says how many. Recorded as the worker's."""
+    days = settings.PERSONAL_DATA_RETENTION_DAYS
+    if not days:
+        return 0
+    with audit.via(audit.Interface.WORKER):
+        erased = erase(days)
+    heartbeat(name=name)
+    return erased

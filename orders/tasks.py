@@ -2,8 +2,7 @@
 
 from django.conf import settings
 
-from common import audit
-from common.worker import heartbeat, in_batches
+from common.worker import heartbeat, in_batches, retention_pass
 from orders import services
 
 REFRESH_ORDERS = "orders.tasks.refresh_orders_pass"
@@ -31,11 +30,5 @@ def stock_pass() -> int:
 
 
 def erase_expired_pass() -> int:
-    """Erase the recipients of orders that never became SIMs, PERSONAL_DATA_RETENTION_DAYS after
-    (nothing when it is not set). Returns how many."""
-    if not settings.PERSONAL_DATA_RETENTION_DAYS:
-        return 0
-    with audit.via(audit.Interface.WORKER):
-        erased = services.recipients_erase_expired(days=settings.PERSONAL_DATA_RETENTION_DAYS)
-    heartbeat(name="erase-orders")
-    return erased
+    """Erase the recipients of orders that never became SIMs, PERSONAL_DATA_RETENTION_DAYS after."""
+    return retention_pass(name="erase-orders", erase=lambda days: services.recipients_erase_expired(days=days))

@@ -9,7 +9,7 @@ import math
 from django.conf import settings
 
 from common import audit
-from common.worker import heartbeat, in_batches
+from common.worker import heartbeat, in_batches, retention_pass
 from sims import services
 
 POLL_PASS = "sims.tasks.poll_pass"
@@ -52,11 +52,5 @@ def drift_pass() -> int:
 
 
 def erase_expired_pass() -> int:
-    """Erase the subscriber details of SIMs terminated longer ago than PERSONAL_DATA_RETENTION_DAYS
-    (nothing when it is not set). Returns how many."""
-    if not settings.PERSONAL_DATA_RETENTION_DAYS:
-        return 0
-    with audit.via(audit.Interface.WORKER):
-        erased = services.subscribers_erase_expired(days=settings.PERSONAL_DATA_RETENTION_DAYS)
-    heartbeat(name="erase")
-    return erased
+    """Erase the subscriber details of SIMs terminated longer ago than PERSONAL_DATA_RETENTION_DAYS."""
+    return retention_pass(name="erase", erase=lambda days: services.subscribers_erase_expired(days=days))
