@@ -40,3 +40,16 @@ def current_interface() -> str:
 def name_of(actor: AbstractBaseUser | None) -> str:
     """The name an event keeps for its actor, so deleting the user does not erase who it was."""
     return actor.get_username() if actor is not None and actor.pk else "system"
+
+
+ERASED = "(erased)"  # what is left where a person's details were
+
+
+def forget_admin_history(model: type[models.Model], pks: list[int]) -> None:
+    """Django admin's log names each object as it was (a subscriber's name and postcode) and says
+    what changed: erase both, keep that someone changed it and when."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                            object_id__in=[str(pk) for pk in pks]).update(object_repr=ERASED, change_message="")

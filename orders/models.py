@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from common.audit import ERASED, forget_admin_history
 from common.models import Event
 from orders.lifecycle import OrderState
 from sims.models import Sim
@@ -16,6 +17,13 @@ from sims.models import Sim
 def new_order_ref() -> str:
     """Our reference for an order: unique, and only letters, digits and a dash, so safe to send."""
     return "MVN-" + secrets.token_hex(5).upper()
+
+
+class DespatchOrderQuerySet(models.QuerySet):
+    def erase_recipients(self) -> int:
+        """Erase these orders' recipients, here and in Django admin's history of them."""
+        forget_admin_history(self.model, list(self.values_list("pk", flat=True)))
+        return self.update(name=ERASED, company=ERASED, address=ERASED, postcode="", contact_no="")
 
 
 class DespatchOrder(models.Model):
@@ -50,6 +58,8 @@ class DespatchOrder(models.Model):
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="replaced_by", editable=False,
                                     help_text="The order aql never placed that this one places again")
+
+    objects = DespatchOrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

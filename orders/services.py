@@ -21,7 +21,7 @@ from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
 from common import gateway, validators
 from common.actors import Actor, recorded
-from common.audit import name_of
+from common.audit import ERASED, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
@@ -74,9 +74,6 @@ def order_correct(*, order_id: int, actor: Actor, **recipient: str) -> DespatchO
     return order
 
 
-ERASED = "(erased)"
-
-
 def recipients_erase_expired(*, days: int) -> int:
     """Erase the recipient of every order that did not become a SIM (cancelled, failed, not placed,
     or a draft) and was last touched more than `days` ago: the retention setting's rule for what a
@@ -88,8 +85,7 @@ def recipients_erase_expired(*, days: int) -> int:
     erased = 0
     for order in due.iterator():
         with transaction.atomic():
-            DespatchOrder.objects.filter(pk=order.pk).update(name=ERASED, company=ERASED, address=ERASED,
-                                                             postcode="", contact_no="")
+            DespatchOrder.objects.filter(pk=order.pk).erase_recipients()
             _event(order, None, order.state, "The recipient's personal details were erased (retention).")
         erased += 1
     return erased

@@ -18,7 +18,7 @@ from django.utils import timezone
 from aql.usim import UsimClient
 from common import validators
 from common.actors import Actor, recorded
-from common.audit import name_of
+from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
@@ -255,9 +255,6 @@ def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: s
     return subscriber
 
 
-ERASED = "(erased)"
-
-
 def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
     """Erase the personal data kept for a terminated SIM's subscriber: the subscriber (name,
     address, postcode, contact number), the recipient of the order that posted the SIM, and
@@ -274,26 +271,14 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
         if sim.subscriber_id is None and all(o.name == ERASED for o in orders):
             raise Refused("This SIM has no personal details left to erase.")
         before = sim.snapshot()
-        _forget_admin_history(Subscriber, sim.subscriber_id)
-        Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
-        for order in orders:
-            _forget_admin_history(type(order), order.pk)
-            type(order).objects.filter(pk=order.pk).update(name=ERASED, company=ERASED, address=ERASED,
-                                                           postcode="", contact_no="")
+        if sim.subscriber_id is not None:
+            forget_admin_history(Subscriber, [sim.subscriber_id])
+            Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
+        if orders:
+            type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).erase_recipients()
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
               message="The subscriber's personal details were erased" + (", and the order's recipient." if orders
                                                                          else "."))
     return sim
 
-
-def _forget_admin_history(model: type[models.Model], pk: int | None) -> None:
-    """Django admin's log names the object as it was (a subscriber's name and postcode) and says
-    what changed: erase both, keep that someone changed it and when."""
-    if pk is None:
-        return
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id=str(pk)).update(
-        object_repr=ERASED, change_message="")
