@@ -39,9 +39,13 @@ NOT_PLACED_AFTER = 3
 def cleaned_recipient(*, name: str, company: str, address: str, postcode: str, contact_no: str) -> dict[str, str]:
     """Every field checked before anything is sent: aql's '2 Missing parameters' never tells staff."""
     v = validators
-    return v.clean_all(name=(v.clean_name, name), company=(v.clean_company, company),
-                       address=(v.clean_address, address), postcode=(v.clean_postcode, postcode),
-                       contact_no=(v.clean_contact_number, contact_no))
+    fields = v.clean_all(name=(v.clean_name, name), company=(v.clean_company, company),
+                         address=(v.clean_address, address), postcode=(v.clean_postcode, postcode),
+                         contact_no=(v.clean_contact_number, contact_no))
+    # aql lists `company` among a despatch's fields without calling it optional: a private
+    # customer's order carries the recipient's name there rather than nothing.
+    fields["company"] = fields["company"] or fields["name"]
+    return fields
 
 
 def order_create(*, actor: Actor, name: str, company: str, address: str, postcode: str,
@@ -49,12 +53,15 @@ def order_create(*, actor: Actor, name: str, company: str, address: str, postcod
     """Record a draft order for a SIM to be posted to this recipient. Nothing is sent yet."""
     fields = cleaned_recipient(name=name, company=company, address=address, postcode=postcode,
                                contact_no=contact_no)
-    # aql lists `company` among a despatch's fields without calling it optional: a private
-    # customer's order carries the recipient's name there rather than nothing.
-    fields["company"] = fields["company"] or fields["name"]
     with transaction.atomic():
-        order = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), **fields)
-        _event(order, actor, "", "Order created.")  # no personal data in the trail: it must outlive erasure
+        return _draft(actor, "Order created.", **fields)
+
+
+def _draft(actor: Actor, said: str, **fields: Any) -> DespatchOrder:
+    """A new order, by `actor`, and its first line in the trail (never the recipient's details:
+    the trail must outlive their erasure)."""
+    order = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), **fields)
+    _event(order, actor, "", said)
     return order
 
 
@@ -62,7 +69,6 @@ def order_correct(*, order_id: int, actor: Actor, **recipient: str) -> DespatchO
     """Correct the recipient of an order not yet with aql (a draft, or one aql refused), checked as
     a new order is; the change goes in the order's trail, without the details themselves."""
     fields = cleaned_recipient(**recipient)
-    fields["company"] = fields["company"] or fields["name"]
     with transaction.atomic():
         order = DespatchOrder.objects.select_for_update().get(pk=order_id)
         if submit_refusal(order.state, order.order_ref):
@@ -101,11 +107,8 @@ def order_place_again(*, order_id: int, actor: Actor) -> DespatchOrder:
                           "placed can be placed again.")
         if DespatchOrder.objects.filter(replaces=old).exists():
             raise Refused(f"Order {old.order_ref} has been placed again already.")
-        new = DespatchOrder.objects.create(created_by=recorded(actor), created_by_name=name_of(actor), replaces=old,
-                                           name=old.name,
-                                           company=old.company, address=old.address, postcode=old.postcode,
-                                           contact_no=old.contact_no)
-        _event(new, actor, "", f"Order created to place order {old.order_ref} again.")
+        new = _draft(actor, f"Order created to place order {old.order_ref} again.", replaces=old, name=old.name,
+                     company=old.company, address=old.address, postcode=old.postcode, contact_no=old.contact_no)
     return order_submit(order_id=new.pk, actor=actor)
 
 
