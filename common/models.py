@@ -1,5 +1,6 @@
 """What every app shares: the audit trail's common fields and its record of what is not a SIM's
-(sign-ins, refusals, numbers added, raw gateway sends), and when each worker pass last finished."""
+(sign-ins, refusals, numbers added, raw gateway sends), when each worker pass last finished, and
+the leases that keep a pass to one worker at a time."""
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Lease(models.Model):
+    """A pass that must run once at a time, across processes and machines, holds its lease until
+    `until`; a holder that dies without letting go only delays the next one until then."""
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.CharField(max_length=32)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held until {self.until:%Y-%m-%d %H:%M:%S}"
 
 
 class Event(models.Model):

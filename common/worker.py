@@ -9,8 +9,11 @@ a dead worker, or delivered twice, changes nothing: the next pass picks up what 
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common import audit
-from common.models import Heartbeat
+from common.models import Heartbeat, Lease
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,39 @@ def _in_batches(take: Callable[[int], list[int]], step: Callable[[int], object],
     return done
 
 
+@contextmanager
+def alone(name: str, *, seconds: float) -> Iterator[bool]:
+    """Hold the lease `name` for at most `seconds` while the block runs: yields True when it was
+    got, False when another process (on this machine or another) holds it. Let go on leaving."""
+    now, holder = timezone.now(), uuid.uuid4().hex
+    Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": now})
+    got = Lease.objects.filter(name=name, until__lte=now).update(
+        holder=holder, until=now + timedelta(seconds=seconds))
+    try:
+        yield bool(got)
+    finally:
+        if got:  # only our own hold: one that ran out may have been taken by another since
+            Lease.objects.filter(name=name, holder=holder).update(until=timezone.now())
+
+
+def follow(name: str, *, span: float, every: float, due: Callable[[], bool], step: Callable[[], int]) -> int:
+    """Run `step` now and then whenever `due()` says there is work, looking every `every` seconds,
+    for `span` seconds: work is taken within `every` seconds of its time, not at the next
+    scheduled pass. One follower of a kind at a time (a lease), so two never double the calls
+    on the gateway. Returns how many steps succeeded; 0 at once when another is following."""
+    # The lease outlives the longest follow: a step begun just before the span ends runs out its budget.
+    with alone(name, seconds=span + PASS_BUDGET + 2 * settings.AQL_TIMEOUT + 10) as mine:
+        if not mine:
+            return 0
+        ends = time.monotonic() + span
+        done = step()
+        while time.monotonic() + every < ends:
+            time.sleep(every)
+            if due():  # the only cost of an idle look: one indexed query
+                done += step()
+        return done
+
+
 def heartbeat(*, name: str) -> None:
     """Record that a worker pass of this kind just finished."""
     Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
@@ -102,6 +138,38 @@ def heartbeat(*, name: str) -> None:
 def last_pass(*, name: str) -> datetime | None:
     """When a worker pass of this kind last finished, if ever."""
     return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
+
+
+# The follower beats at least once a minute; three minutes without one means no worker is running.
+SILENT_AFTER = timedelta(minutes=3)
+# django-q2's scheduler first runs about 30 s after a cluster starts: until the first pass, "starting".
+STARTING_FOR = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    state: str  # "running", "starting" or "stopped"
+    last_pass: datetime | None
+    started: datetime | None
+
+
+def worker_started(**_: object) -> None:
+    """django-q2's post_spawn signal: a worker process of a cluster has just started."""
+    heartbeat(name="start")
+
+
+def worker_status() -> WorkerStatus:
+    """Is the worker running (a polling pass lately), starting (a cluster started, no pass since)
+    or stopped? The dashboard tells the three apart, so a fresh start is not an alarm."""
+    beats = dict(Heartbeat.objects.filter(name__in=("poll", "start")).values_list("name", "at"))
+    last, started, now = beats.get("poll"), beats.get("start"), timezone.now()
+    if last and now - last <= SILENT_AFTER:
+        state = "running"
+    elif started and (last is None or started > last) and now - started <= STARTING_FOR:
+        state = "starting"
+    else:
+        state = "stopped"
+    return WorkerStatus(state, last, started)
 
 
 def retention_pass(*, name: str, erase: Callable[[int], int]) -> int:

@@ -1,30 +1,25 @@
 """The dashboard: is the worker alive, what is in flight, what needs a person, stock, open orders."""
 
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from common.web import requires
-from common.worker import last_pass
+from common.worker import worker_status
 from orders import selectors as order_selectors
 from sims import selectors
 from sims.lifecycle import SimState
 
-WORKER_SILENT_AFTER = timedelta(minutes=3)  # the polling pass runs every minute
 COUNTS_CACHE_SECONDS = 60  # SIMs by state is a GROUP BY over every SIM: not on every view
 
 
 @requires("sims.view_sim")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    beat = last_pass(name="poll")
     counts = cache.get_or_set("dashboard:state_counts", selectors.state_counts, COUNTS_CACHE_SECONDS)
     context = {
-        "worker_last_pass": beat,
-        "worker_silent": beat is None or timezone.now() - beat > WORKER_SILENT_AFTER,
+        "worker": worker_status(),
         "states": [(SimState(s).label, s, n, SimState(s).colour) for s, n in counts.items()],
         "drift_full_pass": selectors.drift_full_pass(counts=counts),
         "drift_per_hour": settings.AQL_DRIFT_PER_HOUR,

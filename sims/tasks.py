@@ -9,13 +9,23 @@ import math
 from django.conf import settings
 
 from common import audit
-from common.worker import heartbeat, in_batches, retention_pass
+from common.worker import follow, heartbeat, in_batches, retention_pass
 from sims import services
 
+FOLLOW = "sims.tasks.follow_requests"
 POLL_PASS = "sims.tasks.poll_pass"
 DRIFT_PASS = "sims.tasks.drift_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
-SCHEDULES = {POLL_PASS: 1, DRIFT_PASS: 10, ERASE_PASS: 24 * 60}  # task -> every so many minutes
+SCHEDULES = {FOLLOW: 1, DRIFT_PASS: 10, ERASE_PASS: 24 * 60}  # task -> every so many minutes
+FOLLOW_SPAN = 55  # seconds: a follower runs until just before the next is scheduled, a minute after it
+LOOK_EVERY = 1  # seconds between looks for due requests: a request is polled within this of its time
+
+
+def follow_requests(span: float = FOLLOW_SPAN) -> int:
+    """The scheduled pass: for `span` seconds, poll each request within a second of its due time
+    (django-q2's scheduler runs a schedule at most every 30 s; the page promises a time to the
+    second). One follower at a time. Returns how many polls succeeded."""
+    return follow("follow-requests", span=span, every=LOOK_EVERY, due=services.requests_due, step=poll_pass)
 
 
 def poll_pass() -> int:

@@ -207,6 +207,7 @@ def make_schedules() -> None:
     _run_migration("sims.migrations.0009_terminated_at", "backfill_and_schedule")
     _run_migration("orders.migrations.0007_erase_schedule", "schedule")
     _run_migration("orders.migrations.0008_orders_every_minute", "every_minute")
+    _run_migration("sims.migrations.0011_follow_requests", "follow")
 
 
 def manage(*args: str) -> tuple[int, str]:

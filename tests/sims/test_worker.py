@@ -12,7 +12,8 @@ from django.utils import timezone
 from aql.usim import Queued
 from common import gateway
 from common.errors import Refused
-from common.models import Heartbeat
+from common.models import Heartbeat, Lease
+from common.worker import alone
 from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
@@ -365,3 +366,30 @@ def test_poll_once_runs_one_pass_and_records_the_heartbeat(world, suspended_pend
     call_command("poll", "--once", stdout=out)
     assert out.getvalue() == "1 requests checked.\n"
     assert Heartbeat.objects.get(name="poll").at > timezone.now() - timedelta(minutes=1)
+
+
+# --- the follower: due requests within seconds, one follower at a time -----------------------------
+
+def test_the_follower_polls_a_request_that_falls_due_after_it_started(world, suspended_pending):
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.filter(pk=suspended_pending.pk).update(
+        next_poll_at=timezone.now() + timedelta(seconds=1.5))  # not due when the follower starts
+    assert tasks.follow_requests(span=3.5) == 1  # ...but looked at once it is, not a minute later
+    assert reload(suspended_pending).state == RequestState.SUCCESS
+
+
+def test_a_second_follower_leaves_at_once_while_the_first_holds_the_lease(world, suspended_pending):
+    with alone("follow-requests", seconds=60) as mine:
+        assert mine
+        assert tasks.follow_requests(span=2) == 0
+        assert reload(suspended_pending).poll_count == 0
+    assert tasks.follow_requests(span=0) == 1  # let go when the first is done
+
+
+def test_a_lease_its_holder_never_let_go_runs_out(db):
+    Lease.objects.create(name="follow-requests", holder="dead", until=timezone.now() - timedelta(seconds=1))
+    with alone("follow-requests", seconds=60) as mine:
+        assert mine
+        with alone("follow-requests", seconds=60) as other:
+            assert not other
+    assert Lease.objects.get().until <= timezone.now()

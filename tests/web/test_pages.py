@@ -296,6 +296,7 @@ def test_a_terminated_sims_subscriber_is_erased_from_its_page(agent, world, make
 
 def test_the_dashboard_says_how_long_a_full_drift_pass_takes(agent, world, settings):
     settings.AQL_DRIFT_PER_HOUR = 5  # ten SIMs in the world: two hours
+    cache.clear()  # counts cached by an earlier test are of another world
     page = agent.get("/").text
     assert "Every live SIM is compared with aql once every 2 hours, at 5 SIMs an hour" in page
     settings.AQL_DRIFT_PER_HOUR = 0
@@ -330,3 +331,17 @@ def test_the_journal_shows_staff_actions_first_and_narrows_by_person_command_out
     assert "Suspend" in journal_rows(agent, person="agent", state="pending")
     assert "Suspend" not in journal_rows(agent, since="2999-01-01")
     assert agent.get("/requests/", {"since": "not a date", "command": "nonsense", "who": "x"}).status_code == 200
+
+
+def test_the_dashboard_says_starting_not_stopped_while_a_fresh_worker_waits_for_its_first_pass(agent, world):
+    from django_q.signals import post_spawn
+
+    Heartbeat.objects.create(name="poll", at=timezone.now() - timedelta(hours=5))  # yesterday's worker
+    post_spawn.send(sender="django_q", proc_name="Process-1")  # what django-q2 sends as a worker starts
+    page = agent.get("/").text
+    assert "The worker is starting" in page and "The worker is not running." not in page
+    assert 'hx-trigger="every 15s"' in page  # it turns to running on its own
+    Heartbeat.objects.filter(name="start").update(at=timezone.now() - timedelta(minutes=5))
+    assert "The worker is not running." in agent.get("/").text  # started long ago and never polled
+    Heartbeat.objects.filter(name="poll").update(at=timezone.now())
+    assert "Worker running" in agent.get("/").text
