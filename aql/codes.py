@@ -34,7 +34,8 @@ class Code:
     uncertain: bool = False
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        """How staff see a code everywhere (pages, admin, messages, the CLI): the words first."""
+        return f"{self.message} (aql code {self.code})"
 
 
 def _table(*codes: Code) -> dict[int, Code]:

@@ -73,7 +73,7 @@ def test_insufficient_stock_leaves_a_draft_with_the_reason_to_send_later(world, 
     world.fake.account.stock = {"AQL-123": 0}
     order = services.order_despatch(actor=staff, **RECIPIENT)
     assert order.state == OrderState.DRAFT
-    assert order.reason == "3: There are not enough SIMs in stock on our account to despatch."
+    assert order.reason == "There are not enough SIMs in stock on our account to despatch. (aql code 3)"
     world.fake.account.stock = {"AQL-123": 5}
     assert services.order_submit(order_id=order.pk, actor=staff).state == OrderState.PROCESSING
 
@@ -86,7 +86,7 @@ def test_other_result_codes_fail_the_order_with_their_meaning(world, staff, code
     world.fake.force("despatch", [code])
     order = services.order_despatch(actor=staff, **RECIPIENT)
     assert order.state == OrderState.FAILED
-    assert order.reason.startswith(f"{code}: ") and words in order.reason
+    assert order.reason.endswith(f"(aql code {code})") and words in order.reason
 
 
 def test_a_processing_order_cannot_be_sent_again(world, staff):

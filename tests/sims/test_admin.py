@@ -112,7 +112,8 @@ def test_a_sim_admin_page_shows_its_latest_requests_and_events(admin_client, wor
     world.fake.force("suspend", [63027])
     services.sim_suspend(sim_id=sim.pk, actor=admin_user)
     page = admin_client.get(f"/admin/sims/sim/{sim.pk}/change/").text
-    assert "63027: The network is congested" in page and "Suspend refused by aql" in page
+    assert "The network is congested and nothing was done. Try again in 5 minutes. (aql code 63027)" in page
+    assert "Suspend refused by aql" in page
 
 
 def test_settling_by_hand_in_admin_goes_to_the_page_that_shows_aqls_record_first(admin_client, world, make_sim,

@@ -72,7 +72,7 @@ def test_activate_refused_by_aql_keeps_every_code_and_puts_the_sim_back(world, s
     assert (sim.state, sim.subscriber, sim.imei) == (SimState.UNUSED, None, "")
     assert not Subscriber.objects.exists()
     assert GeographicNumber.objects.get(number="44113000005").held_by is None
-    assert "63204: That geographic number is already in use by another SIM." in sim.events.first().message
+    assert "That geographic number is already in use by another SIM. (aql code 63204)" in sim.events.first().message
 
 
 def test_activate_that_the_network_fails_later_frees_the_number(world, staff):
@@ -337,7 +337,7 @@ def test_a_sim_aql_holds_unused_refuses_suspend_with_63017_in_words(world, staff
     world.fake.put_sim(sim.iccid, state="unused")  # our record is out of date
     request = services.sim_suspend(sim_id=sim.pk, actor=staff)
     assert (request.state, request.codes) == (RequestState.REJECTED, [63017])
-    assert "63017: This SIM is not active" in fresh(sim).events.first().message
+    assert "This SIM is not active, so that cannot be done yet. (aql code 63017)" in fresh(sim).events.first().message
 
 
 def test_a_number_aql_knows_differently_is_refused_with_63201(world, staff, make_sim):

@@ -200,7 +200,7 @@ def test_the_journal_filters_and_shows_codes_in_words(agent, world, make_sim, st
     world.fake.force("suspend", [63027])
     services.sim_suspend(sim_id=sim.pk, actor=staff)
     page = agent.get("/requests/", {"show": "failed"}).text
-    assert "63027: The network is congested and nothing was done. Try again in 5 minutes." in page
+    assert "The network is congested and nothing was done. Try again in 5 minutes. (aql code 63027)" in page
     assert "Suspend" not in journal_rows(agent, show="in_flight")
 
 
