@@ -30,7 +30,24 @@ class BadgeMedia:
     css = {"all": ["css/badges.css"]}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class KeepsHistory:
+    """A ModelAdmin mixin for records with history (SIMs, numbers, the journal, orders, stock,
+    users, audit trails): no "Delete selected" and no delete button, and the delete URL answers
+    403 even for a superuser. Deleting would erase what the audit trail and aql's records refer
+    to; a record that is done with is terminated, settled or erased through a service instead.
+    An admin that allows deleting some rows overrides `has_delete_permission` for one row at a
+    time; "Delete selected" stays off, as it would skip the page that shows the row's rule."""
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)  # type: ignore[misc]
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(KeepsHistory, admin.ModelAdmin):
     """For records that are history: viewable, never added, changed or deleted by hand."""
 
     Media = BadgeMedia
@@ -39,9 +56,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -65,12 +79,13 @@ def history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
     )
 
 
-def for_each(request: HttpRequest, rows: Iterable[Any], run: Callable[[Any], Outcome], *, named: bool = True) -> None:
+def for_each(request: HttpRequest, rows: Iterable[Any], run: Callable[[Any], Outcome], *,
+             name: Callable[[Any], str] | None = str) -> None:
     """The admin actions' one refusal handler: run an action on each selected row and say how
-    each went, the row named first (unless its words name it already); a refusal for one row is
-    reported and the rest go on."""
+    each went in the staff site's words, the row named first by `name` (None when those words
+    name it already, as an order's do); a refusal for one row is reported and the rest go on."""
     for row in rows:
-        prefix = f"{row}: " if named else ""
+        prefix = f"{name(row)}: " if name else ""
         try:
             outcome = run(row)
         except REFUSALS as exc:
@@ -104,12 +119,10 @@ admin.site.has_permission = _admin_site_permission
 
 
 @admin.register(get_user_model())
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(KeepsHistory, UserAdmin):
     """Users are deactivated, never deleted: their history stays theirs. Roles are given by group;
     only a superuser may make another superuser or hand out single permissions; the system
     account is not shown (it never signs in, and nobody may give it a password)."""
-
-    actions = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         users = super().get_queryset(request).exclude(username=SYSTEM_USERNAME)
@@ -121,9 +134,6 @@ class StaffUserAdmin(UserAdmin):
             return super().get_readonly_fields(request, obj)
         return (*super().get_readonly_fields(request, obj), "is_superuser", "user_permissions", "last_login",
                 "date_joined")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AuditEvent)

@@ -9,11 +9,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import BadgeMedia, ReadOnlyAdmin, badge, for_each, once
+from common.admin import BadgeMedia, KeepsHistory, ReadOnlyAdmin, badge, for_each, once
 from common.forms import add_refusal
 from common.outcomes import Outcome
 from orders import services
-from orders.lifecycle import SUBMITTABLE, OrderState, OrderStep
+from orders.lifecycle import SUBMITTABLE
 from orders.models import DespatchOrder, Product, StockLevel
 from orders.outcomes import order_outcome
 
@@ -37,7 +37,10 @@ class DespatchOrderForm(forms.ModelForm):
 
 
 @admin.register(DespatchOrder)
-class DespatchOrderAdmin(admin.ModelAdmin):
+class DespatchOrderAdmin(KeepsHistory, admin.ModelAdmin):
+    """Never deleted, not even a draft: each has a trail (who made it, aql's answers), and the
+    staff site has no way to delete one either."""
+
     Media = BadgeMedia
     form = DespatchOrderForm
     list_display = ("order_ref", "state_badge", "name", "company", "postcode", "iccid", "sim", "created_at")
@@ -56,8 +59,11 @@ class DespatchOrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are placed from the staff pages or `manage.py orders despatch`
 
-    def has_delete_permission(self, request: HttpRequest, obj: DespatchOrder | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or obj.state == OrderState.DRAFT)
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> DespatchOrder | None:
+        """An order by its id, or by its reference typed into the URL (/admin/orders/despatchorder/MVN-…/change/)."""
+        if from_field is None and not object_id.isdigit():
+            return self.get_queryset(request).filter(order_ref=object_id.strip().upper()).first()
+        return super().get_object(request, object_id, from_field)
 
     def get_readonly_fields(self, request: HttpRequest, obj: DespatchOrder | None = None) -> tuple[str, ...]:
         if obj is not None and obj.state not in SUBMITTABLE:  # aql has it: what was sent stays as sent
@@ -77,26 +83,37 @@ class DespatchOrderAdmin(admin.ModelAdmin):
     def has_place_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.place_order")
 
+    # Each says how its order stands as the order's page does (its words name the order).
     @admin.action(description="Refresh from aql", permissions=["place"])
     def refresh(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
-        def run(order: DespatchOrder) -> Outcome:
-            if not OrderStep.REFRESH.allows(order.state):
-                return Outcome.info(f"Order {order.order_ref}: {order.get_state_display().lower()}, nothing to ask.")
-            return order_outcome(services.order_refresh(order_id=order.pk, actor=request.user))
-
-        for_each(request, queryset, run, named=False)
+        for_each(request, queryset, lambda order: order_outcome(services.order_refresh(order_id=order.pk,
+                                                                                       actor=request.user)),
+                 name=None)
 
     @admin.action(description="Send to aql for despatch", permissions=["place"])
     def submit(self, request: HttpRequest, queryset: QuerySet[DespatchOrder]) -> None:
         for_each(request, queryset, lambda order: order_outcome(services.order_submit(order_id=order.pk,
                                                                                       actor=request.user)),
-                 named=False)
+                 name=None)
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(KeepsHistory, admin.ModelAdmin):
+    """A product code carries its stock history: never deleted. Once it exists only its warning
+    threshold changes, through the stock page's service (so the change is in the audit trail)."""
+
     list_display = ("code", "low_stock_threshold")
     search_fields = ("code",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> tuple[str, ...]:
+        return ("code",) if obj else ()
+
+    def save_model(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            services.product_threshold_set(code=obj.code, threshold=form.cleaned_data["low_stock_threshold"],
+                                           actor=request.user)
+        else:
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(StockLevel)
@@ -114,7 +131,7 @@ class StockLevelAdmin(ReadOnlyAdmin):
     @admin.action(description="Take a stock snapshot from aql now", permissions=["place"])
     def refresh_stock(self, request: HttpRequest, queryset: QuerySet[StockLevel]) -> None:
         def run() -> Outcome:
-            levels = services.stock_refresh()
-            return Outcome.done("Stock now: " + ", ".join(f"{lv.product.code} {lv.quantity}" for lv in levels))
+            services.stock_refresh()
+            return Outcome.done("Stock checked with aql just now.")  # as the stock page says; the list shows it
 
         once(request, run)

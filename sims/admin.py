@@ -9,8 +9,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common import validators
-from common.admin import BadgeMedia, CachedCountPaginator, ReadOnlyAdmin, badge, for_each, history_table
+from common.admin import BadgeMedia, CachedCountPaginator, KeepsHistory, ReadOnlyAdmin, badge, for_each, history_table
 from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import selectors, services
@@ -40,14 +40,18 @@ class SimForm(forms.ModelForm):
         return validators.clean_iccid(self.cleaned_data["iccid"])
 
 
+def _sim_name(sim: Sim) -> str:
+    return f"SIM {sim.iccid}"
+
+
 def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpRequest, QuerySet[Sim]], None]:
     """An admin action that runs a SIM service for each selected SIM; each says how it went."""
     return lambda modeladmin, request, queryset: for_each(
-        request, queryset, lambda sim: request_outcome(service(sim_id=sim.pk, actor=request.user)))
+        request, queryset, lambda sim: request_outcome(service(sim_id=sim.pk, actor=request.user)), name=_sim_name)
 
 
 @admin.register(Sim)
-class SimAdmin(admin.ModelAdmin):
+class SimAdmin(KeepsHistory, admin.ModelAdmin):
     form = SimForm
     Media = BadgeMedia
     list_display = ("iccid", "state_badge", "number", "subscriber", "services_on", "updated_at")
@@ -61,6 +65,17 @@ class SimAdmin(admin.ModelAdmin):
                        "updated_at")
     actions = ("suspend", "reactivate", "query_gateway", "erase_subscriber")
     paginator = CachedCountPaginator
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Sim | None:
+        """A SIM by its id, or by the ICCID staff type into the URL (/admin/sims/sim/<ICCID>/change/)."""
+        if from_field is None:
+            try:
+                iccid = validators.clean_iccid(object_id)
+            except ValidationError:
+                pass  # not an ICCID: an id
+            else:  # 19 or 20 digits: never one of our ids, which count up from 1
+                return self.get_queryset(request).filter(iccid=iccid).first()
+        return super().get_object(request, object_id, from_field)
 
     def get_fields(self, request: HttpRequest, obj: Sim | None = None) -> list[str]:
         fields = super().get_fields(request, obj)
@@ -127,17 +142,25 @@ class SimAdmin(admin.ModelAdmin):
     def erase_subscriber(self, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
         def erase(sim: Sim) -> Outcome:
             services.subscriber_erase(sim_id=sim.pk, actor=request.user)
-            return Outcome.done("subscriber's personal details erased.")
+            return Outcome.done("The subscriber's personal details were erased.")  # as the SIM's page says
 
-        for_each(request, queryset, erase)
+        for_each(request, queryset, erase, name=_sim_name)
 
 
 def _in_use(number: GeographicNumber) -> bool:
     return GeographicNumber.objects.in_use().filter(pk=number.pk).exists()
 
 
+def _ever_on_a_sim(number: GeographicNumber) -> bool:
+    """Whether a SIM's audit trail shows it with this number, since the number was added: every
+    change of a SIM records its number before and after. Only trail rows from the number's
+    `added_at` on are read (an index range), so a number pasted a moment ago is checked at once."""
+    shown = Q(before__number=number.number) | Q(after__number=number.number)
+    return SimEvent.objects.filter(shown, at__gte=number.added_at).exists()
+
+
 @admin.register(GeographicNumber)
-class GeographicNumberAdmin(admin.ModelAdmin):
+class GeographicNumberAdmin(KeepsHistory, admin.ModelAdmin):
     list_display = ("number", "sim", "held_by", "added_at")
     list_select_related = ("sim", "held_by")
     search_fields = ("number",)
@@ -151,7 +174,12 @@ class GeographicNumberAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "number") if obj and _in_use(obj) else self.readonly_fields
 
     def has_delete_permission(self, request: HttpRequest, obj: GeographicNumber | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj and _in_use(obj))
+        # Only a number that was never on a SIM may go (one pasted by mistake, say), one at a time
+        # from its own page: a number that has been on a SIM is in that SIM's history and aql's,
+        # and one on a SIM or held for a command is in use. aql still allocates it to the account
+        # either way: deleting it here only stops us giving it out.
+        allowed = admin.ModelAdmin.has_delete_permission(self, request, obj)  # the role's permission, past KeepsHistory
+        return allowed and (obj is None or not (_in_use(obj) or _ever_on_a_sim(obj)))
 
     def get_urls(self) -> list:
         bulk = path("bulk-add/", self.admin_site.admin_view(self.bulk_add), name="sims_geographicnumber_bulk")
@@ -182,20 +210,18 @@ class SubscriberForm(PersonChecks, forms.ModelForm):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(KeepsHistory, admin.ModelAdmin):
+    """Never deleted by hand: erasing a terminated SIM's subscriber is the SIM's "erase" action,
+    which records it."""
+
     form = SubscriberForm
     list_display = ("name", "postcode", "contact_number", "sim")
     list_select_related = ("sim",)
     search_fields = ("name", "postcode")
     show_full_result_count = False
-    actions = ()  # no "delete selected": a live SIM's subscriber is not deleted by hand
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a subscriber comes with an activation
-
-    def has_delete_permission(self, request: HttpRequest, obj: Subscriber | None = None) -> bool:
-        # Erasing a terminated SIM's subscriber is the SIM's "erase" action, which records it.
-        return False
 
     def save_model(self, request: HttpRequest, obj: Subscriber, form: forms.ModelForm, change: bool) -> None:
         services.subscriber_update(subscriber_id=obj.pk, actor=request.user, **form.cleaned_data)
@@ -208,6 +234,10 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
     list_filter = ("state", "command")
     list_select_related = ("sim",)
     search_fields = ("=sim__iccid", "=aql_id")  # exact: no LIKE scans over the journal
+    # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
+    fields = ("sim", "command", "params", "actor_name", "state", "state_before", "aql_id", "codes_in_words", "reply",
+              "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")
+    readonly_fields = ("codes_in_words", "created_at")
     show_full_result_count = False
     paginator = CachedCountPaginator
 

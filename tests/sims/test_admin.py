@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sims import services
 from sims.lifecycle import SimState
-from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent
+from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
 from tests.conftest import iccid, many_sims
 
 pytestmark = pytest.mark.django_db
@@ -60,16 +60,40 @@ def test_the_suspend_action_reports_each_sim_and_sends_only_what_is_allowed(admi
     response = admin_client.post("/admin/sims/sim/", {"action": "suspend", "_selected_action": [active.pk, unused.pk]},
                                  follow=True)
     text = response.text
-    assert f"{active.iccid}: Suspend sent: aql is working on it." in text
-    assert f"{unused.iccid}: Suspend needs a SIM that is active; this one is unused." in text
+    assert f"SIM {active.iccid}: Suspend sent: aql is working on it." in text  # the SIM page's words, named
+    assert f"SIM {unused.iccid}: Suspend needs a SIM that is active; this one is unused." in text
     assert world.fake.count("suspend") == 1
 
 
-def test_the_query_action_brings_records_in_line(admin_client, world, make_sim):
+def test_the_query_action_brings_records_in_line_and_says_what_it_found(admin_client, world, make_sim):
     sim = make_sim(1, number="44113000001")
     world.fake.put_sim(sim.iccid, state="suspended", geo_nos="44113000001")
-    admin_client.post("/admin/sims/sim/", {"action": "query_gateway", "_selected_action": [sim.pk]})
+    response = admin_client.post("/admin/sims/sim/", {"action": "query_gateway", "_selected_action": [sim.pk]},
+                                 follow=True)
     assert Sim.objects.get(pk=sim.pk).state == SimState.SUSPENDED
+    assert (f"SIM {sim.iccid}: Ask the gateway: done. aql&#x27;s record differed from ours: state was active, aql "
+            "says suspended.") in response.text
+
+
+def test_the_reactivate_action_says_it_was_sent_in_the_sim_pages_words(admin_client, world, make_sim):
+    sim = make_sim(2, state=SimState.SUSPENDED, number="44113000002")
+    response = admin_client.post("/admin/sims/sim/", {"action": "reactivate", "_selected_action": [sim.pk]},
+                                 follow=True)
+    assert f"SIM {sim.iccid}: Reactivate sent: aql is working on it." in response.text
+    assert world.fake.count("reactivate") == 1
+
+
+def test_the_erase_action_says_what_the_sim_page_says_and_refuses_a_live_sim_in_words(admin_client, world, make_sim):
+    ended = make_sim(1, state=SimState.TERMINATED)
+    ended.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                                 contact_number="447700900123")
+    ended.save()
+    live = make_sim(2, number="44113000002")
+    response = admin_client.post("/admin/sims/sim/", {"action": "erase_subscriber",
+                                                      "_selected_action": [ended.pk, live.pk]}, follow=True)
+    assert f"SIM {ended.iccid}: The subscriber&#x27;s personal details were erased." in response.text
+    assert f"SIM {live.iccid}: Only a terminated SIM&#x27;s subscriber can be erased" in response.text
+    assert not Subscriber.objects.exists()
 
 
 def test_a_sim_state_cannot_be_edited_in_admin(admin_client, world):
@@ -135,3 +159,38 @@ def test_settling_by_hand_in_admin_goes_to_the_page_that_shows_aqls_record_first
                                                                  "_selected_action": [unknown.pk]})
     assert response.status_code == 302 and response["Location"] == f"/requests/{unknown.pk}/resolve/"
     assert GatewayRequest.objects.get(pk=unknown.pk).state == RequestState.UNKNOWN  # nothing decided yet
+
+
+def test_an_iccid_typed_into_the_admin_url_opens_that_sims_page(admin_client, world):
+    sim = Sim.objects.get(iccid=iccid(3))
+    page = admin_client.get(f"/admin/sims/sim/{sim.iccid}/change/")
+    assert page.status_code == 200 and page.context["original"] == sim
+    assert admin_client.get(f"/admin/sims/sim/{sim.iccid}/history/").context["object"] == sim
+    unknown = admin_client.get(f"/admin/sims/sim/{iccid(99)}/change/")  # not ours: the usual "doesn't exist"
+    assert unknown.status_code == 302 and unknown["Location"] == "/admin/"
+    assert admin_client.get(f"/admin/sims/sim/{sim.pk}/change/").context["original"] == sim  # ids still work
+
+
+def test_a_number_that_has_been_on_a_sim_cannot_be_deleted_even_when_free(admin_client, world, make_sim, admin_user):
+    sim = make_sim(1, number="44113000001")
+    services.sim_number_change(sim_id=sim.pk, actor=admin_user, number="44113000002")
+    was_used = GeographicNumber.objects.get(number="44113000001")
+    assert not GeographicNumber.objects.in_use().filter(pk=was_used.pk).exists()  # free again, with a history
+    assert admin_client.post(f"/admin/sims/geographicnumber/{was_used.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert "deletelink" not in admin_client.get(f"/admin/sims/geographicnumber/{was_used.pk}/change/").text
+    never = GeographicNumber.objects.get(number="44113000009")
+    assert "deletelink" in admin_client.get(f"/admin/sims/geographicnumber/{never.pk}/change/").text
+    assert admin_client.post(f"/admin/sims/geographicnumber/{never.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert GeographicNumber.objects.filter(pk=was_used.pk).exists()
+    assert not GeographicNumber.objects.filter(pk=never.pk).exists()
+
+
+def test_the_journal_in_admin_shows_each_code_in_words_with_its_number(admin_client, world, make_sim, admin_user):
+    sim = make_sim(1, number="44113000001")
+    world.fake.force("suspend", [63027])
+    request = services.sim_suspend(sim_id=sim.pk, actor=admin_user)
+    in_words = "The network is congested and nothing was done. Try again in 5 minutes. (aql code 63027)"
+    assert in_words in admin_client.get("/admin/sims/gatewayrequest/").text
+    page = admin_client.get(f"/admin/sims/gatewayrequest/{request.pk}/change/").text
+    assert in_words in page and "[63027]" not in page  # not the bare list kept in `codes`
+    assert in_words in admin_client.get(f"/admin/sims/simevent/{sim.events.first().pk}/change/").text
