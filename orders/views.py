@@ -13,7 +13,7 @@ from common.paging import choice, page_number
 from common.web import forbidden, requires, say, shows_refusals
 from orders import selectors, services
 from orders.forms import OrderForm, ThresholdForm
-from orders.lifecycle import OrderState
+from orders.lifecycle import OPEN, OrderState
 from orders.models import DespatchOrder
 from orders.outcomes import order_outcome
 
@@ -24,7 +24,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = page_number(request)
     rows, has_next = selectors.order_page(state=state, page=page)
     return render(request, "orders/order_list.html", {"orders": rows, "has_next": has_next, "page": page,
-                                                      "state": state, "states": OrderState.choices})
+                                                      "state": state, "states": OrderState.choices,
+                                                      "live": any(o.state in OPEN for o in rows)})
 
 
 @requires("orders.place_order")

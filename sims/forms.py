@@ -5,22 +5,20 @@ from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.text import capfirst
 
 from aql import codes
-from aql.usim import SERVICES
 from common import validators
 from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
 from sims.lifecycle import RequestState
-from sims.models import GatewayRequest, Sim
+from sims.models import GatewayRequest
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
               "subaddress": "address", "subpostcode": "postcode", "subcontactno": "contact_number",
               "services": "services"}
-SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for name in SERVICES}
+SERVICE_LABELS = selectors.SERVICE_LABELS
 
 
 class StaffForm(forms.Form):
@@ -58,9 +56,10 @@ class ActivateForm(PersonChecks, StaffForm):
 
 
 class ServicesForm(StaffForm):
-    action = forms.ChoiceField(choices=[("add", "Add"), ("remove", "Remove")], widget=forms.HiddenInput)
+    """The services the SIM should have: ticked as it has them now, changed to the end state wanted."""
+
     services = forms.MultipleChoiceField(choices=list(SERVICE_LABELS.items()), widget=forms.CheckboxSelectMultiple,
-                                         error_messages={"required": "Choose at least one service."})
+                                         required=False)
 
 
 class NumberForm(StaffForm):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from aql.usim import SERVICES
 from common.paging import paginate
@@ -174,3 +175,18 @@ def drift_full_pass(*, counts: dict[str, int]) -> timedelta | None:
         return None
     live = sum(n for state, n in counts.items() if state != SimState.TERMINATED)
     return timedelta(hours=live / settings.AQL_DRIFT_PER_HOUR)
+
+
+SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for name in SERVICES}
+
+
+def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[str, str, str]]:
+    """Each service by name with where it stands: on, off, or changing while aql works on it
+    (turning on, turning off, or turning off next when a change needs both commands)."""
+    changing: dict[str, str] = {}
+    if in_flight and in_flight.command in (Command.ADDSERVICE, Command.REMOVESERVICE):
+        turning = "turning on" if in_flight.command == Command.ADDSERVICE else "turning off"
+        changing = {**dict.fromkeys(in_flight.params.get("then_remove", []), "turning off next"),
+                    **dict.fromkeys(in_flight.params.get("services", []), turning)}
+    return [(name, label, changing.get(name, "on" if getattr(sim, name) else "off"))
+            for name, label in SERVICE_LABELS.items()]

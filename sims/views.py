@@ -74,7 +74,8 @@ def _detail_context(sim: Sim, user: User) -> dict:
                if user.has_perm(lifecycle.TABLE[c].permission)]  # the buttons: the SIM's state and the user's role
     return {"sim": sim, "in_flight": in_flight, "allowed": allowed, "Command": Command,
             "timeline": selectors.sim_timeline(sim=sim),
-            "service_names": [SERVICE_LABELS[name] for name in sim.services],
+            "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
+            "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
             "order": getattr(sim, "order", None)}
 
 
@@ -82,7 +83,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
 def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     context = _detail_context(sim, request.user)
-    context["services_form"] = ServicesForm(initial={"action": "add"})
+    context["services_form"] = ServicesForm(initial={"services": sim.services})
     # While aql works on it, the page asks for itself again and takes the whole SIM from the answer
     # (state, number, services, subscriber, what can be done, the timeline): nothing stays stale.
     return render(request, "sims/sim_detail.html", context)
@@ -175,8 +176,7 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
     form = ServicesForm(request.POST)
 
     def send(data: dict) -> GatewayRequest:
-        service = services.sim_services_add if data["action"] == "add" else services.sim_services_remove
-        return service(sim_id=sim.pk, actor=request.user, services=data["services"])
+        return services.sim_services_set(sim_id=sim.pk, actor=request.user, services=data["services"])
 
     # On a refusal the SIM's own page comes back, the errors beside the ticked services.
     return _form_page(request, form, "sims/sim_detail.html", send,

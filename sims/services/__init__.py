@@ -16,6 +16,7 @@ from sims.services.commands import (
     sim_reactivate,
     sim_services_add,
     sim_services_remove,
+    sim_services_set,
     sim_suspend,
     subscriber_erase,
     subscriber_update,
@@ -36,6 +37,7 @@ __all__ = [
     "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
     "request_resolve", "requests_due",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
-    "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_suspend", "sims_due_for_drift_check",
+    "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",
+    "sims_due_for_drift_check",
     "subscriber_erase", "subscriber_update", "subscribers_erase_expired",
 ]

@@ -21,6 +21,7 @@ from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from common import gateway
 from common.actors import Actor
+from common.errors import Refused
 from common.transitions import Transition
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
@@ -56,7 +57,22 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
         if request.state not in IN_FLIGHT:
             request.needs_attention = False  # settled: nothing left for staff to look at
         request.save()
+    if request.state == RequestState.SUCCESS and before != RequestState.SUCCESS and request.params.get("then_remove"):
+        _send_the_removals(request)
     return request
+
+
+def _send_the_removals(added: GatewayRequest) -> None:
+    """The second half of a services change that needed both commands: now that aql has added,
+    remove the rest, for the same person. A refusal (the SIM moved on meanwhile) goes on the timeline."""
+    from sims.services.commands import sim_services_remove  # commands records its answers through this module
+
+    try:
+        sim_services_remove(sim_id=added.sim_id, actor=added.actor, services=added.params["then_remove"])
+    except Refused as exc:
+        sim = Sim.objects.select_related("number").get(pk=added.sim_id)
+        event(sim=sim, actor=added.actor, request=added, action=AuditAction.NOT_SENT, before=sim.snapshot(),
+              message=f"Remove services not sent: {exc.message}")
 
 
 def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from aql.usim import UsimClient
+from aql.usim import SERVICES, UsimClient
 from common import validators
 from common.actors import Actor, recorded
 from common.audit import ERASED, forget_admin_history, name_of
@@ -81,13 +81,18 @@ def sim_add(*, iccids: Iterable[str], actor: Actor = None) -> list[Sim]:
 
 # --- the journal ---------------------------------------------------------------------------
 
-def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
-    """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
+def _refuse_unless_allowed(sim: Sim, command: Command) -> None:
+    """Refuse, in the staff's words, what the lifecycle forbids now."""
     in_flight = selectors.sim_in_flight(sim=sim)
     why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
                             in_flight=in_flight.command if in_flight else None)
     if why:
         raise Refused(why)
+
+
+def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
+    """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
+    _refuse_unless_allowed(sim, command)
     if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
         wait = timezone.localtime(sim.not_before)
         raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "
@@ -169,10 +174,12 @@ def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
     return _simple(Command.DEACTIVATE, sim_id, actor)
 
 
-def _services_command(command: Command, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+def _services_command(command: Command, sim_id: int, actor: Actor, services: list[str],
+                      then_remove: list[str] | None = None) -> GatewayRequest:
     names = validators.clean_all(services=(validators.clean_services, services))["services"]
     method = "addservice" if command == Command.ADDSERVICE else "removeservice"
-    return _simple(command, sim_id, actor, {"services": names},
+    params = {"services": names, **({"then_remove": then_remove} if then_remove else {})}
+    return _simple(command, sim_id, actor, params,
                    lambda c, sim: getattr(c, method)(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
 
 
@@ -184,6 +191,26 @@ def sim_services_add(*, sim_id: int, actor: Actor, services: list[str]) -> Gatew
 def sim_services_remove(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
     """Switch services off for an active SIM (two-step)."""
     return _services_command(Command.REMOVESERVICE, sim_id, actor, services)
+
+
+def sim_services_set(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
+    """Give an active SIM exactly these services (the end state staff ticked): what to add and
+    what to remove is worked out here. aql changes services one way per command, so when both
+    are needed the additions go first and the removals are sent once aql has done them.
+    Refused, with nothing sent, when the SIM has these services already."""
+    wanted = set(services)
+    if unknown := wanted - set(SERVICES):
+        raise ValidationError({"services": f"Unknown service: {', '.join(sorted(unknown))}."})
+    sim = Sim.objects.get(pk=sim_id)
+    _refuse_unless_allowed(sim, Command.ADDSERVICE)  # (checked again under lock when sent)
+    on = set(sim.services)
+    add, remove = [n for n in SERVICES if n in wanted - on], [n for n in SERVICES if n in on - wanted]
+    if not add and not remove:
+        raise Refused("Nothing to change: the SIM has just these services now. Tick or untick one first.",
+                      "services")
+    if not add:
+        return sim_services_remove(sim_id=sim_id, actor=actor, services=remove)
+    return _services_command(Command.ADDSERVICE, sim_id, actor, add, then_remove=remove)
 
 
 def _number_command(command: Command, sim_id: int, actor: Actor, number: str) -> GatewayRequest:

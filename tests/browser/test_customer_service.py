@@ -87,10 +87,18 @@ def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_serv
     # add a service
     page.reload()
     page.get_by_label("International roaming").check()
-    page.get_by_role("button", name="Add the ticked services").click()
+    page.get_by_role("button", name="Save the services").click()
+    expect(live).to_contain_text("International roaming (turning on)")  # on, off or changing, each
     run_the_worker(world)
     expect(live).to_contain_text("International roaming", timeout=15_000)
     expect(page.locator("#timeline")).to_contain_text("Add services done.")
+
+    # the form shows the end state as it is now: saved unchanged, it sends nothing and says so
+    page.reload()
+    expect(page.get_by_label("International roaming")).to_be_checked()
+    page.get_by_role("button", name="Save the services").click()
+    expect(page.locator("#id_services_error")).to_contain_text("Nothing to change")
+    assert world.fake.count("addservice") == 1 and world.fake.count("removeservice") == 0
     assert world.fake.sim(target).services >= {"int_roaming"}
 
 

@@ -146,6 +146,46 @@ def test_unknown_services_are_refused_before_sending(world, staff, make_sim):
     assert world.fake.count("addservice") == 0
 
 
+def test_services_by_end_state_send_only_what_changes(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001")  # voice and SMS both ways
+    with pytest.raises(Refused, match="Nothing to change"):
+        services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "mt_sms", "mt_voice", "mo_sms"])
+    assert world.fake.count("addservice") + world.fake.count("removeservice") == 0
+
+    wanted = ["mo_voice", "mt_voice", "mo_sms", "mt_sms", "int_roaming"]
+    request = settle(world, services.sim_services_set(sim_id=sim.pk, actor=staff, services=wanted))
+    assert (request.command, request.params["services"]) == ("addservice", ["int_roaming"])
+    request = settle(world, services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "mt_voice"]))
+    assert (request.command, request.params["services"]) == ("removeservice", ["int_roaming", "mo_sms", "mt_sms"])
+    assert fresh(sim).services == ["mo_voice", "mt_voice"]
+    assert world.fake.sim(sim.iccid).services == {"mo_voice", "mt_voice"}
+
+
+def test_services_that_need_adding_and_removing_add_first_then_remove_once_aql_has_added(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001", services=("mo_voice", "mt_voice"))
+    added = services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "int_roaming"])
+    assert (added.command, added.params["services"], added.params["then_remove"]) == (
+        "addservice", ["int_roaming"], ["mt_voice"])
+    assert world.fake.count("removeservice") == 0  # one command in flight per SIM
+    settle(world, added)
+    removal = GatewayRequest.objects.get(sim=sim, command="removeservice")
+    assert (removal.params["services"], removal.actor) == (["mt_voice"], staff)  # sent for the same person
+    settle(world, removal)
+    assert fresh(sim).services == ["int_roaming", "mo_voice"]
+
+
+def test_the_removal_after_an_addition_is_not_sent_if_the_sim_moved_on_and_the_timeline_says_so(world, staff,
+                                                                                              make_sim):
+    sim = make_sim(1, number="44113000001", services=("mo_voice", "mt_voice"))
+    added = services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "int_roaming"])
+    Sim.objects.filter(pk=sim.pk).update(state=SimState.SUSPENDED)  # e.g. suspended from aql's side meanwhile
+    world.fake.advance(world.fake.faults.settle_after)
+    services.request_poll(request_id=added.pk)
+    assert world.fake.count("removeservice") == 0
+    assert SimEvent.objects.filter(sim=sim, message__startswith="Remove services not sent: Remove services needs",
+                                   action="not_sent").exists()
+
+
 # --- numbers ----------------------------------------------------------------------------------
 
 def test_assign_number_settles_at_once(world, staff, make_sim):

@@ -157,13 +157,26 @@ def test_terminating_needs_the_iccid_typed(agent, world, make_sim):
     assert world.fake.count("deactivate") == 1
 
 
-def test_services_need_one_ticked_and_aqls_refusal_is_shown(agent, world, make_sim):
+def test_services_are_ticked_as_they_are_and_an_unchanged_form_sends_nothing(agent, world, make_sim):
     sim = make_sim(1, number="44113000001")
-    response = agent.post(f"/sims/{sim.iccid}/services/", {"action": "add"})
-    assert response.status_code == 200 and "Choose at least one service." in response.text
+    page = agent.get(f"/sims/{sim.iccid}/").text
+    assert 'value="mo_voice" aria-describedby="services-help" checked' in page
+    assert 'value="int_roaming" aria-describedby="services-help">' in page
+    now = {"services": ["mo_voice", "mt_voice", "mo_sms", "mt_sms"]}
+    response = agent.post(f"/sims/{sim.iccid}/services/", now)
+    assert response.status_code == 200 and 'id="id_services_error">Nothing to change' in response.text
     world.fake.faults.unsupported_services = frozenset({"int_roaming"})
-    response = agent.post(f"/sims/{sim.iccid}/services/", {"action": "add", "services": ["int_roaming"]})
+    response = agent.post(f"/sims/{sim.iccid}/services/", {"services": [*now["services"], "int_roaming"]})
     assert "The network does not offer that service yet. (aql code 63032)" in response.text
+    assert world.fake.count("addservice") == 1 and world.fake.count("removeservice") == 0
+
+
+def test_while_services_change_each_says_on_off_or_changing(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001", services=("mo_voice", "mt_voice"))
+    agent.post(f"/sims/{sim.iccid}/services/", {"services": ["mo_voice", "int_roaming"]})
+    live = agent.get(f"/sims/{sim.iccid}/").text
+    assert ('id="service-states">International roaming (<em>turning on</em>), Outgoing calls, '
+            'Incoming calls (<em>turning off next</em>)</dd>') in live
 
 
 def test_a_number_outside_the_pool_is_refused_at_the_field(agent, world, make_sim):

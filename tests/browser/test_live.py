@@ -1,0 +1,82 @@
+"""Pages that tell the truth as things change, without a reload: the whole SIM redrawn when a
+command settles, and an order followed to despatched on its list and on its page.
+
+Each test marks the window; a reload or a navigation would lose the mark, so finding it at the
+end proves the page changed in place (htmx), not by being loaded again."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from orders import tasks as order_tasks
+from orders.models import DespatchOrder
+from orders.services import order_despatch
+from sims import services, tasks
+from sims.models import GatewayRequest, Sim
+from tests.conftest import activation, iccid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def mark(page: Page) -> None:
+    page.evaluate("window.notReloaded = true")
+
+
+def still_marked(page: Page) -> bool:
+    return page.evaluate("window.notReloaded === true")
+
+
+def test_an_activation_settling_redraws_every_part_of_the_sim_page(page: Page, live_server, world, staff, sign_in):
+    sim_iccid = iccid(3)
+    sign_in("agent")
+    services.sim_activate(sim_id=Sim.objects.get(iccid=sim_iccid).pk, actor=staff, **activation(number="44113000005"))
+    page.goto(live_server.url + f"/sims/{sim_iccid}/")
+    mark(page)
+    live, actions = page.locator("#sim-live"), page.locator("section[aria-labelledby=actions-h]")
+    subscriber = page.locator("section[aria-labelledby=sub-h]")
+    expect(live).to_contain_text("Activate in progress")
+    number_in_box = subscriber.locator("dt:text-is('Number') + dd")
+    expect(number_in_box).to_have_text("none")
+    expect(actions.get_by_role("link", name="Suspend…")).to_have_count(0)
+
+    world.fake.advance(world.fake.faults.settle_after)  # aql finishes; the worker's next look sees it
+    GatewayRequest.objects.filter(state="pending").update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    tasks.poll_pass()
+
+    expect(live.locator(".badge")).to_have_text("Active", timeout=15_000)
+    expect(live).not_to_contain_text("in progress")  # the "aql is working on it" line is gone
+    expect(live).to_contain_text("Outgoing calls, Incoming calls, Outgoing SMS, Incoming SMS")
+    expect(subscriber).to_contain_text("Ada Lovelace")
+    expect(number_in_box).to_have_text("0113 000 005")  # the number shows in the subscriber box too
+    expect(actions.get_by_role("link", name="Suspend…")).to_be_visible()  # what can be done now, redrawn
+    expect(actions.get_by_role("button", name="Save the services")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("Activate done.")
+    assert still_marked(page)
+
+
+def test_an_order_is_followed_to_despatched_on_its_list_and_its_page_without_a_reload(page: Page, live_server, world,
+                                                                                      staff, sign_in):
+    order = order_despatch(actor=staff, name="Jo Bloggs", address="1 Park Row, Leeds", postcode="LS1 5AB",
+                           contact_no="07700 900123", company="")
+    sign_in("agent")
+    page.goto(live_server.url + "/orders/")
+    mark(page)
+    row = page.locator("#order-rows tr", has_text=order.order_ref)
+    expect(row.locator(".badge")).to_have_text("Processing")
+
+    other = page.context.new_page()  # the order's own page, open at the same time
+    other.goto(live_server.url + f"/orders/{order.order_ref}/")
+    other.evaluate("window.notReloaded = true")
+    expect(other.locator("#order-card .badge")).to_have_text("Processing")
+
+    world.fake.advance(world.fake.faults.despatch_after)  # aql despatches; the worker's next look sees it
+    DespatchOrder.objects.filter(pk=order.pk).update(next_check_at=timezone.now() - timedelta(seconds=1))
+    assert order_tasks.refresh_orders_pass() == 1
+
+    expect(row.locator(".badge")).to_have_text("Despatched", timeout=15_000)
+    expect(other.locator("#order-card .badge")).to_have_text("Despatched", timeout=15_000)
+    expect(other.locator("#order-card")).to_contain_text(DespatchOrder.objects.get(pk=order.pk).iccid)
+    assert still_marked(page) and other.evaluate("window.notReloaded === true")
+    other.close()
