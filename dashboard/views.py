@@ -2,7 +2,6 @@
 
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -12,12 +11,10 @@ from orders import selectors as order_selectors
 from sims import selectors
 from sims.lifecycle import SimState
 
-COUNTS_CACHE_SECONDS = 60  # SIMs by state is a GROUP BY over every SIM: not on every view
-
 
 @requires("sims.view_sim")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    counts = cache.get_or_set("dashboard:state_counts", selectors.state_counts, COUNTS_CACHE_SECONDS)
+    counts = selectors.state_counts()
     context = {
         "worker": worker_status(),
         "states": [(SimState(s).label, s, n, SimState(s).colour) for s, n in counts.items()],

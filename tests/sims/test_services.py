@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 
 from common.errors import Refused
-from sims import services
+from sims import selectors, services
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 from tests.conftest import PASSWORD, activation, iccid
@@ -409,3 +410,19 @@ def test_a_terminated_sims_subscriber_can_be_erased_and_no_trace_is_left(world, 
     for personal in ("Ada", "Lovelace", "Hunslet", "LS10", "441133203040"):
         assert personal not in trail
     assert fresh(sim).events.first().action == "erased"
+
+
+def test_sims_per_state_are_kept_by_the_database_however_a_sim_changes(world, staff, make_sim):
+    def kept() -> dict[str, int]:
+        return {s: n for s, n in selectors.state_counts().items() if n}
+
+    def counted() -> dict[str, int]:
+        return dict(Sim.objects.order_by().values_list("state").annotate(n=Count("pk")))
+
+    assert kept() == counted() == {SimState.UNUSED: 10}
+    sim = make_sim(1, number="44113000001")  # saved by the ORM
+    settle(world, services.sim_suspend(sim_id=sim.pk, actor=staff))  # by the service, under lock
+    services.sim_add(iccids=["8944000000000000017", "8944000000000000025"])  # a bulk insert
+    Sim.objects.filter(iccid=iccid(2)).update(state=SimState.TERMINATED)  # a raw update
+    Sim.objects.filter(iccid=iccid(3)).delete()
+    assert kept() == counted() == {SimState.UNUSED: 9, SimState.SUSPENDED: 1, SimState.TERMINATED: 1}

@@ -63,7 +63,7 @@ def more_rows(sim: Sim, staff, count: int) -> None:
 
 
 def count_queries(client, url: str) -> int:
-    cache.clear()  # the dashboard caches its counts: measure the cold path
+    cache.clear()  # admin and the numbers page keep some counts: measure the cold path
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
