@@ -1,5 +1,6 @@
 """Field checks shared by services, forms, admin and the CLI. Each returns the value in the
-form aql wants, or raises ValidationError with a message in staff's words."""
+form aql wants, or raises ValidationError with a message in staff's words. Phone numbers are
+also shown from here (`phone_national`), so they are read one way and written one way."""
 
 import re
 from collections.abc import Callable
@@ -49,6 +50,32 @@ def _parse_gb(value: str) -> phonenumbers.PhoneNumber | None:
 
 def _international(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def phone_national(value: str) -> str:
+    """A UK number as staff read and say it, from any way of writing it (aql's 447700900355 is
+    "07700 900355"); anything else (a blank, an erased detail) is given back as it is."""
+    number = _parse_gb(value)
+    if number is None:
+        return value
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    # aql's own example numbers (44113000043) are in no range libphonenumber knows as allocated,
+    # and it would leave them bare ("113000043"): group them as it groups a number being typed.
+    typing = phonenumbers.AsYouTypeFormatter("GB")
+    shown = ""
+    for digit in f"0{number.national_number}":
+        shown = typing.input_digit(digit)
+    return shown
+
+
+def uk_number_prefix(value: str) -> str:
+    """The start of a UK number, however typed, as the start of aql's form: "0113", "+44 (0)113"
+    and "44113" are all "44113". Empty when it cannot be the start of a UK number."""
+    text = re.sub(r"[\s().-]", "", value or "")
+    # after the country code a trunk 0 may be written too: "+44 (0)113"
+    match = re.fullmatch(r"(?:\+44|0044|44)0?(\d*)|0(\d*)", text)
+    return f"44{match[1] or match[2] or ''}" if match else ""
 
 
 def clean_geographic_number(value: str) -> str:

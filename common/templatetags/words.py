@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
+from common.validators import phone_national
+
 register = template.Library()
 
 
@@ -30,6 +32,13 @@ def personal(value: object, perms: object) -> str:
         return text
     shown = min(3, len(text) // 3)  # a short value shows less, or nothing
     return "•" * max(len(text) - shown, 3) + text[len(text) - shown:]
+
+
+@register.filter
+def phone(value: object) -> str:
+    """A UK number as staff read it, "0113 496 0000", though it is kept in aql's form (441134960000).
+    Before `personal` when masked: `{{ contact|phone|personal:perms }}`."""
+    return "" if value is None else phone_national(str(value))
 
 
 @register.filter
