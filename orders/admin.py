@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from common.admin import BadgeMedia, KeepsHistory, ReadOnlyAdmin, badge, for_each, once
 from common.forms import add_refusal
 from common.outcomes import Outcome
+from common.validators import phone_national
 from orders import services
 from orders.lifecycle import SUBMITTABLE
 from orders.models import DespatchOrder, Product, StockLevel
@@ -22,6 +23,9 @@ RECIPIENT = ("name", "company", "address", "postcode", "contact_no")
 
 class DespatchOrderForm(forms.ModelForm):
     """A draft's recipient, checked as the staff page checks it."""
+
+    # typed any usual way ("+44 (0)7700 900 355"): longer than the aql form it is kept in
+    contact_no = forms.CharField(label="Contact number", max_length=30)
 
     class Meta:
         model = DespatchOrder
@@ -67,8 +71,17 @@ class DespatchOrderAdmin(KeepsHistory, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: DespatchOrder | None = None) -> tuple[str, ...]:
         if obj is not None and obj.state not in SUBMITTABLE:  # aql has it: what was sent stays as sent
-            return (*self.readonly_fields, *RECIPIENT)
+            return (*self.readonly_fields, *RECIPIENT, "contact_shown")
         return self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: DespatchOrder | None = None) -> list[str]:
+        # read-only, the contact number is shown by `contact_shown`, as staff read it, not as kept
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "contact_no"] if "contact_shown" in fields else fields
+
+    @admin.display(description="contact number")
+    def contact_shown(self, obj: DespatchOrder) -> str:
+        return phone_national(obj.contact_no)
 
     @admin.display(description="SIM")
     def sim_link(self, obj: DespatchOrder) -> str:

@@ -54,13 +54,13 @@ def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpReque
 class SimAdmin(KeepsHistory, admin.ModelAdmin):
     form = SimForm
     Media = BadgeMedia
-    list_display = ("iccid", "state_badge", "number", "subscriber", "services_on", "updated_at")
+    list_display = ("iccid", "state_badge", "number_shown", "subscriber", "services_on", "updated_at")
     list_filter = ("state", "int_roaming", "int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms", "premium")
     list_select_related = ("number", "subscriber")
     search_fields = ("iccid",)  # replaced below by an indexed search; listed so the box shows
     search_help_text = "ICCID or its last digits, geographic number, subscriber name or postcode"
     show_full_result_count = False  # no COUNT(*) over a million SIMs on every page
-    readonly_fields = ("state", "imei", "number", "subscriber", "int_roaming", "int_calling", "mo_voice",
+    readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
     actions = ("suspend", "reactivate", "query_gateway", "erase_subscriber")
@@ -106,6 +106,13 @@ class SimAdmin(KeepsHistory, admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: Sim) -> str:
         return badge(obj.get_state_display(), obj.colour)
+
+    @admin.display(description="number", ordering="number__number")
+    def number_shown(self, obj: Sim) -> str:
+        if obj.number is None:
+            return "-"
+        url = reverse("admin:sims_geographicnumber_change", args=[obj.number_id])
+        return format_html('<a href="{}">{}</a>', url, validators.phone_national(obj.number.number))
 
     @admin.display(description="despatched by order")
     def from_order(self, obj: Sim) -> str:
@@ -161,13 +168,23 @@ def _ever_on_a_sim(number: GeographicNumber) -> bool:
 
 @admin.register(GeographicNumber)
 class GeographicNumberAdmin(KeepsHistory, admin.ModelAdmin):
-    list_display = ("number", "sim", "held_by", "added_at")
+    list_display = ("number_shown", "sim", "held_by", "added_at")
     list_select_related = ("sim", "held_by")
     search_fields = ("number",)
     readonly_fields = ("held_by", "added_at")
     list_filter = (("sim", admin.EmptyFieldListFilter),)
     show_full_result_count = False
     change_list_template = "admin/sims/geographicnumber/change_list.html"
+
+    @admin.display(description="number", ordering="number")
+    def number_shown(self, obj: GeographicNumber) -> str:
+        return validators.phone_national(obj.number)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """A number or its start, typed any usual way ("0113 49", "+44 113 49…"), as the Numbers page finds it."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(selectors.number_starts_q(search_term)), False
 
     def get_readonly_fields(self, request: HttpRequest, obj: GeographicNumber | None = None) -> tuple[str, ...]:
         # A number on a SIM, or being given to one, changes only through the SIM's commands.
@@ -201,6 +218,9 @@ class GeographicNumberAdmin(KeepsHistory, admin.ModelAdmin):
 class SubscriberForm(PersonChecks, forms.ModelForm):
     """A subscriber's details, checked as the activation form checks them."""
 
+    # typed any usual way ("+44 (0)7700 900 355"): longer than the aql form it is kept in
+    contact_number = forms.CharField(label="Contact number", max_length=30)
+
     class Meta:
         model = Subscriber
         fields = ("name", "address", "postcode", "contact_number")
@@ -215,10 +235,14 @@ class SubscriberAdmin(KeepsHistory, admin.ModelAdmin):
     which records it."""
 
     form = SubscriberForm
-    list_display = ("name", "postcode", "contact_number", "sim")
+    list_display = ("name", "postcode", "contact_shown", "sim")
     list_select_related = ("sim",)
     search_fields = ("name", "postcode")
     show_full_result_count = False
+
+    @admin.display(description="contact number")
+    def contact_shown(self, obj: Subscriber) -> str:
+        return validators.phone_national(obj.contact_number)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a subscriber comes with an activation

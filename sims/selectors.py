@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 
 from aql.usim import SERVICES
 from common.paging import paginate
-from common.validators import clean_geographic_number, clean_postcode
+from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
 
@@ -29,18 +29,27 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
     """
     term = " ".join(term.split())
     digits = term.replace(" ", "")
+    by_number = _number_q(term)
     if digits.isascii() and digits.isdigit():
         q = digit_prefix_q("iccid_reversed", digits[::-1])
-        with suppress(ValidationError):  # a phone number too? then match it exactly
-            number = clean_geographic_number(digits)
-            q |= Q(number_id__in=GeographicNumber.objects.filter(number=number).values("pk"))
-        return q
+        return q | by_number if by_number else q
+    if by_number:  # "+44 (0)113 …" is a number, not a name
+        return by_number
     if not by_person:  # one who may not see a subscriber's details may not find SIMs by them either
         return Q(pk__in=[])
     people = Subscriber.objects.filter(name__icontains=term)
     with suppress(ValidationError):
         people = Subscriber.objects.filter(postcode=clean_postcode(term))
     return Q(subscriber_id__in=people.order_by().values("pk")[:NAME_MATCHES])
+
+
+def _number_q(term: str) -> Q | None:
+    """SIMs with this geographic number, written any usual way; None when the term is not one."""
+    try:
+        number = clean_geographic_number(term)
+    except ValidationError:
+        return None
+    return Q(number_id__in=GeographicNumber.objects.filter(number=number).values("pk"))
 
 
 def digit_prefix_q(field: str, prefix: str) -> Q:
@@ -136,11 +145,15 @@ def number_page(*, show: str = "", search: str = "", page: int = 1) -> tuple[lis
     elif show == "assigned":
         qs = qs.filter(sim__isnull=False)
     if search:
-        with suppress(ValidationError):
-            search = clean_geographic_number(search)
-        digits = search.isascii() and search.isdigit()
-        qs = qs.filter(digit_prefix_q("number", search) if digits else Q(number__startswith=search))
+        qs = qs.filter(number_starts_q(search))
     return paginate(qs, page)
+
+
+def number_starts_q(typed: str) -> Q:
+    """Numbers that start as typed, however typed: numbers are kept in aql's form, so "0113 49" or
+    "+44 (0)113 49" is asked as the index range of "4411349"; what cannot start a UK number finds none."""
+    prefix = uk_number_prefix(typed)
+    return digit_prefix_q("number", prefix) if prefix else Q(pk__in=[])
 
 
 def state_counts() -> dict[str, int]:

@@ -139,7 +139,7 @@ def test_activating_shows_the_sim_pending_then_active_after_the_worker(agent, wo
     GatewayRequest.objects.update(next_poll_at=timezone.now())
     agent.post(f"/requests/{GatewayRequest.objects.get().pk}/check/")
     page = agent.get(f"/sims/{iccid(0)}/").text
-    assert "badge-green" in page and "44113000005" in page and "every 5s" not in page
+    assert "badge-green" in page and "0113 000 005" in page and "every 5s" not in page
 
 
 def test_a_button_the_state_forbids_changes_nothing_and_says_why(agent, world):
@@ -196,7 +196,7 @@ def test_a_settled_request_redraws_the_whole_sim_not_just_its_state(agent, world
     page = agent.get(f"/sims/{iccid(0)}/", HTTP_HX_REQUEST="true").text  # the page's own poll
     sim_page = page[page.index('<div id="sim-page"'):]
     assert "badge-green" in sim_page  # the state
-    assert sim_page.count("44113000005") >= 2  # the number, in the state box and the subscriber box
+    assert sim_page.count("0113 000 005") >= 2  # the number, in the state box and the subscriber box
     assert "Suspend…</a>" in sim_page  # what can be done now
     assert "Activate done." in sim_page  # the timeline
     assert "every 5s" not in sim_page  # and it stops asking
@@ -222,7 +222,7 @@ def test_numbers_are_listed_and_added_in_bulk(agent, world):
     assert "2 numbers added to the pool." in response.text
     response = agent.post("/numbers/", {"numbers": "0113 496 0002\nnot-a-number"})
     assert "Not a UK landline number: not-a-number." in response.text
-    assert "441134960000" in agent.get("/numbers/", {"show": "available", "q": "4411349"}).text
+    assert "0113 496 0000" in agent.get("/numbers/", {"show": "available", "q": "4411349"}).text
 
 
 def test_an_order_placed_on_the_page_becomes_a_sim(agent, world):
