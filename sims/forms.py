@@ -35,18 +35,35 @@ class StaffForm(forms.Form):
         return True
 
 
+def _free_number_choices() -> list[tuple[str, str]]:
+    return [("", "Choose a number"), *((n, validators.phone_national(n)) for n in selectors.free_numbers())]
+
+
+class FreeNumberField(forms.ChoiceField):
+    """A select of the pool's free numbers, shown as staff read them and sent in aql's form.
+
+    What comes back is checked as a number written any usual way, not against the list: the list
+    shows only the first few hundred, and whether a number is still free is the service's to say
+    (it may have been taken since the page was drawn)."""
+
+    def __init__(self, *, label: str) -> None:
+        super().__init__(label=label, help_text="A free number from our pool.", choices=_free_number_choices)
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value)
+        return validators.clean_geographic_number(text) if text else text
+
+    def validate(self, value: str) -> None:
+        forms.Field.validate(self, value)  # required, but not "one of the choices": see above
+
+
 class ActivateForm(PersonChecks, StaffForm):
     imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
-    number = forms.ChoiceField(label="Geographic number", help_text="A free number from our pool.")
+    number = FreeNumberField(label="Geographic number")
     name = forms.CharField(label="Subscriber name", max_length=100)
     address = forms.CharField(label="Address", max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
     postcode = forms.CharField(label="Postcode", max_length=12)
     contact_number = forms.CharField(label="Contact phone number", max_length=30)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        free = selectors.free_numbers()
-        self.fields["number"].choices = [("", "Choose a number")] + [(n, n) for n in free]
 
     def clean_imei(self) -> str:
         return validators.clean_imei(self.cleaned_data["imei"])
@@ -63,11 +80,7 @@ class ServicesForm(StaffForm):
 
 
 class NumberForm(StaffForm):
-    number = forms.CharField(label="New geographic number", max_length=30,
-                             help_text="A free number from our pool, e.g. 0113 496 0000.")
-
-    def clean_number(self) -> str:
-        return validators.clean_geographic_number(self.cleaned_data["number"])
+    number = FreeNumberField(label="New geographic number")
 
 
 class DeactivateForm(StaffForm):
