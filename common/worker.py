@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,28 +53,29 @@ def claim_due(due: QuerySet, *, field: str, limit: int, lease: float) -> list[in
                 if due.model.objects.filter(pk=pk, **{field: seen}).update(**{field: until})]
 
 
+def _run(step: Callable[[int], object], pk: int) -> bool:
+    try:
+        step(pk)
+        return True
+    except Exception:  # one bad row must not stop the pass; it stays due and is retried
+        logger.exception("worker step failed for %s", pk)
+        return False
+
+
+def _run_in_thread(step: Callable[[int], object], pk: int) -> bool:
+    try:
+        return _run(step, pk)
+    finally:
+        connection.close()  # each thread opened its own
+
+
 def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
     """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once (1: in this thread)."""
-
-    def run(pk: int) -> bool:
-        try:
-            step(pk)
-            return True
-        except Exception:  # one bad row must not stop the pass; it stays due and is retried
-            logger.exception("worker step failed for %s", pk)
-            return False
-
-    def run_in_thread(pk: int) -> bool:
-        try:
-            return run(pk)
-        finally:
-            connection.close()  # each thread opened its own
-
     if settings.AQL_MAX_CONCURRENCY <= 1:
-        return sum(map(run, ids))
+        return sum(_run(step, pk) for pk in ids)
     context = contextvars.copy_context()  # each thread records through the same interface as the pass
     with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
-        return sum(pool.map(lambda pk: context.copy().run(run_in_thread, pk), ids))
+        return sum(pool.map(lambda pk: context.copy().run(_run_in_thread, step, pk), ids))
 
 
 def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
@@ -112,22 +113,88 @@ def alone(name: str, *, seconds: float) -> Iterator[bool]:
             Lease.objects.filter(name=name, holder=holder).update(until=timezone.now())
 
 
-def follow(name: str, *, span: float, every: float, due: Callable[[], bool], step: Callable[[], int]) -> int:
-    """Run `step` now and then whenever `due()` says there is work, looking every `every` seconds,
-    for `span` seconds: work is taken within `every` seconds of its time, not at the next
-    scheduled pass. One follower of a kind at a time (a lease), so two never double the calls
-    on the gateway. Returns how many steps succeeded; 0 at once when another is following."""
-    # The lease outlives the longest follow: a step begun just before the span ends runs out its budget.
-    with alone(name, seconds=span + PASS_BUDGET + 2 * settings.AQL_TIMEOUT + 10) as mine:
+@dataclass(frozen=True)
+class Lane:
+    """One kind of gateway work the follower does: `take(n)` claims up to n ids that are due now,
+    `step(id)` does one of them (about one call to aql). Lanes with a lower `order` are served first."""
+
+    name: str
+    order: int
+    take: Callable[[int], list[int]]
+    step: Callable[[int], object]
+
+
+LANES: dict[str, Lane] = {}  # registered by the apps in AppConfig.ready(): common imports none of them
+FOLLOW_SPAN = 55  # seconds: a follower runs until just before the next is scheduled, a minute after it
+LOOK_EVERY = 1  # seconds between looks when nothing is due: work is taken within this of its time
+SCHEDULES = {"common.worker.follow_pass": 1}  # task -> every so many minutes
+
+
+def register(lane: Lane) -> None:
+    """Add a kind of gateway work to the follower (again: replaced, not doubled)."""
+    LANES[lane.name] = lane
+
+
+def follow_pass() -> int:
+    """The worker's scheduled task (every minute): follow the gateway work for FOLLOW_SPAN seconds."""
+    return follow(span=FOLLOW_SPAN)
+
+
+def follow(*, span: float, every: float = LOOK_EVERY) -> int:
+    """For `span` seconds keep up to AQL_MAX_CONCURRENCY calls to aql going, taking due work from
+    the lanes, first lanes first, as each call ends (a steady pipeline, not batches in lockstep),
+    and look again every `every` seconds when nothing is due (one query a lane).
+
+    Every call the worker makes to aql goes through here, and one follower runs at a time (a
+    lease, across processes and machines), so aql never sees more than AQL_MAX_CONCURRENCY calls
+    at once from the worker, however many q workers there are. Returns how many steps succeeded;
+    0 at once when another follower holds the lease."""
+    # The lease outlives the follow: calls begun just before the span ends may each run their timeouts.
+    with alone("follower", seconds=span + 2 * settings.AQL_TIMEOUT + 10) as mine:
         if not mine:
             return 0
-        ends = time.monotonic() + span
-        done = step()
-        while time.monotonic() + every < ends:
-            time.sleep(every)
-            if due():  # the only cost of an idle look: one indexed query
-                done += step()
+        heartbeat(name="poll")
+        lanes = sorted(LANES.values(), key=lambda lane: lane.order)
+        with audit.via(audit.Interface.WORKER):
+            done = _pipeline(lanes, until=time.monotonic() + span, every=every)
+        heartbeat(name="poll")
         return done
+
+
+def _take(lanes: list[Lane], free: int) -> list[tuple[Lane, int]]:
+    taken: list[tuple[Lane, int]] = []
+    for lane in lanes:
+        if len(taken) >= free:
+            break
+        taken += [(lane, pk) for pk in lane.take(free - len(taken))]
+    return taken
+
+
+def _pipeline(lanes: list[Lane], *, until: float, every: float) -> int:
+    slots, done = max(1, settings.AQL_MAX_CONCURRENCY), 0
+    if slots == 1:  # one call at a time: in this thread (and, in tests, inside the test's transaction)
+        while time.monotonic() < until:
+            taken = _take(lanes, 1)
+            done += sum(_run(lane.step, pk) for lane, pk in taken)
+            if not taken and time.monotonic() + every < until:
+                time.sleep(every)
+            elif not taken:
+                break
+        return done
+    context = contextvars.copy_context()  # each thread records through the same interface as the follower
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        running: set[Future] = set()
+        while True:
+            if time.monotonic() < until:
+                running |= {pool.submit(context.copy().run, _run_in_thread, lane.step, pk)
+                            for lane, pk in _take(lanes, slots - len(running))}
+            if not running:
+                if time.monotonic() + every >= until:
+                    return done
+                time.sleep(every)
+                continue
+            finished, running = wait(running, timeout=every, return_when=FIRST_COMPLETED)
+            done += sum(f.result() for f in finished)
 
 
 def heartbeat(*, name: str) -> None:

@@ -1,23 +1,58 @@
-"""django-q2 entry points for orders and stock: thin and safe to run twice or at once."""
+"""The orders side of the worker: its lanes of gateway work (open orders, stock) for the follower
+in `common.worker`, single passes of each for operators and tests, and the daily erasure."""
+
+import threading
+import time
 
 from django.conf import settings
 
-from common.worker import heartbeat, in_batches, retention_pass
+from common.worker import Lane, heartbeat, in_batches, register, retention_pass
 from orders import services
 
-REFRESH_ORDERS = "orders.tasks.refresh_orders_pass"
-REFRESH_STOCK = "orders.tasks.stock_pass"
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
-# Orders are looked at every minute, each only once its own next check has come (an idle pass is
-# one indexed query), so an order aql despatches is seen within AQL_ORDER_CHECK_INTERVAL.
-SCHEDULES = {REFRESH_ORDERS: 1, REFRESH_STOCK: 15, ERASE_RECIPIENTS: 24 * 60}  # task -> every so many minutes
+SCHEDULES = {ERASE_RECIPIENTS: 24 * 60}  # task -> every so many minutes (the gateway work is the follower's)
+STOCK_EVERY = 15 * 60  # seconds between stock snapshots
+
+
+def _take_orders(n: int) -> list[int]:
+    """Open orders whose own next check has come (each every AQL_ORDER_CHECK_INTERVAL)."""
+    return services.order_claim_due(limit=n, lease=settings.AQL_TIMEOUT * 2 + 10)
+
+
+def _refresh_order(pk: int) -> None:
+    services.order_refresh(order_id=pk, actor=None)
+
+
+class _Stock:
+    """The stock lane: one snapshot every STOCK_EVERY seconds (the first at the worker's first look)."""
+
+    def __init__(self) -> None:
+        self.next_at, self.lock = 0.0, threading.Lock()
+
+    def take(self, n: int) -> list[int]:
+        with self.lock:
+            if time.monotonic() < self.next_at:
+                return []
+            self.next_at = time.monotonic() + STOCK_EVERY
+            return [0]
+
+    @staticmethod
+    def step(_: int) -> None:
+        stock_pass()
+
+
+STOCK = _Stock()
+
+
+def register_lanes() -> None:
+    """Give the follower the orders side's gateway work, after the SIMs' requests."""
+    register(Lane("orders", 10, _take_orders, _refresh_order))
+    register(Lane("stock", 20, STOCK.take, STOCK.step))
 
 
 def refresh_orders_pass() -> int:
-    """Ask aql about every open order that is due. Returns how many were checked."""
-    lease = settings.AQL_TIMEOUT * 2 + 10
-    done = in_batches(lambda size: services.order_claim_due(limit=size, lease=lease),
-                      lambda pk: services.order_refresh(order_id=pk, actor=None))
+    """Ask aql about every open order that is due, now. Returns how many were checked."""
+    done = in_batches(_take_orders, _refresh_order)
     heartbeat(name="orders")
     return done
 

@@ -1,53 +1,101 @@
-"""django-q2 entry points for the SIM side: thin, id-based, safe to run twice or at once.
+"""The SIM side of the worker: its lanes of gateway work (following requests, comparing SIMs
+with aql) for the follower in `common.worker`, single passes of each for operators and tests,
+and the daily erasure. Thin, id-based, safe to run twice or at once.
 
-The scheduled passes find their work in the journal (not in the queue), so a task lost with
-a dead worker, or delivered twice, changes nothing: the next pass picks up what is due.
+The work is found in the journal (not in the queue), so a task lost with a dead worker, or
+delivered twice, changes nothing: the next look picks up what is due.
 """
 
 import math
+import threading
+import time
 
 from django.conf import settings
 
-from common import audit
-from common.worker import follow, heartbeat, in_batches, retention_pass
+from common.worker import Lane, heartbeat, in_batches, register, retention_pass
 from sims import services
 
-FOLLOW = "sims.tasks.follow_requests"
 POLL_PASS = "sims.tasks.poll_pass"
-DRIFT_PASS = "sims.tasks.drift_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
-SCHEDULES = {FOLLOW: 1, DRIFT_PASS: 10, ERASE_PASS: 24 * 60}  # task -> every so many minutes
-FOLLOW_SPAN = 55  # seconds: a follower runs until just before the next is scheduled, a minute after it
-LOOK_EVERY = 1  # seconds between looks for due requests: a request is polled within this of its time
+SCHEDULES = {ERASE_PASS: 24 * 60}  # task -> every so many minutes (the gateway work is the follower's)
+DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of AQL_DRIFT_PER_HOUR
+LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
 
 
-def follow_requests(span: float = FOLLOW_SPAN) -> int:
-    """The scheduled pass: for `span` seconds, poll each request within a second of its due time
-    (django-q2's scheduler runs a schedule at most every 30 s; the page promises a time to the
-    second). One follower at a time. Returns how many polls succeeded."""
-    return follow("follow-requests", span=span, every=LOOK_EVERY, due=services.requests_due, step=poll_pass)
+def _lease() -> float:
+    return settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
+
+
+class _Requests:
+    """The first lane: requests whose next check has come (checkstatus; queryiccid for unknown outcomes)."""
+
+    def __init__(self) -> None:
+        self.lost_looked = 0.0
+
+    def take(self, n: int) -> list[int]:
+        if time.monotonic() - self.lost_looked >= LOST_EVERY:
+            self.lost_looked = time.monotonic()
+            # A send left without an answer for much longer than any send takes (connect and read
+            # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
+            services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
+        return services.request_claim_due(limit=n, lease=_lease())
+
+    @staticmethod
+    def step(pk: int) -> None:
+        services.request_poll(request_id=pk)
+
+
+class _Drift:
+    """The drift lane: SIMs compared with aql at AQL_DRIFT_PER_HOUR (a token bucket: a steady rate,
+    at most a minute's worth at once), those due a re-check first, never one twice at once."""
+
+    def __init__(self) -> None:
+        self.busy: set[int] = set()
+        self.lock = threading.Lock()
+        self.tokens, self.at = 0.0, time.monotonic()
+
+    def take(self, n: int) -> list[int]:
+        rate = settings.AQL_DRIFT_PER_HOUR / 3600
+        with self.lock:
+            now = time.monotonic()
+            self.tokens, self.at = min(self.tokens + (now - self.at) * rate, max(1.0, rate * 60)), now
+            n = min(n, int(self.tokens))
+            if n <= 0:  # nothing allowed yet: not even a query
+                return []
+            ids = [pk for pk in services.sims_due_for_drift_check(limit=n + len(self.busy))
+                   if pk not in self.busy][:n]
+            self.busy.update(ids)
+            self.tokens -= len(ids)
+            return ids
+
+    def step(self, pk: int) -> None:
+        try:
+            services.sim_query(sim_id=pk, actor=None)
+        finally:
+            with self.lock:
+                self.busy.discard(pk)
+
+
+REQUESTS, DRIFT = _Requests(), _Drift()
+
+
+def register_lanes() -> None:
+    """Give the follower the SIM side's gateway work: requests first, drift last of all."""
+    register(Lane("requests", 0, REQUESTS.take, REQUESTS.step))
+    register(Lane("drift", 90, DRIFT.take, DRIFT.step))
 
 
 def poll_pass() -> int:
-    """Poll every request that is due (checkstatus; queryiccid for unknown outcomes). Returns how many."""
-    with audit.via(audit.Interface.WORKER):
-        return _poll_pass()
-
-
-def _poll_pass() -> int:
-    lease = settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
-    # A send left without an answer for much longer than any send takes (connect and read
-    # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
-    services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
-    done = in_batches(lambda size: services.request_claim_due(limit=size, lease=lease),
-                      lambda pk: services.request_poll(request_id=pk))
+    """One pass over every request that is due, now (`manage.py poll --once`). Returns how many."""
+    REQUESTS.lost_looked = 0.0  # look for cut-off sends too
+    done = in_batches(REQUESTS.take, REQUESTS.step)
     heartbeat(name="poll")
     return done
 
 
 def drift_pass() -> int:
-    """Compare this pass's share of AQL_DRIFT_PER_HOUR SIMs with aql (queryiccid), those due a re-check
-    first; differences are recorded, and ours follows aql."""
+    """Compare a share of AQL_DRIFT_PER_HOUR SIMs with aql now, those due a re-check first;
+    differences are recorded, and ours follows aql."""
     seen: set[int] = set()
 
     def take(size: int) -> list[int]:  # the oldest-checked not yet taken in this pass
@@ -55,7 +103,7 @@ def drift_pass() -> int:
         seen.update(ids)
         return ids
 
-    share = math.ceil(settings.AQL_DRIFT_PER_HOUR * SCHEDULES[DRIFT_PASS] / 60)
+    share = math.ceil(settings.AQL_DRIFT_PER_HOUR * DRIFT_PASS_MINUTES / 60)
     done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=share)
     heartbeat(name="drift")
     return done

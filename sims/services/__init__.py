@@ -29,13 +29,12 @@ from sims.services.followup import (
     request_mark_lost,
     request_poll,
     request_resolve,
-    requests_due,
     sims_due_for_drift_check,
 )
 
 __all__ = [
     "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
-    "request_resolve", "requests_due",
+    "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",
     "sims_due_for_drift_check",

@@ -9,7 +9,6 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -35,19 +34,10 @@ from sims.services.answers import (
 INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
 
-def _followed() -> QuerySet[GatewayRequest]:
-    """Requests the worker follows: pending (checkstatus) or unknown (queryiccid)."""
-    return GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
-
-
 def request_claim_due(*, limit: int, lease: float) -> list[int]:
-    """Claim requests the worker should look at now."""
-    return claim_due(_followed(), field="next_poll_at", limit=limit, lease=lease)
-
-
-def requests_due() -> bool:
-    """Whether any request is due a look now (one query on the `request_due` index)."""
-    return _followed().filter(next_poll_at__lte=timezone.now()).exists()
+    """Claim requests the worker should look at now: pending (checkstatus) or unknown (queryiccid)."""
+    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
+    return claim_due(due, field="next_poll_at", limit=limit, lease=lease)
 
 
 def request_mark_lost(*, older_than: float) -> int:

@@ -66,7 +66,7 @@ EXPECTED = {
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
                      "order_place_again"], ("POST", DAILY_POST)),
     **dict.fromkeys(["sim_erase_subscriber", "request_look", "stock_threshold"], ("POST", SUPERVISOR_POST)),
-    "sim_services": ("POST", FORM),  # nothing ticked: the form again, with why
+    "sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
@@ -91,7 +91,7 @@ def places(world, make_sim, staff, settings):
     """One of everything a URL can name: a SIM, a request (unknown), an order."""
     from common import gateway
 
-    sim = make_sim(1, number="44113000001")
+    sim = make_sim(1, number="44113000001", services=())  # so an empty services form changes nothing
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()
     world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0

@@ -1,0 +1,73 @@
+"""The follower keeps aql within AQL_MAX_CONCURRENCY calls from the whole worker, counted at the
+simulator, while it works through requests, orders, stock and drift at once, with real threads."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults
+from common import gateway, worker
+from orders.models import DespatchOrder
+from orders.services import order_despatch
+from sims import services
+from sims.models import GatewayRequest, RequestState, Sim
+from tests.conftest import PASSWORD, USERNAME, activation, make_schedules
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SIMS = 8
+
+
+class Counting:
+    """The simulator behind a turnstile that remembers the most calls it ever had inside at once."""
+
+    def __init__(self, app: FakeAql) -> None:
+        self.app, self.inside, self.most, self.lock = app, 0, 0, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+@pytest.fixture
+def counted(settings, serve):
+    fake = FakeAql(Account(username=USERNAME, password=PASSWORD), Faults(seed=1, latency=0.15, settle_after=0))
+    turnstile = Counting(fake)
+    base = serve(turnstile)
+    settings.AQL_USERNAME, settings.AQL_PASSWORD, settings.AQL_TIMEOUT = USERNAME, PASSWORD, 5
+    settings.AQL_USIM_URL, settings.AQL_DESPATCH_URL = base + USIM_PATH, base + DESPATCH_PATH
+    gateway.reset()
+    yield fake, turnstile
+    gateway.reset()
+
+
+def test_requests_orders_stock_and_drift_together_never_put_more_than_the_limit_on_aql(counted, settings, staff):
+    fake, turnstile = counted
+    settings.AQL_MAX_CONCURRENCY = 3
+    settings.AQL_FIRST_POLL_DELAY = 0
+    settings.AQL_DRIFT_PER_HOUR = 36_000  # ten a second: drift wants the gateway too
+    make_schedules()
+    services.number_add(numbers=[str(44113000000 + n) for n in range(SIMS)])
+    services.sim_add(iccids=[str(1111111111000000001 + n) for n in range(SIMS * 2)])
+    for n, sim in enumerate(Sim.objects.order_by("iccid")[:SIMS]):
+        services.sim_activate(sim_id=sim.pk, actor=staff, **activation(number=str(44113000000 + n)))
+    for n in range(4):
+        order_despatch(actor=staff, name=f"Jo {'ABCD'[n]}", address="1 Park Row, Leeds", postcode="LS1 5AB",
+                       contact_no="07700 900123", company="")
+    DespatchOrder.objects.update(next_check_at=timezone.now() - timedelta(seconds=1))
+    GatewayRequest.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    turnstile.most = 0  # count the worker only, not the staff's sends above
+
+    done = worker.follow(span=4, every=0.2)
+
+    assert turnstile.most == settings.AQL_MAX_CONCURRENCY  # used to the full, never beyond
+    assert not GatewayRequest.objects.filter(command="activate", state=RequestState.PENDING).exists()
+    assert fake.count("checkstatus") >= SIMS and fake.count("queryiccid") > 0  # requests first, drift too
+    assert done >= SIMS + 4
