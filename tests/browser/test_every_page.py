@@ -1,0 +1,311 @@
+"""Every page, every width, every user: each staff page (and sign-in, the 403 page and Django admin)
+at a phone's, a tablet's and a desktop's width without the page scrolling sideways; axe-core finds
+nothing serious on any of them; a SIM is activated with the keyboard alone; focus is visible; and
+state is never told by colour alone. The list of pages is checked against mvnoadmin/urls.py, so a
+new page cannot be left out without saying why."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, resolve
+from django.utils import timezone
+from playwright.sync_api import Locator, Page, expect
+
+from mvnoadmin.urls import urlpatterns
+from orders.models import Product, StockLevel
+from orders.services import order_despatch, stock_refresh
+from sims.models import GatewayRequest, Subscriber
+from sims.services import sim_query, sim_suspend
+from tests.conftest import IMEI, POOL, iccid, member_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 900)}
+# Named URL patterns that are not pages to look at, each with why. Anything else must be visited.
+NOT_PAGES = {
+    "favicon": "an icon",
+    "logout": "a button (POST only)",
+    "sim_reactivate": "a button (POST only)",
+    "sim_services": "a form on the SIM's page (POST only)",
+    "sim_query": "a button (POST only)",
+    "sim_erase_subscriber": "a button (POST only)",
+    "request_check": "a button (POST only)",
+    "request_look": "a button (POST only)",
+    "order_refresh": "a button (POST only)",
+    "order_submit": "a button (POST only)",
+    "order_place_again": "a button (POST only)",
+    "stock_threshold": "a form on the stock page (POST only)",
+}
+ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
+       "contact_number": "441133203040"}
+GRACE = {"name": "Grace Hopper", "company": "Hopper Holdings", "address": "1 Park Row, Leeds", "postcode": "LS1 5AB",
+         "contact_no": "447700900123"}
+
+# What runs off the right of the screen: the outermost such elements, to say where to look.
+SPILLING = """[...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5
+                 && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 0.5)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`)"""
+
+# The element with the focus: its tag, its start, whether an outline shows and whether it had the focus before.
+FOCUSED = """() => {
+    const e = document.activeElement, s = getComputedStyle(e), stops = (window.stops ??= new Set());
+    const again = stops.has(e);
+    stops.add(e);
+    return {tag: e.tagName.toLowerCase(), what: e.outerHTML.slice(0, 100), again: again,
+            shown: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2};
+}"""
+
+# References by id (aria-describedby, aria-labelledby, aria-controls, label for) to an element not in the page.
+DANGLING = """[...document.querySelectorAll("[aria-describedby], [aria-labelledby], [aria-controls], label[for]")]
+    .flatMap(e => ["aria-describedby", "aria-labelledby", "aria-controls", "for"]
+        .flatMap(a => (e.getAttribute(a) || "").split(/\\s+/).filter(Boolean).map(id => [a, id])))
+    .filter(([a, id]) => !document.getElementById(id))
+    .map(([a, id]) => `${a}="${id}"`)"""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as one kind of user sees it: `who` is "agent" (a supervisor), "observer", "admin" or
+    None (signed out); `press`: a button to press first (a form sent empty, to see its errors)."""
+
+    path: str
+    who: str | None = "agent"
+    status: int = 200
+    press: str | None = None
+
+
+@pytest.fixture
+def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
+    """SIMs in every state that changes the page, an order, stock history: and the pages to see them by."""
+    unused = iccid(0)
+    active = make_sim(1, number="44113000001")
+    active.subscriber = Subscriber.objects.create(**ADA)
+    active.save()
+    in_flight = make_sim(2, number="44113000002")
+    sim_suspend(sim_id=in_flight.pk, actor=staff)
+    unsure = make_sim(3, number="44113000003")
+    world.fake.force("suspend", [500])  # aql's answer lost: the outcome is unknown
+    lost = sim_suspend(sim_id=unsure.pk, actor=staff)
+    GatewayRequest.objects.filter(pk=lost.pk).update(needs_attention=True)
+    sim_query(sim_id=unsure.pk, actor=staff)  # aql's record, for settling by hand
+    suspended = make_sim(5, state="suspended", number="44113000005")
+    terminated = make_sim(6, state="terminated")
+    terminated.subscriber = Subscriber.objects.create(**ADA)
+    terminated.save()
+    order = order_despatch(actor=staff, **GRACE)
+    for hours_ago in range(6, -1, -2):  # a stock history, for the sparklines; AQL-123 falls below its threshold
+        for level in stock_refresh():
+            StockLevel.objects.filter(pk=level.pk).update(checked_at=timezone.now() - timedelta(hours=hours_ago))
+        Product.objects.filter(code="AQL-123").update(low_stock_threshold=world.fake.account.stock["AQL-123"])
+        world.fake.account.stock["AQL-123"] -= 150
+    member_of("Observer", "olive")
+    return [
+        Visit("/login/", who=None),
+        Visit("/"),
+        Visit("/sims/"),
+        Visit(f"/sims/?q={iccid(1)[-6:]}"),
+        Visit("/sims/add/"),
+        Visit(f"/sims/{unused}/"),
+        Visit(f"/sims/{active.iccid}/"),
+        Visit(f"/sims/{in_flight.iccid}/"),
+        Visit(f"/sims/{unsure.iccid}/"),
+        Visit(f"/sims/{suspended.iccid}/"),
+        Visit(f"/sims/{terminated.iccid}/"),
+        Visit(f"/sims/{unused}/activate/"),
+        Visit(f"/sims/{unused}/activate/", press="Activate"),
+        Visit(f"/sims/{active.iccid}/suspend/"),
+        Visit(f"/sims/{active.iccid}/number/"),
+        Visit(f"/sims/{active.iccid}/deactivate/"),
+        Visit(f"/requests/{lost.pk}/resolve/"),
+        Visit("/requests/?who=all"),
+        Visit("/numbers/"),
+        Visit("/orders/"),
+        Visit("/orders/new/"),
+        Visit("/orders/new/", press="Send to aql for despatch"),
+        Visit(f"/orders/{order.order_ref}/"),
+        Visit("/stock/"),
+        Visit(f"/sims/{active.iccid}/deactivate/", who="observer", status=403),
+        Visit("/admin/", who="admin"),
+        Visit("/admin/sims/sim/", who="admin"),
+        Visit(f"/admin/sims/sim/{active.pk}/change/", who="admin"),
+    ]
+
+
+def sign_in_as(page: Page, base: str, who: str | None) -> None:
+    """Forget the last user, then sign in through the real form (admin's own for the administrator)."""
+    page.context.clear_cookies()
+    if who is None:
+        return
+    page.goto(base + ("/admin/login/" if who == "admin" else "/login/"))
+    username = {"agent": "agent", "observer": "olive", "admin": "admin"}[who]
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("password" if who == "admin" else f"pw-{username}-123")
+    page.locator("main, #content").get_by_role("button").click()
+    expect(page.locator("#user-tools, .top nav")).to_be_visible()
+
+
+def visit_all(page: Page, base: str, visits: list[Visit], console_errors: list[str],
+              check: Callable[[Page, Visit], object]) -> dict[str, object]:
+    """Open each page as its user and collect what `check` says about it (None: all well)."""
+    found: dict[str, object] = {}
+    who: str | bool | None = False  # False: nobody yet, as None is "signed out"
+    for visit in visits:
+        if visit.who != who:
+            sign_in_as(page, base, visit.who)
+            who = visit.who
+        response = page.goto(base + visit.path)
+        assert response is not None
+        assert response.status == visit.status, visit.path
+        if visit.status == 403:  # the browser logs the refusal it was meant to get: not a page's fault
+            console_errors[:] = [e for e in console_errors if "status of 403" not in e]
+        if visit.press:
+            page.locator("main").get_by_role("button", name=visit.press).click()
+            expect(page.locator(".has-error").first).to_be_visible()
+        if (said := check(page, visit)) is not None:
+            found[f"{visit.path} as {visit.who}{', sent empty' if visit.press else ''}"] = said
+    return found
+
+
+def test_every_named_url_is_visited_or_said_not_to_be_a_page(site: list[Visit]):
+    visited = {resolve(urlsplit(v.path).path).url_name for v in site}
+    named = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
+    assert named - visited - NOT_PAGES.keys() == set(), "pages nobody looks at: add them to the visits"
+    assert visited & NOT_PAGES.keys() == set()
+    assert any(isinstance(p, URLResolver) and p.namespace == "admin" for p in urlpatterns)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(page: Page, live_server, site: list[Visit], console_errors: list[str], width: str):
+    """Django admin included: its own stylesheet fits a phone; at a tablet's width, with its side menu
+    open, its action menu needed static/css/admin.css."""
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+
+    def overflow(page: Page, visit: Visit) -> object:
+        if page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+            return None
+        return page.evaluate(SPILLING)
+
+    found = visit_all(page, live_server.url, site, console_errors, overflow)
+    assert not found, "running off the side:\n" + "\n".join(f"{page}: {what}" for page, what in found.items())
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_every_page_passes_axe(page: Page, live_server, site: list[Visit], console_errors: list[str], width: str):
+    """axe-core is put in the page by page.evaluate, which the Content Security Policy does not govern
+    (a <script> tag would be blocked: the page fixture fails on any CSP report). Its "preload" is off:
+    it would copy the stylesheets into <style> elements, which the policy blocks, for one rule
+    (css-orientation-lock) that our stylesheets give no cause for."""
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    axe = Axe()
+
+    def serious(page: Page, visit: Visit) -> object:
+        results = axe.run(page, options={"resultTypes": ["violations"], "preload": False})
+        assert len(results.response["passes"]) > 10, "axe-core did not look at the page"
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        said = [f"{v['id']}: {v['help']}: {[n['html'][:160] for n in v['nodes']]}" for v in bad]
+        # axe-core only asks for a review when an aria-describedby names no element: we say it is wrong
+        said += [f"names no element: {ref}" for ref in page.evaluate(DANGLING)]
+        return said or None
+
+    found = visit_all(page, live_server.url, site, console_errors, serious)
+    assert not found, "axe-core found:\n" + "\n".join(f"{page}: {what}" for page, what in found.items())
+
+
+def tab_to(page: Page, target: Locator, key: str = "Tab", limit: int = 80) -> None:
+    """Press Tab (or `key`) until `target` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} never took the focus")
+
+
+def test_a_sim_is_activated_with_the_keyboard_alone(page: Page, live_server, world, staff, sign_in):
+    sign_in("agent")
+    unused = iccid(0)
+    page.goto(f"{live_server.url}/sims/{unused}/")
+    tab_to(page, page.get_by_role("link", name="Activate…"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=f"Activate SIM {unused}")).to_be_visible()
+
+    tab_to(page, page.get_by_label("Handset IMEI"))
+    page.keyboard.type(IMEI)
+    page.keyboard.press("Tab")
+    number = page.get_by_label("Geographic number")
+    expect(number).to_be_focused()
+    page.keyboard.press("ArrowDown")  # from "Choose a number" to the first free one, then the next
+    page.keyboard.press("ArrowDown")
+    chosen = number.input_value()
+    assert chosen == POOL[1], chosen
+    typed = {"Subscriber name": ["Ada Lovelace"], "Address": ["11-15 Hunslet Road", "Enter", "Leeds"],
+             "Postcode": ["LS10 1JQ"], "Contact phone number": ["0113 320 3040"]}
+    for label, keys in typed.items():
+        page.keyboard.press("Tab")
+        expect(page.get_by_label(label)).to_be_focused()
+        for text in keys:
+            page.keyboard.press(text) if text == "Enter" else page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Activate")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # back, and forward again: nothing in between
+    expect(page.get_by_label("Contact phone number")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("Activate sent: aql is working on it.")).to_be_visible()
+    sent = GatewayRequest.objects.get(sim__iccid=unused, command="activate")
+    assert sent.params["geo_nos"] == chosen and sent.sim.subscriber.address == "11-15 Hunslet Road, Leeds"
+    assert world.fake.count("activate") == 1
+
+
+def test_keyboard_focus_is_always_visible(page: Page, live_server, site: list[Visit], console_errors: list[str]):
+    """Tab through whole pages that hold links, buttons, fields, a select, ticks and a <summary>: each
+    stop shows an outline at least 2 px wide (the stylesheet's :focus-visible; Chromium's own is 1 px)."""
+    seen: set[str] = set()
+
+    def unmarked(page: Page, visit: Visit) -> object:
+        missing = []
+        for _ in range(150):  # from the top (or the search box, which takes the focus itself) to the end
+            page.keyboard.press("Tab")
+            stop = page.evaluate(FOCUSED)
+            if stop["tag"] == "body" or stop["again"]:
+                break
+            seen.add(stop["tag"])
+            if not stop["shown"]:
+                missing.append(stop["what"])
+        return missing or None
+
+    pages = [v for v in site if v.who == "agent" and v.path in ("/sims/", "/numbers/", "/stock/", "/orders/new/",
+                                                                 f"/sims/{iccid(1)}/")]
+    found = visit_all(page, live_server.url, pages, console_errors, unmarked)
+    assert not found, f"focus not shown on: {found}"
+    assert seen >= {"a", "button", "input", "select", "textarea", "summary"}, seen
+
+
+def test_state_is_never_told_by_colour_alone(page: Page, live_server, site: list[Visit], sign_in):
+    """Badges carry their words; a low stock row says "Low"; each sparkline has a text alternative
+    giving its range, as the numbers under it do."""
+    sign_in("agent")
+    for path in ("/", "/sims/", "/requests/?who=all", "/orders/", "/stock/"):
+        page.goto(live_server.url + path)
+        badges = page.locator("main .badge")
+        expect(badges.first).to_be_visible()
+        for text in badges.all_inner_texts():
+            assert text.strip(), f"a badge without words on {path}"
+    for path in ("/", "/stock/"):
+        page.goto(live_server.url + path)
+        for product in Product.objects.all():
+            quantities = list(StockLevel.objects.filter(product=product).values_list("quantity", flat=True))
+            low, high = min(quantities), max(quantities)
+            row = page.get_by_role("row").filter(has_text=product.code)
+            chart = row.get_by_role("img")
+            expect(chart).to_have_accessible_name(re.compile(rf"^{product.code} since .*: between {low} and {high}$"))
+            expect(row).to_contain_text("steady" if low == high else f"{low}–{high}")
+        low_row = page.get_by_role("row").filter(has_text="AQL-123")
+        expect(low_row.locator(".badge")).to_have_text("Low")
