@@ -23,6 +23,7 @@ from common import gateway
 from common.actors import Actor
 from common.errors import Refused
 from common.transitions import Transition
+from common.validators import phone_national
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
@@ -203,7 +204,8 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     ours = sim.number.number if sim.number else None
     theirs = status.geo_nos if live else None
     if ours != theirs and not (theirs is None and live):
-        changes["number"] = (f"number was {ours or 'none'}, aql says {theirs or 'none'}", theirs)
+        was, says = (phone_national(n) if n else "none" for n in (ours, theirs))
+        changes["number"] = (f"number was {was}, aql says {says}", theirs)
     for name, value in (("int_roaming", status.int_roaming), ("int_calling", status.int_call),
                         ("premium", status.premium)):
         if value is not None and getattr(sim, name) != value:
@@ -245,5 +247,5 @@ def _number_for(number: str, sim: Sim) -> GeographicNumber:
         previous.number = None
         previous.save()
         event(sim=previous, actor=None, action=AuditAction.DRIFT, before=before,
-              message=f"Number {number} removed: aql says SIM {sim.iccid} has it.")
+              message=f"Number {phone_national(number)} removed: aql says SIM {sim.iccid} has it.")
     return geo

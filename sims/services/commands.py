@@ -139,7 +139,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         sim.save()
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=before,
               # no personal data in the audit trail: it must survive the subscriber's erasure
-              message=f"Activation sent with number {f['number']}.")
+              message=f"Activation sent with number {validators.phone_national(f['number'])}.")
     return send_and_record(request, lambda c: c.activate(
         iccid=sim.iccid, imei=f["imei"], geo_nos=f["number"], subname=f["name"], subaddress=f["address"],
         subpostcode=f["postcode"], subcontactno=f["contact_number"]))
@@ -224,7 +224,7 @@ def _number_command(command: Command, sim_id: int, actor: Actor, number: str) ->
                            params={"geo_nos": old, "new_geo_nos": new} if old else {"geo_nos": new})
         _hold_number(new, request)
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
-              message=f"{command.label} to {new} sent.")
+              message=f"{command.label} to {validators.phone_national(new)} sent.")
     if command == Command.ASSIGNGEO:
         return send_and_record(request, lambda c: c.assigngeo(iccid=sim.iccid, geo_nos=new))
     return send_and_record(request, lambda c: c.changegeo(iccid=sim.iccid, geo_nos=old, new_geo_nos=new))

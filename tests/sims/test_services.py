@@ -238,7 +238,7 @@ def test_query_brings_our_record_in_line_and_records_each_difference(world, staf
     assert (sim.state, sim.number.number, sim.int_roaming) == (SimState.SUSPENDED, "44113000003", True)
     event = sim.events.first()
     assert event.action == "drift"
-    for difference in ("state was active, aql says suspended", "number was 44113000001, aql says 44113000003",
+    for difference in ("state was active, aql says suspended", "number was 0113 000 001, aql says 0113 000 003",
                        "international roaming was off, aql says on"):
         assert difference in event.message
     assert (event.before["state"], event.after["state"]) == ("active", "suspended")
