@@ -5,16 +5,16 @@ from datetime import timedelta
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from common.paging import paginate
+from common.paging import Page, seek
 from orders.lifecycle import OPEN
 from orders.models import DespatchOrder, Product, StockLevel
 
 
-def order_page(*, state: str = "", page: int = 1) -> tuple[list[DespatchOrder], bool]:
-    qs = DespatchOrder.objects.select_related("sim", "created_by").order_by("-created_at", "-pk")
+def order_page(*, state: str = "", cursor: str = "") -> Page:
+    qs = DespatchOrder.objects.select_related("sim", "created_by")
     if state:
         qs = qs.filter(state__in=OPEN) if state == "open" else qs.filter(state=state)
-    return paginate(qs, page)
+    return seek(qs, ("-created_at", "-pk"), cursor)
 
 
 def open_orders(*, limit: int = 10) -> list[DespatchOrder]:

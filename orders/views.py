@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from common.forms import add_refusal
-from common.paging import choice, page_number
+from common.paging import choice, cursor
 from common.web import forbidden, requires, say, shows_refusals
 from orders import selectors, services
 from orders.forms import OrderForm, ThresholdForm
@@ -21,11 +21,10 @@ from orders.outcomes import order_outcome
 @requires("orders.view_despatchorder")
 def order_list(request: HttpRequest) -> HttpResponse:
     state = choice(request, "state", [*OrderState.values, "open"])
-    page = page_number(request)
-    rows, has_next = selectors.order_page(state=state, page=page)
-    return render(request, "orders/order_list.html", {"orders": rows, "has_next": has_next, "page": page,
+    page = selectors.order_page(state=state, cursor=cursor(request))
+    return render(request, "orders/order_list.html", {"orders": page.rows, "page": page,
                                                       "state": state, "states": OrderState.choices,
-                                                      "live": any(o.state in OPEN for o in rows)})
+                                                      "live": any(o.state in OPEN for o in page.rows)})
 
 
 @requires("orders.place_order")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from aql.usim import SERVICES
-from common.paging import paginate
+from common.paging import Page, seek
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
@@ -76,13 +76,14 @@ def sims(*, search: str = "", by_person: bool = True) -> QuerySet[Sim]:
     return qs.filter(sim_search_q(search, by_person=by_person)) if search else qs
 
 
-SIM_SORTS = {"updated": "-updated_at", "iccid": "iccid", "state": "state"}
+# sort -> the keys, the last unique: each pair is an index, so any page is a seek on it
+SIM_SORTS = {"updated": ("-updated_at", "-pk"), "iccid": ("iccid",), "state": ("state", "pk")}
 
 
-def _label_in_flight(rows: list[Sim]) -> list[Sim]:
-    for sim in rows:
+def _label_in_flight(page: Page) -> Page:
+    for sim in page.rows:
         sim.in_flight_label = Command(sim.in_flight_command).label if sim.in_flight_command else ""
-    return rows
+    return page
 
 
 def _in_flight_command() -> Subquery:
@@ -91,16 +92,14 @@ def _in_flight_command() -> Subquery:
 
 
 def sim_page(*, search: str = "", by_person: bool = True, state: str = "", service: str = "", sort: str = "updated",
-             page: int = 1) -> tuple[list[Sim], bool]:
-    """One page of the SIM list and whether there is another. No COUNT(*): a million rows make it slow."""
+             cursor: str = "") -> Page:
+    """One page of the SIM list (the one `cursor` names; the first without). No COUNT(*), no OFFSET."""
     qs = sims(search=search, by_person=by_person).annotate(in_flight_command=_in_flight_command())
     if state:
         qs = qs.filter(state=state)
     if service in SERVICES:
         qs = qs.filter(**{service: True})
-    qs = qs.order_by(SIM_SORTS.get(sort, "-updated_at"), "pk")
-    rows, has_next = paginate(qs, page)
-    return _label_in_flight(rows), has_next
+    return _label_in_flight(seek(qs, SIM_SORTS.get(sort, SIM_SORTS["updated"]), cursor))
 
 
 NUMBER_VIEWS = ("available", "assigned")
@@ -116,10 +115,10 @@ WHO = {"staff": ~Q(actor_name="system"), "system": Q(actor_name="system"), "all"
 
 
 def request_page(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
-                 since: date | None = None, page: int = 1) -> tuple[list[GatewayRequest], bool]:
+                 since: date | None = None, cursor: str = "") -> Page:
     """One page of the journal, newest first: by default what staff asked (the system's own checks
     are one click away), narrowed by kind, person, command, outcome and day."""
-    qs = GatewayRequest.objects.select_related("sim").order_by("-created_at", "-pk").filter(WHO.get(who, Q()))
+    qs = GatewayRequest.objects.select_related("sim").filter(WHO.get(who, Q()))
     if show in REQUEST_VIEWS:
         qs = qs.filter(REQUEST_VIEWS[show])
     if person:
@@ -130,7 +129,7 @@ def request_page(*, show: str = "", who: str = "staff", person: str = "", comman
         qs = qs.filter(state=state)
     if since:
         qs = qs.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone()))
-    return paginate(qs, page)
+    return seek(qs, ("-created_at", "-pk"), cursor)
 
 
 def sim_timeline(*, sim: Sim, limit: int = 100) -> list[SimEvent]:
@@ -138,15 +137,15 @@ def sim_timeline(*, sim: Sim, limit: int = 100) -> list[SimEvent]:
     return list(sim.events.select_related("actor", "request").order_by("-at", "-id")[:limit])
 
 
-def number_page(*, show: str = "", search: str = "", page: int = 1) -> tuple[list[GeographicNumber], bool]:
-    qs = GeographicNumber.objects.select_related("sim", "held_by").order_by("number")
+def number_page(*, show: str = "", search: str = "", cursor: str = "") -> Page:
+    qs = GeographicNumber.objects.select_related("sim", "held_by")
     if show == "available":
         qs = qs.available()
     elif show == "assigned":
         qs = qs.filter(sim__isnull=False)
     if search:
         qs = qs.filter(number_starts_q(search))
-    return paginate(qs, page)
+    return seek(qs, ("number",), cursor)
 
 
 def number_starts_q(typed: str) -> Q:

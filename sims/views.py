@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from aql.usim import SERVICES, read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
-from common.paging import choice, page_number, parse_date_or_none, search_text
+from common.paging import choice, cursor, parse_date_or_none, search_text
 from common.web import forbidden, posted_next, requires, say, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import (
@@ -48,11 +48,10 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     state = choice(request, "state", SimState.values)
     service = choice(request, "service", SERVICES)
     sort = choice(request, "sort", selectors.SIM_SORTS, default="updated")
-    page = page_number(request)
-    rows, has_next = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
-                                        state=state, service=service, sort=sort, page=page)
+    page = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
+                              state=state, service=service, sort=sort, cursor=cursor(request))
     return render(request, "sims/sim_list.html", {
-        "sims": rows, "has_next": has_next, "page": page, "q": q, "state": state, "service": service, "sort": sort,
+        "sims": page.rows, "page": page, "q": q, "state": state, "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
     })
 
@@ -189,12 +188,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
                "who": choice(request, "who", selectors.WHO, default="staff"),
                "person": search_text(request, "person")[:150], "command": choice(request, "command", Command.values),
                "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since")}
-    page = page_number(request)
-    rows, has_next = selectors.request_page(**filters, page=page)
+    page = selectors.request_page(**filters, cursor=cursor(request))
     template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
-    return render(request, template, {"requests": rows, "has_next": has_next, "page": page, **filters,
+    return render(request, template, {"requests": page.rows, "page": page, **filters,
                                       "commands": Command.choices, "states": RequestState.choices,
-                                      "live": any(r.in_flight for r in rows)})
+                                      "live": any(r.in_flight for r in page.rows)})
 
 
 @requires("sims.provision_sim")
@@ -248,8 +246,7 @@ def number_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
         messages.success(request, f"{added} numbers added to the pool.")
         return redirect("number_list")
-    page = page_number(request)
-    rows, has_next = selectors.number_page(show=show, search=q, page=page)
-    return render(request, "sims/number_list.html", {"numbers": rows, "has_next": has_next, "page": page,
+    page = selectors.number_page(show=show, search=q, cursor=cursor(request))
+    return render(request, "sims/number_list.html", {"numbers": page.rows, "page": page,
                                                      "show": show, "q": q, "form": form})
 

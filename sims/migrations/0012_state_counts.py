@@ -3,6 +3,10 @@
 The triggers add one for the new state and take one from the old, in the same transaction as
 the row's change, on SQLite and on PostgreSQL alike; they see every path (services, bulk
 loads, raw updates). An insert upserts, so a counter row that is missing is made again.
+
+On SQLite, Django alters a column by remaking the whole table, which drops its triggers: a
+later migration that alters a field of Sim must run `create_triggers` again after it.
+(tests/sims/test_services.py checks the counts on the migrated database, so it would show.)
 """
 
 from django.db import migrations, models

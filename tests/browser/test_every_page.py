@@ -305,7 +305,8 @@ def test_state_is_never_told_by_colour_alone(page: Page, live_server, site: list
             low, high = min(quantities), max(quantities)
             row = page.get_by_role("row").filter(has_text=product.code)
             chart = row.get_by_role("img")
-            expect(chart).to_have_accessible_name(re.compile(rf"^{product.code} since .*: between {low:,} and {high:,}$"))
+            between = rf"^{product.code} since .*: between {low:,} and {high:,}$"
+            expect(chart).to_have_accessible_name(re.compile(between))
             expect(row).to_contain_text("steady" if low == high else f"{low:,}–{high:,}")
         low_row = page.get_by_role("row").filter(has_text="AQL-123")
         expect(low_row.locator(".badge")).to_have_text("Low")

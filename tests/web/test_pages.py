@@ -358,3 +358,19 @@ def test_the_dashboard_says_starting_not_stopped_while_a_fresh_worker_waits_for_
     assert "The worker is not running." in agent.get("/").text  # started long ago and never polled
     Heartbeat.objects.filter(name="poll").update(at=timezone.now())
     assert "Worker running" in agent.get("/").text
+
+
+def test_the_sim_list_pages_on_by_its_next_and_previous_links_keeping_the_filters(agent, world, staff):
+    import html
+    import re
+
+    many_sims(60)
+    first = agent.get("/sims/", {"state": "active", "sort": "iccid"}).text
+    assert "← Previous" not in first
+    following = html.unescape(re.search(r'href="(\?[^"]*cursor=[^"]*)" rel="next"', first)[1])
+    assert "state=active" in following and "sort=iccid" in following
+    second = agent.get("/sims/" + following).text
+    shown = set(re.findall(r">(\d{19,20})</a>", first))
+    assert shown and not shown & set(re.findall(r">(\d{19,20})</a>", second))  # new rows, none repeated
+    back = html.unescape(re.search(r'href="(\?[^"]*cursor=[^"]*)" rel="prev"', second)[1])
+    assert set(re.findall(r">(\d{19,20})</a>", agent.get("/sims/" + back).text)) == shown
