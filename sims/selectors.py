@@ -30,6 +30,8 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
     term = " ".join(term.split())
     digits = term.replace(" ", "")
     by_number = _number_q(term)
+    if search_hint(term):  # too few digits to mean one SIM: a tenth of every SIM would match one
+        return Q(pk__in=[])
     if digits.isascii() and digits.isdigit():
         q = digit_prefix_q("iccid_reversed", digits[::-1])
         return q | by_number if by_number else q
@@ -50,6 +52,18 @@ def _number_q(term: str) -> Q | None:
     except ValidationError:
         return None
     return Q(number_id__in=GeographicNumber.objects.filter(number=number).values("pk"))
+
+
+ICCID_DIGITS_AT_LEAST = 4
+
+
+def search_hint(term: str) -> str:
+    """What to type instead, when a search is too short to find SIMs by (else "")."""
+    digits = term.replace(" ", "")
+    if digits.isascii() and digits.isdigit() and len(digits) < ICCID_DIGITS_AT_LEAST:
+        return (f"Type at least {ICCID_DIGITS_AT_LEAST} digits: the last digits of an ICCID, "
+                "or a whole phone number.")
+    return ""
 
 
 def digit_prefix_q(field: str, prefix: str) -> Q:

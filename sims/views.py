@@ -51,7 +51,8 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     page = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
                               state=state, service=service, sort=sort, cursor=cursor(request))
     return render(request, "sims/sim_list.html", {
-        "sims": page.rows, "page": page, "q": q, "state": state, "service": service, "sort": sort,
+        "sims": page.rows, "page": page, "q": q, "hint": selectors.search_hint(q), "state": state,
+        "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
     })
 

@@ -374,3 +374,10 @@ def test_the_sim_list_pages_on_by_its_next_and_previous_links_keeping_the_filter
     assert shown and not shown & set(re.findall(r">(\d{19,20})</a>", second))  # new rows, none repeated
     back = html.unescape(re.search(r'href="(\?[^"]*cursor=[^"]*)" rel="prev"', second)[1])
     assert set(re.findall(r">(\d{19,20})</a>", agent.get("/sims/" + back).text)) == shown
+
+
+def test_a_search_of_fewer_than_four_digits_says_what_to_type_and_finds_nothing(agent, world):
+    page = agent.get("/sims/", {"q": "05"}).text  # the last two digits of a tenth of every SIM
+    assert "Type at least 4 digits: the last digits of an ICCID, or a whole phone number." in page
+    assert iccid(5) not in page
+    assert iccid(5) in agent.get("/sims/", {"q": iccid(5)[-4:]}).text
