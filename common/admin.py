@@ -1,18 +1,18 @@
-"""What every app's Django admin shares: badges, a base for read-only history, a pager that does
-not count a million rows on every view, and the one way an admin action reports per row. And
-the admin of what this app owns: users (never deleted) and the general audit trail."""
+"""What every app's Django admin shares: badges, a base for read-only history, a mixin for lists
+that grow to millions (a capped pager, search through indexes only), and the one way an admin
+action reports per row. And the admin of what this app owns: users (never deleted) and the general audit trail."""
 
-import hashlib
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
@@ -20,6 +20,7 @@ from common.errors import REFUSALS, refusal_text
 from common.models import AuditEvent
 from common.outcomes import Outcome
 from common.roles import SYSTEM_USERNAME
+from common.search import contains_q
 
 
 def badge(label: str, colour: str) -> str:
@@ -59,15 +60,58 @@ class ReadOnlyAdmin(KeepsHistory, admin.ModelAdmin):
         return False
 
 
-class CachedCountPaginator(Paginator):
-    """Admin lists count their rows for the pager; over a million SIMs that COUNT(*) is the slow
-    part of the page, so each distinct list's count is kept for a minute."""
+ADMIN_ROWS_AT_MOST = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Admin lists count at most ADMIN_ROWS_AT_MOST rows (a COUNT over a LIMIT: its cost is bounded
+    however big the table) and page no deeper (an OFFSET walks every row it skips): past that,
+    the search and the filters narrow the list."""
+
+    @cached_property
+    def seen(self) -> int:
+        return self.object_list.order_by().values("pk")[:ADMIN_ROWS_AT_MOST + 1].count()
 
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
-        key = "admin-count:" + hashlib.sha1(str(query).encode(), usedforsecurity=False).hexdigest()
-        return cache.get_or_set(key, lambda: Paginator.count.func(self), 60)
+        return min(self.seen, ADMIN_ROWS_AT_MOST)
+
+    @property
+    def capped(self) -> bool:
+        return self.seen > ADMIN_ROWS_AT_MOST
+
+
+class LongList:
+    """A ModelAdmin mixin for tables that grow to millions: a capped pager that says so, and a
+    search through indexes only. `exact_search` maps a field to how a typed term becomes its value
+    (a ValueError or ValidationError: not that field); `name_search` lists fields found by part of
+    a name through their trigram index (common.search). Django's own search would use "=" (iexact:
+    UPPER() defeats the index) or LIKE '%x%' over every row."""
+
+    paginator = CappedPaginator
+    show_full_result_count = False
+    exact_search: dict[str, Callable[[str], Any]] = {}
+    name_search: tuple[str, ...] = ()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and changelist.paginator.capped:
+            messages.info(request, f"This list shows its first {ADMIN_ROWS_AT_MOST:,} rows: narrow it with "
+                                   "the search or the filters to find the others.")
+        return response
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        found = Q(pk__in=[])
+        for name, clean in self.exact_search.items():
+            with suppress(ValueError, ValidationError):
+                found |= Q(**{name: clean(term)})
+        for name in self.name_search:
+            found |= contains_q(queryset.model, name, term)
+        return queryset.filter(found), False
 
 
 def history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
@@ -137,9 +181,9 @@ class StaffUserAdmin(KeepsHistory, UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(LongList, ReadOnlyAdmin):
     list_display = ("at", "actor_name", "interface", "action", "subject", "message")
     list_filter = ("action", "interface")
-    search_fields = ("=actor_name",)
-    show_full_result_count = False
-    paginator = CachedCountPaginator
+    search_fields = ("actor_name",)  # the box; the search itself is exact_search
+    search_help_text = "A username, exactly"
+    exact_search = {"actor_name": str}

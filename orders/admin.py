@@ -9,10 +9,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import BadgeMedia, KeepsHistory, ReadOnlyAdmin, badge, for_each, once
+from common.admin import BadgeMedia, KeepsHistory, LongList, ReadOnlyAdmin, badge, for_each, once
 from common.forms import add_refusal
 from common.outcomes import Outcome
-from common.validators import phone_national
+from common.validators import clean_iccid, clean_postcode, phone_national
 from orders import services
 from orders.lifecycle import SUBMITTABLE
 from orders.models import DespatchOrder, Product, StockLevel
@@ -41,7 +41,7 @@ class DespatchOrderForm(forms.ModelForm):
 
 
 @admin.register(DespatchOrder)
-class DespatchOrderAdmin(KeepsHistory, admin.ModelAdmin):
+class DespatchOrderAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     """Never deleted, not even a draft: each has a trail (who made it, aql's answers), and the
     staff site has no way to delete one either."""
 
@@ -50,8 +50,10 @@ class DespatchOrderAdmin(KeepsHistory, admin.ModelAdmin):
     list_display = ("order_ref", "state_badge", "name", "company", "postcode", "iccid", "sim", "created_at")
     list_filter = ("state",)
     list_select_related = ("sim",)
-    search_fields = ("=order_ref", "name", "postcode", "=iccid")
-    show_full_result_count = False
+    search_fields = ("order_ref",)  # the box; the search itself is exact_search and name_search
+    search_help_text = "An order reference, a whole ICCID or postcode, or at least three letters of a name"
+    exact_search = {"order_ref": str.upper, "iccid": clean_iccid, "postcode": clean_postcode}
+    name_search = ("name",)
     readonly_fields = ("order_ref", "state", "reason", "iccid", "sim_link", "created_by", "created_at",
                        "submitted_at", "settled_at")
     actions = ("refresh", "submit")

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common import validators
-from common.admin import BadgeMedia, CachedCountPaginator, KeepsHistory, ReadOnlyAdmin, badge, for_each, history_table
+from common.admin import BadgeMedia, KeepsHistory, LongList, ReadOnlyAdmin, badge, for_each, history_table
 from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import selectors, services
@@ -51,7 +51,7 @@ def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpReque
 
 
 @admin.register(Sim)
-class SimAdmin(KeepsHistory, admin.ModelAdmin):
+class SimAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     form = SimForm
     Media = BadgeMedia
     list_display = ("iccid", "state_badge", "number_shown", "subscriber", "services_on", "updated_at")
@@ -59,12 +59,10 @@ class SimAdmin(KeepsHistory, admin.ModelAdmin):
     list_select_related = ("number", "subscriber")
     search_fields = ("iccid",)  # replaced below by an indexed search; listed so the box shows
     search_help_text = "ICCID or its last digits, geographic number, subscriber name or postcode"
-    show_full_result_count = False  # no COUNT(*) over a million SIMs on every page
     readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
     actions = ("suspend", "reactivate", "query_gateway", "erase_subscriber")
-    paginator = CachedCountPaginator
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Sim | None:
         """A SIM by its id, or by the ICCID staff type into the URL (/admin/sims/sim/<ICCID>/change/)."""
@@ -167,7 +165,7 @@ def _ever_on_a_sim(number: GeographicNumber) -> bool:
 
 
 @admin.register(GeographicNumber)
-class GeographicNumberAdmin(KeepsHistory, admin.ModelAdmin):
+class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     list_display = ("number_shown", "sim", "held_by", "added_at")
     list_select_related = ("sim", "held_by")
     search_fields = ("number",)
@@ -230,15 +228,17 @@ class SubscriberForm(PersonChecks, forms.ModelForm):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(KeepsHistory, admin.ModelAdmin):
+class SubscriberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     """Never deleted by hand: erasing a terminated SIM's subscriber is the SIM's "erase" action,
     which records it."""
 
     form = SubscriberForm
     list_display = ("name", "postcode", "contact_shown", "sim")
     list_select_related = ("sim",)
-    search_fields = ("name", "postcode")
-    show_full_result_count = False
+    search_fields = ("name",)  # the box; the search itself is exact_search and name_search
+    search_help_text = "At least three letters of a name, or a whole postcode"
+    exact_search = {"postcode": validators.clean_postcode}
+    name_search = ("name",)
 
     @admin.display(description="contact number")
     def contact_shown(self, obj: Subscriber) -> str:
@@ -252,18 +252,18 @@ class SubscriberAdmin(KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(GatewayRequest)
-class GatewayRequestAdmin(ReadOnlyAdmin):
+class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
     list_display = ("created_at", "sim", "command", "state_badge", "aql_id", "codes_in_words", "actor_name",
                     "poll_count", "next_poll_at")
     list_filter = ("state", "command")
     list_select_related = ("sim",)
-    search_fields = ("=sim__iccid", "=aql_id")  # exact: no LIKE scans over the journal
+    search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
+    search_help_text = "A whole ICCID, or aql's request id"
+    exact_search = {"sim__iccid": validators.clean_iccid, "aql_id": int}
     # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
     fields = ("sim", "command", "params", "actor_name", "state", "state_before", "aql_id", "codes_in_words", "reply",
               "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")
     readonly_fields = ("codes_in_words", "created_at")
-    show_full_result_count = False
-    paginator = CachedCountPaginator
 
     actions = ("settle_by_hand",)
 
@@ -289,10 +289,10 @@ class GatewayRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SimEvent)
-class SimEventAdmin(ReadOnlyAdmin):
+class SimEventAdmin(LongList, ReadOnlyAdmin):
     list_display = ("at", "sim", "action", "actor_name", "interface", "message")
     list_filter = ("action",)  # the choices of AuditAction: no DISTINCT over the audit trail
     list_select_related = ("sim",)
-    search_fields = ("=sim__iccid",)
-    show_full_result_count = False
-    paginator = CachedCountPaginator
+    search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
+    search_help_text = "A whole ICCID"
+    exact_search = {"sim__iccid": validators.clean_iccid}

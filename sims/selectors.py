@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 
 from aql.usim import SERVICES
 from common.paging import Page, seek
+from common.search import TRIGRAM, contains_q
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
@@ -39,7 +40,7 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
         return by_number
     if not by_person:  # one who may not see a subscriber's details may not find SIMs by them either
         return Q(pk__in=[])
-    people = Subscriber.objects.filter(name__icontains=term)
+    people = Subscriber.objects.filter(contains_q(Subscriber, "name", term))  # by trigram, not every row
     with suppress(ValidationError):
         people = Subscriber.objects.filter(postcode=clean_postcode(term))
     return Q(subscriber_id__in=people.order_by().values("pk")[:NAME_MATCHES])
@@ -63,6 +64,8 @@ def search_hint(term: str) -> str:
     if digits.isascii() and digits.isdigit() and len(digits) < ICCID_DIGITS_AT_LEAST:
         return (f"Type at least {ICCID_DIGITS_AT_LEAST} digits: the last digits of an ICCID, "
                 "or a whole phone number.")
+    if term and len(term) < TRIGRAM:
+        return f"Type at least {TRIGRAM} letters of a name."
     return ""
 
 
