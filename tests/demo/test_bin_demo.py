@@ -3,6 +3,7 @@ after SIGTERM, even when started in the background (which ignores SIGINT)."""
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,9 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range (32768 and up), so that no outgoing connection
+    made meanwhile (a test's, a database's) can be given it before the demo binds it."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            return port
 
 
 def descendants(pid: int) -> set[int]:
