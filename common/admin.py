@@ -187,3 +187,4 @@ class AuditEventAdmin(LongList, ReadOnlyAdmin):
     search_fields = ("actor_name",)  # the box; the search itself is exact_search
     search_help_text = "A username, exactly"
     exact_search = {"actor_name": str}
+    sortable_by = ("at",)

@@ -53,6 +53,7 @@ class DespatchOrderAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     search_fields = ("order_ref",)  # the box; the search itself is exact_search and name_search
     search_help_text = "An order reference, a whole ICCID or postcode, or at least three letters of a name"
     exact_search = {"order_ref": str.upper, "iccid": clean_iccid, "postcode": clean_postcode}
+    sortable_by = ("order_ref", "created_at")
     name_search = ("name",)
     readonly_fields = ("order_ref", "state", "reason", "iccid", "sim_link", "created_by", "created_at",
                        "submitted_at", "settled_at")

@@ -59,6 +59,7 @@ class SimAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     list_select_related = ("number", "subscriber")
     search_fields = ("iccid",)  # replaced below by an indexed search; listed so the box shows
     search_help_text = "ICCID or its last digits, geographic number, subscriber name or postcode"
+    sortable_by = ("iccid", "updated_at")  # each walks an index; a sort by state or number would sort every SIM
     readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
@@ -101,11 +102,11 @@ class SimAdmin(LongList, KeepsHistory, admin.ModelAdmin):
             return queryset, False
         return queryset.filter(selectors.sim_search_q(search_term)), False
 
-    @admin.display(description="state", ordering="state")
+    @admin.display(description="state")
     def state_badge(self, obj: Sim) -> str:
         return badge(obj.get_state_display(), obj.colour)
 
-    @admin.display(description="number", ordering="number__number")
+    @admin.display(description="number")
     def number_shown(self, obj: Sim) -> str:
         if obj.number is None:
             return "-"
@@ -239,6 +240,7 @@ class SubscriberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     search_help_text = "At least three letters of a name, or a whole postcode"
     exact_search = {"postcode": validators.clean_postcode}
     name_search = ("name",)
+    sortable_by = ("name", "postcode")
 
     @admin.display(description="contact number")
     def contact_shown(self, obj: Subscriber) -> str:
@@ -260,6 +262,7 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID, or aql's request id"
     exact_search = {"sim__iccid": validators.clean_iccid, "aql_id": int}
+    sortable_by = ("created_at",)
     # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
     fields = ("sim", "command", "params", "actor_name", "state", "state_before", "aql_id", "codes_in_words", "reply",
               "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")
@@ -296,3 +299,4 @@ class SimEventAdmin(LongList, ReadOnlyAdmin):
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID"
     exact_search = {"sim__iccid": validators.clean_iccid}
+    sortable_by = ("at",)

@@ -104,7 +104,10 @@ class Sim(models.Model):
         # sorts have theirs in updated_at, iccid and id themselves.
         indexes = [models.Index(fields=["state", "-updated_at", "-id"], name="sim_state_recent"),
                    models.Index(fields=["state", "id"], name="sim_state_id"),
-                   models.Index(fields=["state", "iccid"], name="sim_state_iccid")]
+                   models.Index(fields=["state", "iccid"], name="sim_state_iccid"),
+                   # The rare services: a filter on one reads only the SIMs that have it.
+                   *(models.Index(fields=["-updated_at", "-id"], condition=models.Q(**{flag: True}), name=f"sim_{flag}")
+                     for flag in ("int_roaming", "int_calling", "premium"))]
 
     def __str__(self) -> str:
         return self.iccid
