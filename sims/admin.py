@@ -171,7 +171,7 @@ class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     list_select_related = ("sim", "held_by")
     search_fields = ("number",)
     readonly_fields = ("held_by", "added_at")
-    list_filter = (("sim", admin.EmptyFieldListFilter),)
+    list_filter = ("on_sim",)  # kept on the number: no search of every number for one no SIM points at
     show_full_result_count = False
     change_list_template = "admin/sims/geographicnumber/change_list.html"
 

@@ -16,12 +16,13 @@ from sims.lifecycle import IN_FLIGHT, Command, RequestState, SimState
 
 class NumberQuerySet(models.QuerySet):
     def available(self) -> "NumberQuerySet":
-        """On no SIM, and not held for a command in flight: free to give out."""
-        return self.filter(sim__isnull=True, held_by__isnull=True)
+        """On no SIM, and not held for a command in flight: free to give out (a small partial
+        index, however many numbers are in use)."""
+        return self.filter(on_sim=False, held_by__isnull=True)
 
     def in_use(self) -> "NumberQuerySet":
         """On a SIM, or held for a command in flight that gives it to one."""
-        return self.exclude(sim__isnull=True, held_by__isnull=True)
+        return self.exclude(on_sim=False, held_by__isnull=True)
 
 
 class GeographicNumber(models.Model):
@@ -32,11 +33,17 @@ class GeographicNumber(models.Model):
     held_by = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="held_number", editable=False)
     added_at = models.DateTimeField(auto_now_add=True)
+    # Whether a SIM has this number, kept by the database (triggers on the SIM table, migration
+    # 0016) in the same transaction as the SIM's change: "free numbers" is then a small index,
+    # not a search of every number for one no SIM points at.
+    on_sim = models.BooleanField("on a SIM", default=False, editable=False)
 
     objects = NumberQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
+        indexes = [models.Index(fields=["number"], condition=models.Q(on_sim=False, held_by__isnull=True),
+                                name="number_free")]
 
     def __str__(self) -> str:
         return self.number

@@ -426,3 +426,21 @@ def test_sims_per_state_are_kept_by_the_database_however_a_sim_changes(world, st
     Sim.objects.filter(iccid=iccid(2)).update(state=SimState.TERMINATED)  # a raw update
     Sim.objects.filter(iccid=iccid(3)).delete()
     assert kept() == counted() == {SimState.UNUSED: 9, SimState.SUSPENDED: 1, SimState.TERMINATED: 1}
+
+
+def test_whether_a_number_is_on_a_sim_is_kept_by_the_database_however_the_sim_changes(world, staff, make_sim):
+    def kept() -> set[str]:
+        return set(GeographicNumber.objects.filter(on_sim=True).values_list("number", flat=True))
+
+    def on_sims() -> set[str]:
+        return set(Sim.objects.filter(number__isnull=False).values_list("number__number", flat=True))
+
+    make_sim(1, number="44113000001")
+    sim = settle(world, services.sim_activate(sim_id=Sim.objects.get(iccid=iccid(2)).pk, actor=staff,
+                                              **activation(number="44113000002"))).sim
+    settle(world, services.sim_number_change(sim_id=sim.pk, actor=staff, number="44113000003"))
+    assert kept() == on_sims() == {"44113000001", "44113000003"}
+    assert "44113000002" in set(GeographicNumber.objects.available().values_list("number", flat=True))
+    Sim.objects.filter(pk=sim.pk).update(number=None)  # a raw update
+    Sim.objects.filter(number__number="44113000001").delete()
+    assert kept() == on_sims() == set()
