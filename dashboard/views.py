@@ -1,7 +1,6 @@
 """The dashboard: is the worker alive, what is in flight, what needs a person, stock, open orders."""
 
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -19,7 +18,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "worker": worker_status(),
         "states": [(SimState(s).label, s, n, SimState(s).colour) for s, n in counts.items()],
         "drift_full_pass": selectors.drift_full_pass(counts=counts),
-        "drift_per_hour": settings.AQL_DRIFT_PER_HOUR,
+        "drift_per_hour": selectors.drift_per_hour(counts=counts),
         **selectors.requests_overview(),
         "products": order_selectors.stock_latest(),
         "open_orders": order_selectors.open_orders(),

@@ -218,7 +218,11 @@ AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls
 AQL_SETTLE_WINDOW = env.int("AQL_SETTLE_WINDOW", default=24 * 3600)
 # After an outcome decided without checkstatus, the SIM is compared with aql again this soon.
 AQL_RECHECK_AFTER = env.int("AQL_RECHECK_AFTER", default=600)
-AQL_DRIFT_PER_HOUR = env.int("AQL_DRIFT_PER_HOUR", default=300)  # SIMs the drift sweep compares with aql an hour
+# Drift: every live SIM is compared with aql (queryiccid) at least once in this many hours, at an
+# even rate worked out from how many there are (0: never). AQL_DRIFT_PER_HOUR, when set, fixes the
+# rate instead (0: never).
+AQL_DRIFT_FULL_PASS_HOURS = env.float("AQL_DRIFT_FULL_PASS_HOURS", default=24)
+AQL_DRIFT_PER_HOUR = env.int("AQL_DRIFT_PER_HOUR", default=None)
 # Days after a SIM is terminated before its subscriber's details are erased by the worker (daily);
 # unset or 0: never by itself (staff erase them by hand).
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)

@@ -1,5 +1,6 @@
 """Reads shared by pages, admin and the CLI."""
 
+import math
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
@@ -197,13 +198,24 @@ def requests_overview(*, rows: int = 8) -> dict:
     }
 
 
+def _live(counts: dict[str, int]) -> int:
+    return sum(n for state, n in counts.items() if state != SimState.TERMINATED)
+
+
+def drift_per_hour(*, counts: dict[str, int]) -> int:
+    """How many SIMs the drift sweep compares with aql an hour: AQL_DRIFT_PER_HOUR if set, else
+    enough to compare every live SIM within AQL_DRIFT_FULL_PASS_HOURS. 0: switched off."""
+    if settings.AQL_DRIFT_PER_HOUR is not None:
+        return max(settings.AQL_DRIFT_PER_HOUR, 0)
+    hours = settings.AQL_DRIFT_FULL_PASS_HOURS
+    return math.ceil(_live(counts) / hours) if hours > 0 else 0
+
+
 def drift_full_pass(*, counts: dict[str, int]) -> timedelta | None:
-    """How long the drift sweep takes to compare every live SIM with aql at AQL_DRIFT_PER_HOUR,
-    from SIMs counted by state (None when the sweep is switched off)."""
-    if settings.AQL_DRIFT_PER_HOUR <= 0:
-        return None
-    live = sum(n for state, n in counts.items() if state != SimState.TERMINATED)
-    return timedelta(hours=live / settings.AQL_DRIFT_PER_HOUR)
+    """How long the drift sweep takes to compare every live SIM with aql, from SIMs counted by
+    state (None when the sweep is switched off)."""
+    per_hour = drift_per_hour(counts=counts)
+    return timedelta(hours=_live(counts) / per_hour) if per_hour > 0 else None
 
 
 SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for name in SERVICES}

@@ -13,12 +13,12 @@ import time
 from django.conf import settings
 
 from common.worker import Lane, heartbeat, in_batches, register, retention_pass
-from sims import services
+from sims import selectors, services
 
 POLL_PASS = "sims.tasks.poll_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
 SCHEDULES = {ERASE_PASS: 24 * 60}  # task -> every so many minutes (the gateway work is the follower's)
-DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of AQL_DRIFT_PER_HOUR
+DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of the drift rate
 LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
 
 
@@ -46,16 +46,21 @@ class _Requests:
 
 
 class _Drift:
-    """The drift lane: SIMs compared with aql at AQL_DRIFT_PER_HOUR (a token bucket: a steady rate,
-    at most a minute's worth at once), those due a re-check first, never one twice at once."""
+    """The drift lane: SIMs compared with aql at the drift rate (selectors.drift_per_hour, looked up
+    each minute; a token bucket: a steady rate, at most a minute's worth at once), those due a
+    re-check first, never one twice at once."""
 
     def __init__(self) -> None:
         self.busy: set[int] = set()
         self.lock = threading.Lock()
         self.tokens, self.at = 0.0, time.monotonic()
+        self.per_hour, self.rated_at, self.rated_for = 0, 0.0, None
 
     def take(self, n: int) -> list[int]:
-        rate = settings.AQL_DRIFT_PER_HOUR / 3600
+        asked = (settings.AQL_DRIFT_PER_HOUR, settings.AQL_DRIFT_FULL_PASS_HOURS)
+        if time.monotonic() - self.rated_at >= 60 or asked != self.rated_for:
+            self.per_hour, self.rated_at, self.rated_for = _drift_per_hour(), time.monotonic(), asked
+        rate = self.per_hour / 3600
         with self.lock:
             now = time.monotonic()
             self.tokens, self.at = min(self.tokens + (now - self.at) * rate, max(1.0, rate * 60)), now
@@ -76,6 +81,10 @@ class _Drift:
                 self.busy.discard(pk)
 
 
+def _drift_per_hour() -> int:
+    return selectors.drift_per_hour(counts=selectors.state_counts())
+
+
 REQUESTS, DRIFT = _Requests(), _Drift()
 
 
@@ -94,7 +103,7 @@ def poll_pass() -> int:
 
 
 def drift_pass() -> int:
-    """Compare a share of AQL_DRIFT_PER_HOUR SIMs with aql now, those due a re-check first;
+    """Compare a ten minutes' share of the drift rate's SIMs with aql now, those due a re-check first;
     differences are recorded, and ours follows aql."""
     seen: set[int] = set()
 
@@ -103,7 +112,7 @@ def drift_pass() -> int:
         seen.update(ids)
         return ids
 
-    share = math.ceil(settings.AQL_DRIFT_PER_HOUR * DRIFT_PASS_MINUTES / 60)
+    share = math.ceil(_drift_per_hour() * DRIFT_PASS_MINUTES / 60)
     done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=share)
     heartbeat(name="drift")
     return done

@@ -381,3 +381,11 @@ def test_a_search_of_fewer_than_four_digits_says_what_to_type_and_finds_nothing(
     assert "Type at least 4 digits: the last digits of an ICCID, or a whole phone number." in page
     assert iccid(5) not in page
     assert iccid(5) in agent.get("/sims/", {"q": iccid(5)[-4:]}).text
+
+
+def test_by_default_drift_compares_every_live_sim_within_a_day_at_the_rate_that_takes(agent, world, settings):
+    settings.AQL_DRIFT_PER_HOUR, settings.AQL_DRIFT_FULL_PASS_HOURS = None, 24
+    many_sims(38)  # 48 live SIMs: two an hour
+    assert "Every live SIM is compared with aql once every 24 hours, at 2 SIMs an hour" in agent.get("/").text
+    settings.AQL_DRIFT_FULL_PASS_HOURS = 0
+    assert "Comparing SIMs with aql (drift) is switched off." in agent.get("/").text
