@@ -185,6 +185,10 @@ class GatewayRequest(models.Model):
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="request_due"),  # the worker's "what is due"
             models.Index(fields=["state", "settled_at"], name="request_settled"),  # the dashboard's failures
+            # The requests page shows staff's actions or the system's own checks, newest first: each a
+            # walk of its own partial index, however many drift checks the journal holds.
+            models.Index(fields=["-created_at", "-id"], condition=~Q(actor_name="system"), name="request_staff_recent"),
+            models.Index(fields=["-created_at", "-id"], condition=Q(actor_name="system"), name="request_system_recent"),
         ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).
