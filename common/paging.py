@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -104,10 +104,15 @@ def _read(token: str, model: type[Model], keys: list[tuple[str, bool]]) -> tuple
         ahead, raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(ahead, bool) or not isinstance(raw, list) or len(raw) != len(keys):
             return True, None
+        if any(not isinstance(value, int | str) or isinstance(value, bool) for value in raw):
+            return True, None  # our tokens hold whole numbers and text only (times as text)
         values = [_field(model, name).to_python(value) for (name, _), value in zip(keys, raw, strict=True)]
-    except (ValueError, TypeError, binascii.Error, ValidationError, FieldDoesNotExist, UnicodeDecodeError):
+        if not all(map(_sane, values)):
+            return True, None
+    except (ValueError, TypeError, OverflowError, binascii.Error, ValidationError, FieldDoesNotExist,
+            UnicodeDecodeError):
         return True, None
-    return (ahead, values) if all(map(_sane, values)) else (True, None)
+    return ahead, values
 
 
 def _sane(value: object) -> bool:
@@ -118,8 +123,8 @@ def _sane(value: object) -> bool:
         return -(2 ** 63) <= value < 2 ** 63
     if isinstance(value, str):
         return "\x00" not in value
-    if isinstance(value, datetime):
-        return timezone.is_aware(value)
+    if isinstance(value, datetime):  # aware, and still a time once in UTC (else: OverflowError)
+        return timezone.is_aware(value) and value.astimezone(UTC).year > 1
     return isinstance(value, date)
 
 

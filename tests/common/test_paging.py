@@ -60,3 +60,14 @@ def test_a_page_deep_in_the_list_is_one_query_like_the_first(sims):
 def test_a_token_that_is_not_ours_gives_the_first_page(sims, token):
     first = seek(Sim.objects.all(), SIM_SORTS["updated"])
     assert seek(Sim.objects.all(), SIM_SORTS["updated"], token).rows == first.rows
+
+
+@pytest.mark.parametrize("values", [["x", float("inf")], ["9999-12-31T23:59:59-23:00", 1], [1.5, 2], [True, 1],
+                                    ["0001-01-01T00:00:00+01:00", 1], [None, 1], ["2026-01-01T00:00:00", 1]])
+def test_a_typed_token_whose_values_no_database_takes_gives_the_first_page(sims, values):
+    import base64
+    import json
+
+    token = base64.urlsafe_b64encode(json.dumps([True, values]).encode()).decode()
+    first = seek(Sim.objects.all(), SIM_SORTS["updated"])
+    assert seek(Sim.objects.all(), SIM_SORTS["updated"], token).rows == first.rows
