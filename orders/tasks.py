@@ -3,10 +3,12 @@ in `common.worker`, single passes of each for operators and tests, and the daily
 
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
-from common.worker import Lane, heartbeat, in_batches, register, retention_pass
+from common.worker import Lane, heartbeat, in_batches, last_pass, register, retention_pass
 from orders import services
 
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
@@ -24,17 +26,19 @@ def _refresh_order(pk: int) -> None:
 
 
 class _Stock:
-    """The stock lane: one snapshot every STOCK_EVERY seconds (the first at the worker's first look)."""
+    """The stock lane: a snapshot when the last is STOCK_EVERY seconds old. When it was is read
+    from the database (at most every 30 s), so it holds whichever process follows."""
 
     def __init__(self) -> None:
-        self.next_at, self.lock = 0.0, threading.Lock()
+        self.look_at, self.lock = 0.0, threading.Lock()
 
     def take(self, n: int) -> list[int]:
         with self.lock:
-            if time.monotonic() < self.next_at:
+            if time.monotonic() < self.look_at:
                 return []
-            self.next_at = time.monotonic() + STOCK_EVERY
-            return [0]
+            self.look_at = time.monotonic() + 30
+            last = last_pass(name="stock")
+            return [0] if last is None or timezone.now() - last >= timedelta(seconds=STOCK_EVERY) else []
 
     @staticmethod
     def step(_: int) -> None:

@@ -84,8 +84,11 @@ class Sim(models.Model):
     mo_sms = models.BooleanField("outgoing SMS", default=False, editable=False)
     mt_sms = models.BooleanField("incoming SMS", default=False, editable=False)
     premium = models.BooleanField(default=False, editable=False)
-    # When we last asked aql about this SIM (queryiccid): the drift sweep takes the oldest first.
+    # When aql last told us this SIM's record (queryiccid answered).
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # When the drift sweep last took this SIM to compare (answered or not): it takes the oldest
+    # first, so one aql refuses or does not answer goes to the back instead of being taken again.
+    drift_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     # Compare with aql again by then: set when an outcome was decided without checkstatus, so a
     # late effect is caught in minutes. The drift sweep takes these first.
     recheck_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)

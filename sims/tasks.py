@@ -20,6 +20,7 @@ ERASE_PASS = "sims.tasks.erase_expired_pass"
 SCHEDULES = {ERASE_PASS: 24 * 60}  # task -> every so many minutes (the gateway work is the follower's)
 DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of the drift rate
 LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
+IDLE = 5  # seconds without a look: a lane's follower stopped (another process may follow next)
 
 
 def _lease() -> float:
@@ -48,10 +49,9 @@ class _Requests:
 class _Drift:
     """The drift lane: SIMs compared with aql at the drift rate (selectors.drift_per_hour, looked up
     each minute; a token bucket: a steady rate, at most a minute's worth at once), those due a
-    re-check first, never one twice at once."""
+    re-check first. Each SIM is marked taken before it is asked about (services.sims_take_for_drift)."""
 
     def __init__(self) -> None:
-        self.busy: set[int] = set()
         self.lock = threading.Lock()
         self.tokens, self.at = 0.0, time.monotonic()
         self.per_hour, self.rated_at, self.rated_for = 0, 0.0, None
@@ -63,22 +63,19 @@ class _Drift:
         rate = self.per_hour / 3600
         with self.lock:
             now = time.monotonic()
+            if now - self.at > IDLE:  # this process was not the follower meanwhile: earn nothing for that time
+                self.tokens = 0.0
             self.tokens, self.at = min(self.tokens + (now - self.at) * rate, max(1.0, rate * 60)), now
             n = min(n, int(self.tokens))
             if n <= 0:  # nothing allowed yet: not even a query
                 return []
-            ids = [pk for pk in services.sims_due_for_drift_check(limit=n + len(self.busy))
-                   if pk not in self.busy][:n]
-            self.busy.update(ids)
+            ids = services.sims_take_for_drift(limit=n)
             self.tokens -= len(ids)
             return ids
 
-    def step(self, pk: int) -> None:
-        try:
-            services.sim_query(sim_id=pk, actor=None)
-        finally:
-            with self.lock:
-                self.busy.discard(pk)
+    @staticmethod
+    def step(pk: int) -> None:
+        services.sim_query(sim_id=pk, actor=None)
 
 
 def _drift_per_hour() -> int:
@@ -105,15 +102,8 @@ def poll_pass() -> int:
 def drift_pass() -> int:
     """Compare a ten minutes' share of the drift rate's SIMs with aql now, those due a re-check first;
     differences are recorded, and ours follows aql."""
-    seen: set[int] = set()
-
-    def take(size: int) -> list[int]:  # the oldest-checked not yet taken in this pass
-        ids = [pk for pk in services.sims_due_for_drift_check(limit=size + len(seen)) if pk not in seen][:size]
-        seen.update(ids)
-        return ids
-
     share = math.ceil(_drift_per_hour() * DRIFT_PASS_MINUTES / 60)
-    done = in_batches(take, lambda pk: services.sim_query(sim_id=pk, actor=None), most=share)
+    done = in_batches(lambda size: services.sims_take_for_drift(limit=size), DRIFT.step, most=share)
     heartbeat(name="drift")
     return done
 

@@ -211,21 +211,33 @@ def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> Gateway
 def sims_due_for_drift_check(*, limit: int) -> list[int]:
     """The SIMs to compare with aql next, leaving out terminated ones and those with a command in
     flight (aql is changing them: a difference would be expected). First those due a re-check
-    (an outcome decided without checkstatus: `recheck_at`), then those never compared, then those
-    compared longest ago.
+    (an outcome decided without checkstatus: `recheck_at`), then those never taken, then those
+    taken longest ago.
 
-    Index walks on recheck_at and checked_at, never a sort of every SIM: a drift pass must not
+    Index walks on recheck_at and drift_at, never a sort of every SIM: a drift pass must not
     sort a million rows (PostgreSQL's index cannot serve one NULLS FIRST sort).
     """
     busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
     candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
     lanes = (candidates.filter(recheck_at__lte=timezone.now()).order_by("recheck_at", "pk"),
-             candidates.filter(checked_at__isnull=True).order_by("pk"),
-             candidates.filter(checked_at__isnull=False).order_by("checked_at", "pk"))
+             candidates.filter(drift_at__isnull=True).order_by("pk"),
+             candidates.filter(drift_at__isnull=False).order_by("drift_at", "pk"))
     found: list[int] = []
     for lane in lanes:
         found += [pk for pk in lane.values_list("pk", flat=True)[:limit] if pk not in found]
         if len(found) >= limit:
             break
     return found[:limit]
+
+
+def sims_take_for_drift(*, limit: int) -> list[int]:
+    """Take the next SIMs to compare with aql, marked as taken before anything is asked: one aql
+    refuses or does not answer goes to the back of the queue, and a priority re-check is put off
+    by AQL_RECHECK_AFTER rather than taken again at once (or lost)."""
+    ids = sims_due_for_drift_check(limit=limit)
+    now = timezone.now()
+    Sim.objects.filter(pk__in=ids).update(drift_at=now)
+    Sim.objects.filter(pk__in=ids, recheck_at__isnull=False).update(
+        recheck_at=now + timedelta(seconds=settings.AQL_RECHECK_AFTER))
+    return ids
 

@@ -395,3 +395,15 @@ def test_a_lease_its_holder_never_let_go_runs_out(db):
         with alone("follow-requests", seconds=60) as other:
             assert not other
     assert Lease.objects.get().until <= timezone.now()
+
+
+STRAY = "8944000000000000017"
+
+
+def test_a_sim_aql_refuses_to_describe_goes_to_the_back_of_the_drift_queue(world, settings):
+    settings.AQL_DRIFT_PER_HOUR = 36_000  # ten a second: several rounds in the span
+    services.sim_add(iccids=[STRAY])  # ours, but not on aql's account: 63003 every time
+    worker.follow(span=3, every=0.2)
+    stray = sum(1 for c in world.fake.calls if c.command == "queryiccid" and c.params.get("iccid") == STRAY)
+    assert Sim.objects.exclude(iccid=STRAY).filter(checked_at__isnull=True).count() == 0
+    assert 1 <= stray <= 1 + world.fake.count("queryiccid") // Sim.objects.count()  # its turn, like the others
