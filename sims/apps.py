@@ -6,6 +6,10 @@ class SimsConfig(AppConfig):
     verbose_name = "SIMs"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from sims import tasks
+        from sims.services.followup import state_counts_rebuild
 
         tasks.register_lanes()  # the worker's follower serves the gateway work of every app
+        post_migrate.connect(state_counts_rebuild, sender=self, dispatch_uid="sims-state-counts")

@@ -7,7 +7,7 @@ from django.db.models import Count
 from common.errors import Refused
 from sims import selectors, services
 from sims.lifecycle import Command, SimState
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, SimStateCount, Subscriber
 from tests.conftest import PASSWORD, activation, iccid
 
 pytestmark = pytest.mark.django_db
@@ -444,3 +444,13 @@ def test_whether_a_number_is_on_a_sim_is_kept_by_the_database_however_the_sim_ch
     Sim.objects.filter(pk=sim.pk).update(number=None)  # a raw update
     Sim.objects.filter(number__number="44113000001").delete()
     assert kept() == on_sims() == set()
+
+
+def test_the_kept_counts_are_counted_afresh_after_a_flush_whatever_order_it_empties_tables_in(world, make_sim):
+    from django.core.management import call_command
+
+    SimStateCount.objects.all().delete()  # as when flush empties the counters before the SIMs...
+    Sim.objects.filter(pk__in=Sim.objects.values("pk")[:3]).delete()  # ...whose deletes then count below zero
+    assert min(selectors.state_counts().values()) < 0
+    call_command("migrate", verbosity=0)  # post_migrate, as flush sends it
+    assert {s: n for s, n in selectors.state_counts().items() if n} == {SimState.UNUSED: 7}
