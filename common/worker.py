@@ -98,19 +98,58 @@ def _in_batches(take: Callable[[int], list[int]], step: Callable[[int], object],
     return done
 
 
+@dataclass
+class Hold:
+    """A lease taken by `alone`: true when it was got; `renew` keeps it while the work goes on."""
+
+    name: str
+    holder: str
+    got: bool
+    renewed: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.got
+
+    def renew(self, seconds: float) -> None:
+        """Hold it `seconds` from now (written at most every few seconds: an idle look stays a read)."""
+        if time.monotonic() - self.renewed < 5:
+            return
+        self.renewed = time.monotonic()
+        until = timezone.now() + timedelta(seconds=seconds)
+        Lease.objects.filter(name=self.name, holder=self.holder).update(until=until)
+
+
 @contextmanager
-def alone(name: str, *, seconds: float) -> Iterator[bool]:
-    """Hold the lease `name` for at most `seconds` while the block runs: yields True when it was
-    got, False when another process (on this machine or another) holds it. Let go on leaving."""
+def alone(name: str, *, seconds: float) -> Iterator[Hold]:
+    """Hold the lease `name` for `seconds` (longer by `renew`) while the block runs: the Hold is
+    false when another process (on this machine or another) holds it. Let go on leaving; a
+    holder that dies only delays the next one until its lease runs out."""
     now, holder = timezone.now(), uuid.uuid4().hex
     Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": now})
     got = Lease.objects.filter(name=name, until__lte=now).update(
         holder=holder, until=now + timedelta(seconds=seconds))
     try:
-        yield bool(got)
+        yield Hold(name, holder, bool(got))
     finally:
         if got:  # only our own hold: one that ran out may have been taken by another since
             Lease.objects.filter(name=name, holder=holder).update(until=timezone.now())
+
+
+FOLLOWER = "follower"
+
+
+def _margin() -> float:
+    # Longer than any one step can run: two calls to aql (an answer, then a services change's
+    # removals), each up to its connect and read timeouts.
+    return 4 * settings.AQL_TIMEOUT + 10
+
+
+def by_hand(run: Callable[[], int]) -> int | None:
+    """Run a single pass now (`manage.py poll --once`, tests) under the follower's lease, so it
+    never adds calls to aql beside a running follower. None, and nothing run, while the worker's
+    follower is running: it does this work itself."""
+    with alone(FOLLOWER, seconds=PASS_BUDGET + _margin()) as hold:
+        return run() if hold else None
 
 
 @dataclass(frozen=True)
@@ -149,14 +188,15 @@ def follow(*, span: float, every: float = LOOK_EVERY) -> int:
     lease, across processes and machines), so aql never sees more than AQL_MAX_CONCURRENCY calls
     at once from the worker, however many q workers there are. Returns how many steps succeeded;
     0 at once when another follower holds the lease."""
-    # The lease outlives the follow: calls begun just before the span ends may each run their timeouts.
-    with alone("follower", seconds=span + 2 * settings.AQL_TIMEOUT + 10) as mine:
-        if not mine:
+    # The lease is renewed at every look, so it outlives calls begun just before the span ends,
+    # and runs out soon after a follower that died.
+    with alone(FOLLOWER, seconds=_margin()) as hold:
+        if not hold:
             return 0
         heartbeat(name="poll")
         lanes = sorted(LANES.values(), key=lambda lane: lane.order)
         with audit.via(audit.Interface.WORKER):
-            done = _pipeline(lanes, until=time.monotonic() + span, every=every)
+            done = _pipeline(lanes, until=time.monotonic() + span, every=every, hold=hold)
         heartbeat(name="poll")
         return done
 
@@ -170,10 +210,11 @@ def _take(lanes: list[Lane], free: int) -> list[tuple[Lane, int]]:
     return taken
 
 
-def _pipeline(lanes: list[Lane], *, until: float, every: float) -> int:
+def _pipeline(lanes: list[Lane], *, until: float, every: float, hold: Hold) -> int:
     slots, done = max(1, settings.AQL_MAX_CONCURRENCY), 0
     if slots == 1:  # one call at a time: in this thread (and, in tests, inside the test's transaction)
         while time.monotonic() < until:
+            hold.renew(_margin())
             taken = _take(lanes, 1)
             done += sum(_run(lane.step, pk) for lane, pk in taken)
             if not taken and time.monotonic() + every < until:
@@ -185,6 +226,7 @@ def _pipeline(lanes: list[Lane], *, until: float, every: float) -> int:
     with ThreadPoolExecutor(max_workers=slots) as pool:
         running: set[Future] = set()
         while True:
+            hold.renew(_margin())  # one small write a look: the lease lasts while the follower does
             if time.monotonic() < until:
                 running |= {pool.submit(context.copy().run, _run_in_thread, lane.step, pk)
                             for lane, pk in _take(lanes, slots - len(running))}

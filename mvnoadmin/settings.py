@@ -211,7 +211,7 @@ AQL_FIRST_POLL_DELAY = env.int("AQL_FIRST_POLL_DELAY", default=1800)
 AQL_POLL_INTERVAL = env.int("AQL_POLL_INTERVAL", default=300)  # after the first poll, doubling each time...
 AQL_POLL_MAX_INTERVAL = env.int("AQL_POLL_MAX_INTERVAL", default=3600)  # ...up to this
 AQL_STALE_AFTER = env.int("AQL_STALE_AFTER", default=24 * 3600)  # pending longer: flagged for staff
-AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls at once from one worker
+AQL_MAX_CONCURRENCY = env.int("AQL_MAX_CONCURRENCY", default=4)  # gateway calls at once from the whole worker
 # Uncertain outcomes. A command whose answer was lost is called "did not take effect" only on
 # evidence, or when aql's record still shows no change this long after it was sent (longer
 # than aql ever takes); until then it stays unknown and queryiccid is re-asked, less often each time.

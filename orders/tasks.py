@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from common.worker import Lane, heartbeat, in_batches, last_pass, register, retention_pass
+from common.worker import Lane, by_hand, heartbeat, in_batches, last_pass, register, retention_pass
 from orders import services
 
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
@@ -42,7 +42,7 @@ class _Stock:
 
     @staticmethod
     def step(_: int) -> None:
-        stock_pass()
+        _snapshot()
 
 
 STOCK = _Stock()
@@ -54,18 +54,27 @@ def register_lanes() -> None:
     register(Lane("stock", 20, STOCK.take, STOCK.step))
 
 
-def refresh_orders_pass() -> int:
-    """Ask aql about every open order that is due, now. Returns how many were checked."""
-    done = in_batches(_take_orders, _refresh_order)
-    heartbeat(name="orders")
-    return done
+def refresh_orders_pass() -> int | None:
+    """Ask aql about every open order that is due, now. Returns how many were checked, or None
+    while the worker's follower is running (it asks itself)."""
+    def run() -> int:
+        done = in_batches(_take_orders, _refresh_order)
+        heartbeat(name="orders")
+        return done
+
+    return by_hand(run)
 
 
-def stock_pass() -> int:
-    """Take a stock snapshot from aql. Returns how many product codes it listed."""
+def _snapshot() -> int:
     levels = services.stock_refresh()
     heartbeat(name="stock")
     return len(levels)
+
+
+def stock_pass() -> int | None:
+    """Take a stock snapshot from aql now. Returns how many product codes it listed, or None while
+    the worker's follower is running (it takes them itself)."""
+    return by_hand(_snapshot)
 
 
 def erase_expired_pass() -> int:

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, heartbeat, in_batches, register, retention_pass
+from common.worker import Lane, by_hand, heartbeat, in_batches, register, retention_pass
 from sims import selectors, services
 
 POLL_PASS = "sims.tasks.poll_pass"
@@ -91,21 +91,28 @@ def register_lanes() -> None:
     register(Lane("drift", 90, DRIFT.take, DRIFT.step))
 
 
-def poll_pass() -> int:
-    """One pass over every request that is due, now (`manage.py poll --once`). Returns how many."""
-    REQUESTS.lost_looked = 0.0  # look for cut-off sends too
-    done = in_batches(REQUESTS.take, REQUESTS.step)
-    heartbeat(name="poll")
-    return done
+def poll_pass() -> int | None:
+    """One pass over every request that is due, now (`manage.py poll --once`). Returns how many,
+    or None when the worker's follower is running (it checks them itself)."""
+    def run() -> int:
+        REQUESTS.lost_looked = 0.0  # look for cut-off sends too
+        done = in_batches(REQUESTS.take, REQUESTS.step)
+        heartbeat(name="poll")
+        return done
+
+    return by_hand(run)
 
 
-def drift_pass() -> int:
+def drift_pass() -> int | None:
     """Compare a ten minutes' share of the drift rate's SIMs with aql now, those due a re-check first;
-    differences are recorded, and ours follows aql."""
-    share = math.ceil(_drift_per_hour() * DRIFT_PASS_MINUTES / 60)
-    done = in_batches(lambda size: services.sims_take_for_drift(limit=size), DRIFT.step, most=share)
-    heartbeat(name="drift")
-    return done
+    differences are recorded, and ours follows aql. None while the worker's follower is running."""
+    def run() -> int:
+        share = math.ceil(_drift_per_hour() * DRIFT_PASS_MINUTES / 60)
+        done = in_batches(lambda size: services.sims_take_for_drift(limit=size), DRIFT.step, most=share)
+        heartbeat(name="drift")
+        return done
+
+    return by_hand(run)
 
 
 def erase_expired_pass() -> int:

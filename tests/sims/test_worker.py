@@ -407,3 +407,21 @@ def test_a_sim_aql_refuses_to_describe_goes_to_the_back_of_the_drift_queue(world
     stray = sum(1 for c in world.fake.calls if c.command == "queryiccid" and c.params.get("iccid") == STRAY)
     assert Sim.objects.exclude(iccid=STRAY).filter(checked_at__isnull=True).count() == 0
     assert 1 <= stray <= 1 + world.fake.count("queryiccid") // Sim.objects.count()  # its turn, like the others
+
+
+def test_a_pass_by_hand_sends_nothing_beside_a_running_follower(world, suspended_pending):
+    with alone("follower", seconds=60) as hold:
+        assert hold
+        assert tasks.poll_pass() is None
+        out = StringIO()
+        call_command("poll", "--once", stdout=out)
+        assert "The worker's follower is running: it checks due requests itself." in out.getvalue()
+        assert world.fake.count("checkstatus") == 0
+    assert tasks.poll_pass() == 1
+
+
+def test_a_follower_keeps_its_lease_while_it_works_and_lets_go_after(db):
+    with alone("follower", seconds=1) as hold:
+        hold.renew(120)
+        assert Lease.objects.get().until > timezone.now() + timedelta(seconds=100)
+    assert Lease.objects.get().until <= timezone.now()

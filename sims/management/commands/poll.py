@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            self.stdout.write(f"{tasks.poll_pass()} requests checked.")
+            done = tasks.poll_pass()
+            self.stdout.write("The worker's follower is running: it checks due requests itself." if done is None
+                              else f"{done} requests checked.")
             if options["once"]:
                 return
             time.sleep(options["every"])
