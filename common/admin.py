@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
@@ -58,6 +60,19 @@ class ReadOnlyAdmin(KeepsHistory, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class NamedInUrl:
+    """A ModelAdmin mixin for rows staff name in the URL by something other than their id (its
+    `get_object` takes an ICCID, say): the row's history page, which Django looks up by the raw
+    URL id, is sent to the id's own address."""
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        row = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if row is not None and str(row.pk) != object_id:
+            opts = row._meta
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[row.pk]))
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
 
 
 ADMIN_ROWS_AT_MOST = 10_000

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.admin import BadgeMedia, KeepsHistory, LongList, ReadOnlyAdmin, badge, for_each, once
+from common.admin import BadgeMedia, KeepsHistory, LongList, NamedInUrl, ReadOnlyAdmin, badge, for_each, once
 from common.forms import add_refusal
 from common.outcomes import Outcome
 from common.validators import clean_iccid, clean_postcode, phone_national
@@ -41,7 +41,7 @@ class DespatchOrderForm(forms.ModelForm):
 
 
 @admin.register(DespatchOrder)
-class DespatchOrderAdmin(LongList, KeepsHistory, admin.ModelAdmin):
+class DespatchOrderAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     """Never deleted, not even a draft: each has a trail (who made it, aql's answers), and the
     staff site has no way to delete one either."""
 

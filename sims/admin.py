@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common import validators
-from common.admin import BadgeMedia, KeepsHistory, LongList, ReadOnlyAdmin, badge, for_each, history_table
+from common.admin import BadgeMedia, KeepsHistory, LongList, NamedInUrl, ReadOnlyAdmin, badge, for_each, history_table
 from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import selectors, services
@@ -51,7 +51,7 @@ def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpReque
 
 
 @admin.register(Sim)
-class SimAdmin(LongList, KeepsHistory, admin.ModelAdmin):
+class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     form = SimForm
     Media = BadgeMedia
     list_display = ("iccid", "state_badge", "number_shown", "subscriber", "services_on", "updated_at")

@@ -48,6 +48,13 @@ class GeographicNumber(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs) -> None:
+        # on_sim is the database's to keep: a number saved from a form read earlier never writes it back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields if not f.primary_key
+                                       and f.name != "on_sim"]
+        super().save(*args, **kwargs)
+
 
 class Subscriber(models.Model):
     """The person a SIM is activated for. Personal data, kept apart so it can be erased."""

@@ -165,7 +165,10 @@ def test_an_iccid_typed_into_the_admin_url_opens_that_sims_page(admin_client, wo
     sim = Sim.objects.get(iccid=iccid(3))
     page = admin_client.get(f"/admin/sims/sim/{sim.iccid}/change/")
     assert page.status_code == 200 and page.context["original"] == sim
-    assert admin_client.get(f"/admin/sims/sim/{sim.iccid}/history/").context["object"] == sim
+    admin_client.post(f"/admin/sims/sim/{sim.iccid}/change/", {})  # a change through admin: a history entry
+    history = admin_client.get(f"/admin/sims/sim/{sim.iccid}/history/", follow=True)
+    assert history.redirect_chain == [(f"/admin/sims/sim/{sim.pk}/history/", 302)]
+    assert history.context["object"] == sim and len(history.context["action_list"]) >= 1
     unknown = admin_client.get(f"/admin/sims/sim/{iccid(99)}/change/")  # not ours: the usual "doesn't exist"
     assert unknown.status_code == 302 and unknown["Location"] == "/admin/"
     assert admin_client.get(f"/admin/sims/sim/{sim.pk}/change/").context["original"] == sim  # ids still work

@@ -454,3 +454,10 @@ def test_the_kept_counts_are_counted_afresh_after_a_flush_whatever_order_it_empt
     assert min(selectors.state_counts().values()) < 0
     call_command("migrate", verbosity=0)  # post_migrate, as flush sends it
     assert {s: n for s, n in selectors.state_counts().items() if n} == {SimState.UNUSED: 7}
+
+
+def test_a_number_saved_from_a_copy_read_earlier_leaves_on_sim_to_the_database(world, make_sim):
+    number = GeographicNumber.objects.get(number="44113000001")  # read while free...
+    make_sim(1, number="44113000001")  # ...then given to a SIM
+    number.save()  # e.g. a form read before
+    assert GeographicNumber.objects.get(pk=number.pk).on_sim is True
