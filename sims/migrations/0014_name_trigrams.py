@@ -2,6 +2,8 @@
 index on PostgreSQL; on SQLite an FTS5 trigram table kept in step with the table by triggers.
 
 Written out here rather than imported: a migration must not change when the code does.
+On SQLite, a later migration that alters a field of this table remakes it, which drops these
+triggers: it must run `create` again after it (tests/common/test_search.py would show).
 """
 
 from django.db import migrations

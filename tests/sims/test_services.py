@@ -171,6 +171,7 @@ def test_services_that_need_adding_and_removing_add_first_then_remove_once_aql_h
     settle(world, added)
     removal = GatewayRequest.objects.get(sim=sim, command="removeservice")
     assert (removal.params["services"], removal.actor) == (["mt_voice"], staff)  # sent for the same person
+    assert SimEvent.objects.filter(sim=sim, message="Removing incoming calls next, as asked with this change.").exists()
     settle(world, removal)
     assert fresh(sim).services == ["int_roaming", "mo_voice"]
 
@@ -461,3 +462,12 @@ def test_a_number_saved_from_a_copy_read_earlier_leaves_on_sim_to_the_database(w
     make_sim(1, number="44113000001")  # ...then given to a SIM
     number.save()  # e.g. a form read before
     assert GeographicNumber.objects.get(pk=number.pk).on_sim is True
+
+
+def test_when_the_addition_is_refused_the_timeline_says_the_removals_will_not_follow(world, staff, make_sim):
+    world.fake.faults.unsupported_services = frozenset({"int_roaming"})
+    sim = make_sim(1, number="44113000001", services=("mo_voice", "mt_voice"))
+    added = services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "int_roaming"])
+    assert added.state == RequestState.REJECTED and world.fake.count("removeservice") == 0
+    assert SimEvent.objects.filter(sim=sim, action="not_sent", message__startswith=(
+        "Incoming calls not removed: the addition asked with it was refused.")).exists()

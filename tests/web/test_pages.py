@@ -389,3 +389,11 @@ def test_by_default_drift_compares_every_live_sim_within_a_day_at_the_rate_that_
     assert "Every live SIM is compared with aql once every 24 hours, at 2 SIMs an hour" in agent.get("/").text
     settings.AQL_DRIFT_FULL_PASS_HOURS = 0
     assert "Comparing SIMs with aql (drift) is switched off." in agent.get("/").text
+
+
+def test_a_services_change_whose_outcome_is_unknown_does_not_read_as_under_way(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001", services=("mo_voice",))
+    GatewayRequest.objects.create(sim=sim, command="addservice", state=RequestState.UNKNOWN, state_before="active",
+                                  params={"services": ["int_roaming"]})
+    live = agent.get(f"/sims/{sim.iccid}/").text
+    assert "International roaming (<em>changing, outcome not known yet</em>)" in live and "turning on" not in live
