@@ -2,6 +2,7 @@
 form aql wants, or raises ValidationError with a message in staff's words. Phone numbers are
 also shown from here (`phone_national`), so they are read one way and written one way."""
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,7 @@ def _international(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
 
 
+@functools.lru_cache(maxsize=4096)  # the same pool numbers are drawn on every form and list
 def phone_national(value: str) -> str:
     """A UK number as staff read and say it, from any way of writing it (aql's 447700900355 is
     "07700 900355"); anything else (a blank, an erased detail) is given back as it is."""

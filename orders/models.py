@@ -63,7 +63,9 @@ class DespatchOrder(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "next_check_at"], name="order_due")]
+        indexes = [models.Index(fields=["state", "next_check_at"], name="order_due"),
+                   # The orders page by state, newest first: a walk of this, never a sort of them all.
+                   models.Index(fields=["state", "-created_at", "-id"], name="order_state_recent")]
         permissions = [("place_order", "Can place, send and refresh despatch orders, and check stock")]
 
     def __str__(self) -> str:

@@ -199,6 +199,10 @@ class GatewayRequest(models.Model):
             # walk of its own partial index, however many drift checks the journal holds.
             models.Index(fields=["-created_at", "-id"], condition=~Q(actor_name="system"), name="request_staff_recent"),
             models.Index(fields=["-created_at", "-id"], condition=Q(actor_name="system"), name="request_system_recent"),
+            # ...and narrowed by person, command or outcome: newest first within each, never a sort of them all.
+            models.Index(fields=["actor_name", "-created_at", "-id"], name="request_person_recent"),
+            models.Index(fields=["command", "-created_at", "-id"], name="request_command_recent"),
+            models.Index(fields=["state", "-created_at", "-id"], name="request_state_recent"),
         ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).
