@@ -226,7 +226,7 @@ def _pipeline(lanes: list[Lane], *, until: float, every: float, hold: Hold) -> i
     with ThreadPoolExecutor(max_workers=slots) as pool:
         running: set[Future] = set()
         while True:
-            hold.renew(_margin())  # one small write a look: the lease lasts while the follower does
+            hold.renew(_margin())  # a small write every few seconds: the lease lasts while the follower does
             if time.monotonic() < until:
                 running |= {pool.submit(context.copy().run, _run_in_thread, lane.step, pk)
                             for lane, pk in _take(lanes, slots - len(running))}
