@@ -138,7 +138,7 @@ def alone(name: str, *, seconds: float) -> Iterator[Hold]:
 FOLLOWER = "follower"
 
 
-def _margin() -> float:
+def step_margin() -> float:
     # Longer than any one step can run: two calls to aql (an answer, then a services change's
     # removals), each up to its connect and read timeouts.
     return 4 * settings.AQL_TIMEOUT + 10
@@ -148,7 +148,7 @@ def by_hand(run: Callable[[], int]) -> int | None:
     """Run a single pass now (`manage.py poll --once`, tests) under the follower's lease, so it
     never adds calls to aql beside a running follower. None, and nothing run, while the worker's
     follower is running: it does this work itself."""
-    with alone(FOLLOWER, seconds=PASS_BUDGET + _margin()) as hold:
+    with alone(FOLLOWER, seconds=PASS_BUDGET + step_margin()) as hold:
         return run() if hold else None
 
 
@@ -190,7 +190,7 @@ def follow(*, span: float, every: float = LOOK_EVERY) -> int:
     0 at once when another follower holds the lease."""
     # The lease is renewed at every look, so it outlives calls begun just before the span ends,
     # and runs out soon after a follower that died.
-    with alone(FOLLOWER, seconds=_margin()) as hold:
+    with alone(FOLLOWER, seconds=step_margin()) as hold:
         if not hold:
             return 0
         heartbeat(name="poll")
@@ -214,7 +214,7 @@ def _pipeline(lanes: list[Lane], *, until: float, every: float, hold: Hold) -> i
     slots, done = max(1, settings.AQL_MAX_CONCURRENCY), 0
     if slots == 1:  # one call at a time: in this thread (and, in tests, inside the test's transaction)
         while time.monotonic() < until:
-            hold.renew(_margin())
+            hold.renew(step_margin())
             taken = _take(lanes, 1)
             done += sum(_run(lane.step, pk) for lane, pk in taken)
             if not taken and time.monotonic() + every < until:
@@ -226,7 +226,7 @@ def _pipeline(lanes: list[Lane], *, until: float, every: float, hold: Hold) -> i
     with ThreadPoolExecutor(max_workers=slots) as pool:
         running: set[Future] = set()
         while True:
-            hold.renew(_margin())  # a small write every few seconds: the lease lasts while the follower does
+            hold.renew(step_margin())  # a small write every few seconds: the lease lasts while the follower does
             if time.monotonic() < until:
                 running |= {pool.submit(context.copy().run, _run_in_thread, lane.step, pk)
                             for lane, pk in _take(lanes, slots - len(running))}

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, heartbeat, in_batches, register, retention_pass
+from common.worker import Lane, by_hand, heartbeat, in_batches, register, retention_pass, step_margin
 from sims import selectors, services
 
 POLL_PASS = "sims.tasks.poll_pass"
@@ -21,10 +21,6 @@ SCHEDULES = {ERASE_PASS: 24 * 60}  # task -> every so many minutes (the gateway 
 DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of the drift rate
 LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
 IDLE = 5  # seconds without a look: a lane's follower stopped (another process may follow next)
-
-
-def _lease() -> float:
-    return settings.AQL_TIMEOUT * 2 + 10  # longer than one poll can take: a dead worker's claim runs out soon
 
 
 class _Requests:
@@ -39,7 +35,7 @@ class _Requests:
             # A send left without an answer for much longer than any send takes (connect and read
             # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
             services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
-        return services.request_claim_due(limit=n, lease=_lease())
+        return services.request_claim_due(limit=n, lease=step_margin())
 
     @staticmethod
     def step(pk: int) -> None:
