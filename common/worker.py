@@ -89,6 +89,8 @@ def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], 
 def _in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None) -> int:
     started, done, taken = time.monotonic(), 0, 0
     while time.monotonic() - started < PASS_BUDGET and (most is None or taken < most):
+        if (hold := _held.get()) is not None:
+            hold.renew(step_margin())  # a pass run by hand keeps the follower's lease a batch at a time
         size = settings.AQL_MAX_CONCURRENCY if most is None else min(settings.AQL_MAX_CONCURRENCY, most - taken)
         ids = take(size)
         if not ids:
@@ -144,12 +146,22 @@ def step_margin() -> float:
     return 4 * settings.AQL_TIMEOUT + 10
 
 
+_held: contextvars.ContextVar["Hold | None"] = contextvars.ContextVar("held", default=None)
+
+
 def by_hand(run: Callable[[], int]) -> int | None:
     """Run a single pass now (`manage.py poll --once`, tests) under the follower's lease, so it
     never adds calls to aql beside a running follower. None, and nothing run, while the worker's
-    follower is running: it does this work itself."""
-    with alone(FOLLOWER, seconds=PASS_BUDGET + step_margin()) as hold:
-        return run() if hold else None
+    follower is running: it does this work itself. The lease is held a batch at a time, so a
+    pass killed mid-way keeps the follower waiting only briefly."""
+    with alone(FOLLOWER, seconds=step_margin()) as hold:
+        if not hold:
+            return None
+        token = _held.set(hold)
+        try:
+            return run()
+        finally:
+            _held.reset(token)
 
 
 @dataclass(frozen=True)
