@@ -39,6 +39,10 @@ def test_the_admin_searches_by_whole_values_and_names_not_by_scanning(admin_clie
     journal = admin_client.get("/admin/sims/gatewayrequest/", {"q": str(request.aql_id)}).text
     assert f"/admin/sims/gatewayrequest/{request.pk}/change/" in journal
     assert "0 results" in admin_client.get("/admin/sims/gatewayrequest/", {"q": "Ada"}).text
+    by_iccid = admin_client.get("/admin/sims/gatewayrequest/", {"q": sim.iccid})
+    assert f"/admin/sims/gatewayrequest/{request.pk}/change/" in by_iccid.text
+    assert "JOIN" not in str(by_iccid.context["cl"].queryset.query).split("ORDER BY")[0].split("WHERE")[1]
+    assert admin_client.get("/admin/sims/gatewayrequest/", {"q": "9" * 20}).status_code == 200  # no BIGINT
     events = admin_client.get("/admin/sims/simevent/", {"q": sim.iccid[:10] + " " + sim.iccid[10:]}).text
     assert sim.iccid in events
     people = admin_client.get("/admin/sims/subscriber/", {"q": "lovel"}).text
