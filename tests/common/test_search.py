@@ -7,7 +7,7 @@ from django.contrib.admin.sites import site
 from common.admin import LongList
 from common.models import AuditEvent
 from common.search import contains_q
-from orders.models import DespatchOrder
+from orders.models import DespatchOrder, StockLevel
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
 from tests.conftest import activation, many_sims
 
@@ -60,7 +60,7 @@ def test_an_admin_list_pages_no_deeper_than_it_counts_and_says_so(admin_client, 
 
 
 def test_every_admin_list_of_what_grows_with_the_sims_is_a_long_list():
-    for model in (Sim, Subscriber, GeographicNumber, GatewayRequest, SimEvent, DespatchOrder, AuditEvent):
+    for model in (Sim, Subscriber, GeographicNumber, GatewayRequest, SimEvent, DespatchOrder, StockLevel, AuditEvent):
         assert isinstance(site._registry[model], LongList), model
 
 
