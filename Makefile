@@ -28,6 +28,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-## Figures: page and worker timings with many SIMs (SIMS=1000000 for a million).
+## Figures: every staff page, admin list and the worker, on SIMS SIMs (default 10,000) in a throwaway
+## SQLite database, in a few minutes. Both databases at full size: bench/full.sh 1000000 (docs/BENCHMARKS.md).
+SIMS ?= 10000
 bench: install
-	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/measure.py --throwaway $(SIMS) --runs 5
