@@ -251,7 +251,7 @@ def start_worker(mode: str, simulator: Simulator, first: int, last: int, log: Pa
         command = [sys.executable, "manage.py", "qcluster"]
     else:
         command = [sys.executable, str(ROOT / "bench" / "measure.py"), "--worker-child", f"{first}:{last}"]
-    with log.open("ab") as out:
+    with log.open("wb") as out:  # this run's log alone
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out if mode == "cluster" else subprocess.PIPE,  # noqa: S603
                                 stderr=out, start_new_session=True)
 
@@ -319,7 +319,8 @@ def run(simulator: Simulator, *, count: int, mode: str) -> None:
     print(f"  memory: {memory.report(counter.first or began)}")
     if report:
         child_report = json.loads(report.splitlines()[-1])
-        print(f"  the pass process: {child_report['passes']} passes, {child_report['queries'] / max(count, 1):.1f} "
+        passes = child_report["passes"]
+        print(f"  the pass process: {passes} pass{'es' * (passes != 1)}, {child_report['queries'] / max(count, 1):.1f} "
               f"SQL queries a request, ru_maxrss {child_report['maxrss_kib'] / 1024:.0f} MiB")
     clean_up()
 
