@@ -275,7 +275,7 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
     list_select_related = ("sim",)
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID, or aql's request id"
-    exact_search = {"sim__in": lambda term: _sim_ids(term), "aql_id": _aql_id}
+    exact_search = {"sim__in": _sim_ids, "aql_id": _aql_id}
     sortable_by = ("created_at",)
     # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
     fields = ("sim", "command", "params", "actor_name", "state", "state_before", "aql_id", "codes_in_words", "reply",
@@ -312,5 +312,5 @@ class SimEventAdmin(LongList, ReadOnlyAdmin):
     list_select_related = ("sim",)
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID"
-    exact_search = {"sim__in": lambda term: _sim_ids(term)}
+    exact_search = {"sim__in": _sim_ids}
     sortable_by = ("at",)

@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 
 from aql.usim import SERVICES
 from common.paging import Page, seek
+from common.roles import SYSTEM_USERNAME
 from common.search import TRIGRAM, contains_q
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
@@ -31,9 +32,9 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
     """
     term = " ".join(term.split())
     digits = term.replace(" ", "")
-    by_number = _number_q(term)
     if search_hint(term):  # too few digits to mean one SIM: a tenth of every SIM would match one
         return Q(pk__in=[])
+    by_number = _number_q(term)
     if digits.isascii() and digits.isdigit():
         q = digit_prefix_q("iccid_reversed", digits[::-1])
         return q | by_number if by_number else q
@@ -129,7 +130,7 @@ REQUEST_VIEWS = {
 }
 
 
-WHO = {"staff": ~Q(actor_name="system"), "system": Q(actor_name="system"), "all": Q()}
+WHO = {"staff": ~Q(actor_name=SYSTEM_USERNAME), "system": Q(actor_name=SYSTEM_USERNAME), "all": Q()}
 
 
 def request_page(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",

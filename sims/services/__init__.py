@@ -29,7 +29,6 @@ from sims.services.followup import (
     request_mark_lost,
     request_poll,
     request_resolve,
-    sims_due_for_drift_check,
     sims_take_for_drift,
 )
 
@@ -38,6 +37,6 @@ __all__ = [
     "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",
-    "sims_due_for_drift_check", "sims_take_for_drift",
+    "sims_take_for_drift",
     "subscriber_erase", "subscriber_update", "subscribers_erase_expired",
 ]
