@@ -5,7 +5,8 @@ proxies' and servers' logs). Nothing is retried here: resending a command could 
 twice, so whether to try again is the caller's decision, made with `aql.codes` advice.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import requests
@@ -44,16 +45,18 @@ class GatewayReplyUnreadable(GatewayError):
 
 
 class GatewaySession(requests.Session):
-    """Every request gets the configured timeout, whatever the caller forgot to pass."""
+    """Every request gets the configured timeout, whatever the caller forgot to pass, and is made
+    inside `gate()` when one is given (a caller's limit on calls at once)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, gate: Callable[[], AbstractContextManager] = nullcontext) -> None:
         super().__init__()
-        self.timeout = timeout
+        self.timeout, self.gate = timeout, gate
         self.headers["User-Agent"] = "mvnoadmin"
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        with self.gate():
+            return super().request(method, url, *args, **kwargs)
 
 
 class GatewayClient:

@@ -10,18 +10,19 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common import audit
+from common import audit, gateway
 from common.models import Heartbeat, Lease
 
 logger = logging.getLogger(__name__)
@@ -53,56 +54,18 @@ def claim_due(due: QuerySet, *, field: str, limit: int, lease: float) -> list[in
                 if due.model.objects.filter(pk=pk, **{field: seen}).update(**{field: until})]
 
 
-def _run(step: Callable[[int], object], pk: int) -> bool:
-    try:
-        step(pk)
-        return True
-    except Exception:  # one bad row must not stop the pass; it stays due and is retried
-        logger.exception("worker step failed for %s", pk)
-        return False
-
-
-def _run_in_thread(step: Callable[[int], object], pk: int) -> bool:
-    try:
-        return _run(step, pk)
-    finally:
-        connection.close()  # each thread opened its own
-
-
-def each_bounded(ids: Iterable[int], step: Callable[[int], object]) -> int:
-    """Run `step` for each id with at most AQL_MAX_CONCURRENCY gateway calls at once (1: in this thread)."""
-    if settings.AQL_MAX_CONCURRENCY <= 1:
-        return sum(_run(step, pk) for pk in ids)
-    context = contextvars.copy_context()  # each thread records through the same interface as the pass
-    with ThreadPoolExecutor(max_workers=settings.AQL_MAX_CONCURRENCY) as pool:
-        return sum(pool.map(lambda pk: context.copy().run(_run_in_thread, step, pk), ids))
-
-
 def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
-    """Take ids a batch at a time and run `step` on each, until none is left, PASS_BUDGET has
-    passed, or `most` have been done. Returns how many steps succeeded. What the steps record
-    came through the worker."""
+    """Take ids and run `step` on each, AQL_MAX_CONCURRENCY at once, until none is left, PASS_BUDGET
+    has passed, or `most` have been taken: a single pass by hand, through the follower's pipeline.
+    Returns how many steps succeeded. What the steps record came through the worker."""
     with audit.via(audit.Interface.WORKER):
-        return _in_batches(take, step, most)
-
-
-def _in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None) -> int:
-    started, done, taken = time.monotonic(), 0, 0
-    while time.monotonic() - started < PASS_BUDGET and (most is None or taken < most):
-        if (hold := _held.get()) is not None:
-            hold.renew(step_margin())  # a pass run by hand keeps the follower's lease a batch at a time
-        size = settings.AQL_MAX_CONCURRENCY if most is None else min(settings.AQL_MAX_CONCURRENCY, most - taken)
-        ids = take(size)
-        if not ids:
-            break
-        taken += len(ids)
-        done += each_bounded(ids, step)
-    return done
+        return _pipeline([Lane("by hand", 0, take, step)], going=_Until(PASS_BUDGET), hold=_held.get(), most=most)
 
 
 @dataclass
 class Hold:
-    """A lease taken by `alone`: true when it was got; `renew` keeps it while the work goes on."""
+    """A lease taken by `take_lease` or `alone`: true when it was got; `renew` keeps it while the
+    work goes on, `let_go` gives it up."""
 
     name: str
     holder: str
@@ -120,24 +83,39 @@ class Hold:
         until = timezone.now() + timedelta(seconds=seconds)
         Lease.objects.filter(name=self.name, holder=self.holder).update(until=until)
 
+    def let_go(self) -> None:
+        if self.got:  # only our own hold: one that ran out may have been taken by another since
+            Lease.objects.filter(name=self.name, holder=self.holder).update(until=timezone.now())
+
+
+def take_lease(name: str, *, seconds: float, wait: float = 0.0, every: float = 1.0) -> Hold:
+    """The lease `name` for `seconds`, if no other process (on this machine or another) holds it;
+    tried again every `every` seconds for up to `wait`. A holder that dies only delays the next
+    one until its lease runs out."""
+    holder, deadline = uuid.uuid4().hex, time.monotonic() + wait
+    Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": timezone.now()})
+    while True:
+        now = timezone.now()
+        until = now + timedelta(seconds=seconds)
+        got = Lease.objects.filter(name=name, until__lte=now).update(holder=holder, until=until)
+        if got or time.monotonic() + every > deadline:
+            return Hold(name, holder, bool(got))
+        time.sleep(every)
+
 
 @contextmanager
 def alone(name: str, *, seconds: float) -> Iterator[Hold]:
-    """Hold the lease `name` for `seconds` (longer by `renew`) while the block runs: the Hold is
-    false when another process (on this machine or another) holds it. Let go on leaving; a
-    holder that dies only delays the next one until its lease runs out."""
-    now, holder = timezone.now(), uuid.uuid4().hex
-    Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": now})
-    got = Lease.objects.filter(name=name, until__lte=now).update(
-        holder=holder, until=now + timedelta(seconds=seconds))
+    """Hold the lease `name` (see `take_lease`) while the block runs; the Hold is false when
+    another holds it. Let go on leaving."""
+    hold = take_lease(name, seconds=seconds)
     try:
-        yield Hold(name, holder, bool(got))
+        yield hold
     finally:
-        if got:  # only our own hold: one that ran out may have been taken by another since
-            Lease.objects.filter(name=name, holder=holder).update(until=timezone.now())
+        hold.let_go()
 
 
 FOLLOWER = "follower"
+IN_LINE = "follower-in-line"  # held by the next follower while it waits: the follower hands over
 
 
 def step_margin() -> float:
@@ -176,7 +154,9 @@ class Lane:
 
 
 LANES: dict[str, Lane] = {}  # registered by the apps in AppConfig.ready(): common imports none of them
-FOLLOW_SPAN = 55  # seconds: a follower runs until just before the next is scheduled, a minute after it
+FOLLOW_SPAN = 55  # seconds: a follower runs at least until just before the next is scheduled, a minute after it
+# ...and at most this long: its last calls (step_margin()) then end inside the cluster's task timeout (240 s).
+FOLLOW_AT_MOST = 100
 LOOK_EVERY = 1  # seconds between looks when nothing is due: work is taken within this of its time
 SCHEDULES = {"common.worker.follow_pass": 1}  # task -> every so many minutes
 
@@ -187,11 +167,12 @@ def register(lane: Lane) -> None:
 
 
 def follow_pass() -> int:
-    """The worker's scheduled task (every minute): follow the gateway work for FOLLOW_SPAN seconds."""
-    return follow(span=FOLLOW_SPAN)
+    """The worker's scheduled task (every minute): follow the gateway work for FOLLOW_SPAN seconds,
+    then until the next follower is in line, at most FOLLOW_AT_MOST."""
+    return follow(span=FOLLOW_SPAN, overtime=FOLLOW_AT_MOST - FOLLOW_SPAN)
 
 
-def follow(*, span: float, every: float = LOOK_EVERY) -> int:
+def follow(*, span: float, every: float = LOOK_EVERY, overtime: float = 0.0) -> int:
     """For `span` seconds keep up to AQL_MAX_CONCURRENCY calls to aql going, taking due work from
     the lanes, first lanes first, as each call ends (a steady pipeline, not batches in lockstep),
     and look again every `every` seconds when nothing is due (one query a lane).
@@ -199,51 +180,140 @@ def follow(*, span: float, every: float = LOOK_EVERY) -> int:
     Every call the worker makes to aql goes through here, and one follower runs at a time (a
     lease, across processes and machines), so aql never sees more than AQL_MAX_CONCURRENCY calls
     at once from the worker, however many q workers there are. Returns how many steps succeeded;
-    0 at once when another follower holds the lease."""
-    # The lease is renewed at every look, so it outlives calls begun just before the span ends,
-    # and runs out soon after a follower that died.
-    with alone(FOLLOWER, seconds=step_margin()) as hold:
-        if not hold:
-            return 0
+    0 when another follower holds the lease.
+
+    With `overtime` (the scheduled follower) there is no gap between one follower and the next,
+    although django-q2's scheduler starts each up to 30 s late: a follower that finds the lease
+    held waits in line for it (one waits; any other returns at once), and the holder, its span
+    over, goes on until one is in line or `overtime` more seconds have passed, then hands over."""
+    # The lease is renewed at every look, so it outlives calls begun just before the end, and
+    # runs out soon after a follower that died.
+    hold = take_lease(FOLLOWER, seconds=step_margin())
+    if not hold and overtime:
+        with alone(IN_LINE, seconds=span + every) as in_line:
+            if in_line:
+                hold = take_lease(FOLLOWER, seconds=step_margin(), wait=span, every=every)
+    if not hold:
+        return 0
+    try:
         heartbeat(name="poll")
         lanes = sorted(LANES.values(), key=lambda lane: lane.order)
         with audit.via(audit.Interface.WORKER):
-            done = _pipeline(lanes, until=time.monotonic() + span, every=every, hold=hold)
+            done = _pipeline(lanes, going=_Until(span, overtime, every), every=every, hold=hold)
         heartbeat(name="poll")
         return done
+    finally:
+        hold.let_go()
 
 
-def _take(lanes: list[Lane], free: int) -> list[tuple[Lane, int]]:
+class _Until:
+    """A follower's time: `span` seconds, then until a follower is in line (looked for every
+    `every` seconds), or `overtime` more seconds have passed."""
+
+    def __init__(self, span: float, overtime: float = 0.0, every: float = LOOK_EVERY) -> None:
+        self.start, self.span, self.overtime, self.every = time.monotonic(), span, overtime, every
+        self.looked, self.in_line = 0.0, False
+
+    def __call__(self) -> bool:
+        now = time.monotonic() - self.start
+        if now < self.span:
+            return True
+        if now >= self.span + self.overtime or self.in_line:
+            return False
+        if now - self.looked >= self.every:
+            self.looked = now
+            self.in_line = Lease.objects.filter(name=IN_LINE, until__gt=timezone.now()).exists()
+        return not self.in_line
+
+
+def _take(lanes: list[Lane], wanted: int) -> list[tuple[Lane, int]]:
     taken: list[tuple[Lane, int]] = []
     for lane in lanes:
-        if len(taken) >= free:
+        if len(taken) >= wanted:
             break
-        taken += [(lane, pk) for pk in lane.take(free - len(taken))]
+        taken += [(lane, pk) for pk in lane.take(wanted - len(taken))]
     return taken
 
 
-def _pipeline(lanes: list[Lane], *, until: float, every: float, hold: Hold) -> int:
-    slots, done = max(1, settings.AQL_MAX_CONCURRENCY), 0
-    if slots == 1:  # one call at a time: in this thread (and, in tests, inside the test's transaction)
-        while time.monotonic() < until:
-            hold.renew(step_margin())
-            taken = _take(lanes, 1)
-            done += sum(_run(lane.step, pk) for lane, pk in taken)
-            if not taken and time.monotonic() + every < until:
-                time.sleep(every)
-            elif not taken:
-                break
-        return done
-    context = contextvars.copy_context()  # each thread records through the same interface as the follower
-    with ThreadPoolExecutor(max_workers=slots) as pool:
-        running: set[Future] = set()
+def _run(step: Callable[[int], object], pk: int) -> bool:
+    try:
+        step(pk)
+        return True
+    except Exception:  # one bad row must not stop the pass; it stays due and is retried
+        logger.exception("worker step failed for %s", pk)
+        connection.close()  # the next step starts on a fresh connection, whatever state this one is in
+        return False
+
+
+class _Inline:
+    """One call at a time: each step runs in the calling thread (and, in tests, inside the test's transaction)."""
+
+    def submit(self, step: Callable[[int], object], pk: int) -> Future:
+        future: Future = Future()
+        future.set_result(_run(step, pk))
+        return future
+
+    def __enter__(self) -> "_Inline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class _Threads(ThreadPoolExecutor):
+    """AQL_MAX_CONCURRENCY threads, each keeping one database connection from step to step (opening
+    one a step cost more than the step's own queries), all closed when the pipeline ends. Each
+    step records through the same interface as the pipeline's caller (the context is copied)."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(max_workers=slots)
+        self.slots, self.context, self.opened = slots, contextvars.copy_context(), set()
+
+    def submit(self, step: Callable[[int], object], pk: int) -> Future:  # type: ignore[override]
+        return super().submit(self.context.copy().run, self._run, step, pk)
+
+    def _run(self, step: Callable[[int], object], pk: int) -> bool:
+        self.opened.add(connections[DEFAULT_DB_ALIAS])  # this thread's own
+        return _run(step, pk)
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)  # every thread has finished
+        for db in self.opened:
+            db.inc_thread_sharing()  # closed from here, as its thread has ended
+            try:
+                db.close()
+            finally:
+                db.dec_thread_sharing()
+
+
+def _pipeline(lanes: list[Lane], *, going: Callable[[], bool], hold: Hold | None, every: float | None = None,
+              most: int | None = None) -> int:
+    """Keep AQL_MAX_CONCURRENCY steps going, taking due work from `lanes` (first lanes first) as
+    steps end, while `going()` (looked once at least); then finish the steps taken. Work is claimed a round ahead (one
+    claim for several steps, not one a step). When nothing is due: look again every `every`
+    seconds, or with `every` None return. At most `most` ids are taken."""
+    calls = max(1, settings.AQL_MAX_CONCURRENCY)
+    # Twice as many steps as calls to aql at once: while some steps wait for aql, others read and
+    # write the database, and the gate (gateway.at_most) still lets only `calls` reach aql at once.
+    slots = 1 if calls == 1 else 2 * calls
+    ahead: deque[tuple[Lane, int]] = deque()  # claimed, not started: run even when no longer going
+    running: set[Future] = set()
+    done = taken = looks = 0
+    with gateway.at_most(calls), _Inline() if slots == 1 else _Threads(slots) as pool:
         while True:
-            hold.renew(step_margin())  # a small write every few seconds: the lease lasts while the follower does
-            if time.monotonic() < until:
-                running |= {pool.submit(context.copy().run, _run_in_thread, lane.step, pk)
-                            for lane, pk in _take(lanes, slots - len(running))}
+            if hold is not None:
+                hold.renew(step_margin())  # a small write every few seconds: the lease lasts while the work does
+            free = slots - len(running)
+            if free and not ahead and (not looks or going()) and (most is None or taken < most):
+                looks += 1
+                wanted = free + slots - 1 if most is None else min(free + slots - 1, most - taken)
+                ahead.extend(_take(lanes, wanted))
+                taken += len(ahead)  # it was empty
+            while ahead and len(running) < slots:
+                lane, pk = ahead.popleft()
+                running.add(pool.submit(lane.step, pk))
             if not running:
-                if time.monotonic() + every >= until:
+                if every is None or not going():
                     return done
                 time.sleep(every)
                 continue

@@ -87,6 +87,7 @@ class Move:
     needs_number: bool | None = None  # True: the SIM must have a number; False: must have none
     services: Services = field(default=_no_services)  # services set on success
     frees_number: bool = False  # on success the number goes back to the pool
+    takes_number: bool = False  # a number is held for the SIM while aql works, and is its own on success
     brings_subscriber: bool = False  # undone, the subscriber and handset it brought go too
     seen: Seen = field(default=_never_seen)
     permission: str = "sims.provision_sim"  # who may send it (the roles migration gives it out)
@@ -121,6 +122,7 @@ def _shows_services(on: bool) -> Seen:
 _ALL = frozenset(SimState)
 TABLE: dict[Command, Move] = {
     Command.ACTIVATE: Move(frozenset({SimState.UNUSED}), SimState.PENDING, SimState.ACTIVE, brings_subscriber=True,
+                           takes_number=True,
                            services=lambda params: dict.fromkeys(ACTIVATION_SERVICES, True), seen=_live),
     Command.SUSPEND: Move(frozenset({SimState.ACTIVE}), on_success=SimState.SUSPENDED, needs_number=True,
                           seen=_in_state(SimState.SUSPENDED)),
@@ -134,8 +136,10 @@ TABLE: dict[Command, Move] = {
                              seen=_shows_services(True)),
     Command.REMOVESERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(False),
                                 seen=_shows_services(False)),
-    Command.ASSIGNGEO: Move(frozenset({SimState.ACTIVE}), needs_number=False, seen=_has_new_number),
-    Command.CHANGEGEO: Move(frozenset({SimState.ACTIVE}), needs_number=True, seen=_has_new_number),
+    Command.ASSIGNGEO: Move(frozenset({SimState.ACTIVE}), needs_number=False, takes_number=True,
+                            seen=_has_new_number),
+    Command.CHANGEGEO: Move(frozenset({SimState.ACTIVE}), needs_number=True, takes_number=True,
+                            seen=_has_new_number),
     Command.QUERYICCID: Move(_ALL),
 }
 

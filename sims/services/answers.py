@@ -48,11 +48,12 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
     """Apply an outcome to a request and its SIM, both re-read under lock, if the request is
     still where `step` starts (else someone settled it meanwhile, and it is left as it is)."""
     with transaction.atomic():
-        request = GatewayRequest.objects.select_for_update().get(pk=request_id)
+        # One read locks both (PostgreSQL cannot lock the nullable side of the join to the number).
+        request = (GatewayRequest.objects.select_for_update(of=("self", "sim")).select_related("sim__number")
+                   .get(pk=request_id))
         if not step.allows(request.state):
             return request
-        before = request.state
-        sim = locked_sim(request.sim_id)
+        before, sim = request.state, request.sim
         apply(request, sim)
         step.check(before, request.state)
         if request.state not in IN_FLIGHT:
@@ -188,8 +189,8 @@ def apply_success(request: GatewayRequest, sim: Sim) -> None:
         sim.state = move.on_success
     for name, on in move.services(request.params).items():
         setattr(sim, name, on)
-    held = GeographicNumber.objects.filter(held_by=request).first()
-    if held:  # activate, assigngeo, changegeo: the SIM takes the number held for it
+    held = GeographicNumber.objects.filter(held_by=request).first() if move.takes_number else None
+    if held:  # the SIM takes the number held for it
         held.held_by = None
         held.save(update_fields=["held_by"])
         sim.number = held

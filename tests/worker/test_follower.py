@@ -2,9 +2,11 @@
 simulator, while it works through requests, orders, stock and drift at once, with real threads."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults
@@ -71,3 +73,52 @@ def test_requests_orders_stock_and_drift_together_never_put_more_than_the_limit_
     assert not GatewayRequest.objects.filter(command="activate", state=RequestState.PENDING).exists()
     assert fake.count("checkstatus") >= SIMS and fake.count("queryiccid") > 0  # requests first, drift too
     assert done >= SIMS + 4
+
+
+class Looks:
+    """A lane with nothing to do that remembers which follower looked, and when."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, float]] = []
+
+    def take(self, n: int) -> list[int]:
+        self.seen.append((threading.current_thread().name, time.monotonic()))
+        return []
+
+    def of(self, name: str) -> list[float]:
+        return [at for who, at in self.seen if who == name]
+
+
+def test_a_follower_past_its_span_goes_on_until_the_next_is_in_line_then_hands_over_at_once(settings, monkeypatch):
+    # django-q2's scheduler starts the next follower up to 30 s late: without the hand-over the
+    # gateway work would stop in between.
+    settings.AQL_MAX_CONCURRENCY = 1
+    looks = Looks()
+    monkeypatch.setattr(worker, "LANES", {"looks": worker.Lane("looks", 0, looks.take, lambda pk: None)})
+
+    def first() -> None:
+        worker.follow(span=0.3, every=0.05, overtime=30)
+        connection.close()
+
+    thread = threading.Thread(target=first, name="first")
+    started = time.monotonic()
+    thread.start()
+    time.sleep(1.0)
+    assert thread.is_alive()  # past its span, nobody in line: it goes on
+    me, threading.current_thread().name = threading.current_thread().name, "second"
+    try:
+        worker.follow(span=0.3, every=0.05, overtime=0.05)  # waits in line, then follows
+    finally:
+        threading.current_thread().name = me
+    thread.join(timeout=5)
+
+    first_looks, second_looks = looks.of("first"), looks.of("second")
+    assert first_looks[-1] - started > 0.9 and second_looks  # the first went on; the second got the lease
+    assert first_looks[-1] < second_looks[0] < first_looks[-1] + 0.5  # one at a time, and no gap
+
+
+def test_only_one_follower_waits_in_line_any_other_returns_at_once(settings):
+    with worker.alone(worker.FOLLOWER, seconds=60), worker.alone(worker.IN_LINE, seconds=60):
+        started = time.monotonic()
+        assert worker.follow(span=5, every=0.05, overtime=5) == 0
+        assert time.monotonic() - started < 1
