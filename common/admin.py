@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -114,6 +115,7 @@ class LongList:
 
     paginator = CappedPaginator
     show_full_result_count = False
+    list_per_page = 50  # as the staff site's lists: a changelist's cost is mostly drawing its rows
     exact_search: dict[str, Callable[[str], Any]] = {}
     name_search: tuple[str, ...] = ()
 
@@ -127,6 +129,12 @@ class LongList:
             messages.info(request, f"This list shows its first {ADMIN_ROWS_AT_MOST:,} rows: narrow it with "
                                    "the search or the filters to find the others.")
         return response
+
+    def action_checkbox(self, obj: Any) -> str:
+        # Django's own draws a form widget through the template engine for every row (a quarter
+        # of a list's time); this is the same markup, written out.
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" '
+                           'aria-label="Select this object for an action - {}">', ACTION_CHECKBOX_NAME, obj.pk, obj)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         term = " ".join(search_term.split())

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from common import validators
 from common.admin import BadgeMedia, KeepsHistory, LongList, NamedInUrl, ReadOnlyAdmin, badge, for_each, history_table
 from common.forms import PersonChecks
+from common.models import SIM_ACTIONS
 from common.outcomes import Outcome
 from sims import selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
@@ -305,10 +306,23 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
         return "; ".join(obj.code_meanings)
 
 
+class SimActionFilter(admin.SimpleListFilter):
+    """The actions a SIM's trail records (common.models.SIM_ACTIONS), as words: a fixed list, no
+    DISTINCT over the trail, each walked through its index (action, newest first)."""
+
+    title, parameter_name = "action", "action__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(action.value, action.label) for action in SIM_ACTIONS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(SimEvent)
 class SimEventAdmin(LongList, ReadOnlyAdmin):
     list_display = ("at", "sim", "action", "actor_name", "interface", "message")
-    list_filter = ("action",)  # the choices of AuditAction: no DISTINCT over the audit trail
+    list_filter = (SimActionFilter,)
     list_select_related = ("sim",)
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID"

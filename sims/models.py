@@ -242,6 +242,7 @@ class SimEvent(Event):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["action", "-at", "-id"], name="sim_event_action_recent")]  # admin's filter
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

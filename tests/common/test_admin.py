@@ -49,3 +49,21 @@ def test_records_with_history_refuse_deletion_even_to_a_superuser(world, make_si
     assert not any("deletelink" in admin_client.get(f"/admin/{url}/{row.pk}/change/").text
                    for url, row in rows.items())
     assert all(type(row).objects.filter(pk=row.pk).exists() for row in rows.values())
+
+
+def test_the_long_lists_select_box_is_the_markup_djangos_own_widget_draws(make_sim):
+    # Written out for speed: the "select all" script and the actions form depend on its name and class.
+    sim = make_sim(1)
+    long_lists = [model_admin for model_admin in admin.site._registry.values() if hasattr(model_admin, "exact_search")]
+    assert long_lists
+    for model_admin in long_lists:
+        assert model_admin.action_checkbox(sim) == admin.ModelAdmin.action_checkbox(model_admin, sim)
+
+
+def test_the_sim_events_action_filter_offers_only_what_a_sims_trail_records(make_sim, admin_client):
+    sim = make_sim(1)
+    SimEvent.objects.create(sim=sim, action="queried", message="Asked aql.")
+    page = admin_client.get("/admin/sims/simevent/").content.decode()
+    assert "?action__exact=queried" in page and "Asked aql" in page
+    assert "action__exact=signed_in" not in page and "Numbers added" not in page
+    assert admin_client.get("/admin/sims/simevent/?action__exact=queried").context["cl"].result_count == 1
