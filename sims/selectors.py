@@ -16,7 +16,7 @@ from common.roles import SYSTEM_USERNAME
 from common.search import TRIGRAM, contains_q
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
-from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
+from sims.models import STAFF, SYSTEM, GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
 
 NAME_MATCHES = 200  # subscribers a name search looks at, at most
 
@@ -130,7 +130,7 @@ REQUEST_VIEWS = {
 }
 
 
-WHO = {"staff": ~Q(actor_name=SYSTEM_USERNAME), "system": Q(actor_name=SYSTEM_USERNAME), "all": Q()}
+WHO = {"staff": STAFF, "system": SYSTEM, "all": Q()}
 
 
 def request_page(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
@@ -140,8 +140,8 @@ def request_page(*, show: str = "", who: str = "staff", person: str = "", comman
     qs = GatewayRequest.objects.select_related("sim").filter(WHO.get(who, Q()))
     if show in REQUEST_VIEWS:
         qs = qs.filter(REQUEST_VIEWS[show])
-    if person:
-        qs = qs.filter(actor_name=person)
+    if person:  # one of the staff goes through the staff's person index; "system" is who=system's
+        qs = qs.filter(SYSTEM if person == SYSTEM_USERNAME else STAFF & Q(actor_name=person))
     if command:
         qs = qs.filter(command=command)
     if state:

@@ -342,6 +342,8 @@ def test_the_journal_shows_staff_actions_first_and_narrows_by_person_command_out
     assert "Suspend" not in journal_rows(agent, who="all", command="queryiccid")
     assert "Suspend" not in journal_rows(agent, person="someone-else")
     assert "Suspend" in journal_rows(agent, person="agent", state="pending")
+    by_system = journal_rows(agent, who="all", person="system")  # the system is a "person" too
+    assert "Ask the gateway" in by_system and "Suspend" not in by_system
     assert "Suspend" not in journal_rows(agent, since="2999-01-01")
     assert agent.get("/requests/", {"since": "not a date", "command": "nonsense", "who": "x"}).status_code == 200
 
