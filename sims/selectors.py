@@ -54,7 +54,9 @@ def _number_q(term: str) -> Q | None:
         number = clean_geographic_number(term)
     except ValidationError:
         return None
-    return Q(number_id__in=GeographicNumber.objects.filter(number=number).values("pk"))
+    # The number's id, looked up first: beside the ICCID's range, a subquery in an OR would make
+    # PostgreSQL test it against every SIM, where an id list is a second index lookup.
+    return Q(number_id__in=list(GeographicNumber.objects.filter(number=number).values_list("pk", flat=True)))
 
 
 ICCID_DIGITS_AT_LEAST = 4
