@@ -223,6 +223,9 @@ AQL_RECHECK_AFTER = env.int("AQL_RECHECK_AFTER", default=600)
 # rate instead (0: never).
 AQL_DRIFT_FULL_PASS_HOURS = env.float("AQL_DRIFT_FULL_PASS_HOURS", default=24)
 AQL_DRIFT_PER_HOUR = env.int("AQL_DRIFT_PER_HOUR", default=None)
+# The drift sweep's comparisons that found ours matched aql are deleted after this many days (a
+# journal row and a timeline line each, every SIM every day); 0: kept for ever. Differences stay.
+AQL_CHECKS_KEPT_DAYS = env.int("AQL_CHECKS_KEPT_DAYS", default=7)
 # Days after a SIM is terminated before its subscriber's details are erased by the worker (daily);
 # unset or 0: never by itself (staff erase them by hand).
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)

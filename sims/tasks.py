@@ -17,7 +17,9 @@ from sims import selectors, services
 
 POLL_PASS = "sims.tasks.poll_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
-SCHEDULES = {ERASE_PASS: 24 * 60}  # task -> every so many minutes (the gateway work is the follower's)
+PRUNE_PASS = "sims.tasks.prune_checks_pass"
+# task -> every so many minutes (the gateway work is the follower's)
+SCHEDULES = {ERASE_PASS: 24 * 60, PRUNE_PASS: 24 * 60}
 DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of the drift rate
 LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
 IDLE = 5  # seconds without a look: a lane's follower stopped (another process may follow next)
@@ -114,3 +116,12 @@ def drift_pass() -> int | None:
 def erase_expired_pass() -> int:
     """Erase the subscriber details of SIMs terminated longer ago than PERSONAL_DATA_RETENTION_DAYS."""
     return retention_pass(name="erase", erase=lambda days: services.subscribers_erase_expired(days=days))
+
+
+def prune_checks_pass() -> int:
+    """Delete the system's routine comparisons with aql that found nothing to change, once they are
+    older than AQL_CHECKS_KEPT_DAYS (never when 0). Returns how many requests went."""
+    days = settings.AQL_CHECKS_KEPT_DAYS
+    pruned = services.checks_prune(days=days) if days else 0
+    heartbeat(name="prune")
+    return pruned

@@ -209,6 +209,7 @@ def make_schedules() -> None:
     _run_migration("orders.migrations.0008_orders_every_minute", "every_minute")
     _run_migration("sims.migrations.0011_follow_requests", "follow")
     _run_migration("common.migrations.0005_one_follower", "one_follower")
+    _run_migration("sims.migrations.0023_prune_checks_schedule", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

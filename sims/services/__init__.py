@@ -23,6 +23,7 @@ from sims.services.commands import (
     subscribers_erase_expired,
 )
 from sims.services.followup import (
+    checks_prune,
     latest_look,
     poll_delay,
     request_claim_due,
@@ -33,7 +34,7 @@ from sims.services.followup import (
 )
 
 __all__ = [
-    "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
+    "checks_prune", "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
     "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",

@@ -10,7 +10,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -21,7 +21,7 @@ from common.errors import Refused
 from common.worker import claim_due
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
-from sims.models import AuditAction, GatewayRequest, RequestState, Sim, SimStateCount
+from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
 from sims.services.answers import (
     apply_success,
     event,
@@ -255,3 +255,30 @@ def state_counts_rebuild(**_: object) -> None:
         SimStateCount.objects.bulk_create(
             SimStateCount(state=state, count=n)
             for state, n in Sim.objects.order_by().values_list("state").annotate(n=Count("pk")))
+
+
+PRUNE_CHUNK = 2000  # requests a transaction: short, so the worker and the pages never wait long
+
+
+def checks_prune(*, days: int) -> int:
+    """Delete the system's routine comparisons with aql older than `days` that found ours matched:
+    each request and its "Asked aql" line on the timeline. At a full pass a day these are two rows
+    a SIM a day, a billion a year at a million SIMs; what they told is kept in `Sim.checked_at`.
+    Differences (a "Differed from aql" line), failures, and everything staff asked stay for good.
+    Returns how many requests went."""
+    cutoff = timezone.now() - timedelta(days=days)
+    routine = GatewayRequest.objects.filter(SYSTEM, command=Command.QUERYICCID, state=RequestState.SUCCESS,
+                                            created_at__lt=cutoff)
+    deleted, after = 0, Q()
+    while chunk := list(routine.filter(after).order_by("created_at", "pk").values_list("pk", "created_at")
+                        [:PRUNE_CHUNK]):
+        ids = [pk for pk, _ in chunk]
+        with transaction.atomic():
+            SimEvent.objects.filter(request_id__in=ids, action=AuditAction.QUERIED).delete()
+            # a request that still has a line on a timeline (a difference it found) stays
+            gone = GatewayRequest.objects.filter(pk__in=ids).exclude(
+                pk__in=SimEvent.objects.filter(request_id__in=ids).values("request_id"))
+            deleted += gone.delete()[1].get(GatewayRequest._meta.label, 0)
+        last_pk, last_at = chunk[-1]
+        after = Q(created_at__gt=last_at) | Q(created_at=last_at, pk__gt=last_pk)
+    return deleted

@@ -16,7 +16,7 @@ from common.models import Heartbeat, Lease
 from common.worker import alone
 from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
 from sims.services import answers
 from tests.conftest import activation, iccid, make_schedules
 
@@ -323,6 +323,34 @@ def test_the_drift_pass_records_differences_and_skips_busy_and_terminated_sims(w
     tasks.drift_pass()  # the next pass takes ones never checked
     second = set(Sim.objects.filter(checked_at__gt=max(first.values())).values_list("pk", flat=True))
     assert len(second) == 3 and not second & set(first)
+
+
+def test_routine_comparisons_go_after_the_days_kept_and_differences_and_staffs_questions_stay(
+        world, staff, make_sim, settings, monkeypatch):
+    from sims.services import followup
+
+    monkeypatch.setattr(followup, "PRUNE_CHUNK", 2)  # several chunks, a kept one among them
+    settings.AQL_CHECKS_KEPT_DAYS = 7
+    routine = [make_sim(n, number=f"4411300000{n}") for n in (1, 2, 3, 4)]
+    drifted = make_sim(5, number="44113000005")
+    world.fake.put_sim(drifted.iccid, state="suspended", geo_nos="44113000005")
+    for sim in [*routine, drifted]:
+        services.sim_query(sim_id=sim.pk, actor=None)  # the drift sweep's question
+    services.sim_query(sim_id=routine[0].pk, actor=staff)  # a person's question
+    recent = services.sim_query(sim_id=routine[1].pk, actor=None)
+    GatewayRequest.objects.exclude(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=8))
+    assert drifted.events.filter(action="drift").exists()
+
+    assert tasks.prune_checks_pass() == 4  # the four old matches, each with its "Asked aql" line
+    left = GatewayRequest.objects.filter(command="queryiccid")
+    assert set(left.values_list("sim_id", "actor_name")) == {
+        (drifted.pk, "system"), (routine[0].pk, staff.username), (routine[1].pk, "system")}
+    assert not SimEvent.objects.filter(request__isnull=True, action="queried").exists()  # none left behind
+    assert drifted.events.filter(action="drift", request__isnull=False).exists()
+    assert Heartbeat.objects.get(name="prune").at
+    settings.AQL_CHECKS_KEPT_DAYS = 0  # kept for ever
+    GatewayRequest.objects.update(created_at=timezone.now() - timedelta(days=800))
+    assert tasks.prune_checks_pass() == 0 and left.count() == 3
 
 
 # --- claiming, schedules, the command ---------------------------------------------------------------
