@@ -232,9 +232,9 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0
 AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
 # --- Worker (django-q2) ---------------------------------------------------------
-# The ORM broker on the default database unless Q_REDIS_URL is set. A polling pass stops
-# claiming work after two minutes, so `timeout` covers it and `retry` exceeds `timeout`
-# (otherwise a running task is handed out again). The journal, not the queue, says what is
+# The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new
+# work after 100 s (common.worker.FOLLOW_AT_MOST) and its last calls end within their timeouts,
+# so `timeout` covers it, and `retry` exceeds `timeout` (otherwise a running task is handed out again). The journal, not the queue, says what is
 # still to do: a task lost with a dead worker is simply done by the next scheduled pass.
 Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
 Q_CLUSTER = {
