@@ -22,3 +22,19 @@ def gateway_urls_are_encrypted(app_configs: object = None, **kwargs: object) -> 
                 id="common.W001",
             ))
     return found
+
+
+@register()
+def follower_fits_the_task_timeout(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """django-q2 kills a task that outlives Q_CLUSTER's timeout: a follower killed mid-way leaves its
+    lease and claims to run out before the next one starts, and a send cut off becomes unknown."""
+    from common.worker import FOLLOW_AT_MOST, step_margin
+
+    longest = FOLLOW_AT_MOST + 2 * step_margin()
+    timeout = settings.Q_CLUSTER["timeout"]
+    if longest < timeout:
+        return []
+    return [Warning(
+        f"With AQL_TIMEOUT={settings.AQL_TIMEOUT:g} the worker's follower may run {longest:g} s, longer than "
+        f"the worker's task timeout of {timeout} s.",
+        hint="Lower AQL_TIMEOUT (30 s is plenty for aql's answers).", id="common.W002")]

@@ -10,7 +10,6 @@ import contextvars
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -27,10 +26,7 @@ from common.models import Heartbeat, Lease
 
 logger = logging.getLogger(__name__)
 
-# A pass takes work a batch at a time (one gateway call per worker thread) and takes no new
-# batch after PASS_BUDGET seconds. The worst batch is one call's connect and read timeouts,
-# so a pass ends within PASS_BUDGET + 2 * AQL_TIMEOUT: inside the cluster's task timeout
-# (240 s; settings.Q_CLUSTER) with the default AQL_TIMEOUT of 30 s.
+# A pass by hand takes no new work after PASS_BUDGET seconds, then finishes the steps it began.
 PASS_BUDGET = 120
 
 
@@ -55,8 +51,9 @@ def claim_due(due: QuerySet, *, field: str, limit: int, lease: float) -> list[in
 
 
 def in_batches(take: Callable[[int], list[int]], step: Callable[[int], object], most: int | None = None) -> int:
-    """Take ids and run `step` on each, AQL_MAX_CONCURRENCY at once, until none is left, PASS_BUDGET
-    has passed, or `most` have been taken: a single pass by hand, through the follower's pipeline.
+    """Take ids and run `step` on each (at most AQL_MAX_CONCURRENCY calls to aql at once) until none
+    is left, PASS_BUDGET has passed, or `most` have been taken: a single pass by hand, through the
+    follower's pipeline.
     Returns how many steps succeeded. What the steps record came through the worker."""
     with audit.via(audit.Interface.WORKER):
         return _pipeline([Lane("by hand", 0, take, step)], going=_Until(PASS_BUDGET), hold=_held.get(), most=most)
@@ -124,14 +121,20 @@ def step_margin() -> float:
     return 4 * settings.AQL_TIMEOUT + 10
 
 
+def claim_margin() -> float:
+    """How long a lane claims a row for: a step taken may first wait for its turn at aql behind
+    one round of other steps (the pipeline runs twice as many steps as calls), then run."""
+    return 2 * step_margin()
+
+
 _held: contextvars.ContextVar["Hold | None"] = contextvars.ContextVar("held", default=None)
 
 
 def by_hand(run: Callable[[], int]) -> int | None:
     """Run a single pass now (`manage.py poll --once`, tests) under the follower's lease, so it
     never adds calls to aql beside a running follower. None, and nothing run, while the worker's
-    follower is running: it does this work itself. The lease is held a batch at a time, so a
-    pass killed mid-way keeps the follower waiting only briefly."""
+    follower is running: it does this work itself. The lease is renewed as the pass goes, a
+    step_margin() at a time, so a pass killed mid-way keeps the follower waiting only briefly."""
     with alone(FOLLOWER, seconds=step_margin()) as hold:
         if not hold:
             return None
@@ -155,7 +158,9 @@ class Lane:
 
 LANES: dict[str, Lane] = {}  # registered by the apps in AppConfig.ready(): common imports none of them
 FOLLOW_SPAN = 55  # seconds: a follower runs at least until just before the next is scheduled, a minute after it
-# ...and at most this long: its last calls (step_margin()) then end inside the cluster's task timeout (240 s).
+# ...and takes no new work after this long from its start (waiting in line included). The steps
+# it began then end within 2 * step_margin(): inside the cluster's task timeout (settings.Q_CLUSTER;
+# the check common.W002 says when AQL_TIMEOUT is too long for it).
 FOLLOW_AT_MOST = 100
 LOOK_EVERY = 1  # seconds between looks when nothing is due: work is taken within this of its time
 SCHEDULES = {"common.worker.follow_pass": 1}  # task -> every so many minutes
@@ -188,18 +193,22 @@ def follow(*, span: float, every: float = LOOK_EVERY, overtime: float = 0.0) -> 
     over, goes on until one is in line or `overtime` more seconds have passed, then hands over."""
     # The lease is renewed at every look, so it outlives calls begun just before the end, and
     # runs out soon after a follower that died.
+    going = _Until(span, overtime, every)  # from now: the wait in line counts
     hold = take_lease(FOLLOWER, seconds=step_margin())
     if not hold and overtime:
-        with alone(IN_LINE, seconds=span + every) as in_line:
+        in_line = take_lease(IN_LINE, seconds=span + every)
+        try:
             if in_line:
                 hold = take_lease(FOLLOWER, seconds=step_margin(), wait=span, every=every)
+        finally:
+            in_line.let_go()
     if not hold:
         return 0
     try:
         heartbeat(name="poll")
         lanes = sorted(LANES.values(), key=lambda lane: lane.order)
         with audit.via(audit.Interface.WORKER):
-            done = _pipeline(lanes, going=_Until(span, overtime, every), every=every, hold=hold)
+            done = _pipeline(lanes, going=going, every=every, hold=hold)
         heartbeat(name="poll")
         return done
     finally:
@@ -241,7 +250,6 @@ def _run(step: Callable[[int], object], pk: int) -> bool:
         return True
     except Exception:  # one bad row must not stop the pass; it stays due and is retried
         logger.exception("worker step failed for %s", pk)
-        connection.close()  # the next step starts on a fresh connection, whatever state this one is in
         return False
 
 
@@ -261,9 +269,10 @@ class _Inline:
 
 
 class _Threads(ThreadPoolExecutor):
-    """AQL_MAX_CONCURRENCY threads, each keeping one database connection from step to step (opening
-    one a step cost more than the step's own queries), all closed when the pipeline ends. Each
-    step records through the same interface as the pipeline's caller (the context is copied)."""
+    """Threads for the steps, each keeping one database connection from step to step (opening one
+    a step cost more than the step's own queries), all closed when the pipeline ends. Each step
+    records through the same interface as the pipeline's caller, and passes the same gate to aql
+    (the context is copied)."""
 
     def __init__(self, slots: int) -> None:
         super().__init__(max_workers=slots)
@@ -274,7 +283,10 @@ class _Threads(ThreadPoolExecutor):
 
     def _run(self, step: Callable[[int], object], pk: int) -> bool:
         self.opened.add(connections[DEFAULT_DB_ALIAS])  # this thread's own
-        return _run(step, pk)
+        if _run(step, pk):
+            return True
+        connection.close()  # the thread's next step starts on a fresh connection, whatever this one's state
+        return False
 
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)  # every thread has finished
@@ -282,21 +294,21 @@ class _Threads(ThreadPoolExecutor):
             db.inc_thread_sharing()  # closed from here, as its thread has ended
             try:
                 db.close()
+            except Exception:  # one that cannot be closed must not keep the others open
+                logger.exception("closing a worker thread's database connection")
             finally:
                 db.dec_thread_sharing()
 
 
 def _pipeline(lanes: list[Lane], *, going: Callable[[], bool], hold: Hold | None, every: float | None = None,
               most: int | None = None) -> int:
-    """Keep AQL_MAX_CONCURRENCY steps going, taking due work from `lanes` (first lanes first) as
-    steps end, while `going()` (looked once at least); then finish the steps taken. Work is claimed a round ahead (one
-    claim for several steps, not one a step). When nothing is due: look again every `every`
-    seconds, or with `every` None return. At most `most` ids are taken."""
+    """Keep steps going, taking due work from `lanes` (first lanes first) as steps end, while
+    `going()` (looked at least once); then finish the steps begun. When nothing is due: look again
+    every `every` seconds, or with `every` None return. At most `most` ids are taken."""
     calls = max(1, settings.AQL_MAX_CONCURRENCY)
     # Twice as many steps as calls to aql at once: while some steps wait for aql, others read and
     # write the database, and the gate (gateway.at_most) still lets only `calls` reach aql at once.
     slots = 1 if calls == 1 else 2 * calls
-    ahead: deque[tuple[Lane, int]] = deque()  # claimed, not started: run even when no longer going
     running: set[Future] = set()
     done = taken = looks = 0
     with gateway.at_most(calls), _Inline() if slots == 1 else _Threads(slots) as pool:
@@ -304,14 +316,11 @@ def _pipeline(lanes: list[Lane], *, going: Callable[[], bool], hold: Hold | None
             if hold is not None:
                 hold.renew(step_margin())  # a small write every few seconds: the lease lasts while the work does
             free = slots - len(running)
-            if free and not ahead and (not looks or going()) and (most is None or taken < most):
+            if free and (not looks or going()) and (most is None or taken < most):
                 looks += 1
-                wanted = free + slots - 1 if most is None else min(free + slots - 1, most - taken)
-                ahead.extend(_take(lanes, wanted))
-                taken += len(ahead)  # it was empty
-            while ahead and len(running) < slots:
-                lane, pk = ahead.popleft()
-                running.add(pool.submit(lane.step, pk))
+                for lane, pk in _take(lanes, free if most is None else min(free, most - taken)):
+                    running.add(pool.submit(lane.step, pk))
+                    taken += 1
             if not running:
                 if every is None or not going():
                     return done

@@ -233,15 +233,16 @@ AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # a
 
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new
-# work after 100 s (common.worker.FOLLOW_AT_MOST) and its last calls end within their timeouts,
-# so `timeout` covers it, and `retry` exceeds `timeout` (otherwise a running task is handed out again). The journal, not the queue, says what is
-# still to do: a task lost with a dead worker is simply done by the next scheduled pass.
+# work after 100 s (common.worker.FOLLOW_AT_MOST) and the steps it began end within twice
+# step_margin() (260 s with AQL_TIMEOUT=30), so `timeout` covers it (check common.W002), and
+# `retry` exceeds `timeout` (otherwise a running task is handed out again). The journal, not the
+# queue, says what is still to do: a task lost with a dead worker is simply done by the next one.
 Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
 Q_CLUSTER = {
     "name": "mvnoadmin",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 240,
-    "retry": 300,
+    "timeout": 600,
+    "retry": 720,
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,

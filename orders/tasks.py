@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from common.worker import Lane, by_hand, heartbeat, in_batches, last_pass, register, retention_pass, step_margin
+from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, last_pass, register, retention_pass
 from orders import services
 
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"
@@ -17,7 +17,7 @@ STOCK_EVERY = 15 * 60  # seconds between stock snapshots
 
 def _take_orders(n: int) -> list[int]:
     """Open orders whose own next check has come (each every AQL_ORDER_CHECK_INTERVAL)."""
-    return services.order_claim_due(limit=n, lease=step_margin())
+    return services.order_claim_due(limit=n, lease=claim_margin())
 
 
 def _refresh_order(pk: int) -> None:

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, heartbeat, in_batches, register, retention_pass, step_margin
+from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass
 from sims import selectors, services
 
 POLL_PASS = "sims.tasks.poll_pass"
@@ -37,7 +37,7 @@ class _Requests:
             # A send left without an answer for much longer than any send takes (connect and read
             # timeouts, a wait for the database lock) was cut off: its outcome is unknown.
             services.request_mark_lost(older_than=settings.AQL_TIMEOUT * 4 + 60)
-        return services.request_claim_due(limit=n, lease=step_margin())
+        return services.request_claim_due(limit=n, lease=claim_margin())
 
     @staticmethod
     def step(pk: int) -> None:

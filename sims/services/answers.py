@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 Apply = Callable[[GatewayRequest, Sim], None]
 
 
+MATCHED = "Asked aql: its record matches ours."  # the routine line (followup.checks_prune deletes old ones)
+
+
 def event(*, sim: Sim, actor: Actor, action: AuditAction, message: str, before: dict,
           request: GatewayRequest | None = None) -> None:
     """Write one audit event: who, what, the SIM before and after."""
@@ -236,7 +239,7 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     if not changes:
         sim.save(update_fields=["checked_at", "recheck_at"])  # not a change of the SIM: "last changed" stays
         event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
-              message="Asked aql: its record matches ours.")
+              message=MATCHED)
         return
     said = "; ".join(text for text, _ in changes.values())
     busy = selectors.sim_in_flight(sim=sim)

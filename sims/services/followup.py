@@ -23,6 +23,7 @@ from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
 from sims.services.answers import (
+    MATCHED,
     apply_success,
     event,
     finished,
@@ -262,9 +263,10 @@ PRUNE_CHUNK = 2000  # requests a transaction: short, so the worker and the pages
 
 def checks_prune(*, days: int) -> int:
     """Delete the system's routine comparisons with aql older than `days` that found ours matched:
-    each request and its "Asked aql" line on the timeline. At a full pass a day these are two rows
-    a SIM a day, a billion a year at a million SIMs; what they told is kept in `Sim.checked_at`.
-    Differences (a "Differed from aql" line), failures, and everything staff asked stay for good.
+    each request and its "Asked aql: its record matches ours" line on the timeline. At a full
+    pass a day these are two rows a SIM a day, a billion a year at a million SIMs; what they told
+    is kept in `Sim.checked_at`. Differences (also one seen while a command was in progress),
+    failures, and everything staff asked stay for good.
     Returns how many requests went."""
     cutoff = timezone.now() - timedelta(days=days)
     routine = GatewayRequest.objects.filter(SYSTEM, command=Command.QUERYICCID, state=RequestState.SUCCESS,
@@ -274,7 +276,7 @@ def checks_prune(*, days: int) -> int:
                         [:PRUNE_CHUNK]):
         ids = [pk for pk, _ in chunk]
         with transaction.atomic():
-            SimEvent.objects.filter(request_id__in=ids, action=AuditAction.QUERIED).delete()
+            SimEvent.objects.filter(request_id__in=ids, action=AuditAction.QUERIED, message=MATCHED).delete()
             # a request that still has a line on a timeline (a difference it found) stays
             gone = GatewayRequest.objects.filter(pk__in=ids).exclude(
                 pk__in=SimEvent.objects.filter(request_id__in=ids).values("request_id"))

@@ -334,7 +334,10 @@ def test_routine_comparisons_go_after_the_days_kept_and_differences_and_staffs_q
     routine = [make_sim(n, number=f"4411300000{n}") for n in (1, 2, 3, 4)]
     drifted = make_sim(5, number="44113000005")
     world.fake.put_sim(drifted.iccid, state="suspended", geo_nos="44113000005")
-    for sim in [*routine, drifted]:
+    busy = make_sim(6, number="44113000006")
+    services.sim_suspend(sim_id=busy.pk, actor=staff)
+    world.fake.put_sim(busy.iccid, state="suspended", geo_nos="44113000006")  # aql differs while it works
+    for sim in [*routine, drifted, busy]:
         services.sim_query(sim_id=sim.pk, actor=None)  # the drift sweep's question
     services.sim_query(sim_id=routine[0].pk, actor=staff)  # a person's question
     recent = services.sim_query(sim_id=routine[1].pk, actor=None)
@@ -344,13 +347,14 @@ def test_routine_comparisons_go_after_the_days_kept_and_differences_and_staffs_q
     assert tasks.prune_checks_pass() == 4  # the four old matches, each with its "Asked aql" line
     left = GatewayRequest.objects.filter(command="queryiccid")
     assert set(left.values_list("sim_id", "actor_name")) == {
-        (drifted.pk, "system"), (routine[0].pk, staff.username), (routine[1].pk, "system")}
+        (drifted.pk, "system"), (busy.pk, "system"), (routine[0].pk, staff.username), (routine[1].pk, "system")}
+    assert busy.events.filter(action="queried", message__contains="differs", request__isnull=False).exists()
     assert not SimEvent.objects.filter(request__isnull=True, action="queried").exists()  # none left behind
     assert drifted.events.filter(action="drift", request__isnull=False).exists()
     assert Heartbeat.objects.get(name="prune").at
     settings.AQL_CHECKS_KEPT_DAYS = 0  # kept for ever
     GatewayRequest.objects.update(created_at=timezone.now() - timedelta(days=800))
-    assert tasks.prune_checks_pass() == 0 and left.count() == 3
+    assert tasks.prune_checks_pass() == 0 and left.count() == 4
 
 
 # --- claiming, schedules, the command ---------------------------------------------------------------

@@ -32,6 +32,13 @@ def test_a_plain_http_gateway_url_draws_a_warning_but_loopback_does_not(settings
     assert [m.id for m in run_checks() if m.id.startswith("common.")] == ["common.W001"]
 
 
+def test_a_gateway_timeout_too_long_for_the_workers_task_timeout_draws_a_warning(settings):
+    settings.AQL_DESPATCH_URL = settings.AQL_USIM_URL = "https://gw.example/x"
+    assert [m.id for m in run_checks() if m.id.startswith("common.")] == []  # 30 s: the follower fits
+    settings.AQL_TIMEOUT = 90
+    assert [m.id for m in run_checks() if m.id.startswith("common.")] == ["common.W002"]
+
+
 def test_an_error_page_never_shows_the_gateway_password(settings, rf):
     settings.AQL_PASSWORD = "very-" + "secret-pass"  # split, or the page's source excerpt would show it
     body = {"username": "demo", "password": settings.AQL_PASSWORD}  # a local the page would show

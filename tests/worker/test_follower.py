@@ -122,3 +122,19 @@ def test_only_one_follower_waits_in_line_any_other_returns_at_once(settings):
         started = time.monotonic()
         assert worker.follow(span=5, every=0.05, overtime=5) == 0
         assert time.monotonic() - started < 1
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_failing_step_is_logged_and_the_pass_goes_on_in_the_callers_transaction(settings, caplog):
+    # One call at a time runs in the calling thread, inside its transaction: a failure must not close it.
+    settings.AQL_MAX_CONCURRENCY = 1
+    queue, done = [1, 2], []
+
+    def step(pk: int) -> None:
+        if pk == 1:
+            raise RuntimeError("boom")
+        done.append(pk)
+
+    assert worker.in_batches(lambda n: [queue.pop(0) for _ in range(min(n, len(queue)))], step) == 1
+    assert done == [2] and "worker step failed for 1" in caplog.text
+    assert connection.in_atomic_block and Sim.objects.count() >= 0  # still open, still the test's transaction
