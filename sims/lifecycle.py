@@ -183,6 +183,7 @@ class RequestState(models.TextChoices):
     def colour(self) -> str:
         return REQUEST_COLOURS[self]
 
+    TO_SEND = "to_send", "Waiting to be sent"  # journalled for the worker to send: certainly not sent yet
     SENDING = "sending", "Sending"  # journalled; aql's answer not yet recorded
     PENDING = "pending", "In progress"  # aql queued it; the worker polls checkstatus
     UNKNOWN = "unknown", "Outcome unknown"  # no answer to the send: reconcile with queryiccid
@@ -192,10 +193,11 @@ class RequestState(models.TextChoices):
     NOT_SENT = "not_sent", "Not done"  # the outcome was unknown, and aql shows it did not happen
 
 
-REQUEST_COLOURS = {RequestState.SENDING: "blue", RequestState.PENDING: "blue", RequestState.UNKNOWN: "amber",
+REQUEST_COLOURS = {RequestState.TO_SEND: "blue",
+                   RequestState.SENDING: "blue", RequestState.PENDING: "blue", RequestState.UNKNOWN: "amber",
                    RequestState.SUCCESS: "green", RequestState.FAILED: "red", RequestState.REJECTED: "red",
                    RequestState.NOT_SENT: "red"}
-IN_FLIGHT = (RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
+IN_FLIGHT = (RequestState.TO_SEND, RequestState.SENDING, RequestState.PENDING, RequestState.UNKNOWN)
 FAILURES = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)
 
 
@@ -214,4 +216,5 @@ class RequestStep:
     POLL = _step("checkstatus", {S.PENDING}, {S.SUCCESS, S.FAILED, S.UNKNOWN})
     RECONCILE = _step("a look at the SIM", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})  # and a lost query's answer
     LOST = _step("a send cut off", {S.SENDING}, {S.UNKNOWN})
+    SEND = _step("the worker sending it", {S.TO_SEND}, {S.SENDING, S.NOT_SENT})  # or not: the SIM moved on
     RESOLVE = _step("settling by hand", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})

@@ -20,6 +20,8 @@ def request_outcome(request: GatewayRequest) -> Outcome:
                                    "again could do it twice. It will be checked with aql, not resent.")
         case RequestState.PENDING | RequestState.SENDING:
             return Outcome.done(f"{label} sent: aql is working on it.")
+        case RequestState.TO_SEND:
+            return Outcome.done(f"{label} waiting to be sent: the worker sends it in a moment.")
     text = f"{label}: done."
     if request.command == Command.QUERYICCID:  # a query says what it found
         latest = request.events.order_by("-at", "-id").first()

@@ -230,6 +230,8 @@ def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[
     changing: dict[str, str] = {}
     if in_flight and in_flight.command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         turning = "turning on" if in_flight.command == Command.ADDSERVICE else "turning off"
+        if in_flight.state == RequestState.TO_SEND:  # journalled, the worker sends it in a moment
+            turning += " next"
         if in_flight.state == RequestState.UNKNOWN:  # aql may never have had it: not "turning" anything
             turning = "changing, outcome not known yet"
         changing = {**dict.fromkeys(in_flight.params.get("then_remove", []), "turning off next"),

@@ -21,7 +21,6 @@ from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from common import gateway
 from common.actors import Actor
-from common.errors import Refused
 from common.transitions import Transition
 from common.validators import phone_national
 from sims import lifecycle, selectors
@@ -61,10 +60,9 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
         step.check(before, request.state)
         if request.state not in IN_FLIGHT:
             request.needs_attention = False  # settled: nothing left for staff to look at
-            _say_what_becomes_of_the_removals(request, sim)  # with the outcome: the timeline never loses them
         request.save()
-    if request.state == RequestState.SUCCESS and before != RequestState.SUCCESS and request.params.get("then_remove"):
-        _send_the_removals(request)
+        if request.state not in IN_FLIGHT:  # saved first: the SIM's one place in flight is free
+            _the_removals(request, sim)  # in this transaction, with the outcome: never lost
     return request
 
 
@@ -72,33 +70,29 @@ def _removals(request: GatewayRequest) -> str:
     return ", ".join(selectors.SERVICE_LABELS[name].lower() for name in request.params["then_remove"])
 
 
-def _say_what_becomes_of_the_removals(added: GatewayRequest, sim: Sim) -> None:
-    """A services change that needed both commands sends its removals once the addition is done:
-    the timeline says, with the addition's outcome, that they come next or why they will not."""
+def _the_removals(added: GatewayRequest, sim: Sim) -> None:
+    """The second half of a services change that needed both commands. Once aql has added, the
+    removals are journalled for the same person, waiting to be sent (the worker's requests lane
+    sends them within seconds); the timeline says they come next, or, when the addition did not
+    succeed or the SIM may no longer take them, why they will not."""
     if not added.params.get("then_remove"):
         return
-    if added.state == RequestState.SUCCESS:
-        action, message = AuditAction.SENDING, f"Removing {_removals(added)} next, as asked with this change."
-    else:
-        action = AuditAction.NOT_SENT
-        message = (f"{_removals(added).capitalize()} not removed: the addition asked with it was "
-                   f"{added.get_state_display().lower()}. Change the services again if they should go.")
-    event(sim=sim, actor=added.actor, request=added, action=action, before=sim.snapshot(), message=message)
-
-
-def _send_the_removals(added: GatewayRequest) -> None:
-    """The second half of a services change that needed both commands: now that aql has added,
-    remove the rest, for the same person. Why it could not be sent goes on the timeline."""
-    from sims.services.commands import sim_services_remove  # commands records its answers through this module
-
-    try:
-        sim_services_remove(sim_id=added.sim_id, actor=added.actor, services=added.params["then_remove"])
-    except Exception as exc:  # the addition is settled whatever happens here: the timeline must say so
-        logger.exception("removals after %s not sent", added.pk)
-        why = exc.message if isinstance(exc, Refused) else "it could not be sent just now"
-        sim = Sim.objects.select_related("number").get(pk=added.sim_id)
+    removals, why = _removals(added), ""
+    if added.state != RequestState.SUCCESS:
+        why = f"the addition asked with it was {added.get_state_display().lower()}."
+    elif refused := lifecycle.refusal(command=Command.REMOVESERVICE, state=sim.state,
+                                      has_number=sim.number_id is not None, in_flight=None):
+        why = refused
+    if why:
         event(sim=sim, actor=added.actor, request=added, action=AuditAction.NOT_SENT, before=sim.snapshot(),
-              message=f"Remove services not sent: {why}. Change the services again if they should go.")
+              message=f"{removals.capitalize()} not removed: {why} Change the services again if they should go.")
+        return
+    params = {"geo_nos": sim.number.number, "services": added.params["then_remove"]}
+    GatewayRequest.objects.create(sim=sim, command=Command.REMOVESERVICE, params=params, actor=added.actor,
+                                  actor_name=added.actor_name, state=RequestState.TO_SEND, state_before=sim.state,
+                                  next_poll_at=timezone.now())
+    event(sim=sim, actor=added.actor, request=added, action=AuditAction.SENDING, before=sim.snapshot(),
+          message=f"Removing {removals} next, as asked with this change.")
 
 
 def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:

@@ -22,7 +22,7 @@ from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services.answers import event, locked_sim, send_and_record
 
@@ -238,6 +238,48 @@ def sim_number_assign(*, sim_id: int, actor: Actor, number: str) -> GatewayReque
 def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
     """Replace an active SIM's number with another from the pool (one-step); the old one is freed."""
     return _number_command(Command.CHANGEGEO, sim_id, actor, number)
+
+
+def _call(request: GatewayRequest, sim: Sim) -> Callable[[UsimClient], Any]:
+    """How a request journalled to be sent later is sent, from what the journal holds."""
+    command, p = Command(request.command), request.params
+    if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
+        return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"])
+    if command in (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE):
+        return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"])
+    raise ValueError(f"{command.label} is not sent from the journal")
+
+
+def request_send(*, request_id: int) -> GatewayRequest:
+    """The worker's step for a request journalled to be sent later (a services change's removals,
+    once aql has added): under lock, mark it sending (or not done, when the SIM has moved on
+    meanwhile and it may no longer run), then send it and record the answer as a form's command is.
+    Never sent twice: only a request still waiting is taken."""
+    with transaction.atomic():
+        request = (GatewayRequest.objects.select_for_update(of=("self", "sim")).select_related("sim__number")
+                   .get(pk=request_id))
+        sim = request.sim
+        if request.state != RequestState.TO_SEND:
+            return request
+        if sim.not_before and sim.not_before > timezone.now():  # aql asked us to wait (63027)
+            request.next_poll_at = sim.not_before
+            request.save(update_fields=["next_poll_at"])
+            return request
+        label = Command(request.command).label
+        why = lifecycle.refusal(command=Command(request.command), state=sim.state,
+                                has_number=sim.number_id is not None, in_flight=None)
+        request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
+            RequestState.SENDING, timezone.now())
+        RequestStep.SEND.check(RequestState.TO_SEND, request.state)
+        if why:
+            request.settled_at = timezone.now()
+            event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=sim.snapshot(),
+                  message=f"{label} not sent: {why}")
+        else:
+            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+                  message=f"{label} sent.")
+        request.save()
+    return request if why else send_and_record(request, _call(request, sim))
 
 
 def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:

@@ -38,8 +38,9 @@ INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
 
 def request_claim_due(*, limit: int, lease: float) -> list[int]:
-    """Claim requests the worker should look at now: pending (checkstatus) or unknown (queryiccid)."""
-    due = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
+    """Claim requests the worker should look at now: waiting to be sent, pending (checkstatus) or
+    unknown (queryiccid)."""
+    due = GatewayRequest.objects.filter(state__in=(RequestState.TO_SEND, RequestState.PENDING, RequestState.UNKNOWN))
     return claim_due(due, field="next_poll_at", limit=limit, lease=lease)
 
 
@@ -47,7 +48,9 @@ def request_mark_lost(*, older_than: float) -> int:
     """Requests journalled but never answered (the sender died mid-send) become unknown, to be
     checked with queryiccid once aql would have finished them, like any other unknown outcome."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    lost = GatewayRequest.objects.filter(state=RequestState.SENDING, created_at__lt=cutoff).values_list("pk", flat=True)
+    # Sent when journalled (a form's), or when the worker took it (next_poll_at: the send's time).
+    sent_before = Q(next_poll_at__isnull=True, created_at__lt=cutoff) | Q(next_poll_at__lt=cutoff)
+    lost = GatewayRequest.objects.filter(sent_before, state=RequestState.SENDING).values_list("pk", flat=True)
     reason = "no answer was recorded: the sender stopped mid-send"
     for pk in lost:
         settle(pk, RequestStep.LOST, partial(unknown, reason=reason))
@@ -62,12 +65,17 @@ def poll_delay(poll_count: int, *, at_least: float = 0) -> float:
 
 
 def request_poll(*, request_id: int) -> GatewayRequest:
-    """The worker's step for a claimed request: checkstatus when pending, queryiccid when unknown.
+    """The worker's step for a claimed request: the send when it waits to be sent, checkstatus when
+    pending, queryiccid when unknown.
 
     Idempotent: a request that is already settled is returned untouched (django-q2 may
     deliver a task twice, and two passes may overlap).
     """
     request = GatewayRequest.objects.select_related("sim").get(pk=request_id)
+    if request.state == RequestState.TO_SEND:
+        from sims.services.commands import request_send  # commands sends; followup only follows up
+
+        return request_send(request_id=request.pk)
     if request.state == RequestState.UNKNOWN:
         return _reconcile_unknown(request)
     if request.state != RequestState.PENDING:

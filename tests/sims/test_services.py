@@ -170,10 +170,28 @@ def test_services_that_need_adding_and_removing_add_first_then_remove_once_aql_h
     assert world.fake.count("removeservice") == 0  # one command in flight per SIM
     settle(world, added)
     removal = GatewayRequest.objects.get(sim=sim, command="removeservice")
-    assert (removal.params["services"], removal.actor) == (["mt_voice"], staff)  # sent for the same person
+    assert (removal.params["services"], removal.actor) == (["mt_voice"], staff)  # for the same person
+    # journalled with the addition's outcome, in its transaction: a worker that stops now loses nothing
+    assert removal.state == RequestState.TO_SEND and world.fake.count("removeservice") == 0
     assert SimEvent.objects.filter(sim=sim, message="Removing incoming calls next, as asked with this change.").exists()
+    assert ("mt_voice", "Incoming calls", "turning off next") in selectors.service_states(sim=sim, in_flight=removal)
+    assert removal.pk in services.request_claim_due(limit=10, lease=60)  # the worker's requests lane takes it
+    assert services.request_poll(request_id=removal.pk).state == RequestState.PENDING
+    assert services.request_poll(request_id=removal.pk).state == RequestState.PENDING  # taken once: sent once
+    assert world.fake.count("removeservice") == 1
     settle(world, removal)
     assert fresh(sim).services == ["int_roaming", "mo_voice"]
+
+
+def test_a_removal_waiting_to_be_sent_is_not_sent_if_the_sim_moved_on_meanwhile(world, staff, make_sim):
+    sim = make_sim(1, number="44113000001", services=("mo_voice", "mt_voice"))
+    settle(world, services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "int_roaming"]))
+    removal = GatewayRequest.objects.get(sim=sim, command="removeservice")
+    Sim.objects.filter(pk=sim.pk).update(state=SimState.SUSPENDED)  # e.g. by hand in Django admin
+    assert services.request_poll(request_id=removal.pk).state == RequestState.NOT_SENT
+    assert world.fake.count("removeservice") == 0
+    assert sim.events.filter(request=removal, action="not_sent", message__startswith="Remove services not sent: "
+                             "Remove services needs a SIM that is active").exists()
 
 
 def test_the_removal_after_an_addition_is_not_sent_if_the_sim_moved_on_and_the_timeline_says_so(world, staff,
@@ -184,8 +202,9 @@ def test_the_removal_after_an_addition_is_not_sent_if_the_sim_moved_on_and_the_t
     world.fake.advance(world.fake.faults.settle_after)
     services.request_poll(request_id=added.pk)
     assert world.fake.count("removeservice") == 0
-    assert SimEvent.objects.filter(sim=sim, message__startswith="Remove services not sent: Remove services needs",
+    assert SimEvent.objects.filter(sim=sim, message__startswith="Incoming calls not removed: Remove services needs",
                                    action="not_sent").exists()
+    assert not GatewayRequest.objects.filter(sim=sim, command="removeservice").exists()
 
 
 # --- numbers ----------------------------------------------------------------------------------

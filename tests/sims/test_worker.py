@@ -243,6 +243,17 @@ def test_staff_can_record_that_an_unknown_request_happened(slow_gateway, staff, 
         services.request_resolve(request_id=request.pk, happened=False, actor=staff)
 
 
+def test_a_request_the_worker_sent_long_after_it_was_journalled_is_lost_only_long_after_its_send(world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    sent = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.SENDING,
+                                         state_before=SimState.ACTIVE, params={"geo_nos": "44113000001"})
+    hour_ago = timezone.now() - timedelta(hours=1)
+    GatewayRequest.objects.filter(pk=sent.pk).update(created_at=hour_ago, next_poll_at=timezone.now())
+    assert services.request_mark_lost(older_than=180) == 0  # journalled an hour ago, sent just now
+    GatewayRequest.objects.filter(pk=sent.pk).update(next_poll_at=hour_ago)
+    assert services.request_mark_lost(older_than=180) == 1
+
+
 def test_a_request_left_sending_by_a_dead_process_becomes_unknown_then_is_checked(world, staff, make_sim):
     sim = make_sim(1, number="44113000001")
     lost = GatewayRequest.objects.create(sim=sim, command="suspend", state=RequestState.SENDING,
