@@ -24,7 +24,7 @@ from common.models import SIM_ACTIONS
 from common.outcomes import Outcome
 from sims import selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 from sims.outcomes import request_outcome
 
 HISTORY_ROWS = 20
@@ -329,3 +329,12 @@ class SimEventAdmin(LongList, ReadOnlyAdmin):
     search_help_text = "A whole ICCID"
     exact_search = {"sim__in": _sim_ids}
     sortable_by = ("at",)
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    """Batches are history: each SIM's request in the journal says how it went."""
+
+    list_display = ("created_at", "command", "size", "actor_name")
+    list_filter = ("command",)
+    sortable_by = ("created_at",)

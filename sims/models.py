@@ -172,10 +172,31 @@ SYSTEM = Q(actor_name=SYSTEM_USERNAME)
 STAFF = ~SYSTEM
 
 
+class Batch(models.Model):
+    """One command for many SIMs at once (a selection, everything a filter matches): who, when,
+    what. Each SIM's own request in the journal (GatewayRequest.batch) says how it went."""
+
+    command = models.CharField(max_length=16, choices=Command.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="What each SIM's request adds to its number")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField("by", max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+    size = models.PositiveIntegerField(default=0, help_text="SIMs asked for")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk}: {self.get_command_display()} for {self.size:,} SIMs"
+
+
 class GatewayRequest(models.Model):
     """The journal: one row per command sent to aql, written before it is sent. Never the password."""
 
     sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="requests")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
     command = models.CharField(max_length=16, choices=Command.choices)
     params = models.JSONField(default=dict, help_text="What was sent, without the credentials")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

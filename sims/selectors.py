@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -16,7 +16,17 @@ from common.roles import SYSTEM_USERNAME
 from common.search import TRIGRAM, contains_q
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
-from sims.models import STAFF, SYSTEM, GatewayRequest, GeographicNumber, Sim, SimEvent, SimStateCount, Subscriber
+from sims.models import (
+    STAFF,
+    SYSTEM,
+    Batch,
+    GatewayRequest,
+    GeographicNumber,
+    Sim,
+    SimEvent,
+    SimStateCount,
+    Subscriber,
+)
 
 NAME_MATCHES = 200  # subscribers a name search looks at, at most
 
@@ -238,3 +248,15 @@ def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[
                     **dict.fromkeys(in_flight.params.get("services", []), turning)}
     return [(name, label, changing.get(name, "on" if getattr(sim, name) else "off"))
             for name, label in SERVICE_LABELS.items()]
+
+
+def batch_progress(batch: Batch) -> dict[str, int]:
+    """Where a batch's SIMs stand: waiting to be sent, in progress at aql, succeeded, failed (failed,
+    refused or not done), outcome unknown; and how many need a person."""
+    counts = dict(batch.requests.order_by().values_list("state").annotate(n=Count("pk")))
+    return {"waiting": counts.get(RequestState.TO_SEND, 0),
+            "in_progress": counts.get(RequestState.SENDING, 0) + counts.get(RequestState.PENDING, 0),
+            "succeeded": counts.get(RequestState.SUCCESS, 0),
+            "failed": sum(counts.get(state, 0) for state in FAILURES),
+            "unknown": counts.get(RequestState.UNKNOWN, 0),
+            "attention": batch.requests.filter(needs_attention=True).count()}

@@ -247,6 +247,8 @@ def _call(request: GatewayRequest, sim: Sim) -> Callable[[UsimClient], Any]:
         return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"])
     if command in (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE):
         return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"])
+    if command == Command.QUERYICCID:
+        return lambda c: c.queryiccid(iccid=sim.iccid)
     raise ValueError(f"{command.label} is not sent from the journal")
 
 

@@ -1,0 +1,90 @@
+"""Many SIMs given one command at once: each SIM's request journalled, waiting to be sent, in one
+transaction; the worker's requests lane sends them (never more than AQL_MAX_CONCURRENCY calls at
+once), each settled by the same rules as a command from a form, so an uncertain outcome stays
+unknown per SIM. A SIM the command cannot run for now is recorded as not done, with why."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from common import validators
+from common.actors import Actor, recorded
+from common.audit import current_interface, name_of
+from common.errors import Refused
+from common.models import AuditAction
+from sims import lifecycle
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState
+from sims.models import Batch, GatewayRequest, Sim, SimEvent
+
+BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
+                  Command.REMOVESERVICE, Command.QUERYICCID)
+BATCH_AT_MOST = 50_000  # SIMs in one batch
+CHUNK = 500  # SIMs a query (SQLite's limit on a query's parameters)
+
+
+def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, services: list[str] | None = None) -> Batch:
+    """Give every SIM in `sim_ids` the command: each one's request waits to be sent by the worker,
+    or is recorded as not done with the lifecycle's reason (a SIM in the wrong state, another
+    command in flight). All in one transaction, the SIMs locked as a single command locks its
+    SIM, so nothing is queued twice. Returns the batch."""
+    command = Command(command)
+    if command not in BATCH_COMMANDS:
+        raise Refused(f"{command.label} cannot be given to many SIMs at once.")
+    params: dict[str, Any] = {}
+    if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
+        params["services"] = validators.clean_all(services=(validators.clean_services, services or []))["services"]
+    ids = list(dict.fromkeys(sim_ids))
+    if not ids:
+        raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
+    if len(ids) > BATCH_AT_MOST:
+        raise ValidationError(f"At most {BATCH_AT_MOST:,} SIMs in one batch ({len(ids):,} chosen): narrow the filter.")
+    with transaction.atomic():
+        batch = Batch.objects.create(command=command, params=params, actor=recorded(actor), actor_name=name_of(actor),
+                                     size=len(ids))
+        for start in range(0, len(ids), CHUNK):
+            _queue(batch, ids[start:start + CHUNK], actor)
+        # SIMs chosen that are not (or no longer) ours are not counted
+        batch.size = batch.requests.count()
+        batch.save(update_fields=["size"])
+    return batch
+
+
+def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
+    command, now = Command(batch.command), timezone.now()
+    sims = Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids).order_by("pk")
+    busy = dict(GatewayRequest.objects.filter(sim_id__in=ids, state__in=IN_FLIGHT)
+                .exclude(command=Command.QUERYICCID).values_list("sim_id", "command"))
+    requests, notes = [], []
+    for sim in sims:
+        why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                                in_flight=busy.get(sim.pk))
+        number = {"geo_nos": sim.number.number} if sim.number else {}
+        requests.append(GatewayRequest(
+            sim=sim, batch=batch, command=command, params={**number, **batch.params}, actor=recorded(actor),
+            actor_name=batch.actor_name, state_before=sim.state,
+            state=RequestState.NOT_SENT if why else RequestState.TO_SEND,
+            next_poll_at=None if why else now, settled_at=now if why else None, reply=why or ""))
+        notes.append((sim, why))
+    requests = GatewayRequest.objects.bulk_create(requests)
+    interface = current_interface()  # bulk_create skips Event.save(), which would set it
+    SimEvent.objects.bulk_create(
+        SimEvent(sim=sim, request=request, actor=recorded(actor), actor_name=batch.actor_name, interface=interface,
+                 action=AuditAction.NOT_SENT if why else AuditAction.SENDING,
+                 before=sim.snapshot(), after=sim.snapshot(),
+                 message=(f"{command.label} not done (batch {batch.pk}): {why}" if why
+                          else f"{command.label} waiting to be sent (batch {batch.pk})."))
+        for request, (sim, why) in zip(requests, notes, strict=True))
+
+
+def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
+    """A new batch of the same command for the SIMs whose request in this one failed, was refused or
+    was not done. Unknown outcomes are not retried: aql may still be doing them."""
+    batch = Batch.objects.get(pk=batch_id)
+    again = list(batch.requests.filter(state__in=FAILURES).values_list("sim_id", flat=True))
+    if not again:
+        raise Refused("Nothing to retry: no SIM in this batch failed.")
+    return batch_start(sim_ids=again, command=Command(batch.command), actor=actor,
+                       services=batch.params.get("services"))
