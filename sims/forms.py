@@ -11,7 +11,7 @@ from common import validators
 from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
-from sims.lifecycle import RequestState
+from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
@@ -156,3 +156,33 @@ class BulkSimsForm(PastedListForm):
     field, label = "iccids", "ICCIDs of the SIMs to add"
     help = "The 19 or 20 digits printed on each SIM: one per line, or separated by commas."
     service = services.sim_add
+
+
+class BatchForm(StaffForm):
+    """What a batch needs besides its SIMs: the services for a services change, and for terminating
+    the number of SIMs typed out, as a single SIM's ICCID is."""
+
+    services = forms.MultipleChoiceField(choices=list(SERVICE_LABELS.items()), widget=forms.CheckboxSelectMultiple,
+                                         required=False)
+    confirm = forms.CharField(label="Type the number of SIMs to confirm", max_length=12, required=False)
+
+    def __init__(self, *args, command: Command, count: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = count
+        if command not in (Command.ADDSERVICE, Command.REMOVESERVICE):
+            del self.fields["services"]
+        else:
+            self.fields["services"].label = f"Services to {'add' if command == Command.ADDSERVICE else 'remove'}"
+        if command != Command.DEACTIVATE:
+            del self.fields["confirm"]
+
+    def clean_services(self) -> list[str]:
+        if not self.cleaned_data["services"]:
+            raise ValidationError("Choose at least one service.")
+        return self.cleaned_data["services"]
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].replace(",", "").strip()
+        if typed != str(self.count):
+            raise ValidationError(f"Type {self.count} (the number of SIMs) to terminate them for good.")
+        return typed

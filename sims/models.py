@@ -207,6 +207,9 @@ class GatewayRequest(models.Model):
     aql_id = models.BigIntegerField("aql request id", null=True, blank=True, db_index=True)
     codes = models.JSONField(default=list, blank=True, help_text="Every code aql answered with")
     reply = models.TextField(blank=True, help_text="aql's last raw reply, or why there was none")
+    # Why a request was never sent (the SIM could not take it when its turn came), in staff's words.
+    # Nullable: a column added to a journal of millions without rewriting it.
+    why_not_sent = models.TextField(null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # When the worker next looks at it (checkstatus, or queryiccid for an unknown outcome).

@@ -13,6 +13,8 @@ def request_outcome(request: GatewayRequest) -> Outcome:
             return Outcome.refused(f"{label} refused by aql: " + "; ".join(request.code_meanings))
         case RequestState.FAILED:
             return Outcome.refused(f"{label} failed: the network refused it.")
+        case RequestState.NOT_SENT if request.why_not_sent:
+            return Outcome.refused(f"{label} not done: {request.why_not_sent}")
         case RequestState.NOT_SENT:
             return Outcome.refused(f"{label}: not done.")
         case RequestState.UNKNOWN:

@@ -122,14 +122,21 @@ def _in_flight_command() -> Subquery:
                     .exclude(command=Command.QUERYICCID).values("command")[:1])
 
 
-def sim_page(*, search: str = "", by_person: bool = True, state: str = "", service: str = "", sort: str = "updated",
-             cursor: str = "") -> Page:
-    """One page of the SIM list (the one `cursor` names; the first without). No COUNT(*), no OFFSET."""
-    qs = sims(search=search, by_person=by_person).annotate(in_flight_command=_in_flight_command())
+def sims_filtered(*, search: str = "", by_person: bool = True, state: str = "", service: str = "") -> QuerySet[Sim]:
+    """The SIMs the list's search and filters show (its pages, or a batch of them all)."""
+    qs = sims(search=search, by_person=by_person)
     if state:
         qs = qs.filter(state=state)
     if service in SERVICES:
         qs = qs.filter(**{service: True})
+    return qs
+
+
+def sim_page(*, search: str = "", by_person: bool = True, state: str = "", service: str = "", sort: str = "updated",
+             cursor: str = "") -> Page:
+    """One page of the SIM list (the one `cursor` names; the first without). No COUNT(*), no OFFSET."""
+    qs = sims_filtered(search=search, by_person=by_person, state=state, service=service)
+    qs = qs.annotate(in_flight_command=_in_flight_command())
     return _label_in_flight(seek(qs, SIM_SORTS.get(sort, SIM_SORTS["updated"]), cursor))
 
 
@@ -260,3 +267,16 @@ def batch_progress(batch: Batch) -> dict[str, int]:
             "failed": sum(counts.get(state, 0) for state in FAILURES),
             "unknown": counts.get(RequestState.UNKNOWN, 0),
             "attention": batch.requests.filter(needs_attention=True).count()}
+
+
+def batch_page(*, cursor: str = "") -> Page:
+    """One page of the batches, newest first."""
+    return seek(Batch.objects.all(), ("-created_at", "-pk"), cursor)
+
+
+def batch_rows(*, batch: Batch, failed_only: bool = False, limit: int | None = None) -> QuerySet[GatewayRequest]:
+    """A batch's requests, each with its SIM, in the order the SIMs were queued."""
+    rows = batch.requests.select_related("sim").order_by("pk")
+    rows = rows.filter(state__in=FAILURES) if failed_only else rows
+    return rows[:limit] if limit else rows
+

@@ -4,13 +4,15 @@ A refusal raised by a service is shown by `common.web.shows_refusals`; a form pa
 beside its field instead (`common.forms.add_refusal`).
 """
 
+import csv
 from collections.abc import Callable
 from functools import wraps
+from itertools import chain
 
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,6 +25,7 @@ from sims import lifecycle, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
     ActivateForm,
+    BatchForm,
     BulkNumbersForm,
     BulkSimsForm,
     DeactivateForm,
@@ -31,7 +34,7 @@ from sims.forms import (
     SettleForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
-from sims.models import GatewayRequest, Sim
+from sims.models import Batch, GatewayRequest, Sim
 from sims.outcomes import request_outcome
 
 
@@ -54,6 +57,8 @@ def sim_list(request: HttpRequest) -> HttpResponse:
         "sims": page.rows, "page": page, "q": q, "hint": selectors.search_hint(q), "state": state,
         "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
+        "batch_commands": [(c.value, c.label) for c in services.BATCH_COMMANDS
+                           if request.user.has_perm(lifecycle.TABLE[c].permission)],
     })
 
 
@@ -251,3 +256,98 @@ def number_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sims/number_list.html", {"numbers": page.rows, "page": page,
                                                      "show": show, "q": q, "form": form})
 
+
+
+# --- batches: one command for many SIMs --------------------------------------------------------
+
+def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str]]:
+    """The SIMs a batch form names: the ticked ones, or every SIM the list's filter shows (at most
+    one more than a batch may hold, so too many is said, not read in full)."""
+    post = request.POST
+    shown = {"q": post.get("q", "").replace("\x00", "").strip()[:100],
+             "state": post.get("state", "") if post.get("state", "") in SimState.values else "",
+             "service": post.get("service", "") if post.get("service", "") in SERVICES else ""}
+    if post.get("scope") == "filter":
+        found = selectors.sims_filtered(search=shown["q"], state=shown["state"], service=shown["service"],
+                                        by_person=request.user.has_perm("sims.see_personal_details"))
+        return list(found.order_by("pk").values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1]), shown
+    return [int(pk) for pk in post.getlist("sim") if pk.isdigit()][:services.BATCH_AT_MOST + 1], shown
+
+
+@requires("sims.view_sim")
+@require_POST
+@shows_refusals(posted_next("sim_list"))
+def batch_new(request: HttpRequest) -> HttpResponse:
+    """From the SIM list: what the batch would do, then (confirmed) the batch itself."""
+    command = request.POST.get("command", "")
+    if command not in services.BATCH_COMMANDS:
+        raise Refused("Choose what to do with the SIMs.")
+    command = Command(command)
+    permission = lifecycle.TABLE[command].permission
+    if not request.user.has_perm(permission):
+        return forbidden(request, permission)
+    ids, shown = _batch_sims(request)
+    if not ids:
+        raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
+    if len(ids) > services.BATCH_AT_MOST:
+        raise Refused(f"At most {services.BATCH_AT_MOST:,} SIMs in one batch: narrow the filter first.")
+    confirmed = request.POST.get("confirmed") == "1"
+    form = BatchForm(request.POST if confirmed else None, command=command, count=len(ids))
+    if confirmed and form.is_valid():
+        batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
+                                     services=form.cleaned_data.get("services"))
+        messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
+        return redirect("batch_detail", pk=batch.pk)
+    return render(request, "sims/batch_confirm.html", {
+        "form": form, "command": command, "count": len(ids), "shown": shown,
+        "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids,
+        "next": posted_next("sim_list")(request)})
+
+
+@requires("sims.view_sim")
+def batch_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.batch_page(cursor=cursor(request))
+    return render(request, "sims/batch_list.html", {"batches": page.rows, "page": page})
+
+
+@requires("sims.view_sim")
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
+    batch = get_object_or_404(Batch, pk=pk)
+    progress = selectors.batch_progress(batch)
+    failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
+    return render(request, "sims/batch_detail.html", {
+        "batch": batch, "progress": progress, "failed": failed,
+        "live": progress["waiting"] or progress["in_progress"] or progress["unknown"],
+        "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
+
+
+@requires("sims.provision_sim")
+@require_POST
+@shows_refusals("batch_detail")
+def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    again = services.batch_retry(batch_id=get_object_or_404(Batch, pk=pk).pk, actor=request.user)
+    messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
+    return redirect("batch_detail", pk=again.pk)
+
+
+class _Echo:
+    """A file that hands back what is written: csv.writer's rows, streamed one at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@requires("sims.view_sim")
+def batch_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Each SIM of the batch with how it went, in words (columns: iccid, command, state, outcome, aql_request_id)."""
+    batch = get_object_or_404(Batch, pk=pk)
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow([row.sim.iccid, row.get_command_display(), row.get_state_display(),
+                             request_outcome(row).text, row.aql_id or ""])
+            for row in selectors.batch_rows(batch=batch).iterator(chunk_size=2000))
+    response = StreamingHttpResponse(
+        chain([writer.writerow(["iccid", "command", "state", "outcome", "aql_request_id"])], rows),
+        content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.csv"'
+    return response

@@ -66,7 +66,7 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
             sim=sim, batch=batch, command=command, params={**number, **batch.params}, actor=recorded(actor),
             actor_name=batch.actor_name, state_before=sim.state,
             state=RequestState.NOT_SENT if why else RequestState.TO_SEND,
-            next_poll_at=None if why else now, settled_at=now if why else None, reply=why or ""))
+            next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why))
         notes.append((sim, why))
     requests = GatewayRequest.objects.bulk_create(requests)
     interface = current_interface()  # bulk_create skips Event.save(), which would set it

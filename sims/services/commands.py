@@ -274,7 +274,7 @@ def request_send(*, request_id: int) -> GatewayRequest:
             RequestState.SENDING, timezone.now())
         RequestStep.SEND.check(RequestState.TO_SEND, request.state)
         if why:
-            request.settled_at = timezone.now()
+            request.settled_at, request.why_not_sent = timezone.now(), why
             event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=sim.snapshot(),
                   message=f"{label} not sent: {why}")
         else:

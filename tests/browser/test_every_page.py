@@ -20,8 +20,9 @@ from playwright.sync_api import Locator, Page, expect
 from mvnoadmin.urls import urlpatterns
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
+from sims.lifecycle import Command
 from sims.models import GatewayRequest, Subscriber
-from sims.services import sim_query, sim_suspend
+from sims.services import batch_start, sim_query, sim_suspend
 from tests.conftest import IMEI, POOL, iccid, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +42,9 @@ NOT_PAGES = {
     "order_submit": "a button (POST only)",
     "order_place_again": "a button (POST only)",
     "stock_threshold": "a form on the stock page (POST only)",
+    "batch_new": "the SIM list's batch form, and its confirmation (POST only)",
+    "batch_retry": "a button (POST only)",
+    "batch_csv": "a CSV file",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -106,6 +110,7 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Product.objects.filter(code="AQL-123").update(low_stock_threshold=world.fake.account.stock["AQL-123"])
         world.fake.account.stock["AQL-123"] -= 150
     member_of("Observer", "olive")
+    batch = batch_start(sim_ids=[active.pk, suspended.pk], command=Command.SUSPEND, actor=staff)
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -126,6 +131,8 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/requests/{lost.pk}/resolve/"),
         Visit("/requests/?who=all"),
         Visit("/numbers/"),
+        Visit("/batches/"),
+        Visit(f"/batches/{batch.pk}/"),
         Visit("/orders/"),
         Visit("/orders/new/"),
         Visit("/orders/new/", press="Send to aql for despatch"),

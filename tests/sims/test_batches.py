@@ -32,7 +32,7 @@ def test_a_batch_queues_each_sim_it_may_and_says_why_not_for_the_others(world, f
     assert world.fake.count("suspend") == sent_before  # nothing sent yet: the worker sends them
     assert selectors.batch_progress(batch) == {"waiting": 3, "in_progress": 0, "succeeded": 0, "failed": 2,
                                                "unknown": 0, "attention": 0}
-    not_done = dict(batch.requests.filter(state=RequestState.NOT_SENT).values_list("sim_id", "reply"))
+    not_done = dict(batch.requests.filter(state=RequestState.NOT_SENT).values_list("sim_id", "why_not_sent"))
     assert not_done == {five[3].pk: "Suspend needs a SIM that is active; this one is suspended.",
                         five[4].pk: "Suspend is still in progress for this SIM: wait for it to finish."}
     assert five[0].events.get(request__batch=batch).message == f"Suspend waiting to be sent (batch {batch.pk})."
