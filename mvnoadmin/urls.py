@@ -38,9 +38,9 @@ urlpatterns = [
     path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),
     path("batches/", sims.batch_list, name="batch_list"),
     path("batches/new/", sims.batch_new, name="batch_new"),
-    path("batches/<int:pk>/", sims.batch_detail, name="batch_detail"),
-    path("batches/<int:pk>/retry/", sims.batch_retry, name="batch_retry"),
-    path("batches/<int:pk>/outcomes.csv", sims.batch_csv, name="batch_csv"),
+    path("batches/<int:batch>/", sims.batch_detail, name="batch_detail"),
+    path("batches/<int:batch>/retry/", sims.batch_retry, name="batch_retry"),
+    path("batches/<int:batch>/outcomes.csv", sims.batch_csv, name="batch_csv"),
     path("numbers/", sims.number_list, name="number_list"),
     # despatch orders and stock
     path("orders/", orders.order_list, name="order_list"),

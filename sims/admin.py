@@ -18,14 +18,24 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common import validators
-from common.admin import BadgeMedia, KeepsHistory, LongList, NamedInUrl, ReadOnlyAdmin, badge, for_each, history_table
+from common.admin import (
+    BadgeMedia,
+    KeepsHistory,
+    LongList,
+    NamedInUrl,
+    ReadOnlyAdmin,
+    badge,
+    for_each,
+    history_table,
+    once,
+)
 from common.forms import PersonChecks
 from common.models import SIM_ACTIONS
 from common.outcomes import Outcome
 from sims import selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
+from sims.lifecycle import Command
 from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
-from sims.outcomes import request_outcome
 
 HISTORY_ROWS = 20
 
@@ -45,10 +55,21 @@ def _sim_name(sim: Sim) -> str:
     return f"SIM {sim.iccid}"
 
 
-def _per_sim(service: Callable[..., GatewayRequest]) -> Callable[[Any, HttpRequest, QuerySet[Sim]], None]:
-    """An admin action that runs a SIM service for each selected SIM; each says how it went."""
-    return lambda modeladmin, request, queryset: for_each(
-        request, queryset, lambda sim: request_outcome(service(sim_id=sim.pk, actor=request.user)), name=_sim_name)
+def _as_batch(command: Command) -> Callable[[Any, HttpRequest, QuerySet[Sim]], None]:
+    """An admin action that makes the selected SIMs a batch, as the SIM list does: the worker sends
+    them in turn, and the batch's page says how each went."""
+
+    def act(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
+        def start() -> Outcome:
+            batch = services.batch_start(sim_ids=list(queryset.values_list("pk", flat=True)), command=command,
+                                         actor=request.user)
+            return Outcome.done(format_html('{} queued for {} SIMs as <a href="{}">batch {}</a>: the worker sends '
+                                            "them in turn.", command.label, f"{batch.size:,}",
+                                            reverse("batch_detail", args=[batch.pk]), batch.pk))
+
+        once(request, start)
+
+    return act
 
 
 @admin.register(Sim)
@@ -126,12 +147,12 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     def services_on(self, obj: Sim) -> str:
         return ", ".join(SERVICE_LABELS[name] for name in obj.services) or "none"
 
-    suspend = admin.action(description="Suspend the selected SIMs", permissions=["provision"])(
-        _per_sim(services.sim_suspend))
-    reactivate = admin.action(description="Reactivate the selected SIMs", permissions=["provision"])(
-        _per_sim(services.sim_reactivate))
-    query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state",
-                                 permissions=["provision"])(_per_sim(services.sim_query))
+    suspend = admin.action(description="Suspend the selected SIMs (a batch)", permissions=["provision"])(
+        _as_batch(Command.SUSPEND))
+    reactivate = admin.action(description="Reactivate the selected SIMs (a batch)", permissions=["provision"])(
+        _as_batch(Command.REACTIVATE))
+    query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state (a batch)",
+                                 permissions=["provision"])(_as_batch(Command.QUERYICCID))
 
     def has_provision_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.provision_sim")

@@ -297,7 +297,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
                                      services=form.cleaned_data.get("services"))
         messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
-        return redirect("batch_detail", pk=batch.pk)
+        return redirect("batch_detail", batch=batch.pk)
     return render(request, "sims/batch_confirm.html", {
         "form": form, "command": command, "count": len(ids), "shown": shown,
         "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids,
@@ -311,9 +311,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires("sims.view_sim")
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
-    batch = get_object_or_404(Batch, pk=pk)
+    batch = get_object_or_404(Batch, pk=batch)
     progress = selectors.batch_progress(batch)
     failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
     return render(request, "sims/batch_detail.html", {
@@ -325,10 +325,10 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("sims.provision_sim")
 @require_POST
 @shows_refusals("batch_detail")
-def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    again = services.batch_retry(batch_id=get_object_or_404(Batch, pk=pk).pk, actor=request.user)
+def batch_retry(request: HttpRequest, batch: int) -> HttpResponse:
+    again = services.batch_retry(batch_id=get_object_or_404(Batch, pk=batch).pk, actor=request.user)
     messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
-    return redirect("batch_detail", pk=again.pk)
+    return redirect("batch_detail", batch=again.pk)
 
 
 class _Echo:
@@ -339,9 +339,9 @@ class _Echo:
 
 
 @requires("sims.view_sim")
-def batch_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
     """Each SIM of the batch with how it went, in words (columns: iccid, command, state, outcome, aql_request_id)."""
-    batch = get_object_or_404(Batch, pk=pk)
+    batch = get_object_or_404(Batch, pk=batch)
     writer = csv.writer(_Echo())
     rows = (writer.writerow([row.sim.iccid, row.get_command_display(), row.get_state_display(),
                              request_outcome(row).text, row.aql_id or ""])

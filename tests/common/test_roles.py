@@ -12,7 +12,7 @@ from common.roles import SYSTEM_USERNAME
 from orders import services as order_services
 from orders.models import DespatchOrder
 from sims import services
-from sims.lifecycle import SimState
+from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, Sim, SimEvent, Subscriber
 from tests.conftest import manage, member_of
 
@@ -60,7 +60,9 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
     **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "order_list", "order_detail",
-                     "stock"], ("GET", READ)),
+                     "stock", "batch_list", "batch_detail", "batch_csv"], ("GET", READ)),
+    "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
+    "batch_retry": ("POST", DAILY_POST),
     **dict.fromkeys(["sim_activate", "sim_number", "order_new"], ("GET", FORM)),
     **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
@@ -101,7 +103,8 @@ def places(world, make_sim, staff, settings):
     order = order_services.order_despatch(actor=staff, name="Jo Bloggs", company="", address="1 Road",
                                           postcode="LS1 1AA", contact_no="07700900123")
     order_services.stock_refresh()
-    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123"}
+    batch = services.batch_start(sim_ids=[sim.pk], command=Command.REACTIVATE, actor=staff)  # one not done
+    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk}
 
 
 def url_names() -> set[str]:

@@ -5,9 +5,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sims import services
+from sims import services, tasks
 from sims.lifecycle import SimState
-from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
+from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
 from tests.conftest import iccid, many_sims
 
 pytestmark = pytest.mark.django_db
@@ -54,33 +54,34 @@ def test_the_journal_and_audit_trail_are_read_only(admin_client, world, make_sim
     assert GatewayRequest.objects.count() == 1
 
 
-def test_the_suspend_action_reports_each_sim_and_sends_only_what_is_allowed(admin_client, world, make_sim):
+def test_the_suspend_action_makes_a_batch_the_worker_sends_and_that_says_why_not_for_each(admin_client, world,
+                                                                                         make_sim):
     active = make_sim(1, number="44113000001")
     unused = Sim.objects.get(iccid=iccid(2))
     response = admin_client.post("/admin/sims/sim/", {"action": "suspend", "_selected_action": [active.pk, unused.pk]},
                                  follow=True)
-    text = response.text
-    assert f"SIM {active.iccid}: Suspend sent: aql is working on it." in text  # the SIM page's words, named
-    assert f"SIM {unused.iccid}: Suspend needs a SIM that is active; this one is unused." in text
+    batch = Batch.objects.get()
+    assert f'Suspend queued for 2 SIMs as <a href="/batches/{batch.pk}/">batch {batch.pk}</a>' in response.text
+    assert world.fake.count("suspend") == 0  # the worker sends them, AQL_MAX_CONCURRENCY at most
+    tasks.poll_pass()
     assert world.fake.count("suspend") == 1
+    assert batch.requests.get(sim=unused).why_not_sent == "Suspend needs a SIM that is active; this one is unused."
 
 
-def test_the_query_action_brings_records_in_line_and_says_what_it_found(admin_client, world, make_sim):
+def test_the_query_action_brings_records_in_line_once_the_worker_has_asked(admin_client, world, make_sim):
     sim = make_sim(1, number="44113000001")
     world.fake.put_sim(sim.iccid, state="suspended", geo_nos="44113000001")
-    response = admin_client.post("/admin/sims/sim/", {"action": "query_gateway", "_selected_action": [sim.pk]},
-                                 follow=True)
+    admin_client.post("/admin/sims/sim/", {"action": "query_gateway", "_selected_action": [sim.pk]})
+    tasks.poll_pass()
     assert Sim.objects.get(pk=sim.pk).state == SimState.SUSPENDED
-    assert (f"SIM {sim.iccid}: Ask the gateway: done. aql&#x27;s record differed from ours: state was active, aql "
-            "says suspended.") in response.text
+    assert sim.events.filter(action="drift", message__contains="state was active, aql says suspended").exists()
 
 
-def test_the_reactivate_action_says_it_was_sent_in_the_sim_pages_words(admin_client, world, make_sim):
+def test_the_reactivate_action_makes_a_batch_too(admin_client, world, make_sim):
     sim = make_sim(2, state=SimState.SUSPENDED, number="44113000002")
-    response = admin_client.post("/admin/sims/sim/", {"action": "reactivate", "_selected_action": [sim.pk]},
-                                 follow=True)
-    assert f"SIM {sim.iccid}: Reactivate sent: aql is working on it." in response.text
-    assert world.fake.count("reactivate") == 1
+    admin_client.post("/admin/sims/sim/", {"action": "reactivate", "_selected_action": [sim.pk]})
+    tasks.poll_pass()
+    assert Batch.objects.get().command == "reactivate" and world.fake.count("reactivate") == 1
 
 
 def test_the_erase_action_says_what_the_sim_page_says_and_refuses_a_live_sim_in_words(admin_client, world, make_sim):
