@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -179,14 +179,6 @@ def _in_use(number: GeographicNumber) -> bool:
     return GeographicNumber.objects.in_use().filter(pk=number.pk).exists()
 
 
-def _ever_on_a_sim(number: GeographicNumber) -> bool:
-    """Whether a SIM's audit trail shows it with this number, since the number was added: every
-    change of a SIM records its number before and after. Only trail rows from the number's
-    `added_at` on are read (an index range), so a number pasted a moment ago is checked at once."""
-    shown = Q(before__number=number.number) | Q(after__number=number.number)
-    return SimEvent.objects.filter(shown, at__gte=number.added_at).exists()
-
-
 @admin.register(GeographicNumber)
 class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     list_display = ("number_shown", "sim", "held_by", "added_at")
@@ -217,7 +209,7 @@ class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
         # and one on a SIM or held for a command is in use. aql still allocates it to the account
         # either way: deleting it here only stops us giving it out.
         allowed = admin.ModelAdmin.has_delete_permission(self, request, obj)  # the role's permission, past KeepsHistory
-        return allowed and (obj is None or not (_in_use(obj) or _ever_on_a_sim(obj)))
+        return allowed and (obj is None or not (_in_use(obj) or obj.was_on_sim))
 
     def get_urls(self) -> list:
         bulk = path("bulk-add/", self.admin_site.admin_view(self.bulk_add), name="sims_geographicnumber_bulk")

@@ -31,13 +31,18 @@ class GeographicNumber(models.Model):
 
     number = models.CharField(max_length=15, unique=True, help_text="International form, e.g. 441134960000")
     # Set while a command that gives this number to a SIM is in flight, so no one else takes it.
-    held_by = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="held_number", editable=False)
+    # Unique when set, through a partial index only (Meta): an index on every NULL would be taken by
+    # SQLite for "held by nothing", the whole pool, instead of the small index of free numbers.
+    held_by = models.ForeignKey("GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="held_numbers", editable=False, db_index=False)
     added_at = models.DateTimeField(auto_now_add=True)
     # Whether a SIM has this number, kept by the database (triggers on the SIM table, migration
     # 0016) in the same transaction as the SIM's change: "free numbers" is then a small index,
     # not a search of every number for one no SIM points at.
     on_sim = models.BooleanField("on a SIM", default=False, editable=False)
+    # Whether a SIM has ever had it, kept by the same triggers (migration 0026): such a number is in
+    # that SIM's history and aql's, and is never deleted.
+    was_on_sim = models.BooleanField("ever on a SIM", default=False, editable=False)
 
     objects = NumberQuerySet.as_manager()
 
@@ -45,6 +50,8 @@ class GeographicNumber(models.Model):
         ordering = ["number"]
         indexes = [models.Index(fields=["number"], condition=models.Q(on_sim=False, held_by__isnull=True),
                                 name="number_free")]
+        constraints = [models.UniqueConstraint(fields=["held_by"], condition=models.Q(held_by__isnull=False),
+                                               name="number_held_once")]
 
     def __str__(self) -> str:
         return self.number
@@ -53,7 +60,7 @@ class GeographicNumber(models.Model):
         # on_sim is the database's to keep: a number saved from a form read earlier never writes it back.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields if not f.primary_key
-                                       and f.name != "on_sim"]
+                                       and f.name not in ("on_sim", "was_on_sim")]
         super().save(*args, **kwargs)
 
 

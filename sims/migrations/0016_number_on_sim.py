@@ -3,6 +3,7 @@ counts), so the free numbers are a small partial index rather than an anti-join 
 
 On SQLite, a later migration that alters a field of Sim remakes sims_sim and drops these
 triggers with it: it must run `create_triggers` again (tests/sims/test_services.py would show).
+Migration 0026 makes them again to keep `was_on_sim` too: after it, use 0026's.
 """
 
 from django.db import migrations, models

@@ -14,7 +14,7 @@ from orders import services as order_services
 from orders.models import DespatchOrder
 from sims import services, tasks
 from sims.lifecycle import SimState
-from sims.models import GatewayRequest, RequestState, Sim, SimEvent
+from sims.models import GatewayRequest, RequestState, Sim, SimEvent, Subscriber
 from tests.conftest import activation, iccid, many_sims
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,8 @@ def test_signing_in_leads_to_the_dashboard(client, staff):
 def some_of_everything(staff, make_sim) -> Sim:
     """A SIM with history and a request in flight, an order and stock snapshots."""
     sim = make_sim(1, number="44113000001")
+    Sim.objects.filter(pk=sim.pk).update(subscriber=Subscriber.objects.create(
+        name="Customer Zero", address="1 Road", postcode="LS1 1AA", contact_number="447700900123"))  # found by name
     services.sim_query(sim_id=sim.pk, actor=staff)
     services.sim_suspend(sim_id=sim.pk, actor=staff)
     order_services.order_despatch(actor=staff, name="Jo Bloggs", company="", address="1 Road", postcode="LS1 1AA",
