@@ -85,7 +85,7 @@ class SortableOnly(ChangeList):
         return super().get_ordering_field(field_name) if field_name in self.sortable_by else None
 
 
-ADMIN_ROWS_AT_MOST = 10_000
+ADMIN_ROWS_AT_MOST = 2_500  # 50 pages: the deepest costs an OFFSET of 2,450, tens of milliseconds
 
 
 class CappedPaginator(Paginator):

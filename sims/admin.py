@@ -186,7 +186,7 @@ class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
     search_fields = ("number",)
     readonly_fields = ("held_by", "added_at")
     list_filter = ("on_sim",)  # kept on the number: no search of every number for one no SIM points at
-    sortable_by = ("number_shown", "added_at")
+    sortable_by = ("number_shown",)  # by number, its own index; by date added would sort the pool
     change_list_template = "admin/sims/geographicnumber/change_list.html"
 
     @admin.display(description="number", ordering="number")
