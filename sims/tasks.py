@@ -19,7 +19,7 @@ POLL_PASS = "sims.tasks.poll_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
 PRUNE_PASS = "sims.tasks.prune_checks_pass"
 # task -> every so many minutes (the gateway work is the follower's)
-SCHEDULES = {ERASE_PASS: 24 * 60, PRUNE_PASS: 24 * 60}
+SCHEDULES = {ERASE_PASS: 24 * 60, PRUNE_PASS: 10}
 DRIFT_PASS_MINUTES = 10  # `drift_pass` by hand compares this many minutes' share of the drift rate
 LOST_EVERY = 10  # seconds between looks for sends cut off mid-way
 IDLE = 5  # seconds without a look: a lane's follower stopped (another process may follow next)
@@ -120,7 +120,9 @@ def erase_expired_pass() -> int:
 
 def prune_checks_pass() -> int:
     """Delete the system's routine comparisons with aql that found nothing to change, once they are
-    older than AQL_CHECKS_KEPT_DAYS (never when 0). Returns how many requests went."""
+    older than AQL_CHECKS_KEPT_DAYS (never when 0): every ten minutes, for at most half a minute,
+    a little at a time (a backlog, as in a journal kept before this existed, goes over many passes).
+    Returns how many requests went."""
     days = settings.AQL_CHECKS_KEPT_DAYS
     pruned = services.checks_prune(days=days) if days else 0
     heartbeat(name="prune")

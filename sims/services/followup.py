@@ -5,12 +5,13 @@ settled by looking at the SIM in aql (queryiccid); the drift sweep compares SIMs
 """
 
 import random
+import time
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -228,8 +229,10 @@ def sims_due_for_drift_check(*, limit: int) -> list[int]:
     Index walks on recheck_at and drift_at, never a sort of every SIM: a drift pass must not
     sort a million rows (PostgreSQL's index cannot serve one NULLS FIRST sort).
     """
-    busy = GatewayRequest.objects.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).values("sim_id")
-    candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(pk__in=busy)
+    # A look at each candidate's own requests (by its sim_id index), not a list of every SIM busy
+    # made afresh for each lane: the lanes' first rows are nearly always the ones taken.
+    busy = GatewayRequest.objects.filter(sim=OuterRef("pk"), state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
+    candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(Exists(busy))
     lanes = (candidates.filter(recheck_at__lte=timezone.now()).order_by("recheck_at", "pk"),
              candidates.filter(drift_at__isnull=True).order_by("pk"),
              candidates.filter(drift_at__isnull=False).order_by("drift_at", "pk"))
@@ -266,22 +269,26 @@ def state_counts_rebuild(**_: object) -> None:
             for state, n in Sim.objects.order_by().values_list("state").annotate(n=Count("pk")))
 
 
-PRUNE_CHUNK = 2000  # requests a transaction: short, so the worker and the pages never wait long
+# Requests a transaction: SQLite's one write lock is held a moment at a time, with a gap between,
+# so the follower's writes and the pages' never wait long.
+PRUNE_CHUNK = 200
+PRUNE_GAP = 0.05  # seconds between chunks: a writer waiting for SQLite's lock gets it
+PRUNE_FOR = 30  # seconds a pass deletes for at most: the next pass goes on from where it is
 
 
-def checks_prune(*, days: int) -> int:
+def checks_prune(*, days: int, budget: float = PRUNE_FOR) -> int:
     """Delete the system's routine comparisons with aql older than `days` that found ours matched:
     each request and its "Asked aql: its record matches ours" line on the timeline. At a full
     pass a day these are two rows a SIM a day, a billion a year at a million SIMs; what they told
     is kept in `Sim.checked_at`. Differences (also one seen while a command was in progress),
     failures, and everything staff asked stay for good.
     Returns how many requests went."""
-    cutoff = timezone.now() - timedelta(days=days)
+    started, cutoff = time.monotonic(), timezone.now() - timedelta(days=days)
     routine = GatewayRequest.objects.filter(SYSTEM, command=Command.QUERYICCID, state=RequestState.SUCCESS,
                                             created_at__lt=cutoff)
     deleted, after = 0, Q()
-    while chunk := list(routine.filter(after).order_by("created_at", "pk").values_list("pk", "created_at")
-                        [:PRUNE_CHUNK]):
+    while time.monotonic() - started < budget and (chunk := list(
+            routine.filter(after).order_by("created_at", "pk").values_list("pk", "created_at")[:PRUNE_CHUNK])):
         ids = [pk for pk, _ in chunk]
         with transaction.atomic():
             SimEvent.objects.filter(request_id__in=ids, action=AuditAction.QUERIED, message=MATCHED).delete()
@@ -291,4 +298,5 @@ def checks_prune(*, days: int) -> int:
             deleted += gone.delete()[1].get(GatewayRequest._meta.label, 0)
         last_pk, last_at = chunk[-1]
         after = Q(created_at__gt=last_at) | Q(created_at=last_at, pk__gt=last_pk)
+        time.sleep(PRUNE_GAP)
     return deleted

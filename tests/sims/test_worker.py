@@ -355,6 +355,7 @@ def test_routine_comparisons_go_after_the_days_kept_and_differences_and_staffs_q
     GatewayRequest.objects.exclude(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=8))
     assert drifted.events.filter(action="drift").exists()
 
+    assert services.checks_prune(days=7, budget=0) == 0  # a pass stops at its time budget; the next goes on
     assert tasks.prune_checks_pass() == 4  # the four old matches, each with its "Asked aql" line
     left = GatewayRequest.objects.filter(command="queryiccid")
     assert set(left.values_list("sim_id", "actor_name")) == {
