@@ -61,8 +61,8 @@ def _as_batch(command: Command) -> Callable[[Any, HttpRequest, QuerySet[Sim]], N
 
     def act(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
         def start() -> Outcome:
-            batch = services.batch_start(sim_ids=list(queryset.values_list("pk", flat=True)), command=command,
-                                         actor=request.user)
+            ids = list(queryset.values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1])  # too many: said, not read
+            batch = services.batch_start(sim_ids=ids, command=command, actor=request.user)
             return Outcome.done(format_html('{} queued for {} SIMs as <a href="{}">batch {}</a>: the worker sends '
                                             "them in turn.", command.label, f"{batch.size:,}",
                                             reverse("batch_detail", args=[batch.pk]), batch.pk))
@@ -293,8 +293,8 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
     exact_search = {"sim__in": _sim_ids, "aql_id": _aql_id}
     sortable_by = ("created_at",)
     # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
-    fields = ("sim", "command", "params", "actor_name", "state", "state_before", "aql_id", "codes_in_words", "reply",
-              "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")
+    fields = ("sim", "command", "params", "actor_name", "batch", "state", "state_before", "why_not_sent", "aql_id",
+              "codes_in_words", "reply", "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")
     readonly_fields = ("codes_in_words", "created_at")
 
     actions = ("settle_by_hand",)

@@ -203,7 +203,9 @@ class GatewayRequest(models.Model):
     """The journal: one row per command sent to aql, written before it is sent. Never the password."""
 
     sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="requests")
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
+    # Indexed where set only (Meta): most of the journal is in no batch.
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="requests",
+                              db_index=False)
     command = models.CharField(max_length=16, choices=Command.choices)
     params = models.JSONField(default=dict, help_text="What was sent, without the credentials")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -248,6 +250,7 @@ class GatewayRequest(models.Model):
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=IN_FLIGHT), name="request_in_flight"),
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=FAILURES), name="request_failed"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
+            models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
         ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).

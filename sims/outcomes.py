@@ -25,7 +25,9 @@ def request_outcome(request: GatewayRequest) -> Outcome:
         case RequestState.TO_SEND:
             return Outcome.done(f"{label} waiting to be sent: the worker sends it in a moment.")
     text = f"{label}: done."
-    if request.command == Command.QUERYICCID:  # a query says what it found
-        latest = request.events.order_by("-at", "-id").first()
-        text += f" {latest.message}" if latest else ""
+    if request.command == Command.QUERYICCID:  # a query says what it found (read with the rows, for a list)
+        said = getattr(request, "latest_message", None)
+        if said is None and (latest := request.events.order_by("-at", "-id").first()):
+            said = latest.message
+        text += f" {said}" if said else ""
     return Outcome.done(text)

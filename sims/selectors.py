@@ -108,9 +108,6 @@ def sims(*, search: str = "", by_person: bool = True) -> QuerySet[Sim]:
     return qs.filter(sim_search_q(search, by_person=by_person)) if search else qs
 
 
-# Services are on only while a SIM is active or suspended: activation turns them on, termination off.
-HAS_SERVICES = (SimState.ACTIVE, SimState.SUSPENDED)
-
 # sort -> the keys, the last unique: each pair is an index, so any page is a seek on it
 SIM_SORTS = {"updated": ("-updated_at", "-pk"), "iccid": ("iccid",), "state": ("state", "pk")}
 
@@ -129,8 +126,6 @@ def _in_flight_command() -> Subquery:
 def sims_filtered(*, search: str = "", by_person: bool = True, state: str = "", service: str = "") -> QuerySet[Sim]:
     """The SIMs the list's search and filters show (its pages, or a batch of them all)."""
     qs = sims(search=search, by_person=by_person)
-    if service in SERVICES and state and state not in HAS_SERVICES:
-        return qs.none()  # no SIM in that state has a service: nothing to look for (a walk of them all)
     if state and search:
         # The search's own index finds the few; the state then sorts them out. Written so no index
         # serves it: SQLite would otherwise walk every SIM in the state in date order to find them.
@@ -286,7 +281,8 @@ def batch_page(*, cursor: str = "") -> Page:
 
 def batch_rows(*, batch: Batch, failed_only: bool = False, limit: int | None = None) -> QuerySet[GatewayRequest]:
     """A batch's requests, each with its SIM, in the order the SIMs were queued."""
-    rows = batch.requests.select_related("sim").order_by("pk")
+    latest = SimEvent.objects.filter(request=OuterRef("pk")).order_by("-at", "-id").values("message")[:1]
+    rows = batch.requests.select_related("sim").annotate(latest_message=Subquery(latest)).order_by("pk")
     rows = rows.filter(state__in=FAILURES) if failed_only else rows
     return rows[:limit] if limit else rows
 

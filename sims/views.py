@@ -270,8 +270,10 @@ def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str]]:
     if post.get("scope") == "filter":
         found = selectors.sims_filtered(search=shown["q"], state=shown["state"], service=shown["service"],
                                         by_person=request.user.has_perm("sims.see_personal_details"))
+        if (upto := post.get("upto", "")).isascii() and upto.isdigit():  # confirmed: none added since it was shown
+            found = found.filter(pk__lte=int(upto))
         return list(found.order_by("pk").values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1]), shown
-    return [int(pk) for pk in post.getlist("sim") if pk.isdigit()][:services.BATCH_AT_MOST + 1], shown
+    return [int(pk) for pk in post.getlist("sim") if pk.isascii() and pk.isdigit()][:services.BATCH_AT_MOST + 1], shown
 
 
 @requires("sims.view_sim")
@@ -300,7 +302,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         return redirect("batch_detail", batch=batch.pk)
     return render(request, "sims/batch_confirm.html", {
         "form": form, "command": command, "count": len(ids), "shown": shown,
-        "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids,
+        "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids, "upto": max(ids),
         "next": posted_next("sim_list")(request)})
 
 
@@ -315,18 +317,28 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
     batch = get_object_or_404(Batch, pk=batch)
     progress = selectors.batch_progress(batch)
+    may_retry = (batch.command != Command.DEACTIVATE
+                 and request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission))
     failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
     return render(request, "sims/batch_detail.html", {
-        "batch": batch, "progress": progress, "failed": failed,
+        "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
         "live": progress["waiting"] or progress["in_progress"] or progress["unknown"],
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
-@requires("sims.provision_sim")
+@requires("sims.view_sim")
 @require_POST
 @shows_refusals("batch_detail")
 def batch_retry(request: HttpRequest, batch: int) -> HttpResponse:
-    again = services.batch_retry(batch_id=get_object_or_404(Batch, pk=batch).pk, actor=request.user)
+    """The failed SIMs of a batch, again: for one who may give its command (as for one SIM). Terminating
+    is not retried by a button: a new batch from the SIM list asks for the count typed out."""
+    batch = get_object_or_404(Batch, pk=batch)
+    if batch.command == Command.DEACTIVATE:
+        raise Refused("To terminate them again, choose the SIMs on the SIM list: it asks for the count typed out.")
+    permission = lifecycle.TABLE[Command(batch.command)].permission
+    if not request.user.has_perm(permission):
+        return forbidden(request, permission)
+    again = services.batch_retry(batch_id=batch.pk, actor=request.user)
     messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
     return redirect("batch_detail", batch=again.pk)
 

@@ -2,10 +2,10 @@ from django.db import migrations
 
 
 def schedule(apps, schema_editor):
-    """The pass that deletes the drift sweep's routine comparisons (sims.tasks.prune_checks_pass), every ten minutes."""
+    """The daily pass that deletes the drift sweep's routine comparisons (sims.tasks.prune_checks_pass)."""
     apps.get_model("django_q", "Schedule").objects.update_or_create(
         name="sims.tasks.prune_checks_pass",
-        defaults={"func": "sims.tasks.prune_checks_pass", "schedule_type": "I", "minutes": 10, "repeats": -1})
+        defaults={"func": "sims.tasks.prune_checks_pass", "schedule_type": "I", "minutes": 24 * 60, "repeats": -1})
 
 
 def unschedule(apps, schema_editor):

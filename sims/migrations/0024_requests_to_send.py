@@ -4,6 +4,12 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def give_up_waiting(apps, schema_editor):
+    """Back to before requests could wait: the code then neither sends nor counts them, so those still
+    waiting are recorded as not done (they were certainly not sent)."""
+    apps.get_model("sims", "GatewayRequest").objects.filter(state="to_send").update(state="not_sent")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +18,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, give_up_waiting),
         migrations.RemoveConstraint(
             model_name='gatewayrequest',
             name='one_request_in_flight_per_sim',

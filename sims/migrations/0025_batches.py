@@ -37,6 +37,10 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='gatewayrequest',
             name='batch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='sims.batch'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='sims.batch'),
+        ),
+        migrations.AddIndex(
+            model_name='gatewayrequest',
+            index=models.Index(condition=models.Q(('batch__isnull', False)), fields=['batch', 'state'], name='request_in_batch'),
         ),
     ]

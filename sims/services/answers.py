@@ -237,7 +237,7 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
         return
     said = "; ".join(text for text, _ in changes.values())
     busy = selectors.sim_in_flight(sim=sim)
-    if busy:
+    if busy and busy.state != RequestState.TO_SEND:  # one only waiting is not aql's work: the difference is
         sim.save(update_fields=["checked_at", "recheck_at"])
         event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
               message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "

@@ -28,8 +28,9 @@ CHUNK = 500  # SIMs a query (SQLite's limit on a query's parameters)
 def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, services: list[str] | None = None) -> Batch:
     """Give every SIM in `sim_ids` the command: each one's request waits to be sent by the worker,
     or is recorded as not done with the lifecycle's reason (a SIM in the wrong state, another
-    command in flight). All in one transaction, the SIMs locked as a single command locks its
-    SIM, so nothing is queued twice. Returns the batch."""
+    command in flight). A transaction a chunk of SIMs, each locked as a single command locks its
+    SIM, so nothing is queued twice, and SQLite's one write lock is never held for the whole batch
+    (the worker records aql's answers meanwhile). Returns the batch."""
     command = Command(command)
     if command not in BATCH_COMMANDS:
         raise Refused(f"{command.label} cannot be given to many SIMs at once.")
@@ -41,14 +42,14 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
         raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
     if len(ids) > BATCH_AT_MOST:
         raise ValidationError(f"At most {BATCH_AT_MOST:,} SIMs in one batch ({len(ids):,} chosen): narrow the filter.")
-    with transaction.atomic():
-        batch = Batch.objects.create(command=command, params=params, actor=recorded(actor), actor_name=name_of(actor),
-                                     size=len(ids))
-        for start in range(0, len(ids), CHUNK):
+    batch = Batch.objects.create(command=command, params=params, actor=recorded(actor), actor_name=name_of(actor),
+                                 size=len(ids))
+    for start in range(0, len(ids), CHUNK):
+        with transaction.atomic():
             _queue(batch, ids[start:start + CHUNK], actor)
-        # SIMs chosen that are not (or no longer) ours are not counted
-        batch.size = batch.requests.count()
-        batch.save(update_fields=["size"])
+    # SIMs chosen that are not (or no longer) ours are not counted
+    batch.size = batch.requests.count()
+    batch.save(update_fields=["size"])
     return batch
 
 

@@ -39,10 +39,15 @@ INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
 
 def request_claim_due(*, limit: int, lease: float) -> list[int]:
-    """Claim requests the worker should look at now: waiting to be sent, pending (checkstatus) or
-    unknown (queryiccid)."""
-    due = GatewayRequest.objects.filter(state__in=(RequestState.TO_SEND, RequestState.PENDING, RequestState.UNKNOWN))
-    return claim_due(due, field="next_poll_at", limit=limit, lease=lease)
+    """Claim requests the worker should look at now: pending (checkstatus) or unknown (queryiccid)
+    first, then those waiting to be sent (a batch of thousands must not hold up the checks due
+    behind it), each walked through its own index range."""
+    checks = GatewayRequest.objects.filter(state__in=(RequestState.PENDING, RequestState.UNKNOWN))
+    ids = claim_due(checks, field="next_poll_at", limit=limit, lease=lease)
+    if len(ids) < limit:
+        waiting = GatewayRequest.objects.filter(state=RequestState.TO_SEND)
+        ids += claim_due(waiting, field="next_poll_at", limit=limit - len(ids), lease=lease)
+    return ids
 
 
 def request_mark_lost(*, older_than: float) -> int:

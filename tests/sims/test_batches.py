@@ -98,3 +98,11 @@ def test_a_batch_too_big_is_refused_before_anything_is_queued(world, five, staff
     with pytest.raises(ValidationError, match="At most 2 SIMs in one batch"):
         services.batch_start(sim_ids=[s.pk for s in five], command=Command.SUSPEND, actor=staff)
     assert not Batch.objects.exists()
+
+
+def test_checks_due_are_taken_before_a_batch_waiting_to_be_sent(world, five, staff):
+    services.batch_start(sim_ids=[s.pk for s in five[:3]], command=Command.SUSPEND, actor=staff)
+    pending = GatewayRequest.objects.get(sim=five[4], state=RequestState.PENDING)
+    GatewayRequest.objects.filter(pk=pending.pk).update(next_poll_at=timezone.now())  # due after the batch
+    assert services.request_claim_due(limit=1, lease=60) == [pending.pk]
+    assert len(services.request_claim_due(limit=5, lease=60)) == 3  # then the batch

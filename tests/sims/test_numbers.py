@@ -117,4 +117,3 @@ def test_sqlite_reads_free_numbers_and_searches_by_their_own_small_indexes(world
     assert "number_free" in free.explain()
     found = selectors.sims_filtered(search="0018", state="active").order_by("-updated_at", "-pk").values("pk")[:51]
     assert "iccid_reversed" in found.explain()
-    assert list(selectors.sims_filtered(state="unused", service="mo_sms")) == []  # no unused SIM has a service

@@ -5,10 +5,12 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sims import tasks
 from sims.lifecycle import SimState
-from sims.models import Batch, GatewayRequest, RequestState
+from sims.models import Batch, GatewayRequest, RequestState, Sim
 from tests.conftest import member_of
 from tests.web.test_pages import count_queries, more_rows
 
@@ -82,6 +84,35 @@ def test_a_batch_with_nothing_to_do_goes_back_to_the_list_saying_why(agent, four
     assert page.redirect_chain[-1][0] == "/sims/?state=active" and message in page.text
 
 
+def test_a_batch_is_retried_only_by_one_who_may_give_its_command_and_terminating_never_by_a_button(
+        client, agent, world, four):
+    agent.post("/batches/new/", {"command": "deactivate", "scope": "ticked", "sim": [four[0].pk, four[3].pk],
+                                 "confirmed": "1", "confirm": "2"})
+    agent.post("/batches/new/", {"command": "reactivate", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
+                                 "confirmed": "1"})  # all not done: they are active
+    terminate, reactivate = Batch.objects.order_by("pk")
+    client.force_login(member_of("Customer service", "casey"))  # may reactivate, may not terminate
+    assert "Try again" not in client.get(f"/batches/{terminate.pk}/").text
+    page = client.post(f"/batches/{terminate.pk}/retry/", follow=True).text
+    assert "To terminate them again, choose the SIMs on the SIM list" in page
+    assert client.post(f"/batches/{reactivate.pk}/retry/").status_code == 302
+    assert Batch.objects.count() == 3  # only the reactivation was tried again
+    observer = member_of("Observer", "olive")
+    client.force_login(observer)
+    assert client.post(f"/batches/{reactivate.pk}/retry/").status_code == 403
+
+
+def test_every_sim_the_filter_showed_is_the_batch_and_none_added_after(agent, four):
+    shown = agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "state": "active"})
+    upto = shown.context["upto"]
+    Sim.objects.filter(pk=four[3].pk).update(state=SimState.ACTIVE)  # shown as suspended; now active...
+    new = Sim.objects.create(iccid="8944100000000000999", iccid_reversed="9990000000000001448", state="active")
+    agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "state": "active", "upto": upto,
+                                 "confirmed": "1"})
+    chosen = set(Batch.objects.get().requests.values_list("sim_id", flat=True))
+    assert new.pk not in chosen and four[0].pk in chosen  # added after it was shown: not in the batch
+
+
 def test_an_observer_may_look_at_batches_but_not_start_one(client, world, four):
     client.force_login(member_of("Observer", "watcher"))
     assert 'id="batch-form"' not in client.get("/sims/").text
@@ -122,3 +153,17 @@ def test_a_batch_page_runs_the_same_queries_for_a_few_rows_and_many(agent, staff
     assert many.requests.count() > 300
     assert {url.replace(str(batch.pk), str(many.pk)): n for url, n in few.items()} == {
         url: count_queries(agent, url) for url in [f"/batches/{many.pk}/", "/batches/"]}
+
+
+def test_the_outcomes_csv_reads_what_each_query_found_with_the_rows(agent, world, four):
+    def csv_queries(sims) -> int:
+        agent.post("/batches/new/", {"command": "queryiccid", "scope": "ticked", "sim": [s.pk for s in sims],
+                                     "confirmed": "1"})
+        tasks.poll_pass()
+        batch = Batch.objects.latest("pk")
+        with CaptureQueriesContext(connection) as captured:
+            body = b"".join(agent.get(f"/batches/{batch.pk}/outcomes.csv").streaming_content).decode()
+        assert "Asked aql" in body or "aql's record" in body
+        return len(captured)
+
+    assert csv_queries(four[:1]) == csv_queries(four)
