@@ -40,6 +40,7 @@ urlpatterns = [
     path("batches/new/", sims.batch_new, name="batch_new"),
     path("batches/<int:batch>/", sims.batch_detail, name="batch_detail"),
     path("batches/<int:batch>/retry/", sims.batch_retry, name="batch_retry"),
+    path("batches/<int:batch>/cancel/", sims.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", sims.batch_csv, name="batch_csv"),
     path("numbers/", sims.number_list, name="number_list"),
     # despatch orders and stock

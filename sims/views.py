@@ -317,30 +317,50 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
     batch = get_object_or_404(Batch, pk=batch)
     progress = selectors.batch_progress(batch)
-    may_retry = (batch.command != Command.DEACTIVATE
-                 and request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission))
+    may_give = request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission)
+    may_retry = may_give and batch.command != Command.DEACTIVATE
     failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
     return render(request, "sims/batch_detail.html", {
         "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
+        "may_cancel": may_give and progress["waiting"],
         "live": progress["waiting"] or progress["in_progress"] or progress["unknown"],
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
-@requires("sims.view_sim")
-@require_POST
-@shows_refusals("batch_detail")
-def batch_retry(request: HttpRequest, batch: int) -> HttpResponse:
-    """The failed SIMs of a batch, again: for one who may give its command (as for one SIM). Terminating
-    is not retried by a button: a new batch from the SIM list asks for the count typed out."""
-    batch = get_object_or_404(Batch, pk=batch)
+def _batch_button(act: Callable[[HttpRequest, Batch], HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view of a batch's button: for one who may give the batch's command (as for one SIM)."""
+
+    @requires("sims.view_sim")
+    @require_POST
+    @shows_refusals("batch_detail")
+    @wraps(act)
+    def view(request: HttpRequest, batch: int) -> HttpResponse:
+        found = get_object_or_404(Batch, pk=batch)
+        permission = lifecycle.TABLE[Command(found.command)].permission
+        if not request.user.has_perm(permission):
+            return forbidden(request, permission)
+        return act(request, found)
+
+    return view
+
+
+@_batch_button
+def batch_retry(request: HttpRequest, batch: Batch) -> HttpResponse:
+    """The failed SIMs of a batch, again. Terminating is not retried by a button: a new batch from
+    the SIM list asks for the count typed out."""
     if batch.command == Command.DEACTIVATE:
         raise Refused("To terminate them again, choose the SIMs on the SIM list: it asks for the count typed out.")
-    permission = lifecycle.TABLE[Command(batch.command)].permission
-    if not request.user.has_perm(permission):
-        return forbidden(request, permission)
     again = services.batch_retry(batch_id=batch.pk, actor=request.user)
     messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
     return redirect("batch_detail", batch=again.pk)
+
+
+@_batch_button
+def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
+    """Cancel what of a batch is still waiting to be sent; what was sent goes on."""
+    cancelled = services.batch_cancel(batch_id=batch.pk, actor=request.user)
+    messages.success(request, f"{cancelled:,} SIMs still waiting were not sent: cancelled.")
+    return redirect("batch_detail", batch=batch.pk)
 
 
 class _Echo:

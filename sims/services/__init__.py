@@ -5,7 +5,7 @@ answers, the one place a request and its SIM change after a send) and `followup`
 worker's steps, and staff settling what aql cannot show).
 """
 
-from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_retry, batch_start
+from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_cancel, batch_retry, batch_start
 from sims.services.commands import (
     number_add,
     sim_activate,
@@ -35,7 +35,7 @@ from sims.services.followup import (
 )
 
 __all__ = [
-    "BATCH_AT_MOST", "BATCH_COMMANDS", "batch_retry", "batch_start", "checks_prune",
+    "BATCH_AT_MOST", "BATCH_COMMANDS", "batch_cancel", "batch_retry", "batch_start", "checks_prune",
     "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
     "request_resolve",
     "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",

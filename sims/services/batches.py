@@ -89,3 +89,30 @@ def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
         raise Refused("Nothing to retry: no SIM in this batch failed.")
     return batch_start(sim_ids=again, command=Command(batch.command), actor=actor,
                        services=batch.params.get("services"))
+
+
+def batch_cancel(*, batch_id: int, actor: Actor) -> int:
+    """Record the batch's requests still waiting to be sent as not done (they were certainly never
+    sent), each SIM's timeline saying who cancelled it; what was sent already goes on. A request
+    the worker takes meanwhile is left to it: each one is taken under lock by one or the other.
+    Returns how many were cancelled."""
+    batch = Batch.objects.get(pk=batch_id)
+    label, who = Command(batch.command).label, name_of(actor)
+    why = f"cancelled by {who} before it was sent."
+    waiting, cancelled = batch.requests.filter(state=RequestState.TO_SEND), 0
+    while ids := list(waiting.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
+        with transaction.atomic():
+            rows = list(GatewayRequest.objects.select_for_update(of=("self",)).select_related("sim__number")
+                        .filter(pk__in=ids, state=RequestState.TO_SEND))
+            now = timezone.now()
+            GatewayRequest.objects.filter(pk__in=[r.pk for r in rows]).update(
+                state=RequestState.NOT_SENT, why_not_sent=why, settled_at=now, next_poll_at=None)
+            interface = current_interface()
+            SimEvent.objects.bulk_create(
+                SimEvent(sim=r.sim, request=r, actor=recorded(actor), actor_name=who, interface=interface,
+                         action=AuditAction.NOT_SENT, before=r.sim.snapshot(), after=r.sim.snapshot(),
+                         message=f"{label} not done (batch {batch.pk}): {why}") for r in rows)
+            cancelled += len(rows)
+    if not cancelled:
+        raise Refused("Nothing to cancel: no SIM in this batch is still waiting to be sent.")
+    return cancelled

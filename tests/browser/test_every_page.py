@@ -44,6 +44,7 @@ NOT_PAGES = {
     "stock_threshold": "a form on the stock page (POST only)",
     "batch_new": "the SIM list's batch form, and its confirmation (POST only)",
     "batch_retry": "a button (POST only)",
+    "batch_cancel": "a button (POST only)",
     "batch_csv": "a CSV file",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",

@@ -106,3 +106,19 @@ def test_checks_due_are_taken_before_a_batch_waiting_to_be_sent(world, five, sta
     GatewayRequest.objects.filter(pk=pending.pk).update(next_poll_at=timezone.now())  # due after the batch
     assert services.request_claim_due(limit=1, lease=60) == [pending.pk]
     assert len(services.request_claim_due(limit=5, lease=60)) == 3  # then the batch
+
+
+def test_cancelling_a_batch_records_what_still_waits_as_not_done_and_sends_nothing_more(world, five, staff):
+    sent_before = world.fake.count("suspend")
+    batch = services.batch_start(sim_ids=[s.pk for s in five[:3]], command=Command.SUSPEND, actor=staff)
+    services.request_poll(request_id=batch.requests.order_by("pk").first().pk)  # the worker sent one already
+    assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 2
+    tasks.poll_pass()
+    assert world.fake.count("suspend") == sent_before + 1
+    assert selectors.batch_progress(batch) == {  # the one sent goes on
+        "waiting": 0, "in_progress": 1, "succeeded": 0, "failed": 2, "unknown": 0, "attention": 0}
+    assert set(batch.requests.filter(state=RequestState.NOT_SENT).values_list("why_not_sent", flat=True)) == {
+        "cancelled by agent before it was sent."}
+    assert five[2].events.filter(action="not_sent", message__contains="cancelled by agent").exists()
+    with pytest.raises(Refused, match="Nothing to cancel"):
+        services.batch_cancel(batch_id=batch.pk, actor=staff)

@@ -91,10 +91,11 @@ def test_a_batch_is_retried_only_by_one_who_may_give_its_command_and_terminating
     agent.post("/batches/new/", {"command": "reactivate", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
                                  "confirmed": "1"})  # all not done: they are active
     terminate, reactivate = Batch.objects.order_by("pk")
+    page = agent.post(f"/batches/{terminate.pk}/retry/", follow=True).text  # a supervisor: not by a button
+    assert "To terminate them again, choose the SIMs on the SIM list" in page
     client.force_login(member_of("Customer service", "casey"))  # may reactivate, may not terminate
     assert "Try again" not in client.get(f"/batches/{terminate.pk}/").text
-    page = client.post(f"/batches/{terminate.pk}/retry/", follow=True).text
-    assert "To terminate them again, choose the SIMs on the SIM list" in page
+    assert client.post(f"/batches/{terminate.pk}/retry/").status_code == 403
     assert client.post(f"/batches/{reactivate.pk}/retry/").status_code == 302
     assert Batch.objects.count() == 3  # only the reactivation was tried again
     observer = member_of("Observer", "olive")
@@ -167,3 +168,14 @@ def test_the_outcomes_csv_reads_what_each_query_found_with_the_rows(agent, world
         return len(captured)
 
     assert csv_queries(four[:1]) == csv_queries(four)
+
+
+def test_the_sims_still_waiting_are_cancelled_from_the_batchs_page(agent, world, four):
+    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
+                                 "confirmed": "1"})
+    batch = Batch.objects.get()
+    assert "Cancel the 2 still waiting" in agent.get(f"/batches/{batch.pk}/").text
+    page = agent.post(f"/batches/{batch.pk}/cancel/", follow=True).text
+    assert "2 SIMs still waiting were not sent: cancelled." in page and "Cancel the" not in page
+    tasks.poll_pass()
+    assert world.fake.count("suspend") == 0
