@@ -145,8 +145,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         subpostcode=f["postcode"], subcontactno=f["contact_number"]))
 
 
-def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None,
-            send: Callable[[UsimClient, Sim], Any] | None = None) -> GatewayRequest:
+def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None) -> GatewayRequest:
     """A command that names the SIM and its number, and changes nothing until aql succeeds."""
     with transaction.atomic():
         sim = locked_sim(sim_id)
@@ -154,9 +153,7 @@ def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] 
         request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} sent.")
-    if send is None:  # suspend, reactivate, deactivate: the SIM and its number are all aql needs
-        return send_and_record(request, lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=number))
-    return send_and_record(request, lambda c: send(c, sim))
+    return send_and_record(request, _call(request, sim))
 
 
 def sim_suspend(*, sim_id: int, actor: Actor) -> GatewayRequest:
@@ -177,10 +174,8 @@ def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
 def _services_command(command: Command, sim_id: int, actor: Actor, services: list[str],
                       then_remove: list[str] | None = None) -> GatewayRequest:
     names = validators.clean_all(services=(validators.clean_services, services))["services"]
-    method = "addservice" if command == Command.ADDSERVICE else "removeservice"
     params = {"services": names, **({"then_remove": then_remove} if then_remove else {})}
-    return _simple(command, sim_id, actor, params,
-                   lambda c, sim: getattr(c, method)(iccid=sim.iccid, geo_nos=sim.number.number, services=names))
+    return _simple(command, sim_id, actor, params)
 
 
 def sim_services_add(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
@@ -241,7 +236,8 @@ def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayReque
 
 
 def _call(request: GatewayRequest, sim: Sim) -> Callable[[UsimClient], Any]:
-    """How a request journalled to be sent later is sent, from what the journal holds."""
+    """How a journalled request is sent, from what the journal holds: by the form's command at once,
+    or by the worker later (activation and the number commands send what only they hold)."""
     command, p = Command(request.command), request.params
     if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"])
@@ -289,7 +285,7 @@ def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
     with transaction.atomic():
         sim = locked_sim(sim_id)
         request = _journal(sim=sim, command=Command.QUERYICCID, actor=actor, params={})
-    return send_and_record(request, lambda c: c.queryiccid(iccid=sim.iccid))
+    return send_and_record(request, _call(request, sim))
 
 
 def subscribers_erase_expired(*, days: int) -> int:
