@@ -265,13 +265,15 @@ def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[
 def batch_progress(batch: Batch) -> dict[str, int]:
     """Where a batch's SIMs stand: waiting to be sent, in progress at aql, succeeded, failed (failed,
     refused or not done), outcome unknown; and how many need a person."""
-    counts = dict(batch.requests.order_by().values_list("state").annotate(n=Count("pk")))
+    by_state = list(batch.requests.order_by().values("state").annotate(
+        n=Count("pk"), attention=Count("pk", filter=Q(needs_attention=True))))
+    counts = {row["state"]: row["n"] for row in by_state}
     return {"waiting": counts.get(RequestState.TO_SEND, 0),
             "in_progress": counts.get(RequestState.SENDING, 0) + counts.get(RequestState.PENDING, 0),
             "succeeded": counts.get(RequestState.SUCCESS, 0),
             "failed": sum(counts.get(state, 0) for state in FAILURES),
             "unknown": counts.get(RequestState.UNKNOWN, 0),
-            "attention": batch.requests.filter(needs_attention=True).count()}
+            "attention": sum(row["attention"] for row in by_state)}
 
 
 def batch_page(*, cursor: str = "") -> Page:

@@ -70,14 +70,21 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
             next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why))
         notes.append((sim, why))
     requests = GatewayRequest.objects.bulk_create(requests)
-    interface = current_interface()  # bulk_create skips Event.save(), which would set it
+    _timelines(actor, batch.actor_name, [
+        (sim, request, AuditAction.NOT_SENT if why else AuditAction.SENDING,
+         f"{command.label} not done (batch {batch.pk}): {why}" if why
+         else f"{command.label} waiting to be sent (batch {batch.pk}).")
+        for request, (sim, why) in zip(requests, notes, strict=True)])
+
+
+def _timelines(actor: Actor, actor_name: str, lines: list[tuple[Sim, GatewayRequest, str, str]]) -> None:
+    """A line on each SIM's timeline (sim, request, action, message), written at once. bulk_create
+    skips Event.save(), which would set the interface: it is set here."""
+    interface = current_interface()
     SimEvent.objects.bulk_create(
-        SimEvent(sim=sim, request=request, actor=recorded(actor), actor_name=batch.actor_name, interface=interface,
-                 action=AuditAction.NOT_SENT if why else AuditAction.SENDING,
-                 before=sim.snapshot(), after=sim.snapshot(),
-                 message=(f"{command.label} not done (batch {batch.pk}): {why}" if why
-                          else f"{command.label} waiting to be sent (batch {batch.pk})."))
-        for request, (sim, why) in zip(requests, notes, strict=True))
+        SimEvent(sim=sim, request=request, actor=recorded(actor), actor_name=actor_name, interface=interface,
+                 action=action, before=sim.snapshot(), after=sim.snapshot(), message=message)
+        for sim, request, action, message in lines)
 
 
 def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
@@ -107,11 +114,8 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
             now = timezone.now()
             GatewayRequest.objects.filter(pk__in=[r.pk for r in rows]).update(
                 state=RequestState.NOT_SENT, why_not_sent=why, settled_at=now, next_poll_at=None)
-            interface = current_interface()
-            SimEvent.objects.bulk_create(
-                SimEvent(sim=r.sim, request=r, actor=recorded(actor), actor_name=who, interface=interface,
-                         action=AuditAction.NOT_SENT, before=r.sim.snapshot(), after=r.sim.snapshot(),
-                         message=f"{label} not done (batch {batch.pk}): {why}") for r in rows)
+            _timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
+                                    for r in rows])
             cancelled += len(rows)
     if not cancelled:
         raise Refused("Nothing to cancel: no SIM in this batch is still waiting to be sent.")
