@@ -189,6 +189,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = LOOPBACK_ONLY
 WHITENOISE_AUTOREFRESH = LOOPBACK_ONLY
 WHITENOISE_MAX_AGE = 0 if LOOPBACK_ONLY else 60  # seconds; collected files with hashed names: for ever
+# Uploaded CSV files wait here between their preview and the agent's confirmation (a day at most).
+# Several web machines need one shared place: a shared directory, or another storage in STORAGES.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

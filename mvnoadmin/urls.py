@@ -23,6 +23,9 @@ urlpatterns = [
     # SIMs, the journal, numbers
     path("sims/", sims.sim_list, name="sim_list"),
     path("sims/add/", sims.sim_add, name="sim_add"),
+    path("sims.csv", sims.sim_csv, name="sim_csv"),
+    path("sims/import/", sims.sim_import, name="sim_import"),
+    path("sims/import/<int:upload>/", sims.sim_import_preview, name="sim_import_preview"),
     path("sims/<iccid:iccid>/", sims.sim_detail, name="sim_detail"),
     path("sims/<iccid:iccid>/activate/", sims.sim_activate, name="sim_activate"),
     path("sims/<iccid:iccid>/suspend/", sims.sim_suspend, name="sim_suspend"),
@@ -33,6 +36,7 @@ urlpatterns = [
     path("sims/<iccid:iccid>/query/", sims.sim_query, name="sim_query"),
     path("sims/<iccid:iccid>/erase-subscriber/", sims.sim_erase_subscriber, name="sim_erase_subscriber"),
     path("requests/", sims.request_list, name="request_list"),
+    path("requests.csv", sims.request_csv, name="request_csv"),
     path("requests/<int:pk>/check/", sims.request_check, name="request_check"),
     path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
     path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),

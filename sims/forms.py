@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from aql import codes
 from common import validators
@@ -12,7 +13,7 @@ from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
 from sims.lifecycle import Command, RequestState
-from sims.models import GatewayRequest
+from sims.models import GatewayRequest, Upload
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
@@ -186,3 +187,35 @@ class BatchForm(StaffForm):
         if typed != str(self.count):
             raise ValidationError(f"Type {self.count} (the number of SIMs) to terminate them for good.")
         return typed
+
+
+class UploadForm(StaffForm):
+    """A CSV file of SIMs (or, for stock, a pasted list of ICCIDs), for a preview before anything is done."""
+
+    kind = forms.ChoiceField(label="What the file is for", widget=forms.RadioSelect)
+    file = forms.FileField(label="CSV file", required=False,
+                           help_text="Its first line names the columns. Saved from a spreadsheet as CSV (UTF-8 or "
+                                     "plain); commas, semicolons or tabs.")
+    pasted = forms.CharField(label="Or paste ICCIDs (adding to stock)", required=False,
+                             widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="One per line, or separated by commas.")
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
+    def clean(self) -> dict:
+        data = super().clean()
+        pasted = _pasted(data.get("pasted", ""))
+        if data.get("file") and pasted:
+            raise ValidationError("Upload a file or paste a list, not both.")
+        if pasted:
+            if data.get("kind") != Upload.STOCK:
+                self.add_error("pasted", "A pasted list can only add SIMs to stock: activations need a file.")
+            else:  # as a file of one column, so it is checked and previewed as a file is
+                data["upload"] = SimpleUploadedFile("pasted.csv", ("iccid\n" + "\n".join(pasted)).encode())
+        elif not data.get("file"):
+            self.add_error("file", "Choose a CSV file.")
+        else:
+            data["upload"] = data["file"]
+        return data

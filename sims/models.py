@@ -112,6 +112,11 @@ class Sim(models.Model):
     terminated_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     # aql said the network was congested (63027): no command for this SIM before then.
     not_before = models.DateTimeField(null=True, blank=True, editable=False)
+    # As the stock file gave them, if it did. Nullable on purpose: SQLite adds a nullable column in
+    # place, where a NOT NULL one remakes the table of a million SIMs (and drops its triggers).
+    product_code = models.CharField(max_length=30, null=True, blank=True, editable=False)  # noqa: DJ001
+    lot = models.CharField("batch", max_length=50, null=True, blank=True, editable=False,  # noqa: DJ001
+                           help_text="The supplier's batch the SIM came in")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -197,6 +202,23 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch {self.pk}: {self.get_command_display()} for {self.size:,} SIMs"
+
+
+class Upload(models.Model):
+    """A CSV file an agent uploaded, kept from its preview until the agent confirms or cancels it,
+    then deleted with its file: it may hold subscribers' details. The worker deletes those left
+    for a day (`services.uploads_prune`)."""
+
+    STOCK, ACTIVATE = "stock", "activate"
+    kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs")])
+    file = models.FileField(upload_to="uploads/")
+    name = models.CharField(max_length=200, help_text="The file's name on the agent's computer")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    preview = models.JSONField(default=dict, blank=True, help_text="What the preview page shows")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
 
 
 class GatewayRequest(models.Model):

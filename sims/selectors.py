@@ -3,6 +3,7 @@
 import math
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -157,10 +158,15 @@ REQUEST_VIEWS = {
 WHO = {"staff": STAFF, "system": SYSTEM, "all": Q()}
 
 
-def request_page(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
-                 since: date | None = None, cursor: str = "") -> Page:
+def request_page(*, cursor: str = "", **filters: Any) -> Page:
     """One page of the journal, newest first: by default what staff asked (the system's own checks
     are one click away), narrowed by kind, person, command, outcome and day."""
+    return seek(requests_filtered(**filters), ("-created_at", "-pk"), cursor)
+
+
+def requests_filtered(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
+                      since: date | None = None) -> QuerySet[GatewayRequest]:
+    """The journal as its page's filters narrow it (its pages, or its CSV)."""
     qs = GatewayRequest.objects.select_related("sim").filter(WHO.get(who, Q()))
     if show in REQUEST_VIEWS:
         qs = qs.filter(REQUEST_VIEWS[show])
@@ -172,7 +178,7 @@ def request_page(*, show: str = "", who: str = "staff", person: str = "", comman
         qs = qs.filter(state=state)
     if since:
         qs = qs.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone()))
-    return seek(qs, ("-created_at", "-pk"), cursor)
+    return qs
 
 
 def sim_timeline(*, sim: Sim, limit: int = 100) -> list[SimEvent]:

@@ -125,5 +125,6 @@ def prune_checks_pass() -> int:
     Returns how many requests went."""
     days = settings.AQL_CHECKS_KEPT_DAYS
     pruned = services.checks_prune(days=days) if days else 0
+    services.uploads_prune()  # and the CSV files left unconfirmed for a day
     heartbeat(name="prune")
     return pruned

@@ -5,7 +5,8 @@ beside its field instead (`common.forms.add_refusal`).
 """
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import wraps
 from itertools import chain
 
@@ -14,12 +15,14 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES, read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
-from common.paging import choice, cursor, parse_date_or_none, search_text
+from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
+from common.validators import phone_national
 from common.web import forbidden, posted_next, requires, say, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import (
@@ -32,10 +35,12 @@ from sims.forms import (
     NumberForm,
     ServicesForm,
     SettleForm,
+    UploadForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
-from sims.models import Batch, GatewayRequest, Sim
+from sims.models import Batch, GatewayRequest, Sim, Upload
 from sims.outcomes import request_outcome
+from sims.services.imports import COLUMNS
 
 
 def _sim(iccid: str) -> Sim:
@@ -188,12 +193,16 @@ def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
                       {**_detail_context(sim, request.user), "services_form": form})
 
 
+def _request_filters(request: HttpRequest) -> dict:
+    return {"show": choice(request, "show", selectors.REQUEST_VIEWS),
+            "who": choice(request, "who", selectors.WHO, default="staff"),
+            "person": search_text(request, "person")[:150], "command": choice(request, "command", Command.values),
+            "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since")}
+
+
 @requires("sims.view_gatewayrequest")
 def request_list(request: HttpRequest) -> HttpResponse:
-    filters = {"show": choice(request, "show", selectors.REQUEST_VIEWS),
-               "who": choice(request, "who", selectors.WHO, default="staff"),
-               "person": search_text(request, "person")[:150], "command": choice(request, "command", Command.values),
-               "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since")}
+    filters = _request_filters(request)
     page = selectors.request_page(**filters, cursor=cursor(request))
     template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
     return render(request, template, {"requests": page.rows, "page": page, **filters,
@@ -370,16 +379,119 @@ class _Echo:
         return value
 
 
+def _csv(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
+    """A CSV file streamed a row at a time (a million rows in little memory); its columns are in
+    docs/EXPORTS.md."""
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(chain([writer.writerow(header)], (writer.writerow(r) for r in rows)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _when(moment: datetime | None) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
 @requires("sims.view_sim")
 def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
-    """Each SIM of the batch with how it went, in words (columns: iccid, command, state, outcome, aql_request_id)."""
+    """Each SIM of the batch with how it went, in words."""
     batch = get_object_or_404(Batch, pk=batch)
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow([row.sim.iccid, row.get_command_display(), row.get_state_display(),
-                             request_outcome(row).text, row.aql_id or ""])
-            for row in selectors.batch_rows(batch=batch).iterator(chunk_size=2000))
-    response = StreamingHttpResponse(
-        chain([writer.writerow(["iccid", "command", "state", "outcome", "aql_request_id"])], rows),
-        content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.csv"'
-    return response
+    return _csv(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
+        [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or ""]
+        for row in selectors.batch_rows(batch=batch).iterator(chunk_size=2000)))
+
+
+@requires("sims.view_sim")
+def sim_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every SIM the list's search and filters show, oldest first. The subscriber's name and
+    postcode only for one who may see personal details (the list masks them for others)."""
+    personal = request.user.has_perm("sims.see_personal_details")
+    found = selectors.sims_filtered(search=search_text(request), by_person=personal,
+                                    state=choice(request, "state", SimState.values),
+                                    service=choice(request, "service", SERVICES))
+    header = ["iccid", "state", "number", "services", "premium", "imei", "product_code", "batch", "added_at",
+              "changed_at", *(["subscriber_name", "subscriber_postcode"] if personal else [])]
+
+    def row(sim: Sim) -> list:
+        person = [sim.subscriber.name, sim.subscriber.postcode] if sim.subscriber else ["", ""]
+        return [sim.iccid, sim.get_state_display(), phone_national(sim.number.number) if sim.number else "",
+                " ".join(sim.services), "yes" if sim.premium else "no", sim.imei, sim.product_code or "",
+                sim.lot or "", _when(sim.created_at), _when(sim.updated_at), *(person if personal else [])]
+
+    return _csv("sims.csv", header, map(row, every_row(found)))
+
+
+@requires("sims.view_gatewayrequest")
+def request_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The journal as its page's filters narrow it, oldest first, each outcome in words."""
+    found = selectors.requests_filtered(**_request_filters(request)).select_related("sim", "batch")
+    return _csv("journal.csv", ["id", "sent_at", "iccid", "command", "state", "outcome", "by", "aql_request_id",
+                                "batch", "settled_at"], (
+        [r.pk, _when(r.created_at), r.sim.iccid, r.get_command_display(), r.get_state_display(),
+         request_outcome(r).text, r.actor_name, r.aql_id or "", r.batch_id or "", _when(r.settled_at)]
+        for r in every_row(found)))
+
+
+# --- CSV files: stock in, activations ---------------------------------------------------------
+
+UPLOAD_PERMISSIONS = {Upload.STOCK: "sims.add_sim", Upload.ACTIVATE: "sims.provision_sim"}
+
+
+@requires("sims.view_sim")
+def sim_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV file of SIMs (or paste ICCIDs): its preview comes next, and nothing is done before."""
+    kinds = [(k, label) for k, label in Upload._meta.get_field("kind").choices
+             if request.user.has_perm(UPLOAD_PERMISSIONS[k])]
+    if not kinds:
+        return forbidden(request, UPLOAD_PERMISSIONS[Upload.STOCK])
+    form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds,
+                      initial={"kind": request.GET.get("kind", kinds[0][0])})
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = services.upload_preview(file=form.cleaned_data["upload"], kind=form.cleaned_data["kind"],
+                                             actor=request.user)
+        except Refused as exc:
+            exc.field = exc.field if exc.field != "file" or not form.cleaned_data.get("pasted") else "pasted"
+            add_refusal(form, exc)
+        else:
+            return redirect("sim_import_preview", upload=upload.pk)
+    return render(request, "sims/import.html", {"form": form, "columns": COLUMNS})
+
+
+@requires("sims.view_sim")
+def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
+    """What the file would do, row by row; confirmed, it is done (or cancelled, forgotten). An
+    upload is its uploader's alone: it may hold subscribers' details."""
+    upload = get_object_or_404(Upload, pk=upload, actor=request.user)
+    permission = UPLOAD_PERMISSIONS[upload.kind]
+    if not request.user.has_perm(permission):
+        return forbidden(request, permission)
+    preview = upload.preview
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            services.upload_discard(upload_id=upload.pk)
+            messages.info(request, f"{upload.name}: nothing was done, and the file is forgotten.")
+            return redirect("sim_import")
+        try:
+            done = services.upload_confirm(upload_id=upload.pk, actor=request.user)
+        except Refused as exc:
+            messages.error(request, exc.message)
+            return redirect("sim_import_preview", upload=upload.pk)
+        if isinstance(done, Batch):
+            changed = done.params["left_out"] - preview["counts"].get("invalid", 0)
+            messages.success(request, f"Activation queued for {done.size:,} SIMs: the worker sends them in turn."
+                             + (f" {changed:,} more rows than the preview showed were left out: things changed "
+                                "meanwhile (they are listed if you upload the file again)." if changed > 0 else ""))
+            return redirect("batch_detail", batch=done.pk)
+        expected = preview["counts"].get("new", 0)
+        messages.success(request, f"{done:,} SIMs added." + (
+            f" {expected - done:,} of those the preview showed were added by someone else meanwhile."
+            if done < expected else ""))
+        return redirect("sim_list")
+    labels = {name: column.label for name, column in COLUMNS[upload.kind].items()}
+    return render(request, "sims/import_preview.html", {
+        "upload": upload, "preview": preview, "columns": [(c, labels[c]) for c in preview["columns"]],
+        "ready": preview["counts"].get("new" if upload.kind == Upload.STOCK else "ready", 0),
+        "more_problems": preview["counts"].get("invalid", 0) + preview["counts"].get("here", 0)
+        > len(preview["problems"])})

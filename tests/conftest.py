@@ -131,6 +131,12 @@ def aql_settings(settings, aqlsim: Simulator) -> Iterator[Simulator]:
 
 
 @pytest.fixture(autouse=True)
+def _media_of_its_own(settings, tmp_path) -> None:
+    """Uploaded files go to the test's own directory, not var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     """Real hashing costs ~0.3 s a user; tests check behaviour, not hash strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -54,3 +54,9 @@ def since(moment: datetime | None) -> str:
 def thousands(number: int | None) -> str:
     """12345 -> "12,345": figures staff read at a glance."""
     return "" if number is None else f"{number:,}"
+
+
+@register.filter
+def get(mapping: dict | None, key: str) -> object:
+    """A dictionary's value by a key the template holds in a variable ("" when there is none)."""
+    return (mapping or {}).get(key, "")

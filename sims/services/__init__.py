@@ -1,8 +1,9 @@
 """Every write to SIMs, numbers and the journal. Views, admin, CLI and tasks call these only.
 
 By job: `commands` (what staff ask: the SIM commands, the pool), `answers` (recording aql's
-answers, the one place a request and its SIM change after a send) and `followup` (the
-worker's steps, and staff settling what aql cannot show).
+answers, the one place a request and its SIM change after a send), `followup` (the
+worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs)
+and `imports` (CSV files of SIMs: stock in, activations).
 """
 
 from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_cancel, batch_retry, batch_start
@@ -33,6 +34,7 @@ from sims.services.followup import (
     request_resolve,
     sims_take_for_drift,
 )
+from sims.services.imports import upload_confirm, upload_discard, upload_preview, uploads_prune
 
 __all__ = [
     "BATCH_AT_MOST", "BATCH_COMMANDS", "batch_cancel", "batch_retry", "batch_start", "checks_prune",
@@ -42,4 +44,5 @@ __all__ = [
     "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",
     "sims_take_for_drift",
     "subscriber_erase", "subscriber_update", "subscribers_erase_expired",
+    "upload_confirm", "upload_discard", "upload_preview", "uploads_prune",
 ]

@@ -18,6 +18,7 @@ from common.models import AuditAction
 from sims import lifecycle
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState
 from sims.models import Batch, GatewayRequest, Sim, SimEvent
+from sims.services.answers import undo
 
 BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
                   Command.REMOVESERVICE, Command.QUERYICCID)
@@ -91,6 +92,9 @@ def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
     """A new batch of the same command for the SIMs whose request in this one failed, was refused or
     was not done. Unknown outcomes are not retried: aql may still be doing them."""
     batch = Batch.objects.get(pk=batch_id)
+    if batch.command == Command.ACTIVATE:  # their subscribers' details went with the failure
+        raise Refused("Activations are tried again from a file: upload the rows of those that did not go through "
+                      "(the batch's CSV lists them).")
     again = list(batch.requests.filter(state__in=FAILURES).values_list("sim_id", flat=True))
     if not again:
         raise Refused("Nothing to retry: no SIM in this batch failed.")
@@ -109,11 +113,15 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
     waiting, cancelled = batch.requests.filter(state=RequestState.TO_SEND), 0
     while ids := list(waiting.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
         with transaction.atomic():
-            rows = list(GatewayRequest.objects.select_for_update(of=("self",)).select_related("sim__number")
+            rows = list(GatewayRequest.objects.select_for_update(of=("self", "sim"))
+                        .select_related("sim__number", "sim__subscriber")
                         .filter(pk__in=ids, state=RequestState.TO_SEND))
             now = timezone.now()
             GatewayRequest.objects.filter(pk__in=[r.pk for r in rows]).update(
                 state=RequestState.NOT_SENT, why_not_sent=why, settled_at=now, next_poll_at=None)
+            if batch.command == Command.ACTIVATE:
+                for row in rows:  # the number and the subscriber held for each go
+                    undo(row, row.sim)
             _timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)

@@ -24,7 +24,7 @@ from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
 from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
-from sims.services.answers import event, locked_sim, send_and_record
+from sims.services.answers import event, locked_sim, send_and_record, undo
 
 # --- numbers and SIMs ------------------------------------------------------------------------
 
@@ -237,8 +237,12 @@ def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayReque
 
 def _call(request: GatewayRequest, sim: Sim) -> Callable[[UsimClient], Any]:
     """How a journalled request is sent, from what the journal holds: by the form's command at once,
-    or by the worker later (activation and the number commands send what only they hold)."""
+    or by the worker later (the number commands, and activation from a form, send what only they hold)."""
     command, p = Command(request.command), request.params
+    if command == Command.ACTIVATE:  # from a file: the subscriber was recorded when it was queued
+        s = sim.subscriber
+        return lambda c: c.activate(iccid=sim.iccid, imei=p["imei"], geo_nos=p["geo_nos"], subname=s.name,
+                                    subaddress=s.address, subpostcode=s.postcode, subcontactno=s.contact_number)
     if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"])
     if command in (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE):
@@ -254,8 +258,8 @@ def request_send(*, request_id: int) -> GatewayRequest:
     meanwhile and it may no longer run), then send it and record the answer as a form's command is.
     Never sent twice: only a request still waiting is taken."""
     with transaction.atomic():
-        request = (GatewayRequest.objects.select_for_update(of=("self", "sim")).select_related("sim__number")
-                   .get(pk=request_id))
+        request = (GatewayRequest.objects.select_for_update(of=("self", "sim"))
+                   .select_related("sim__number", "sim__subscriber").get(pk=request_id))
         sim = request.sim
         if request.state != RequestState.TO_SEND:
             return request
@@ -269,12 +273,19 @@ def request_send(*, request_id: int) -> GatewayRequest:
         request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
             RequestState.SENDING, timezone.now())
         RequestStep.SEND.check(RequestState.TO_SEND, request.state)
+        before = sim.snapshot()
         if why:
             request.settled_at, request.why_not_sent = timezone.now(), why
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=sim.snapshot(),
+            undo(request, sim)  # an activation's number and subscriber, held for it, go
+            event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=before,
                   message=f"{label} not sent: {why}")
+        elif request.command == Command.ACTIVATE:  # as the form does as it sends
+            sim.imei, sim.state = request.params["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
+            sim.save()
+            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
+                  message=f"Activation sent with number {validators.phone_national(request.params['geo_nos'])}.")
         else:
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
                   message=f"{label} sent.")
         request.save()
     return request if why else send_and_record(request, _call(request, sim))

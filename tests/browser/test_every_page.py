@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, resolve
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
@@ -22,7 +23,7 @@ from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, Subscriber
-from sims.services import batch_start, sim_query, sim_suspend
+from sims.services import batch_start, sim_query, sim_suspend, upload_preview
 from tests.conftest import IMEI, POOL, iccid, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,6 +47,8 @@ NOT_PAGES = {
     "batch_retry": "a button (POST only)",
     "batch_cancel": "a button (POST only)",
     "batch_csv": "a CSV file",
+    "sim_csv": "a CSV file",
+    "request_csv": "a CSV file",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -112,12 +115,19 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         world.fake.account.stock["AQL-123"] -= 150
     member_of("Observer", "olive")
     batch = batch_start(sim_ids=[active.pk, suspended.pk], command=Command.SUSPEND, actor=staff)
+    rows = [f"{iccid(0)},{IMEI},,Ada Lovelace,\"11-15 Hunslet Road, Leeds\",LS10 1JQ,0113 320 3040",
+            f"{active.iccid},123,07700 900123,R2D2,,nowhere,x"]  # one ready, one with every cell wrong
+    upload = upload_preview(file=SimpleUploadedFile("march.csv", "\n".join(
+        ["iccid,imei,number,name,address,postcode,contact", *rows]).encode()), kind="activate", actor=staff)
     return [
         Visit("/login/", who=None),
         Visit("/"),
         Visit("/sims/"),
         Visit(f"/sims/?q={iccid(1)[-6:]}"),
         Visit("/sims/add/"),
+        Visit("/sims/import/"),
+        Visit("/sims/import/", press="Check the file"),
+        Visit(f"/sims/import/{upload.pk}/"),
         Visit(f"/sims/{unused}/"),
         Visit(f"/sims/{active.iccid}/"),
         Visit(f"/sims/{in_flight.iccid}/"),

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver
 
 from common.models import AuditAction, AuditEvent
@@ -60,11 +61,12 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
     **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "order_list", "order_detail",
-                     "stock", "batch_list", "batch_detail", "batch_csv"], ("GET", READ)),
+                     "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv"], ("GET", READ)),
     "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
     "batch_retry": ("POST", DAILY_POST),
     "batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
-    **dict.fromkeys(["sim_activate", "sim_number", "order_new"], ("GET", FORM)),
+    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import"], ("GET", FORM)),
+    "sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
                      "order_place_again"], ("POST", DAILY_POST)),
@@ -105,7 +107,10 @@ def places(world, make_sim, staff, settings):
                                           postcode="LS1 1AA", contact_no="07700900123")
     order_services.stock_refresh()
     batch = services.batch_start(sim_ids=[sim.pk], command=Command.REACTIVATE, actor=staff)  # one not done
-    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk}
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+                                     kind="stock", actor=staff)
+    return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
+            "upload": upload.pk}
 
 
 def url_names() -> set[str]:

@@ -1,0 +1,241 @@
+"""CSV files of SIMs (sims.services.imports): every kind of bad row in the preview, nothing written
+before the agent confirms, stock added in one go, activations queued as a batch the worker sends
+to the simulator, a row at a time, each journalled before it is sent."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from common.errors import Refused
+from common.validators import phone_national
+from sims import services, tasks
+from sims.lifecycle import Command, RequestState, SimState
+from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
+from sims.services import imports
+from tests.conftest import IMEI, POOL, iccid
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "iccid,imei,number,name,address,postcode,contact\n"
+
+
+def source(text: str, encoding: str = "utf-8"):
+    data = text.encode(encoding)
+    return lambda: io.BytesIO(data)
+
+
+def row(n: int, number: str = "", **changes: str) -> str:
+    cells = {"iccid": iccid(n), "imei": IMEI, "number": number, "name": "Ada Lovelace",
+             "address": "11-15 Hunslet Road, Leeds", "postcode": "LS10 1JQ", "contact": "0113 320 3040"} | changes
+    return ",".join(f'"{v}"' for v in cells.values()) + "\n"
+
+
+def problems(preview: imports.Preview) -> dict[int, dict[str, str]]:
+    return {r.line: r.errors for r in preview.problems}
+
+
+# --- stock in ----------------------------------------------------------------------------------
+
+def test_a_stock_preview_says_of_each_row_new_here_or_what_is_wrong_and_writes_nothing(world):
+    text = ("ICCID;Product Code;Batch;Notes\n"  # semicolons, other case, a column nobody uses
+            "8944 0000 0000 0000 0001;AQL-123;B7;first\n"
+            f"{iccid(1)};AQL-123;B7;here already\n"
+            "12345;AQL-123;B7;too short\n"
+            "89440000000000000001;AQL-123;B7;twice\n"
+            "89440000000000000002;bad*code;B7;\n"
+            "\n")
+    before = Sim.objects.count()
+    preview = imports.preview(source(text), imports.STOCK)
+
+    assert preview.counts == {"new": 1, "here": 1, "invalid": 3} and preview.total == 5
+    assert preview.columns == ["iccid", "product_code", "lot"] and preview.ignored == ["Notes"]
+    assert problems(preview) == {
+        3: {},
+        4: {"iccid": "An ICCID is the 19 or 20 digits printed on the SIM card."},
+        5: {"iccid": "This ICCID is on row 2 of the file too."},
+        6: {"product_code": "A product code is letters, digits, spaces and . _ / - only, up to 30 characters."}}
+    assert [r.line for r in preview.sample] == [2]
+    assert Sim.objects.count() == before
+
+
+def test_confirmed_stock_adds_the_new_sims_with_their_product_code_and_batch(world, staff):
+    text = "iccid,product,lot\n89440000000000000001,AQL-123,B7\n89440000000000000002,,\n" + f"{iccid(1)},X,Y\n"
+    assert imports.stock_add(source=source(text), actor=staff) == 2
+    added = Sim.objects.get(iccid="89440000000000000001")
+    assert (added.state, added.product_code, added.lot, added.iccid_reversed) == (
+        SimState.UNUSED, "AQL-123", "B7", "10000000000000004498")
+    assert Sim.objects.get(iccid="89440000000000000002").product_code is None
+    assert Sim.objects.get(iccid=iccid(1)).product_code is None  # one we had is left as it is
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "The file is empty"),
+    ("product,lot\nA,B\n", "The file has no column for ICCID"),
+    ("iccid,sim\n1,2\n", "Two columns mean ICCID"),
+    ("iccid\n", "The file has no rows under its first line"),
+])
+def test_a_file_that_cannot_be_read_as_asked_is_refused_with_why(world, text, words):
+    with pytest.raises(Refused) as refused:
+        imports.preview(source(text), imports.STOCK)
+    assert words in refused.value.message and refused.value.field == "file"
+
+
+def test_a_file_not_in_utf8_is_refused_and_one_with_a_byte_order_mark_is_read(world):
+    with pytest.raises(Refused, match="not UTF-8"):
+        imports.preview(source("iccid\n89440000000000000001\nCaf\u00e9\n", "latin-1"), imports.STOCK)
+    with pytest.raises(Refused, match="not UTF-8"):
+        imports.preview(source("Caf\u00e9\n", "latin-1"), imports.STOCK)
+    preview = imports.preview(source("\ufeffICCID\r\n89440000000000000001\r\n"), imports.STOCK)
+    assert preview.counts == {"new": 1}
+
+
+def test_a_file_of_too_many_rows_is_refused_before_it_is_read_to_the_end(world, monkeypatch):
+    monkeypatch.setattr(imports, "ROWS_AT_MOST", 3)
+    text = "iccid\n" + "".join(f"8944000000000000{n:04}\n" for n in range(5))
+    with pytest.raises(Refused, match="more than 3 rows"):
+        imports.preview(source(text), imports.STOCK)
+
+
+# --- activations -------------------------------------------------------------------------------
+
+def test_an_activation_preview_shows_every_bad_cell_in_the_forms_words(world, make_sim, staff):
+    make_sim(2, number=POOL[2])  # active
+    busy = Sim.objects.get(iccid=iccid(3))
+    services.batch_start(sim_ids=[busy.pk], command=Command.QUERYICCID, actor=staff)  # a query does not block
+    text = HEADER + "".join([
+        row(0, POOL[10]),
+        row(1, phone_national(POOL[11])),  # written the usual way
+        row(2),  # active
+        row(4, POOL[10]),  # a number named twice
+        row(5, "0113 999 9999"),  # not ours
+        row(6, POOL[2]),  # on a SIM
+        row(7, imei="123", name="R2D2", address="", postcode="nowhere", contact="x"),
+        row(0),  # a SIM named twice
+        row(99),  # not on our account
+        row(8, "next free"),
+        row(3),
+    ])
+    preview = imports.preview(source(text), imports.ACTIVATE)
+
+    assert preview.counts == {"ready": 4, "invalid": 7}
+    assert problems(preview) == {
+        4: {"iccid": "Activate needs a SIM that is unused; this one is active."},
+        5: {"number": "This number is on row 2 of the file too."},
+        6: {"number": "Not in our pool: add it under Numbers first."},
+        7: {"number": "Already in use by another SIM."},
+        8: {"imei": "That IMEI is not valid: it should be the 15 digits shown by dialling *#06#.",
+            "name": "Enter the subscriber's name in letters (up to 100).",
+            "address": "Enter the subscriber's address (up to 200 characters).",
+            "postcode": "Enter a UK postcode, like LS10 1JQ.",
+            "contact_number": "Enter a UK phone number, like 0113 320 3040 or 441133203040."},
+        9: {"iccid": "This ICCID is on row 2 of the file too."},
+        10: {"iccid": "No SIM with this ICCID on our account: add it to stock first."},
+    }
+    assert preview.named_numbers == {POOL[10], POOL[11]}
+    assert not GatewayRequest.objects.filter(command=Command.ACTIVATE).exists()
+
+
+def test_rows_for_the_next_free_number_beyond_the_pool_are_shown_as_problems(world, settings):
+    GeographicNumber.objects.exclude(number__in=POOL[:2]).delete()  # two free numbers left
+    text = HEADER + row(0) + row(1, "next free") + row(2) + row(3)
+    preview = imports.preview(source(text), imports.ACTIVATE)
+    assert preview.counts == {"ready": 2, "invalid": 2}
+    assert problems(preview)[4] == {"number": "No free number left in the pool for this row: add numbers first."}
+
+
+def test_an_activation_file_becomes_a_batch_the_worker_sends_a_row_at_a_time(world, staff):
+    text = HEADER + row(0, POOL[10]) + row(1) + row(2, "bad")
+    sent_before = world.fake.count("activate")
+    batch = imports.activations_start(source=source(text), actor=staff, name="march.csv")
+
+    assert (batch.command, batch.size, batch.params) == (Command.ACTIVATE, 2,
+                                                          {"file": "march.csv", "rows": 3, "left_out": 1})
+    assert world.fake.count("activate") == sent_before  # nothing sent: the worker sends them
+    first, second = (GatewayRequest.objects.get(batch=batch, sim__iccid=iccid(n)) for n in (0, 1))
+    assert first.state == RequestState.TO_SEND and first.params == {"imei": IMEI, "geo_nos": POOL[10]}
+    assert second.params["geo_nos"] == POOL[0]  # the next free one, not one the file names
+    assert GeographicNumber.objects.get(number=POOL[10]).held_by == first
+    sim = Sim.objects.select_related("subscriber").get(iccid=iccid(0))
+    assert (sim.state, sim.subscriber.name, sim.subscriber.postcode) == (SimState.UNUSED, "Ada Lovelace", "LS10 1JQ")
+    assert "Ada" not in str(first.params)  # the journal holds no personal details
+
+    tasks.poll_pass()
+    assert world.fake.count("activate") == sent_before + 2
+    sim.refresh_from_db()
+    assert (sim.state, sim.imei) == (SimState.PENDING, IMEI)
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.filter(batch=batch, state=RequestState.PENDING).update(next_poll_at=timezone.now())
+    tasks.poll_pass()
+    sim.refresh_from_db()
+    assert (sim.state, sim.number.number) == (SimState.ACTIVE, POOL[10])
+    first.refresh_from_db()
+    assert world.fake.request(first.aql_id).params["subname"] == "Ada Lovelace"
+
+
+def test_a_row_whose_sim_moved_on_before_it_was_sent_is_not_done_and_gives_back_its_number(world, staff, make_sim):
+    batch = imports.activations_start(source=source(HEADER + row(0, POOL[10])), actor=staff)
+    request = batch.requests.get()
+    Sim.objects.filter(pk=request.sim_id).update(state=SimState.TERMINATED)  # aql's record, found meanwhile
+    tasks.poll_pass()
+    request.refresh_from_db()
+    assert request.state == RequestState.NOT_SENT
+    assert request.why_not_sent == "This SIM is terminated: nothing more can be done with it."
+    assert GeographicNumber.objects.get(number=POOL[10]).held_by is None
+    assert Sim.objects.get(pk=request.sim_id).subscriber is None and not Subscriber.objects.exists()
+
+
+def test_cancelling_an_activation_batch_gives_back_each_number_and_forgets_each_subscriber(world, staff):
+    batch = imports.activations_start(source=source(HEADER + row(0) + row(1)), actor=staff)
+    assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 2
+    assert not GeographicNumber.objects.filter(held_by__isnull=False).exists()
+    assert not Subscriber.objects.exists()
+    assert set(batch.requests.values_list("state", flat=True)) == {RequestState.NOT_SENT}
+    with pytest.raises(Refused, match="tried again from a file"):
+        services.batch_retry(batch_id=batch.pk, actor=staff)
+
+
+def test_a_number_taken_between_the_check_and_the_queue_is_recorded_as_not_done(world, staff):
+    text = HEADER + row(0, POOL[10])
+    with imports.reading(source(text), imports.ACTIVATE) as (_, _, rows):
+        checked = imports._Checker(imports.ACTIVATE).check(list(rows))
+    assert [r.kind for r in checked] == ["ready"]
+    taken = Sim.objects.get(iccid=iccid(5))  # meanwhile, another agent gave it to another SIM
+    taken.number = GeographicNumber.objects.get(number=POOL[10])
+    taken.save()
+    imports._queue_activations(Batch.objects.create(command=Command.ACTIVATE), checked, {POOL[10]}, staff)
+    request = GatewayRequest.objects.get(command=Command.ACTIVATE)
+    assert (request.state, request.why_not_sent) == (RequestState.NOT_SENT,
+                                                     "That number is already in use by another SIM.")
+    assert not Subscriber.objects.exists()
+
+
+# --- the upload between preview and confirmation -----------------------------------------------
+
+def test_an_upload_is_kept_for_its_preview_then_done_and_deleted_with_its_file(world, staff):
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+                                     kind=Upload.STOCK, actor=staff)
+    assert upload.preview["counts"] == {"new": 1} and upload.name == "in.csv"
+    path = upload.file.path
+    assert not path.endswith("in.csv") and Sim.objects.filter(iccid="89440000000000000001").count() == 0
+    assert services.upload_confirm(upload_id=upload.pk, actor=staff) == 1
+    assert not Upload.objects.exists()
+    assert not os.path.exists(path)
+
+
+def test_a_file_refused_at_its_preview_is_not_kept(world, staff, settings):
+    with pytest.raises(Refused):
+        services.upload_preview(file=SimpleUploadedFile("x.csv", b"name\nAda\n"), kind=Upload.STOCK, actor=staff)
+    assert not Upload.objects.exists()
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.csv"))
+
+
+def test_uploads_left_for_a_day_are_deleted_by_the_worker(world, staff):
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+                                     kind=Upload.STOCK, actor=staff)
+    Upload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - imports.UPLOAD_KEPT * 2)
+    tasks.prune_checks_pass()
+    assert not Upload.objects.exists()
