@@ -71,6 +71,7 @@ class AuditAction(models.TextChoices):
     ATTENTION = "attention", "Needs attention"
     ERASED = "erased", "Personal details erased"
     CHANGED = "changed", "Details changed"
+    SCHEDULED = "scheduled", "Scheduled"
     # everything else
     SIGNED_IN = "signed_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
@@ -84,7 +85,7 @@ class AuditAction(models.TextChoices):
 # filter for one it never has would read the whole trail to find nothing.
 SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
                AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
-               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED)
+               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
 
 
 class AuditEvent(Event):

@@ -46,6 +46,10 @@ urlpatterns = [
     path("batches/<int:batch>/retry/", sims.batch_retry, name="batch_retry"),
     path("batches/<int:batch>/cancel/", sims.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", sims.batch_csv, name="batch_csv"),
+    path("sims/<iccid:iccid>/schedule/", sims.sim_schedule, name="sim_schedule"),
+    path("scheduled/", sims.schedule_list, name="schedule_list"),
+    path("scheduled/<int:action>/move/", sims.schedule_change, name="schedule_change"),
+    path("scheduled/<int:action>/cancel/", sims.schedule_cancel, name="schedule_cancel"),
     path("numbers/", sims.number_list, name="number_list"),
     # despatch orders and stock
     path("orders/", orders.order_list, name="order_list"),

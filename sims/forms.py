@@ -13,7 +13,7 @@ from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
 from sims.lifecycle import Command, RequestState
-from sims.models import GatewayRequest, Upload
+from sims.models import GatewayRequest, ScheduledAction, Upload
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
@@ -170,6 +170,9 @@ class BatchForm(StaffForm):
     def __init__(self, *args, command: Command, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.count = count
+        if command in ScheduledAction.COMMANDS:  # now, or scheduled for later
+            self.fields["due_at"] = _when_field(required=False)
+            self.fields["due_at"].label = "Later, at (leave empty to send now)"
         if command not in (Command.ADDSERVICE, Command.REMOVESERVICE):
             del self.fields["services"]
         else:
@@ -194,8 +197,8 @@ class UploadForm(StaffForm):
 
     kind = forms.ChoiceField(label="What the file is for", widget=forms.RadioSelect)
     file = forms.FileField(label="CSV file", required=False,
-                           help_text="Its first line names the columns. Saved from a spreadsheet as CSV (UTF-8 or "
-                                     "plain); commas, semicolons or tabs.")
+                           help_text="Its first line names the columns. Saved from a spreadsheet as CSV (\"CSV UTF-8\" "
+                                     "or plain \"CSV\"); commas, semicolons or tabs; at most 20 MB.")
     pasted = forms.CharField(label="Or paste ICCIDs (adding to stock)", required=False,
                              widget=forms.Textarea(attrs={"rows": 4}),
                              help_text="One per line, or separated by commas.")
@@ -219,3 +222,22 @@ class UploadForm(StaffForm):
         else:
             data["upload"] = data["file"]
         return data
+
+
+def _when_field(required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label="When", required=required, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="A date and time to come, in UK time.", error_messages={"invalid": "Enter a date and a time."})
+
+
+class ScheduleForm(StaffForm):
+    """A suspend or a reactivate for a time to come."""
+
+    command = forms.ChoiceField(label="What", widget=forms.RadioSelect,
+                                choices=[(c.value, c.label) for c in ScheduledAction.COMMANDS])
+    due_at = _when_field()
+
+
+class RescheduleForm(StaffForm):
+    due_at = _when_field()

@@ -299,6 +299,39 @@ class GatewayRequest(models.Model):
         return [str(codes.usim(c)) for c in self.codes]
 
 
+class ScheduledAction(models.Model):
+    """A suspend or a reactivate to give a SIM at a time to come (at the end of a contract, say).
+    Until then it holds nothing: the SIM takes other commands meanwhile, and the action can be
+    moved or cancelled. When it is due, the worker journals it as its scheduler's own request,
+    waiting to be sent (or not done, with why, if the SIM cannot take it then): it has run."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        RAN = "ran", "Ran"
+        CANCELLED = "cancelled", "Cancelled"
+
+    COMMANDS = (Command.SUSPEND, Command.REACTIVATE)
+    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="scheduled")
+    command = models.CharField(max_length=16, choices=[(c.value, c.label) for c in COMMANDS])
+    due_at = models.DateTimeField("when")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField("scheduled by", max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+    request = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="scheduled_by", help_text="What it became when it ran")
+    cancelled_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        # Those still to run, by when: the worker's look for the due ones and the list's order.
+        indexes = [models.Index(fields=["state", "due_at", "id"], name="scheduled_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_command_display()} {self.sim} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
 class SimEvent(Event):
     """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
     SIM before and after."""

@@ -24,6 +24,7 @@ from sims.models import (
     Batch,
     GatewayRequest,
     GeographicNumber,
+    ScheduledAction,
     Sim,
     SimEvent,
     SimStateCount,
@@ -287,10 +288,25 @@ def batch_page(*, cursor: str = "") -> Page:
     return seek(Batch.objects.all(), ("-created_at", "-pk"), cursor)
 
 
+def with_latest_message(requests: QuerySet[GatewayRequest]) -> QuerySet[GatewayRequest]:
+    """Requests each with its SIM and its timeline's last line (what a query found), read with the
+    rows, so a list of them says how each went in a fixed number of queries."""
+    latest = SimEvent.objects.filter(request=OuterRef("pk")).order_by("-at", "-id").values("message")[:1]
+    return requests.select_related("sim").annotate(latest_message=Subquery(latest))
+
+
 def batch_rows(*, batch: Batch, failed_only: bool = False, limit: int | None = None) -> QuerySet[GatewayRequest]:
     """A batch's requests, each with its SIM, in the order the SIMs were queued."""
-    latest = SimEvent.objects.filter(request=OuterRef("pk")).order_by("-at", "-id").values("message")[:1]
-    rows = batch.requests.select_related("sim").annotate(latest_message=Subquery(latest)).order_by("pk")
+    rows = with_latest_message(batch.requests.all()).order_by("pk")
     rows = rows.filter(state__in=FAILURES) if failed_only else rows
     return rows[:limit] if limit else rows
 
+
+
+def schedule_page(*, done: bool = False, cursor: str = "") -> Page:
+    """Scheduled actions still to run, soonest first; or those that ran or were cancelled, newest first."""
+    State = ScheduledAction.State
+    if done:
+        qs = ScheduledAction.objects.exclude(state=State.SCHEDULED)
+        return seek(qs.select_related("sim", "request"), ("-due_at", "-pk"), cursor)
+    return seek(ScheduledAction.objects.filter(state=State.SCHEDULED).select_related("sim"), ("due_at", "pk"), cursor)

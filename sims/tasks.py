@@ -76,16 +76,40 @@ class _Drift:
         services.sim_query(sim_id=pk, actor=None)
 
 
+class _Scheduled:
+    """The scheduled lane: suspends and reactivations whose time has come, each journalled to be
+    sent (the requests lane sends it). No call to aql of its own. An action runs once whatever
+    happens (schedule_run takes it under lock); those this process is running are not taken again,
+    so they do not fill the pipeline's places meanwhile."""
+
+    def __init__(self) -> None:
+        self.lock, self.running = threading.Lock(), set()
+
+    def take(self, n: int) -> list[int]:
+        with self.lock:
+            ids = [pk for pk in services.schedules_due(limit=n + len(self.running)) if pk not in self.running][:n]
+            self.running.update(ids)
+            return ids
+
+    def step(self, pk: int) -> None:
+        try:
+            services.schedule_run(action_id=pk)
+        finally:
+            with self.lock:
+                self.running.discard(pk)
+
+
 def _drift_per_hour() -> int:
     return selectors.drift_per_hour(counts=selectors.state_counts())
 
 
-REQUESTS, DRIFT = _Requests(), _Drift()
+REQUESTS, DRIFT, SCHEDULED = _Requests(), _Drift(), _Scheduled()
 
 
 def register_lanes() -> None:
     """Give the follower the SIM side's gateway work: requests first, drift last of all."""
-    register(Lane("requests", 0, REQUESTS.take, REQUESTS.step))
+    register(Lane("scheduled", 0, SCHEDULED.take, SCHEDULED.step))
+    register(Lane("requests", 1, REQUESTS.take, REQUESTS.step))
     register(Lane("drift", 90, DRIFT.take, DRIFT.step))
 
 
@@ -94,6 +118,7 @@ def poll_pass() -> int | None:
     or None when the worker's follower is running (it checks them itself)."""
     def run() -> int:
         REQUESTS.lost_looked = 0.0  # look for cut-off sends too
+        in_batches(SCHEDULED.take, SCHEDULED.step)  # what is scheduled for now becomes a request to send
         done = in_batches(REQUESTS.take, REQUESTS.step)
         heartbeat(name="poll")
         return done

@@ -33,12 +33,14 @@ from sims.forms import (
     BulkSimsForm,
     DeactivateForm,
     NumberForm,
+    RescheduleForm,
+    ScheduleForm,
     ServicesForm,
     SettleForm,
     UploadForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
-from sims.models import Batch, GatewayRequest, Sim, Upload
+from sims.models import Batch, GatewayRequest, ScheduledAction, Sim, Upload
 from sims.outcomes import request_outcome
 from sims.services.imports import COLUMNS
 
@@ -86,7 +88,8 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "timeline": selectors.sim_timeline(sim=sim),
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
             "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
-            "order": getattr(sim, "order", None)}
+            "order": getattr(sim, "order", None),
+            "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
 
 
 @requires("sims.view_sim")
@@ -304,7 +307,16 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         raise Refused(f"At most {services.BATCH_AT_MOST:,} SIMs in one batch: narrow the filter first.")
     confirmed = request.POST.get("confirmed") == "1"
     form = BatchForm(request.POST if confirmed else None, command=command, count=len(ids))
-    if confirmed and form.is_valid():
+    if confirmed and form.is_valid() and form.cleaned_data.get("due_at"):
+        try:
+            made = services.schedule_add(sim_ids=ids, command=command, due_at=form.cleaned_data["due_at"],
+                                         actor=request.user)
+        except ValidationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, f"{command.label} scheduled for {made:,} SIMs.")
+            return redirect("schedule_list")
+    elif confirmed and form.is_valid():
         batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
                                      services=form.cleaned_data.get("services"))
         messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
@@ -379,12 +391,21 @@ class _Echo:
         return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A value a spreadsheet will not run as a formula: one starting like a formula gets a quote."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _csv(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
     """A CSV file streamed a row at a time (a million rows in little memory); its columns are in
     docs/EXPORTS.md."""
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(chain([writer.writerow(header)], (writer.writerow(r) for r in rows)),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in r]) for r in rows)),
+        content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -425,7 +446,7 @@ def sim_csv(request: HttpRequest) -> StreamingHttpResponse:
 @requires("sims.view_gatewayrequest")
 def request_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The journal as its page's filters narrow it, oldest first, each outcome in words."""
-    found = selectors.requests_filtered(**_request_filters(request)).select_related("sim", "batch")
+    found = selectors.with_latest_message(selectors.requests_filtered(**_request_filters(request)))
     return _csv("journal.csv", ["id", "sent_at", "iccid", "command", "state", "outcome", "by", "aql_request_id",
                                 "batch", "settled_at"], (
         [r.pk, _when(r.created_at), r.sim.iccid, r.get_command_display(), r.get_state_display(),
@@ -470,7 +491,11 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
     preview = upload.preview
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
-            services.upload_discard(upload_id=upload.pk)
+            try:
+                services.upload_discard(upload_id=upload.pk)
+            except Refused as exc:
+                messages.error(request, exc.message)
+                return redirect("sim_import")
             messages.info(request, f"{upload.name}: nothing was done, and the file is forgotten.")
             return redirect("sim_import")
         try:
@@ -479,10 +504,12 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("sim_import_preview", upload=upload.pk)
         if isinstance(done, Batch):
-            changed = done.params["left_out"] - preview["counts"].get("invalid", 0)
-            messages.success(request, f"Activation queued for {done.size:,} SIMs: the worker sends them in turn."
-                             + (f" {changed:,} more rows than the preview showed were left out: things changed "
-                                "meanwhile (they are listed if you upload the file again)." if changed > 0 else ""))
+            queued = done.requests.filter(state=RequestState.TO_SEND).count()
+            changed = done.params["left_out"] + done.size - queued - preview["counts"].get("invalid", 0)
+            messages.success(request, f"Activation queued for {queued:,} SIMs: the worker sends them in turn."
+                             + (f" {changed:,} more rows than the preview showed were not queued: things changed "
+                                "meanwhile (the batch's page lists those it recorded as not done)." if changed > 0
+                                else ""))
             return redirect("batch_detail", batch=done.pk)
         expected = preview["counts"].get("new", 0)
         messages.success(request, f"{done:,} SIMs added." + (
@@ -495,3 +522,68 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
         "ready": preview["counts"].get("new" if upload.kind == Upload.STOCK else "ready", 0),
         "more_problems": preview["counts"].get("invalid", 0) + preview["counts"].get("here", 0)
         > len(preview["problems"])})
+
+
+# --- suspends and reactivations for later ------------------------------------------------------
+
+@requires("sims.provision_sim")
+def sim_schedule(request: HttpRequest, iccid: str) -> HttpResponse:
+    """Schedule a suspend or a reactivate of this SIM for a time to come."""
+    sim = _sim(iccid)
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.schedule_add(sim_ids=[sim.pk], command=form.cleaned_data["command"],
+                                  due_at=form.cleaned_data["due_at"], actor=request.user)
+        except (ValidationError, Refused) as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, f"{Command(form.cleaned_data['command']).label} scheduled for "
+                                      f"{timezone.localtime(form.cleaned_data['due_at']):%d %b %Y %H:%M}.")
+            return redirect("sim_detail", iccid=sim.iccid)
+    return render(request, "sims/schedule.html", {"form": form, "sim": sim})
+
+
+@requires("sims.view_sim")
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    """What is scheduled, soonest first (or what ran or was cancelled, newest first), each movable
+    and cancellable until it runs."""
+    done = request.GET.get("show") == "done"
+    page = selectors.schedule_page(done=done, cursor=cursor(request))
+    return render(request, "sims/schedule_list.html", {"actions": page.rows, "page": page, "done": done,
+                                                       "form": RescheduleForm()})
+
+
+def _schedule_button(act: Callable[[HttpRequest, ScheduledAction], HttpResponse]) -> Callable[..., HttpResponse]:
+    """A scheduled action's button: for one who may give its command now."""
+
+    @requires("sims.view_sim")
+    @require_POST
+    @shows_refusals(posted_next("schedule_list"))
+    @wraps(act)
+    def view(request: HttpRequest, action: int) -> HttpResponse:
+        action = get_object_or_404(ScheduledAction.objects.select_related("sim"), pk=action)
+        permission = lifecycle.TABLE[Command(action.command)].permission
+        if not request.user.has_perm(permission):
+            return forbidden(request, permission)
+        return act(request, action)
+
+    return view
+
+
+@_schedule_button
+def schedule_change(request: HttpRequest, action: ScheduledAction) -> HttpResponse:
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        raise Refused(" ".join(form.errors["due_at"]))
+    services.schedule_change(action_id=action.pk, due_at=form.cleaned_data["due_at"], actor=request.user)
+    messages.success(request, f"{action.get_command_display()} of {action.sim.iccid} moved to "
+                              f"{timezone.localtime(form.cleaned_data['due_at']):%d %b %Y %H:%M}.")
+    return redirect(posted_next("schedule_list")(request))
+
+
+@_schedule_button
+def schedule_cancel(request: HttpRequest, action: ScheduledAction) -> HttpResponse:
+    services.schedule_cancel(action_id=action.pk, actor=request.user)
+    messages.success(request, f"{action.get_command_display()} of {action.sim.iccid} cancelled: it will not run.")
+    return redirect(posted_next("schedule_list")(request))

@@ -2,8 +2,9 @@
 
 By job: `commands` (what staff ask: the SIM commands, the pool), `answers` (recording aql's
 answers, the one place a request and its SIM change after a send), `followup` (the
-worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs)
-and `imports` (CSV files of SIMs: stock in, activations).
+worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs),
+`imports` (CSV files of SIMs: stock in, activations) and `schedules` (suspends and reactivations
+for later).
 """
 
 from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_cancel, batch_retry, batch_start
@@ -35,14 +36,44 @@ from sims.services.followup import (
     sims_take_for_drift,
 )
 from sims.services.imports import upload_confirm, upload_discard, upload_preview, uploads_prune
+from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
 
 __all__ = [
-    "BATCH_AT_MOST", "BATCH_COMMANDS", "batch_cancel", "batch_retry", "batch_start", "checks_prune",
-    "latest_look", "number_add", "poll_delay", "request_claim_due", "request_mark_lost", "request_poll",
+    "BATCH_AT_MOST",
+    "BATCH_COMMANDS",
+    "batch_cancel",
+    "batch_retry",
+    "batch_start",
+    "checks_prune",
+    "latest_look",
+    "number_add",
+    "poll_delay",
+    "request_claim_due",
+    "request_mark_lost",
+    "request_poll",
     "request_resolve",
-    "sim_activate", "sim_add", "sim_deactivate", "sim_number_assign", "sim_number_change", "sim_query",
-    "sim_reactivate", "sim_services_add", "sim_services_remove", "sim_services_set", "sim_suspend",
+    "schedule_add",
+    "schedule_cancel",
+    "schedule_change",
+    "schedule_run",
+    "schedules_due",
+    "sim_activate",
+    "sim_add",
+    "sim_deactivate",
+    "sim_number_assign",
+    "sim_number_change",
+    "sim_query",
+    "sim_reactivate",
+    "sim_services_add",
+    "sim_services_remove",
+    "sim_services_set",
+    "sim_suspend",
     "sims_take_for_drift",
-    "subscriber_erase", "subscriber_update", "subscribers_erase_expired",
-    "upload_confirm", "upload_discard", "upload_preview", "uploads_prune",
+    "subscriber_erase",
+    "subscriber_update",
+    "subscribers_erase_expired",
+    "upload_confirm",
+    "upload_discard",
+    "upload_preview",
+    "uploads_prune",
 ]

@@ -63,7 +63,8 @@ def test_customer_service_sees_their_buttons_and_not_terminate(page: Page, live_
     actions = the_actions(page)
     # exactly the daily commands an active SIM with a number takes; Terminate is a supervisor's
     expect(actions.locator(".actions").get_by_role("button")).to_have_text(["Ask the gateway now"])
-    expect(actions.locator(".actions").get_by_role("link")).to_have_text(["Suspend…", "Change the number…"])
+    expect(actions.locator(".actions").get_by_role("link")).to_have_text(["Suspend…", "Change the number…",
+                                                                           "Suspend or reactivate later…"])
     expect(actions.get_by_role("group", name="Services")).to_be_visible()
     expect(actions.get_by_role("button", name="Save the services")).to_be_visible()
     expect(page.get_by_role("link", name="Terminate…")).to_have_count(0)

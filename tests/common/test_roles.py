@@ -1,12 +1,15 @@
 """Who may do what: the roles the migration made, every URL walked as each role, every admin
 action tried by each role, the command line's --user, and an audit trail that keeps names."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver
+from django.utils import timezone
 
 from common.models import AuditAction, AuditEvent
 from common.roles import SYSTEM_USERNAME
@@ -14,7 +17,7 @@ from orders import services as order_services
 from orders.models import DespatchOrder
 from sims import services
 from sims.lifecycle import Command, SimState
-from sims.models import GatewayRequest, Sim, SimEvent, Subscriber
+from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent, Subscriber
 from tests.conftest import manage, member_of
 
 pytestmark = pytest.mark.django_db
@@ -61,11 +64,13 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
     **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "order_list", "order_detail",
-                     "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv"], ("GET", READ)),
+                     "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv", "schedule_list"],
+                    ("GET", READ)),
+    **dict.fromkeys(["schedule_change", "schedule_cancel"], ("POST", DAILY_POST)),  # (a refusal: back to the list)
     "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
     "batch_retry": ("POST", DAILY_POST),
     "batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
-    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import"], ("GET", FORM)),
+    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import", "sim_schedule"], ("GET", FORM)),
     "sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
@@ -109,8 +114,10 @@ def places(world, make_sim, staff, settings):
     batch = services.batch_start(sim_ids=[sim.pk], command=Command.REACTIVATE, actor=staff)  # one not done
     upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
                                      kind="stock", actor=staff)
+    services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
+                          due_at=timezone.now() + timedelta(days=1))
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
-            "upload": upload.pk}
+            "upload": upload.pk, "action": ScheduledAction.objects.get().pk}
 
 
 def url_names() -> set[str]:

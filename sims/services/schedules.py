@@ -1,0 +1,137 @@
+"""Suspends and reactivations scheduled for a time to come: made for one SIM or many, moved or
+cancelled until they run; when due, the worker journals each as its scheduler's request waiting
+to be sent (the requests lane then sends it as any other), or as not done with why. Each runs
+once: it is taken under lock, and only while still scheduled."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from common.actors import Actor, recorded
+from common.audit import name_of
+from common.errors import Refused
+from common.models import AuditAction
+from sims import lifecycle
+from sims.lifecycle import IN_FLIGHT, Command, RequestState
+from sims.models import GatewayRequest, ScheduledAction, Sim
+from sims.services.answers import event
+from sims.services.batches import BATCH_AT_MOST, CHUNK, _timelines
+
+State = ScheduledAction.State
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y %H:%M}"
+
+
+def _clean_due(due_at: datetime | None) -> datetime:
+    if due_at is None:
+        raise ValidationError({"due_at": "Say when: a date and a time."})
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": "Choose a time to come: that one has passed."})
+    return due_at
+
+
+def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime | None, actor: Actor) -> int:
+    """Schedule the command for each SIM at `due_at` (a time to come). Nothing is checked against
+    the SIM's state now: it is checked when it runs, as it may change meanwhile. A line on each
+    SIM's timeline says who scheduled what for when. Returns how many."""
+    command = Command(command)
+    if command not in ScheduledAction.COMMANDS:
+        raise Refused(f"{command.label} cannot be scheduled: only suspend and reactivate can.")
+    due_at = _clean_due(due_at)
+    ids = list(dict.fromkeys(sim_ids))
+    if not ids:
+        raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
+    if len(ids) > BATCH_AT_MOST:
+        raise ValidationError(f"At most {BATCH_AT_MOST:,} SIMs at once ({len(ids):,} chosen): narrow the filter.")
+    who, made = name_of(actor), 0
+    for start in range(0, len(ids), CHUNK):
+        with transaction.atomic():
+            sims = list(Sim.objects.select_related("number").filter(pk__in=ids[start:start + CHUNK]).order_by("pk"))
+            actions = ScheduledAction.objects.bulk_create(
+                ScheduledAction(sim=sim, command=command, due_at=due_at, actor=recorded(actor), actor_name=who)
+                for sim in sims)
+            _timelines(actor, who, [(sim, None, AuditAction.SCHEDULED,
+                                     f"{command.label} scheduled for {_when(due_at)} by {who}.") for sim in sims])
+            made += len(actions)
+    return made
+
+
+def _locked(action_id: int) -> ScheduledAction:
+    action = ScheduledAction.objects.select_for_update(of=("self",)).select_related("sim").get(pk=action_id)
+    if action.state != State.SCHEDULED:
+        raise Refused(f"It has {'already run' if action.state == State.RAN else 'been cancelled'}: "
+                      "nothing to change.")
+    return action
+
+
+def schedule_change(*, action_id: int, due_at: datetime | None, actor: Actor) -> ScheduledAction:
+    """Move a scheduled action to another time to come (while it has not run)."""
+    due_at = _clean_due(due_at)
+    with transaction.atomic():
+        action = _locked(action_id)
+        was, action.due_at = action.due_at, due_at
+        action.save(update_fields=["due_at"])
+        event(sim=action.sim, actor=actor, action=AuditAction.SCHEDULED, before=action.sim.snapshot(),
+              message=f"{action.get_command_display()} scheduled for {_when(was)} moved to {_when(due_at)} "
+                      f"by {name_of(actor)}.")
+    return action
+
+
+def schedule_cancel(*, action_id: int, actor: Actor) -> ScheduledAction:
+    """Cancel a scheduled action that has not run."""
+    with transaction.atomic():
+        action = _locked(action_id)
+        action.state, action.cancelled_by = State.CANCELLED, name_of(actor)
+        action.save(update_fields=["state", "cancelled_by"])
+        event(sim=action.sim, actor=actor, action=AuditAction.SCHEDULED, before=action.sim.snapshot(),
+              message=f"{action.get_command_display()} scheduled for {_when(action.due_at)} cancelled by "
+                      f"{action.cancelled_by}.")
+    return action
+
+
+def _may_not(action: ScheduledAction, command: Command) -> str | None:
+    """Why it is not done in its scheduler's name when it falls due, if they may no longer give it."""
+    actor, permission = action.actor, lifecycle.TABLE[command].permission
+    if actor is None or not actor.is_active or not actor.has_perm(permission):
+        return (f"{action.actor_name}, who scheduled it, may no longer {command.label.lower()} SIMs (their account "
+                "was closed or their role changed).")
+    return None
+
+
+def schedules_due(*, limit: int) -> list[int]:
+    """The scheduled actions whose time has come, the earliest first (the worker's lane)."""
+    return list(ScheduledAction.objects.filter(state=State.SCHEDULED, due_at__lte=timezone.now())
+                .order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def schedule_run(*, action_id: int) -> GatewayRequest | None:
+    """Run a due action: under the SIM's lock, journal its command as the scheduler's request,
+    waiting to be sent, or as not done with the lifecycle's reason (a SIM in another state, a
+    command in progress). Once: an action no longer scheduled, or not yet due, is left alone."""
+    with transaction.atomic():
+        action = (ScheduledAction.objects.select_for_update(of=("self", "sim")).select_related("sim__number")
+                  .get(pk=action_id))
+        if action.state != State.SCHEDULED or action.due_at > timezone.now():
+            return None
+        sim, command, now = action.sim, Command(action.command), timezone.now()
+        busy = (GatewayRequest.objects.filter(sim=sim, state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
+                .values_list("command", flat=True).first())
+        why = _may_not(action, command) or lifecycle.refusal(command=command, state=sim.state,
+                                                              has_number=sim.number_id is not None, in_flight=busy)
+        request = GatewayRequest.objects.create(
+            sim=sim, command=command, params={"geo_nos": sim.number.number if sim.number else None},
+            actor=action.actor, actor_name=action.actor_name, state_before=sim.state,
+            state=RequestState.NOT_SENT if why else RequestState.TO_SEND, next_poll_at=None if why else now,
+            settled_at=now if why else None, why_not_sent=why or "")
+        action.state, action.request = State.RAN, request
+        action.save(update_fields=["state", "request"])
+        scheduled = f"{command.label} scheduled by {action.actor_name} for {_when(action.due_at)}"
+        event(sim=sim, actor=action.actor, request=request, before=sim.snapshot(),
+              action=AuditAction.NOT_SENT if why else AuditAction.SENDING,
+              message=f"{scheduled} not done: {why}" if why else f"{scheduled}: waiting to be sent.")
+    return request
