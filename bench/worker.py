@@ -107,12 +107,13 @@ class Simulator:
 
 def push_seeded_work_ahead() -> None:
     """The seed's requests and orders due within six hours (time has passed since it ran) go a
-    day ahead, so a worker pass sees nothing due but what the run makes. Leases a killed worker
-    left are let go."""
+    day ahead, and the stock counts as just looked at, so a worker pass sees nothing due but what
+    the run makes. Leases a killed worker left are let go."""
     from datetime import timedelta
 
     from django.utils import timezone
 
+    from common.worker import heartbeat
     from orders.lifecycle import OPEN
     from orders.models import DespatchOrder
     from sims.models import GatewayRequest
@@ -122,6 +123,7 @@ def push_seeded_work_ahead() -> None:
     requests = GatewayRequest.objects.filter(state__in=("pending", "unknown", "sending"), next_poll_at__lte=soon,
                                              sim__iccid__lt=str(FIRST_ICCID)).update(next_poll_at=later)
     orders = DespatchOrder.objects.filter(state__in=OPEN, next_check_at__lte=soon).update(next_check_at=later)
+    heartbeat(name="stock")  # a stock snapshot as if just taken: else the first look takes one (a call to aql)
     release_leases()
     if requests or orders:
         print(f"(moved the next check of {requests:,} seeded requests and {orders:,} orders a day ahead)")

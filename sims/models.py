@@ -267,6 +267,10 @@ class GatewayRequest(models.Model):
             models.Index(fields=["actor_name", "-created_at", "-id"], condition=STAFF, name="request_staff_person"),
             models.Index(fields=["command", "-created_at", "-id"], name="request_command_recent"),
             models.Index(fields=["state", "-created_at", "-id"], name="request_state_recent"),
+            # The page's default is staff's: by command or outcome, the system's checks (most of the
+            # journal's successes and queries) would be walked to find staff's (700 ms at a million SIMs).
+            models.Index(fields=["command", "-created_at", "-id"], condition=STAFF, name="request_staff_command"),
+            models.Index(fields=["state", "-created_at", "-id"], condition=STAFF, name="request_staff_state"),
             # ...and the few in flight, failed or needing a person (the dashboard, the page's views),
             # each its own small index rather than a walk of the whole journal in date order.
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=IN_FLIGHT), name="request_in_flight"),
