@@ -216,6 +216,7 @@ class Upload(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     preview = models.JSONField(default=dict, blank=True, help_text="What the preview page shows")
+    confirming = models.BooleanField(default=False, help_text="Being done: it can no longer be cancelled")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"

@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(help_text="The file's name on the agent's computer", max_length=200)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('preview', models.JSONField(blank=True, default=dict, help_text='What the preview page shows')),
+                ('confirming', models.BooleanField(default=False, help_text='Being done: it can no longer be cancelled')),
                 ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),

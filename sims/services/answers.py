@@ -207,6 +207,18 @@ def undo(request: GatewayRequest, sim: Sim) -> None:
             subscriber.delete()
 
 
+def undo_queued(request: GatewayRequest, sim: Sim) -> None:
+    """Let go of what a request waiting to be sent holds, when it will not be sent (refused when its
+    turn came, or cancelled): its number, and an activation's subscriber (recorded with it when it
+    was queued: an unused SIM has no other). The SIM's state is left alone: nothing was done to it,
+    and aql's record may have moved it meanwhile."""
+    GeographicNumber.objects.filter(held_by=request).update(held_by=None)
+    if lifecycle.TABLE[Command(request.command)].brings_subscriber and sim.subscriber_id:
+        subscriber, sim.subscriber = sim.subscriber, None
+        sim.save(update_fields=["subscriber"])
+        subscriber.delete()
+
+
 def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None:
     """Bring our record in line with aql's (the source of truth) and record each difference.
 

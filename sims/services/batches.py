@@ -18,7 +18,7 @@ from common.models import AuditAction
 from sims import lifecycle
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState
 from sims.models import Batch, GatewayRequest, Sim, SimEvent
-from sims.services.answers import undo
+from sims.services.answers import undo_queued
 
 BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
                   Command.REMOVESERVICE, Command.QUERYICCID)
@@ -121,7 +121,7 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
                 state=RequestState.NOT_SENT, why_not_sent=why, settled_at=now, next_poll_at=None)
             if batch.command == Command.ACTIVATE:
                 for row in rows:  # the number and the subscriber held for each go
-                    undo(row, row.sim)
+                    undo_queued(row, row.sim)
             _timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)

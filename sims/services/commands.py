@@ -24,7 +24,7 @@ from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
 from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
-from sims.services.answers import event, locked_sim, send_and_record, undo
+from sims.services.answers import event, locked_sim, send_and_record, undo_queued
 
 # --- numbers and SIMs ------------------------------------------------------------------------
 
@@ -276,7 +276,7 @@ def request_send(*, request_id: int) -> GatewayRequest:
         before = sim.snapshot()
         if why:
             request.settled_at, request.why_not_sent = timezone.now(), why
-            undo(request, sim)  # an activation's number and subscriber, held for it, go
+            undo_queued(request, sim)  # an activation's number and subscriber, held for it, go
             event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=before,
                   message=f"{label} not sent: {why}")
         elif request.command == Command.ACTIVATE:  # as the form does as it sends

@@ -23,7 +23,7 @@ from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, Subscriber
-from sims.services import batch_start, sim_query, sim_suspend, upload_preview
+from sims.services import batch_start, schedule_add, sim_query, sim_suspend, upload_preview
 from tests.conftest import IMEI, POOL, iccid, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,6 +49,8 @@ NOT_PAGES = {
     "batch_csv": "a CSV file",
     "sim_csv": "a CSV file",
     "request_csv": "a CSV file",
+    "schedule_change": "a form on the schedule's page (POST only)",
+    "schedule_cancel": "a button (POST only)",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -117,6 +119,8 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     batch = batch_start(sim_ids=[active.pk, suspended.pk], command=Command.SUSPEND, actor=staff)
     rows = [f"{iccid(0)},{IMEI},,Ada Lovelace,\"11-15 Hunslet Road, Leeds\",LS10 1JQ,0113 320 3040",
             f"{active.iccid},123,07700 900123,R2D2,,nowhere,x"]  # one ready, one with every cell wrong
+    schedule_add(sim_ids=[active.pk, suspended.pk], command=Command.SUSPEND, actor=staff,
+                 due_at=timezone.now() + timedelta(days=3))  # one on the schedule's page, one on the SIM's
     upload = upload_preview(file=SimpleUploadedFile("march.csv", "\n".join(
         ["iccid,imei,number,name,address,postcode,contact", *rows]).encode()), kind="activate", actor=staff)
     return [
@@ -128,6 +132,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/sims/import/"),
         Visit("/sims/import/", press="Check the file"),
         Visit(f"/sims/import/{upload.pk}/"),
+        Visit(f"/sims/{active.iccid}/schedule/"),
+        Visit(f"/sims/{active.iccid}/schedule/", press="Schedule it"),
+        Visit("/scheduled/"),
         Visit(f"/sims/{unused}/"),
         Visit(f"/sims/{active.iccid}/"),
         Visit(f"/sims/{in_flight.iccid}/"),

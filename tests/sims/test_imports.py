@@ -4,6 +4,7 @@ to the simulator, a row at a time, each journalled before it is sent."""
 
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -84,13 +85,24 @@ def test_a_file_that_cannot_be_read_as_asked_is_refused_with_why(world, text, wo
     assert words in refused.value.message and refused.value.field == "file"
 
 
-def test_a_file_not_in_utf8_is_refused_and_one_with_a_byte_order_mark_is_read(world):
-    with pytest.raises(Refused, match="not UTF-8"):
-        imports.preview(source("iccid\n89440000000000000001\nCaf\u00e9\n", "latin-1"), imports.STOCK)
-    with pytest.raises(Refused, match="not UTF-8"):
-        imports.preview(source("Caf\u00e9\n", "latin-1"), imports.STOCK)
+def test_utf8_with_or_without_its_mark_and_excels_plain_csv_are_read_and_what_is_not_text_is_refused(world):
     preview = imports.preview(source("\ufeffICCID\r\n89440000000000000001\r\n"), imports.STOCK)
     assert preview.counts == {"new": 1}
+    text = (f"iccid,imei,number,name,address,postcode,contact\n"
+            f"{iccid(0)},{IMEI},,Zo\u00eb Br\u00f6nte,1 Caf\u00e9 Row,LS1 5AB,07700 900123\n")
+    for encoding in ("utf-8", "cp1252"):  # Excel's "CSV UTF-8", and its plain "CSV" in the UK
+        preview = imports.preview(source(text, encoding), imports.ACTIVATE)
+        assert preview.sample[0].values["name"] == "Zo\u00eb Br\u00f6nte" and preview.counts == {"ready": 1}
+    with pytest.raises(Refused, match="not text"):
+        imports.preview(lambda: io.BytesIO(b"iccid\n\x81\x8d\x8f\n"), imports.STOCK)
+
+
+def test_a_row_with_more_values_than_columns_is_left_out_not_read_into_the_wrong_columns(world):
+    text = HEADER + row(0) + row(1).rstrip("\n") + ',"Flat 1"\n'
+    preview = imports.preview(source(text), imports.ACTIVATE)
+    assert preview.counts == {"ready": 1, "invalid": 1}
+    assert problems(preview)[3] == {"row": "This row has 8 values where the first line names 7 columns: put quotes "
+                                           "around a value with a comma in it."}
 
 
 def test_a_file_of_too_many_rows_is_refused_before_it_is_read_to_the_end(world, monkeypatch):
@@ -135,7 +147,6 @@ def test_an_activation_preview_shows_every_bad_cell_in_the_forms_words(world, ma
         9: {"iccid": "This ICCID is on row 2 of the file too."},
         10: {"iccid": "No SIM with this ICCID on our account: add it to stock first."},
     }
-    assert preview.named_numbers == {POOL[10], POOL[11]}
     assert not GatewayRequest.objects.filter(command=Command.ACTIVATE).exists()
 
 
@@ -185,7 +196,9 @@ def test_a_row_whose_sim_moved_on_before_it_was_sent_is_not_done_and_gives_back_
     assert request.state == RequestState.NOT_SENT
     assert request.why_not_sent == "This SIM is terminated: nothing more can be done with it."
     assert GeographicNumber.objects.get(number=POOL[10]).held_by is None
-    assert Sim.objects.get(pk=request.sim_id).subscriber is None and not Subscriber.objects.exists()
+    sim = Sim.objects.get(pk=request.sim_id)
+    assert sim.subscriber is None and not Subscriber.objects.exists()
+    assert sim.state == SimState.TERMINATED  # as aql's record left it: nothing was done to it
 
 
 def test_cancelling_an_activation_batch_gives_back_each_number_and_forgets_each_subscriber(world, staff):
@@ -226,6 +239,25 @@ def test_an_upload_is_kept_for_its_preview_then_done_and_deleted_with_its_file(w
     assert not os.path.exists(path)
 
 
+def test_an_upload_is_done_once_and_cannot_be_cancelled_while_it_is_done(world, staff):
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+                                     kind=Upload.STOCK, actor=staff)
+    Upload.objects.filter(pk=upload.pk).update(confirming=True)  # another press is doing it
+    with pytest.raises(Refused, match="being done already"):
+        services.upload_confirm(upload_id=upload.pk, actor=staff)
+    with pytest.raises(Refused, match="can no longer be cancelled"):
+        services.upload_discard(upload_id=upload.pk)
+    assert not Sim.objects.filter(iccid="89440000000000000001").exists()
+
+
+def test_a_file_too_big_is_refused_before_it_is_kept(world, staff, monkeypatch):
+    monkeypatch.setattr(imports, "UPLOAD_BYTES_AT_MOST", 10)
+    with pytest.raises(Refused, match="at most 0 MB"):
+        services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+                                kind=Upload.STOCK, actor=staff)
+    assert not Upload.objects.exists()
+
+
 def test_a_file_refused_at_its_preview_is_not_kept(world, staff, settings):
     with pytest.raises(Refused):
         services.upload_preview(file=SimpleUploadedFile("x.csv", b"name\nAda\n"), kind=Upload.STOCK, actor=staff)
@@ -233,9 +265,12 @@ def test_a_file_refused_at_its_preview_is_not_kept(world, staff, settings):
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.csv"))
 
 
-def test_uploads_left_for_a_day_are_deleted_by_the_worker(world, staff):
+def test_uploads_left_for_a_day_are_deleted_by_the_worker_and_files_without_theirs(world, staff, settings):
     upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
                                      kind=Upload.STOCK, actor=staff)
     Upload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - imports.UPLOAD_KEPT * 2)
+    orphan = Path(settings.MEDIA_ROOT) / imports.UPLOAD_DIR / "left-by-a-deleted-account.csv"
+    orphan.write_text("iccid,name\n1,Ada\n")
+    os.utime(orphan, (time.time() - 2 * 86400,) * 2)
     tasks.prune_checks_pass()
-    assert not Upload.objects.exists()
+    assert not Upload.objects.exists() and not any(Path(settings.MEDIA_ROOT).rglob("*.csv"))

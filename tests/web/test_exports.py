@@ -58,3 +58,29 @@ def test_the_journal_csv_has_every_request_the_filters_show_in_words(client, sta
     assert len(read(client.get("/requests.csv"))) == 2
     client.force_login(member_of("Customer service", "cs"))
     assert client.get("/requests.csv").status_code == 200
+
+
+def test_a_value_a_spreadsheet_would_run_as_a_formula_is_written_as_text(client, staff, world, make_sim):
+    client.force_login(staff)
+    Sim.objects.filter(pk=make_sim(1).pk).update(product_code="=HYPERLINK(1)", lot="@SUM(A:A)")
+    first = read(client.get("/sims.csv?state=active"))[0]
+    assert (first["product_code"], first["batch"]) == ("'=HYPERLINK(1)", "'@SUM(A:A)")
+
+
+def test_the_journal_csv_runs_the_same_queries_for_a_few_rows_and_many(client, staff, world, make_sim):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff)
+    sim = make_sim(1, number="44113000001")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as done:
+            read(client.get("/requests.csv?who=all"))
+        return len(done)
+
+    services.sim_query(sim_id=sim.pk, actor=staff)
+    few = queries()
+    for _ in range(5):
+        services.sim_query(sim_id=sim.pk, actor=staff)  # each says what it found, read with the rows
+    assert queries() == few

@@ -30,10 +30,12 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_cluster(aqlsim) -> subprocess.Popen:
+def start_cluster(aqlsim, **settings: str) -> subprocess.Popen:
+    """A real `manage.py qcluster` on the test database and the simulator (`settings`: more of its environment)."""
     env = {**os.environ, "DATABASE_URL": database_url(), "AQL_USERNAME": USERNAME, "AQL_PASSWORD": PASSWORD,
            "AQL_USIM_URL": aqlsim.usim_url, "AQL_DESPATCH_URL": aqlsim.despatch_url, "AQL_TIMEOUT": "2",
-           "AQL_POLL_INTERVAL": "1", "AQL_POLL_MAX_INTERVAL": "2", "AQL_MAX_CONCURRENCY": "2", "Q_WORKERS": "2"}
+           "AQL_POLL_INTERVAL": "1", "AQL_POLL_MAX_INTERVAL": "2", "AQL_MAX_CONCURRENCY": "2", "Q_WORKERS": "2",
+           **settings}
     log = open(ROOT / "var" / "qcluster-test.log", "ab")  # noqa: SIM115  (closed with the process)
     return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
