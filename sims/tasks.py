@@ -107,7 +107,8 @@ REQUESTS, DRIFT, SCHEDULED = _Requests(), _Drift(), _Scheduled()
 
 
 def register_lanes() -> None:
-    """Give the follower the SIM side's gateway work: requests first, drift last of all."""
+    """Give the follower the SIM side's gateway work: what is scheduled for now first (it only journals),
+    then requests, drift last of all."""
     register(Lane("scheduled", 0, SCHEDULED.take, SCHEDULED.step))
     register(Lane("requests", 1, REQUESTS.take, REQUESTS.step))
     register(Lane("drift", 90, DRIFT.take, DRIFT.step))

@@ -34,7 +34,7 @@ def by_state(batch) -> Counter:
     return Counter(batch.requests.values_list("state", flat=True))
 
 
-@pytest.mark.timeout(240 + ROWS // 5)
+@pytest.mark.timeout(600 + ROWS // 5)
 def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_for(aql_settings, settings, staff):
     started, fake = time.monotonic(), aql_settings.fake
     numbers = [str(441130000000 + n) for n in range(ROWS)]
@@ -62,7 +62,7 @@ def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_fo
         assert by_state(batch)[RequestState.TO_SEND] > 0, "the cluster finished before it could be killed mid-run"
         cluster = start_cluster(aql_settings, **fast)
         wait_until(lambda: not by_state(batch).keys() & {RequestState.TO_SEND, RequestState.SENDING,
-                                                         RequestState.PENDING}, ROWS // 10, "every row to settle")
+                                                         RequestState.PENDING}, 240 + ROWS // 10, "every row to settle")
     finally:
         kill(cluster)
     print(f"settled {time.monotonic() - started:.0f} s: {by_state(batch)}")
@@ -72,9 +72,10 @@ def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_fo
     assert max(sent.values()) == 1, "a row was sent twice"
     assert states.total() == ROWS and states.keys() <= {RequestState.SUCCESS, RequestState.FAILED,
                                                          RequestState.REJECTED, RequestState.UNKNOWN}
-    assert states[RequestState.REJECTED] == REFUSED and states[RequestState.FAILED] > 0
-    # a 500 page, or a send the kill cut off before aql saw it: unknown, never resent, the SIM as aql left it
-    assert states[RequestState.UNKNOWN] >= LOST
+    # A forced answer the kill cut off (aql refused, or sent its 500 page, and we never read it) is
+    # unknown, as is a send the kill cut off before aql saw it: never resent, the SIM as aql left it.
+    assert states[RequestState.REJECTED] <= REFUSED and states[RequestState.FAILED] > 0
+    assert states[RequestState.REJECTED] + states[RequestState.UNKNOWN] >= REFUSED + LOST
     never_seen = batch.requests.exclude(sim__iccid__in=list(sent))
     assert set(never_seen.values_list("state", flat=True)) <= {RequestState.UNKNOWN}
     sims = Counter(Sim.objects.filter(requests__batch=batch).values_list("state", flat=True))
