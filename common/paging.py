@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Field, Model, Q, QuerySet
+from django.db.models.sql.where import WhereNode
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -68,7 +69,14 @@ def first_rows(qs: QuerySet, order: Sequence[str], n: int) -> list:
     several states) then sorts ids, not whole joined rows, and works out the extras for the rows
     shown, not for every row it sorted."""
     ids = list(qs.order_by(*order).values_list("pk", flat=True)[:n])
-    found = {row.pk: row for row in qs.filter(pk__in=ids).order_by()} if ids else {}
+    if not ids:
+        return []
+    rows = qs.order_by()
+    # The ids are the whole filter now. Kept, the list's own conditions misled SQLite (no statistics:
+    # it takes an equality on any index to match a few rows) into walking, say, every staff success
+    # by its index to find these 51, instead of looking each up by id: 430 ms at a million SIMs.
+    rows.query.where = WhereNode()
+    found = {row.pk: row for row in rows.filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
 
 
