@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import wraps
 from itertools import chain
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -348,21 +350,29 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
-def _batch_button(act: Callable[[HttpRequest, Batch], HttpResponse]) -> Callable[..., HttpResponse]:
-    """The view of a batch's button: for one who may give the batch's command (as for one SIM)."""
+def _command_button(found: QuerySet, back: str | Callable[[HttpRequest], str]) -> Callable[..., Callable]:
+    """The view of a button on what holds a command (a batch, a scheduled action), found in `found`
+    by the URL's one id: for one who may give that command, as for one SIM. A refusal goes `back`."""
 
-    @requires("sims.view_sim")
-    @require_POST
-    @shows_refusals("batch_detail")
-    @wraps(act)
-    def view(request: HttpRequest, batch: int) -> HttpResponse:
-        found = get_object_or_404(Batch, pk=batch)
-        permission = lifecycle.TABLE[Command(found.command)].permission
-        if not request.user.has_perm(permission):
-            return forbidden(request, permission)
-        return act(request, found)
+    def decorate(act: Callable[[HttpRequest, Any], HttpResponse]) -> Callable[..., HttpResponse]:
+        @requires("sims.view_sim")
+        @require_POST
+        @shows_refusals(back)
+        @wraps(act)
+        def view(request: HttpRequest, **ids: int) -> HttpResponse:
+            (pk,) = ids.values()
+            holder = get_object_or_404(found, pk=pk)
+            permission = lifecycle.TABLE[Command(holder.command)].permission
+            if not request.user.has_perm(permission):
+                return forbidden(request, permission)
+            return act(request, holder)
 
-    return view
+        return view
+
+    return decorate
+
+
+_batch_button = _command_button(Batch.objects.all(), "batch_detail")
 
 
 @_batch_button
@@ -420,7 +430,7 @@ def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
     batch = get_object_or_404(Batch, pk=batch)
     return _csv(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
         [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or ""]
-        for row in selectors.batch_rows(batch=batch).iterator(chunk_size=2000)))
+        for row in every_row(selectors.batch_rows(batch=batch))))
 
 
 @requires("sims.view_sim")
@@ -554,21 +564,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
                                                        "form": RescheduleForm()})
 
 
-def _schedule_button(act: Callable[[HttpRequest, ScheduledAction], HttpResponse]) -> Callable[..., HttpResponse]:
-    """A scheduled action's button: for one who may give its command now."""
-
-    @requires("sims.view_sim")
-    @require_POST
-    @shows_refusals(posted_next("schedule_list"))
-    @wraps(act)
-    def view(request: HttpRequest, action: int) -> HttpResponse:
-        action = get_object_or_404(ScheduledAction.objects.select_related("sim"), pk=action)
-        permission = lifecycle.TABLE[Command(action.command)].permission
-        if not request.user.has_perm(permission):
-            return forbidden(request, permission)
-        return act(request, action)
-
-    return view
+_schedule_button = _command_button(ScheduledAction.objects.select_related("sim"), posted_next("schedule_list"))
 
 
 @_schedule_button
