@@ -1,6 +1,7 @@
 """Reads shared by pages, admin and the CLI."""
 
 import math
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -103,6 +104,13 @@ def sim_detail(*, iccid: str) -> Sim:
 def sim_in_flight(*, sim: Sim) -> GatewayRequest | None:
     """The command aql is working on for this SIM, if any."""
     return sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).first()
+
+
+def commands_in_flight(*, sims: Iterable[Sim | int]) -> dict[int, str]:
+    """For each of these SIMs (or their ids) that has one, the command aql is working on, by SIM id:
+    one query for a chunk of a batch or a file (sim_in_flight's question, many at once)."""
+    return dict(GatewayRequest.objects.filter(sim__in=list(sims), state__in=IN_FLIGHT)
+                .exclude(command=Command.QUERYICCID).values_list("sim_id", "command"))
 
 
 def sims(*, search: str = "", by_person: bool = True) -> QuerySet[Sim]:

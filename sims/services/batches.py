@@ -15,8 +15,8 @@ from common.actors import Actor, recorded
 from common.audit import current_interface, name_of
 from common.errors import Refused
 from common.models import AuditAction
-from sims import lifecycle
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState
+from sims import lifecycle, selectors
+from sims.lifecycle import FAILURES, Command, RequestState
 from sims.models import Batch, GatewayRequest, Sim, SimEvent
 from sims.services.answers import undo_queued
 
@@ -57,8 +57,7 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
 def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
     command, now = Command(batch.command), timezone.now()
     sims = Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids).order_by("pk")
-    busy = dict(GatewayRequest.objects.filter(sim_id__in=ids, state__in=IN_FLIGHT)
-                .exclude(command=Command.QUERYICCID).values_list("sim_id", "command"))
+    busy = selectors.commands_in_flight(sims=ids)
     requests, notes = [], []
     for sim in sims:
         why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
@@ -71,14 +70,14 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
             next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why))
         notes.append((sim, why))
     requests = GatewayRequest.objects.bulk_create(requests)
-    _timelines(actor, batch.actor_name, [
+    timelines(actor, batch.actor_name, [
         (sim, request, AuditAction.NOT_SENT if why else AuditAction.SENDING,
          f"{command.label} not done (batch {batch.pk}): {why}" if why
          else f"{command.label} waiting to be sent (batch {batch.pk}).")
         for request, (sim, why) in zip(requests, notes, strict=True)])
 
 
-def _timelines(actor: Actor, actor_name: str, lines: list[tuple[Sim, GatewayRequest, str, str]]) -> None:
+def timelines(actor: Actor, actor_name: str, lines: list[tuple[Sim, GatewayRequest, str, str]]) -> None:
     """A line on each SIM's timeline (sim, request, action, message), written at once. bulk_create
     skips Event.save(), which would set the interface: it is set here."""
     interface = current_interface()
@@ -122,7 +121,7 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
             if batch.command == Command.ACTIVATE:
                 for row in rows:  # the number and the subscriber held for each go
                     undo_queued(row, row.sim)
-            _timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
+            timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)
     if not cancelled:

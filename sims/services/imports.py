@@ -31,10 +31,10 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
-from sims import lifecycle
-from sims.lifecycle import IN_FLIGHT, Command, RequestState
+from sims import lifecycle, selectors
+from sims.lifecycle import Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
-from sims.services.batches import BATCH_AT_MOST, CHUNK, _timelines
+from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
 
 STOCK, ACTIVATE = Upload.STOCK, Upload.ACTIVATE
 ROWS_AT_MOST = BATCH_AT_MOST  # rows in one file: a batch's limit
@@ -271,8 +271,7 @@ class _Checker:
                     row.errors["number"] = f"This number is on row {first} of the file too."
         iccids = [r.clean["iccid"] for r in chunk if "iccid" in r.clean]
         sims = {s.iccid: s for s in Sim.objects.filter(iccid__in=iccids).only("pk", "iccid", "state", "number_id")}
-        busy = dict(GatewayRequest.objects.filter(sim__in=sims.values(), state__in=IN_FLIGHT)
-                    .exclude(command=Command.QUERYICCID).values_list("sim_id", "command"))
+        busy = selectors.commands_in_flight(sims=sims.values())
         named = [r.clean["number"] for r in chunk if r.clean.get("number")]
         pool = dict(GeographicNumber.objects.filter(number__in=named).values_list("number", "pk"))
         used = set(GeographicNumber.objects.in_use().filter(number__in=named).values_list("number", flat=True))
@@ -402,8 +401,7 @@ def _free_numbers(skip: set[str]) -> Iterator[GeographicNumber]:
 def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Actor) -> None:
     now, by_iccid = timezone.now(), {r.clean["iccid"]: r for r in rows}
     sims = list(Sim.objects.select_for_update(of=("self",)).filter(iccid__in=by_iccid).order_by("pk"))
-    busy = dict(GatewayRequest.objects.filter(sim__in=sims, state__in=IN_FLIGHT)
-                .exclude(command=Command.QUERYICCID).values_list("sim_id", "command"))
+    busy = selectors.commands_in_flight(sims=sims)
     pool = {n.number: n for n in GeographicNumber.objects.select_for_update()
             .filter(number__in=[r.clean["number"] for r in rows if r.clean["number"]])}
     used = set(GeographicNumber.objects.in_use().filter(pk__in=[n.pk for n in pool.values()])
@@ -443,7 +441,7 @@ def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Ac
                            [(request.pk, number.pk) for request, _, _, number, _ in queued])
         cursor.executemany(f"UPDATE {Sim._meta.db_table} SET subscriber_id = %s WHERE id = %s",  # noqa: S608
                            [(sim.subscriber_id, sim.pk) for _, sim, _, _, _ in queued])
-    _timelines(actor, batch.actor_name, [
+    timelines(actor, batch.actor_name, [
         (sim, request, AuditAction.NOT_SENT if why else AuditAction.SENDING,
          # (the number is named when it is sent: formatting it here cost a third of the queueing)
          f"Activation not done (batch {batch.pk}): {why}" if why

@@ -14,11 +14,11 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction
-from sims import lifecycle
-from sims.lifecycle import IN_FLIGHT, Command, RequestState
+from sims import lifecycle, selectors
+from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.services.answers import event
-from sims.services.batches import BATCH_AT_MOST, CHUNK, _timelines
+from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
 
 State = ScheduledAction.State
 
@@ -55,7 +55,7 @@ def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime |
             actions = ScheduledAction.objects.bulk_create(
                 ScheduledAction(sim=sim, command=command, due_at=due_at, actor=recorded(actor), actor_name=who)
                 for sim in sims)
-            _timelines(actor, who, [(sim, None, AuditAction.SCHEDULED,
+            timelines(actor, who, [(sim, None, AuditAction.SCHEDULED,
                                      f"{command.label} scheduled for {_when(due_at)} by {who}.") for sim in sims])
             made += len(actions)
     return made
@@ -119,10 +119,10 @@ def schedule_run(*, action_id: int) -> GatewayRequest | None:
         if action.state != State.SCHEDULED or action.due_at > timezone.now():
             return None
         sim, command, now = action.sim, Command(action.command), timezone.now()
-        busy = (GatewayRequest.objects.filter(sim=sim, state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
-                .values_list("command", flat=True).first())
+        busy = selectors.sim_in_flight(sim=sim)
         why = _may_not(action, command) or lifecycle.refusal(command=command, state=sim.state,
-                                                              has_number=sim.number_id is not None, in_flight=busy)
+                                                              has_number=sim.number_id is not None,
+                                                              in_flight=busy.command if busy else None)
         request = GatewayRequest.objects.create(
             sim=sim, command=command, params={"geo_nos": sim.number.number if sim.number else None},
             actor=action.actor, actor_name=action.actor_name, state_before=sim.state,
