@@ -74,6 +74,7 @@ def main() -> None:
 
 def run(rows: int) -> None:
     from django.contrib.auth.models import User
+    from django.core.files.base import ContentFile
     from django.core.management import call_command
 
     from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
@@ -98,11 +99,20 @@ def run(rows: int) -> None:
         f"07700 900123\n" for n, i in enumerate(iccids)))
     data = activations.encode()
     print(f"activation file: {len(data) / 2**20:.1f} MiB")
-    preview = measured("activations: preview", lambda: imports.preview(lambda: io.BytesIO(data), imports.ACTIVATE))
-    assert preview.counts["ready"] == rows, (preview.counts, preview.problems[:3])
-    batch = measured("activations: queue as a batch (a transaction a 500)",
-                     lambda: imports.activations_start(source=lambda: io.BytesIO(data), actor=agent))
+    upload = measured("activations: upload and preview", lambda: imports.upload_preview(
+        file=ContentFile(data, name="bench.csv"), kind=imports.ACTIVATE, actor=agent))
+    assert upload.preview["counts"]["ready"] == rows, (upload.preview["counts"], upload.preview["problems"][:3])
+
+    def queue() -> "Batch":
+        batch = imports.upload_confirm(upload_id=upload.pk, actor=agent)
+        while imports.activations_queue(upload_id=upload.pk):
+            pass
+        batch.refresh_from_db()
+        return batch
+
+    batch = measured("activations: confirm, then the worker's steps queue them (a transaction a 500)", queue)
     assert batch.size == rows
+    imports.upload_discard(upload_id=upload.pk, force=True)
     print(f"  RSS of this process now: {_status('VmRSS'):.0f} MiB")
     # what it added goes, so the database is as it was
     sims = Sim.objects.filter(iccid__in=iccids)

@@ -205,9 +205,11 @@ class Batch(models.Model):
 
 
 class Upload(models.Model):
-    """A CSV file an agent uploaded, kept from its preview until the agent confirms or cancels it,
-    then deleted with its file: it may hold subscribers' details. The worker deletes those left
-    for a day (`services.uploads_prune`)."""
+    """A CSV file an agent uploaded, kept from its preview until the agent confirms or cancels it:
+    it may hold subscribers' details. A file of stock is deleted once added; a file of activations
+    is queued by the worker a chunk at a time (from `rows_done` on, so a restart goes on where it
+    stopped) and kept with its batch, to try its failed rows again. The worker deletes every
+    upload a day old (`services.uploads_prune`)."""
 
     STOCK, ACTIVATE = "stock", "activate"
     kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs")])
@@ -217,6 +219,11 @@ class Upload(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     preview = models.JSONField(default=dict, blank=True, help_text="What the preview page shows")
     confirming = models.BooleanField(default=False, help_text="Being done: it can no longer be cancelled")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads",
+                              help_text="The activations it started")
+    queue_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                    help_text="When the worker goes on queueing its rows; empty once all are")
+    rows_done = models.PositiveIntegerField(default=0, help_text="Rows of the file the worker has gone through")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"

@@ -99,17 +99,32 @@ class _Scheduled:
                 self.running.discard(pk)
 
 
+class _Files:
+    """The files lane: confirmed files of activations, queued a few seconds at a time (each request
+    journalled to be sent; no call to aql of its own). A file is claimed for the step, so one
+    process queues it at a time; a step cut off leaves it due again from its last chunk."""
+
+    @staticmethod
+    def take(n: int) -> list[int]:
+        return services.uploads_due(limit=min(n, 1), lease=claim_margin())
+
+    @staticmethod
+    def step(pk: int) -> None:
+        services.activations_queue(upload_id=pk)
+
+
 def _drift_per_hour() -> int:
     return selectors.drift_per_hour(counts=selectors.state_counts())
 
 
-REQUESTS, DRIFT, SCHEDULED = _Requests(), _Drift(), _Scheduled()
+REQUESTS, DRIFT, SCHEDULED, FILES = _Requests(), _Drift(), _Scheduled(), _Files()
 
 
 def register_lanes() -> None:
-    """Give the follower the SIM side's gateway work: what is scheduled for now first (it only journals),
-    then requests, drift last of all."""
+    """Give the follower the SIM side's gateway work: what is scheduled for now and files of
+    activations first (they only journal), then requests, drift last of all."""
     register(Lane("scheduled", 0, SCHEDULED.take, SCHEDULED.step))
+    register(Lane("files", 0, FILES.take, FILES.step))
     register(Lane("requests", 1, REQUESTS.take, REQUESTS.step))
     register(Lane("drift", 90, DRIFT.take, DRIFT.step))
 
@@ -120,6 +135,7 @@ def poll_pass() -> int | None:
     def run() -> int:
         REQUESTS.lost_looked = 0.0  # look for cut-off sends too
         in_batches(SCHEDULED.take, SCHEDULED.step)  # what is scheduled for now becomes a request to send
+        in_batches(FILES.take, FILES.step)  # and confirmed files of activations, requests to send
         done = in_batches(REQUESTS.take, REQUESTS.step)
         heartbeat(name="poll")
         return done

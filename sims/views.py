@@ -346,7 +346,7 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     return render(request, "sims/batch_detail.html", {
         "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
         "may_cancel": may_give and progress["waiting"],
-        "live": progress["waiting"] or progress["in_progress"] or progress["unknown"],
+        "live": batch.params.get("queueing") or progress["waiting"] or progress["in_progress"] or progress["unknown"],
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
@@ -381,6 +381,10 @@ def batch_retry(request: HttpRequest, batch: Batch) -> HttpResponse:
     the SIM list asks for the count typed out."""
     if batch.command == Command.DEACTIVATE:
         raise Refused("To terminate them again, choose the SIMs on the SIM list: it asks for the count typed out.")
+    if batch.command == Command.ACTIVATE:  # the rows again, from the batch's file, to preview and confirm
+        upload = services.activations_retry(batch_id=batch.pk, actor=request.user)
+        messages.info(request, "The rows that did not go through, checked again: confirm to queue them.")
+        return redirect("sim_import_preview", upload=upload.pk)
     again = services.batch_retry(batch_id=batch.pk, actor=request.user)
     messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
     return redirect("batch_detail", batch=again.pk)
@@ -498,6 +502,8 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
     permission = UPLOAD_PERMISSIONS[upload.kind]
     if not request.user.has_perm(permission):
         return forbidden(request, permission)
+    if upload.batch_id:  # confirmed: it lives on as its batch
+        return redirect("batch_detail", batch=upload.batch_id)
     preview = upload.preview
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
@@ -514,12 +520,8 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("sim_import_preview", upload=upload.pk)
         if isinstance(done, Batch):
-            queued = done.requests.filter(state=RequestState.TO_SEND).count()
-            changed = done.params["left_out"] + done.size - queued - preview["counts"].get("invalid", 0)
-            messages.success(request, f"Activation queued for {queued:,} SIMs: the worker sends them in turn."
-                             + (f" {changed:,} more rows than the preview showed were not queued: things changed "
-                                "meanwhile (the batch's page lists those it recorded as not done)." if changed > 0
-                                else ""))
+            messages.success(request, f"The file's {preview['counts']['ready']:,} ready rows are being queued: "
+                             "the worker sends them in turn. Follow them here.")
             return redirect("batch_detail", batch=done.pk)
         expected = preview["counts"].get("new", 0)
         messages.success(request, f"{done:,} SIMs added." + (

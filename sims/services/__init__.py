@@ -35,12 +35,22 @@ from sims.services.followup import (
     request_resolve,
     sims_take_for_drift,
 )
-from sims.services.imports import upload_confirm, upload_discard, upload_preview, uploads_prune
+from sims.services.imports import (
+    activations_queue,
+    activations_retry,
+    upload_confirm,
+    upload_discard,
+    upload_preview,
+    uploads_due,
+    uploads_prune,
+)
 from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
 
 __all__ = [
     "BATCH_AT_MOST",
     "BATCH_COMMANDS",
+    "activations_queue",
+    "activations_retry",
     "batch_cancel",
     "batch_retry",
     "batch_start",
@@ -75,5 +85,6 @@ __all__ = [
     "upload_confirm",
     "upload_discard",
     "upload_preview",
+    "uploads_due",
     "uploads_prune",
 ]

@@ -17,7 +17,7 @@ from common.errors import Refused
 from common.models import AuditAction
 from sims import lifecycle, selectors
 from sims.lifecycle import FAILURES, Command, RequestState
-from sims.models import Batch, GatewayRequest, Sim, SimEvent
+from sims.models import Batch, GatewayRequest, Sim, SimEvent, Upload
 from sims.services.answers import undo_queued
 
 BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
@@ -92,8 +92,7 @@ def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
     was not done. Unknown outcomes are not retried: aql may still be doing them."""
     batch = Batch.objects.get(pk=batch_id)
     if batch.command == Command.ACTIVATE:  # their subscribers' details went with the failure
-        raise Refused("Activations are tried again from a file: upload the rows of those that did not go through "
-                      "(the batch's CSV lists them).")
+        raise Refused("Activations are tried again from their file (imports.activations_retry).")
     again = list(batch.requests.filter(state__in=FAILURES).values_list("sim_id", flat=True))
     if not again:
         raise Refused("Nothing to retry: no SIM in this batch failed.")
@@ -109,6 +108,13 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
     batch = Batch.objects.get(pk=batch_id)
     label, who = Command(batch.command).label, name_of(actor)
     why = f"cancelled by {who} before it was sent."
+    # A file still being queued stops first (its step checks between chunks, under this lock), so
+    # the sweep below finds every request it queued.
+    if Upload.objects.filter(batch=batch, queue_at__isnull=False).update(queue_at=None):
+        with transaction.atomic():
+            held = Batch.objects.select_for_update().get(pk=batch.pk)
+            held.params.update(queueing=False, stopped=f"The rest of the file was cancelled by {who}.")
+            held.save(update_fields=["params"])
     waiting, cancelled = batch.requests.filter(state=RequestState.TO_SEND), 0
     while ids := list(waiting.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
         with transaction.atomic():

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from datetime import timedelta
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -31,8 +33,9 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
+from common.worker import claim_due
 from sims import lifecycle, selectors
-from sims.lifecycle import Command, RequestState
+from sims.lifecycle import FAILURES, Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
 
@@ -237,6 +240,17 @@ class _Checker:
         self.free_left = (GeographicNumber.objects.available().order_by().values("pk")[:ROWS_AT_MOST + 1].count()
                           if kind == ACTIVATE else 0)
 
+    def remember(self, chunk: list[Row]) -> None:
+        """Note the ICCIDs and numbers of rows dealt with already (a step before this one), so a
+        repeat further down is still found, without checking them again."""
+        for row in chunk:
+            with suppress(ValidationError):
+                self.iccids.setdefault(validators.clean_iccid(row.values.get("iccid", "")), row.line)
+            typed = row.values.get("number", "")
+            if typed and _header(typed) != NEXT_FREE:
+                with suppress(ValidationError):
+                    self.numbers.setdefault(_pool_number(typed), row.line)
+
     def check(self, chunk: list[Row]) -> list[Row]:
         for row in chunk:
             _cell(row, "iccid", validators.clean_iccid)
@@ -348,30 +362,81 @@ def stock_add(*, source: Source, actor: Actor) -> int:
     return added
 
 
-def activations_start(*, source: Source, actor: Actor, name: str = "") -> Batch:
-    """A batch that activates each ready row's SIM for its subscriber: per row, under the SIM's
-    lock, the request journalled waiting to be sent, the number held for it (the named one, or
-    the next free one), the subscriber recorded. A row whose SIM or number was taken since the
-    preview is recorded as not done, with why. A transaction a chunk of rows, as a batch from the
-    SIM list. Rows with a problem are left out, as the preview said. Returns the batch."""
-    named = _named_numbers(source)  # first, so no row takes another's as the next free one
-    checker, batch, total, left_out = _Checker(ACTIVATE), None, 0, 0
-    with reading(source, ACTIVATE) as (_, _, rows):
-        for chunk in _chunks(rows):
-            checked = checker.check(chunk)
-            ready = [r for r in checked if r.kind == "ready"]
-            total, left_out = total + len(checked), left_out + len(checked) - len(ready)
-            if ready:
-                batch = batch or Batch.objects.create(command=Command.ACTIVATE, actor=recorded(actor),
-                                                      actor_name=name_of(actor), params={"file": name[:200]})
-                with transaction.atomic():
-                    _queue_activations(batch, ready, named, actor)
-    if batch is None:
+def activations_start(*, upload: Upload, actor: Actor) -> Batch:
+    """Start a confirmed file of activations: its batch, empty, which the worker fills a chunk of
+    rows at a time (`activations_queue`), so a file of 50,000 rows is not queued in the web request
+    that confirms it. Returns the batch."""
+    if not upload.preview.get("counts", {}).get("ready"):
         raise Refused("No row of the file is ready to activate: correct them and upload it again.", "file")
-    batch.size = batch.requests.count()
-    batch.params.update(rows=total, left_out=left_out)
-    batch.save(update_fields=["size", "params"])
+    batch = Batch.objects.create(command=Command.ACTIVATE, actor=recorded(actor), actor_name=name_of(actor),
+                                 params={"file": upload.name[:200], "rows": upload.preview.get("total", 0),
+                                         "left_out": 0, "queueing": True})
+    upload.batch, upload.queue_at = batch, timezone.now()
+    upload.save(update_fields=["batch", "queue_at"])
     return batch
+
+
+QUEUE_BUDGET = 5.0  # seconds a step of queueing goes on for: then the worker's other work has its turn
+
+
+def activations_queue(*, upload_id: int, budget: float = QUEUE_BUDGET) -> bool:
+    """The worker's step for a started file of activations: from the row the last step reached,
+    per ready row, under the SIM's lock, the request journalled waiting to be sent, the number held
+    for it (the named one, or the next free one), the subscriber recorded; a row whose SIM or
+    number was taken since the preview is recorded as not done, with why. A transaction a chunk of
+    rows, with the file's place in it, so a worker stopped mid-way goes on from that chunk and no
+    row is queued twice. Rows with a problem are left out, as the preview said. After `budget`
+    seconds the step ends and the file is due again. Returns whether rows are left."""
+    upload = Upload.objects.select_related("batch", "actor").get(pk=upload_id)
+    if upload.queue_at is None or upload.batch is None:
+        return False
+    started, batch, done = time.monotonic(), upload.batch, 0
+    try:
+        named = _named_numbers(upload.file.open)  # first, so no row takes another's as the next free one
+        checker = _Checker(ACTIVATE)
+        with reading(upload.file.open, ACTIVATE) as (_, _, rows):
+            for chunk in _chunks(rows):
+                if done + len(chunk) <= upload.rows_done:  # queued by an earlier step: only remembered
+                    checker.remember(chunk)
+                    done += len(chunk)
+                    continue
+                ready = [r for r in checker.check(chunk) if r.kind == "ready"]
+                with transaction.atomic():
+                    # Under the file's lock: a cancel (queue_at emptied) stops it between chunks.
+                    if not list(Upload.objects.select_for_update().filter(
+                            pk=upload.pk, queue_at__isnull=False, rows_done=done).values_list("pk")[:1]):
+                        return False
+                    made = _queue_activations(batch, ready, named, upload.actor) if ready else 0
+                    held = Batch.objects.select_for_update().get(pk=batch.pk)
+                    held.size += made
+                    held.params["left_out"] = held.params.get("left_out", 0) + len(chunk) - len(ready)
+                    held.save(update_fields=["size", "params"])
+                    done += len(chunk)
+                    Upload.objects.filter(pk=upload.pk).update(rows_done=done)
+                if time.monotonic() - started >= budget:
+                    Upload.objects.filter(pk=upload.pk, queue_at__isnull=False).update(queue_at=timezone.now())
+                    return True
+    except Refused as exc:  # the file can no longer be read as it was: what was queued goes on
+        _queued(batch, stopped=exc.message)
+        return False
+    _queued(batch)
+    return False
+
+
+def _queued(batch: Batch, stopped: str = "") -> None:
+    """Every row of the batch's file gone through (or the rest never will be, and why)."""
+    with transaction.atomic():
+        Upload.objects.filter(batch=batch).update(queue_at=None)
+        held = Batch.objects.select_for_update().get(pk=batch.pk)
+        held.params["queueing"] = False
+        if stopped:
+            held.params["stopped"] = stopped
+        held.save(update_fields=["params"])
+
+
+def uploads_due(*, limit: int, lease: float) -> list[int]:
+    """Claim the started files of activations whose queueing is due (the worker's lane)."""
+    return claim_due(Upload.objects.filter(queue_at__isnull=False), field="queue_at", limit=limit, lease=lease)
 
 
 def _named_numbers(source: Source) -> set[str]:
@@ -398,7 +463,8 @@ def _free_numbers(skip: set[str]) -> Iterator[GeographicNumber]:
         after = page[-1].number
 
 
-def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Actor) -> None:
+def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Actor) -> int:
+    """Queue the ready rows (see `activations_queue`); how many requests were journalled."""
     now, by_iccid = timezone.now(), {r.clean["iccid"]: r for r in rows}
     sims = list(Sim.objects.select_for_update(of=("self",)).filter(iccid__in=by_iccid).order_by("pk"))
     busy = selectors.commands_in_flight(sims=sims)
@@ -447,6 +513,7 @@ def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Ac
          f"Activation not done (batch {batch.pk}): {why}" if why
          else f"Activation waiting to be sent (batch {batch.pk}).")
         for request, (sim, _, number, why) in zip(requests, plans, strict=True)])
+    return len(requests)
 
 
 # --- the uploaded file, between its preview and the agent's word --------------------------------
@@ -476,22 +543,21 @@ def upload_preview(*, file: UploadedFile, kind: str, actor: Actor) -> Upload:
 
 
 def upload_confirm(*, upload_id: int, actor: Actor) -> int | Batch:
-    """Do what the agent saw in the preview: add the SIMs (how many), or start the activations (the
-    batch). The file is read and checked again, then deleted with the upload."""
+    """Do what the agent saw in the preview: add the SIMs (how many; the file is read and checked
+    again, then deleted with the upload), or start the activations (the batch the worker fills)."""
     # Taken once: a second press, or a cancel meanwhile, finds it taken and is refused.
     if not Upload.objects.filter(pk=upload_id, confirming=False).update(confirming=True):
         raise Refused("This file is being done already, or was cancelled.")
     upload = Upload.objects.get(pk=upload_id)
     try:
-        if upload.kind == STOCK:
-            done: int | Batch = stock_add(source=upload.file.open, actor=actor)
-        else:
-            done = activations_start(source=upload.file.open, actor=actor, name=upload.name)
+        if upload.kind == ACTIVATE:
+            return activations_start(upload=upload, actor=actor)  # the file is kept: see Upload
+        added = stock_add(source=upload.file.open, actor=actor)
     except BaseException:
-        Upload.objects.filter(pk=upload_id).update(confirming=False)  # nothing done (or part, as it says): again
+        Upload.objects.filter(pk=upload_id).update(confirming=False)  # nothing done: again
         raise
     upload_discard(upload_id=upload.pk, force=True)
-    return done
+    return added
 
 
 def upload_discard(*, upload_id: int, force: bool = False) -> None:
@@ -504,10 +570,11 @@ def upload_discard(*, upload_id: int, force: bool = False) -> None:
 
 
 def uploads_prune() -> int:
-    """Delete the uploads left for a day (they may hold subscribers' details), and any file of
-    theirs whose row is gone (a deleted account's). How many uploads."""
+    """Delete the uploads a day old (they may hold subscribers' details): left unconfirmed, or kept
+    with their batch to try its failed rows again; and any file whose row is gone (a deleted
+    account's). How many uploads."""
     cutoff = timezone.now() - UPLOAD_KEPT
-    old = list(Upload.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True))
+    old = list(Upload.objects.filter(created_at__lt=cutoff, queue_at__isnull=True).values_list("pk", flat=True))
     for pk in old:
         upload_discard(upload_id=pk, force=True)
     storage, kept = Upload.file.field.storage, set(Upload.objects.values_list("file", flat=True))
@@ -517,3 +584,30 @@ def uploads_prune() -> int:
             if path not in kept and storage.get_modified_time(path) < cutoff:
                 storage.delete(path)
     return len(old)
+
+
+def activations_retry(*, batch_id: int, actor: Actor) -> Upload:
+    """The rows of a file of activations whose request failed, was refused or was not done, as a new
+    file to preview and confirm (an upload of `actor`'s): numbers and SIMs are checked again, as
+    for any file. Unknown outcomes are not retried: aql may still be doing them. The file is kept a
+    day; after that its rows must be uploaded again."""
+    batch = Batch.objects.get(pk=batch_id)
+    upload = Upload.objects.filter(batch=batch).first()
+    if upload is None:
+        raise Refused("This batch's file is kept for a day only: upload the rows that did not go through again "
+                      "(the batch's CSV lists them).")
+    if upload.queue_at is not None:
+        raise Refused("The file's rows are still being queued: try again the failed ones when all are.")
+    again = set(batch.requests.filter(state__in=FAILURES).values_list("sim__iccid", flat=True))
+    if not again:
+        raise Refused("Nothing to retry: no SIM in this batch failed.")
+    out = io.StringIO()
+    writer, labels = csv.writer(out), {n: c.label for n, c in COLUMNS[ACTIVATE].items()}
+    with reading(upload.file.open, ACTIVATE) as (columns, _, rows):
+        writer.writerow(labels[c] for c in columns)
+        for row in rows:
+            with suppress(ValidationError):
+                if validators.clean_iccid(row.values.get("iccid", "")) in again:
+                    writer.writerow(row.values.get(c, "") for c in columns)
+    name = f"Failed rows of batch {batch.pk} ({upload.name})"
+    return upload_preview(file=ContentFile(out.getvalue().encode(), name=name[:200]), kind=ACTIVATE, actor=actor)

@@ -32,12 +32,13 @@ def test_a_csv_of_activations_is_uploaded_previewed_confirmed_and_watched_to_the
     expect(page.locator("table.preview td.has-error")).to_contain_text("Enter the subscriber's name in letters")
     page.get_by_role("button", name="Activate 4 SIMs").click()
 
-    expect(page.locator(".messages, [role=status]").first).to_contain_text("Activation queued for 4 SIMs")
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("The file's 4 ready rows are being queued")
     card = page.locator("#batch-card")
-    expect(card).to_contain_text("0 of 4 finished.")
+    expect(card).to_contain_text("Queueing the rows of march.csv: 0 so far of the 5 rows")
     page.evaluate("window.notReloaded = true")
 
-    tasks.poll_pass()  # the worker sends the four...
+    tasks.poll_pass()  # the worker queues the four and sends them...
+    expect(card).to_contain_text("From march.csv: 5 rows, 1 of them left out", timeout=15_000)
     assert GatewayRequest.objects.filter(state="pending").count() == 4
     world.fake.advance(world.fake.faults.settle_after)  # ...and aql finishes them
     GatewayRequest.objects.filter(state="pending").update(next_poll_at=timezone.now() - timedelta(seconds=1))

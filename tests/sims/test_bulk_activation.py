@@ -2,12 +2,12 @@
 the simulator a few at a time, through failures aql decides, refusals, lost answers and the worker
 killed with SIGKILL in the middle; every row ends accounted for, and none is sent twice."""
 
-import io
 import os
 import time
 from collections import Counter
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from common import gateway
 from sims import selectors, services
@@ -49,12 +49,13 @@ def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_fo
     make_schedules()
     rows = "".join(f"{FIRST_ICCID + n},{IMEI},,Customer {name(n)},1 Road,LS1 1AA,0113 320 3040\n" for n in range(ROWS))
     data = ("iccid,imei,number,name,address,postcode,contact\n" + rows).encode()
-    batch = imports.activations_start(source=lambda: io.BytesIO(data), actor=staff, name="big.csv")
-    assert batch.size == ROWS and by_state(batch) == {RequestState.TO_SEND: ROWS}
+    upload = imports.upload_preview(file=SimpleUploadedFile("big.csv", data), kind=imports.ACTIVATE, actor=staff)
+    assert upload.preview["counts"] == {"ready": ROWS}
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    print(f"previewed {time.monotonic() - started:.0f} s")
 
-    print(f"queued {time.monotonic() - started:.0f} s")
     fast = {"AQL_FIRST_POLL_DELAY": "1", "AQL_MAX_CONCURRENCY": "4"}  # the cluster sends, so it checks when
-    cluster = start_cluster(aql_settings, **fast)
+    cluster = start_cluster(aql_settings, **fast)  # it queues the file's rows, then sends them
     try:
         wait_until(lambda: by_state(batch)[RequestState.SUCCESS] > ROWS // 20, 120, "the first activations to succeed")
         kill(cluster)
@@ -66,6 +67,8 @@ def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_fo
     finally:
         kill(cluster)
     print(f"settled {time.monotonic() - started:.0f} s: {by_state(batch)}")
+    batch.refresh_from_db()
+    assert (batch.size, batch.params["left_out"], batch.params["queueing"]) == (ROWS, 0, False)
 
     states = by_state(batch)
     sent = Counter(c.params.get("iccid") for c in fake.calls if c.command == "activate")

@@ -35,6 +35,20 @@ def row(n: int, number: str = "", **changes: str) -> str:
     return ",".join(f'"{v}"' for v in cells.values()) + "\n"
 
 
+def activations(text: str, staff, name: str = "file.csv") -> Batch:
+    """A file of activations uploaded, confirmed, and queued by the worker's steps."""
+    upload = imports.upload_preview(file=SimpleUploadedFile(name, text.encode()), kind=imports.ACTIVATE, actor=staff)
+    return activations_confirmed(upload, staff)
+
+
+def activations_confirmed(upload: Upload, staff) -> Batch:
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    while imports.activations_queue(upload_id=upload.pk):
+        pass
+    batch.refresh_from_db()
+    return batch
+
+
 def problems(preview: imports.Preview) -> dict[int, dict[str, str]]:
     return {r.line: r.errors for r in preview.problems}
 
@@ -161,10 +175,10 @@ def test_rows_for_the_next_free_number_beyond_the_pool_are_shown_as_problems(wor
 def test_an_activation_file_becomes_a_batch_the_worker_sends_a_row_at_a_time(world, staff):
     text = HEADER + row(0, POOL[10]) + row(1) + row(2, "bad")
     sent_before = world.fake.count("activate")
-    batch = imports.activations_start(source=source(text), actor=staff, name="march.csv")
+    batch = activations(text, staff, name="march.csv")
 
-    assert (batch.command, batch.size, batch.params) == (Command.ACTIVATE, 2,
-                                                          {"file": "march.csv", "rows": 3, "left_out": 1})
+    assert (batch.command, batch.size, batch.params) == (
+        Command.ACTIVATE, 2, {"file": "march.csv", "rows": 3, "left_out": 1, "queueing": False})
     assert world.fake.count("activate") == sent_before  # nothing sent: the worker sends them
     first, second = (GatewayRequest.objects.get(batch=batch, sim__iccid=iccid(n)) for n in (0, 1))
     assert first.state == RequestState.TO_SEND and first.params == {"imei": IMEI, "geo_nos": POOL[10]}
@@ -188,7 +202,7 @@ def test_an_activation_file_becomes_a_batch_the_worker_sends_a_row_at_a_time(wor
 
 
 def test_a_row_whose_sim_moved_on_before_it_was_sent_is_not_done_and_gives_back_its_number(world, staff, make_sim):
-    batch = imports.activations_start(source=source(HEADER + row(0, POOL[10])), actor=staff)
+    batch = activations(HEADER + row(0, POOL[10]), staff)
     request = batch.requests.get()
     Sim.objects.filter(pk=request.sim_id).update(state=SimState.TERMINATED)  # aql's record, found meanwhile
     tasks.poll_pass()
@@ -202,12 +216,12 @@ def test_a_row_whose_sim_moved_on_before_it_was_sent_is_not_done_and_gives_back_
 
 
 def test_cancelling_an_activation_batch_gives_back_each_number_and_forgets_each_subscriber(world, staff):
-    batch = imports.activations_start(source=source(HEADER + row(0) + row(1)), actor=staff)
+    batch = activations(HEADER + row(0) + row(1), staff)
     assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 2
     assert not GeographicNumber.objects.filter(held_by__isnull=False).exists()
     assert not Subscriber.objects.exists()
     assert set(batch.requests.values_list("state", flat=True)) == {RequestState.NOT_SENT}
-    with pytest.raises(Refused, match="tried again from a file"):
+    with pytest.raises(Refused, match="from their file"):
         services.batch_retry(batch_id=batch.pk, actor=staff)
 
 
@@ -274,3 +288,87 @@ def test_uploads_left_for_a_day_are_deleted_by_the_worker_and_files_without_thei
     os.utime(orphan, (time.time() - 2 * 86400,) * 2)
     tasks.prune_checks_pass()
     assert not Upload.objects.exists() and not any(Path(settings.MEDIA_ROOT).rglob("*.csv"))
+
+
+# --- a file of activations, queued by the worker; its failed rows again -------------------------
+
+def test_a_confirmed_file_is_queued_by_the_worker_a_chunk_at_a_time_and_goes_on_where_it_stopped(
+        world, staff, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    text = HEADER + row(0) + row(1, "bad") + row(2) + row(0) + row(3)  # row 5 repeats row 2's ICCID
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", text.encode()), kind=imports.ACTIVATE,
+                                    actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    assert batch.size == 0 and batch.params["queueing"] and not batch.requests.exists()  # the web request's share
+
+    assert imports.activations_queue(upload_id=upload.pk, budget=0)  # one chunk, then it is due again
+    upload.refresh_from_db()
+    assert upload.rows_done == 2 and upload.queue_at is not None
+    assert list(batch.requests.values_list("sim__iccid", flat=True)) == [iccid(0)]
+    # A new process goes on from there: the repeat of row 2 is still found, nothing is queued twice.
+    while imports.activations_queue(upload_id=upload.pk, budget=0):
+        pass
+    batch.refresh_from_db()
+    upload.refresh_from_db()
+    assert sorted(batch.requests.values_list("sim__iccid", flat=True)) == [iccid(0), iccid(2), iccid(3)]
+    assert (batch.size, batch.params["left_out"], batch.params["queueing"]) == (3, 2, False)
+    assert (upload.rows_done, upload.queue_at) == (5, None)
+    assert not imports.activations_queue(upload_id=upload.pk)  # done: a late step does nothing
+    assert batch.requests.count() == 3
+
+
+def test_the_worker_queues_a_confirmed_file_through_its_lane(world, staff):
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0)).encode()),
+                                    kind=imports.ACTIVATE, actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    sent_before = world.fake.count("activate")
+    tasks.poll_pass()  # queued, then sent, in one pass
+    assert world.fake.count("activate") == sent_before + 1
+    assert batch.requests.get().state == RequestState.PENDING
+
+
+def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
+                                    kind=imports.ACTIVATE, actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    assert imports.activations_queue(upload_id=upload.pk, budget=0)
+    assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 1
+    assert not imports.activations_queue(upload_id=upload.pk)
+    batch.refresh_from_db()
+    assert batch.requests.count() == 1 and not batch.params["queueing"]
+    assert batch.params["stopped"].startswith("The rest of the file was cancelled by")
+    assert not GeographicNumber.objects.filter(held_by__isnull=False).exists()
+
+
+def test_failed_rows_of_a_file_come_back_as_a_new_file_to_preview_then_go_through(world, staff):
+    text = HEADER + row(0, name="Ada Lovelace") + row(1, name="Grace Hopper") + row(2)
+    batch = activations(text, staff, name="march.csv")
+    world.fake.force("activate", [63014], times=1)  # aql refuses the first row at once
+    tasks.poll_pass()
+    unknown = batch.requests.get(sim__iccid=iccid(2))
+    GatewayRequest.objects.filter(pk=unknown.pk).update(state=RequestState.UNKNOWN)  # aql may be doing it
+    assert batch.requests.get(sim__iccid=iccid(0)).state == RequestState.REJECTED
+    assert Sim.objects.get(iccid=iccid(0)).subscriber is None  # the subscriber went with the refusal...
+
+    again = services.activations_retry(batch_id=batch.pk, actor=staff)
+    assert again.kind == Upload.ACTIVATE and again.name == f"Failed rows of batch {batch.pk} (march.csv)"
+    # ...and comes back from the file: only the refused row, never the unknown one, checked again.
+    assert again.preview["counts"] == {"ready": 1}
+    assert [r["values"]["name"] for r in again.preview["sample"]] == ["Ada Lovelace"]
+    retried = activations_confirmed(again, staff)
+    sent_before = world.fake.count("activate")
+    tasks.poll_pass()
+    assert world.fake.count("activate") == sent_before + 1
+    request = retried.requests.get()
+    assert (request.sim.iccid, request.state) == (iccid(0), RequestState.PENDING)
+    assert world.fake.request(request.aql_id).params["subname"] == "Ada Lovelace"
+
+
+def test_failed_rows_cannot_be_retried_once_the_file_is_gone(world, staff):
+    batch = activations(HEADER + row(0), staff)
+    GatewayRequest.objects.filter(batch=batch).update(state=RequestState.FAILED)
+    Upload.objects.filter(batch=batch).update(created_at=timezone.now() - imports.UPLOAD_KEPT * 2)
+    tasks.prune_checks_pass()
+    with pytest.raises(Refused, match="kept for a day only"):
+        services.activations_retry(batch_id=batch.pk, actor=staff)

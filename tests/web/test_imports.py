@@ -39,10 +39,29 @@ def test_activations_are_previewed_row_by_row_then_queued_as_a_batch_when_confir
     done = agent.post(preview_url, {"action": "confirm"}, follow=True)
     batch = Batch.objects.get()
     assert done.redirect_chain[-1][0] == f"/batches/{batch.pk}/"
-    assert "Activation queued for 2 SIMs" in done.text
-    assert batch.size == 2 and not Upload.objects.exists()
+    assert "The file&#x27;s 2 ready rows are being queued" in done.text
+    assert "Queueing the rows of march.csv</strong>: 0 so far of the 3 rows" in done.text
+    assert 'hx-trigger="every 5s"' in done.text  # the card redraws itself until all are queued and settled
+    assert agent.get(preview_url).url == f"/batches/{batch.pk}/"  # confirmed: the preview is its batch now
+    tasks.poll_pass()  # the worker queues the rows, then sends them
+    batch.refresh_from_db()
+    assert batch.size == 2 and set(batch.requests.values_list("state", flat=True)) == {RequestState.PENDING}
+    page = agent.get(f"/batches/{batch.pk}/").text
+    assert "From march.csv: 3 rows, 1 of them left out" in page
+
+
+def test_an_activation_batch_retries_its_failed_rows_through_a_new_preview(agent, world):
+    upload(agent, ACTIVATIONS, "activate", "march.csv")
+    agent.post(f"/sims/import/{Upload.objects.get().pk}/", {"action": "confirm"})
+    batch = Batch.objects.get()
+    world.fake.force("activate", [63014], times=2)  # aql refuses both at once
     tasks.poll_pass()
-    assert set(batch.requests.values_list("state", flat=True)) == {RequestState.PENDING}
+    page = agent.get(f"/batches/{batch.pk}/").text
+    assert "Try again the 2 that did not go through" in page
+    again = agent.post(f"/batches/{batch.pk}/retry/", follow=True)
+    retry = Upload.objects.get(batch__isnull=True)
+    assert again.redirect_chain[-1][0] == f"/sims/import/{retry.pk}/"
+    assert "checked again: confirm to queue them" in again.text and "Activate 2 SIMs" in again.text
 
 
 def test_stock_from_a_pasted_list_is_previewed_then_added(agent, world):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django_q.tasks import async_task
 
@@ -35,7 +36,7 @@ def start_cluster(aqlsim, **settings: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url(), "AQL_USERNAME": USERNAME, "AQL_PASSWORD": PASSWORD,
            "AQL_USIM_URL": aqlsim.usim_url, "AQL_DESPATCH_URL": aqlsim.despatch_url, "AQL_TIMEOUT": "2",
            "AQL_POLL_INTERVAL": "1", "AQL_POLL_MAX_INTERVAL": "2", "AQL_MAX_CONCURRENCY": "2", "Q_WORKERS": "2",
-           **settings}
+           "MEDIA_ROOT": django_settings.MEDIA_ROOT, **settings}  # (the uploads the test's agent made)
     log = open(ROOT / "var" / "qcluster-test.log", "ab")  # noqa: SIM115  (closed with the process)
     return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
