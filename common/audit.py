@@ -1,5 +1,5 @@
 """Who did what, through which door. Every state change is recorded with a person (or the named
-system account) and the interface it came through: web, admin, cli or worker.
+system account) and the interface it came through: web, admin, cli, api or worker.
 
 The interface is ambient (a context variable) because it belongs to the request, the command
 or the task, not to any one service: the web middleware, `StaffCommand` and the worker's passes
@@ -17,20 +17,29 @@ from django.db import models
 # or the system itself (a migration, a shell).
 Interface = models.TextChoices("Interface", [("WEB", ("web", "Staff site")), ("ADMIN", ("admin", "Django admin")),
                                              ("CLI", ("cli", "Command line")), ("WORKER", ("worker", "Worker")),
-                                             ("SYSTEM", ("system", "System"))])
+                                             ("API", ("api", "API")), ("SYSTEM", ("system", "System"))])
 
 
 _interface: ContextVar[str] = ContextVar("interface", default=Interface.SYSTEM)
+_key: ContextVar[str] = ContextVar("key", default="")
 
 
 @contextmanager
-def via(interface: str) -> Iterator[None]:
-    """Everything recorded inside the block came through `interface`."""
-    token = _interface.set(interface)
+def via(interface: str, *, key: str = "") -> Iterator[None]:
+    """Everything recorded inside the block came through `interface` (the API: with the API key
+    named `key`, which every actor's name then carries)."""
+    token, key_token = _interface.set(interface), _key.set(key)
     try:
         yield
     finally:
         _interface.reset(token)
+        _key.reset(key_token)
+
+
+def with_key(name: str) -> None:
+    """From now until the enclosing `via` ends (the API's request), name the API key `name` with
+    every actor (the API's authentication knows the key only once the request is under way)."""
+    _key.set(name)
 
 
 def current_interface() -> str:
@@ -39,7 +48,10 @@ def current_interface() -> str:
 
 def name_of(actor: AbstractBaseUser | None) -> str:
     """The name an event keeps for its actor, so deleting the user does not erase who it was."""
-    return actor.get_username() if actor is not None and actor.pk else "system"
+    if actor is None or not actor.pk:
+        return "system"
+    key = _key.get()
+    return f"{actor.get_username()} (API key {key})"[:150] if key else actor.get_username()
 
 
 ERASED = "(erased)"  # what is left where a person's details were

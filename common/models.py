@@ -79,6 +79,7 @@ class AuditAction(models.TextChoices):
     NUMBERS_ADDED = "numbers_added", "Numbers added"
     SIMS_ADDED = "sims_added", "SIMs added"
     GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
+    API_KEY = "api_key", "API key made or revoked"
 
 
 # The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a

@@ -86,13 +86,14 @@ def requires(permission: str) -> Callable[[View], View]:
 
 
 class InterfaceMiddleware:
-    """Everything a request records came through the staff site, or through Django admin."""
+    """Everything a request records came through the staff site, Django admin or the API."""
 
     def __init__(self, get_response: View) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        interface = audit.Interface.ADMIN if request.path.startswith("/admin/") else audit.Interface.WEB
+        interface = (audit.Interface.ADMIN if request.path.startswith("/admin/") else audit.Interface.API
+                     if request.path.startswith("/api/") else audit.Interface.WEB)
         with audit.via(interface):
             return self.get_response(request)
 

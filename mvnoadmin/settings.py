@@ -54,10 +54,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "ninja",  # the API's docs from its own static files, not a CDN
     "common",
     "sims",
     "orders",
     "dashboard",
+    "api",
     "demo",
 ]
 
@@ -266,3 +268,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- API (api/) -----------------------------------------------------------------
+API_RATE = env.str("API_RATE", default="600/min")  # calls per key; per process unless CACHES is shared
+API_IDEMPOTENCY_KEPT = timedelta(hours=24)  # an Idempotency-Key's first answer is kept this long

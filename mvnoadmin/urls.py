@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
+from api.v1 import api
 from common.urls import strict_converter
 from common.web import favicon
 from dashboard import views as dashboard
@@ -13,8 +15,14 @@ from sims import views as sims
 strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
 strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capitals, digits and dashes
 
+# The API signs its calls with keys, not sessions: not behind the sign-in page (its docs are).
+api_urls = api.urls
+for pattern in api_urls[0]:
+    login_not_required(pattern.callback)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api_urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
     path("favicon.ico", favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

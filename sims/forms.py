@@ -7,18 +7,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from aql import codes
 from common import validators
 from common.actors import Actor
 from common.forms import PersonChecks
 from sims import selectors, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Upload
+from sims.outcomes import code_errors
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
-AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
-              "subaddress": "address", "subpostcode": "postcode", "subcontactno": "contact_number",
-              "services": "services"}
 SERVICE_LABELS = selectors.SERVICE_LABELS
 
 
@@ -29,10 +26,8 @@ class StaffForm(forms.Form):
         """aql's codes next to their fields, each in words. True when there were any."""
         if request.state != RequestState.REJECTED:
             return False
-        for number in request.codes:
-            code = codes.usim(number)
-            field = AQL_FIELDS.get(code.field or "")
-            self.add_error(field if field in self.fields else None, f"{code.message} (aql code {code.code})")
+        for field, code in code_errors(request):
+            self.add_error(field if field in self.fields else None, str(code))
         return True
 
 

@@ -1,5 +1,6 @@
 """A gateway request's outcome in words: the one place pages, admin and the CLI get them from."""
 
+from aql import codes
 from common.outcomes import Outcome
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
@@ -31,3 +32,15 @@ def request_outcome(request: GatewayRequest) -> Outcome:
             said = latest.message
         text += f" {said}" if said else ""
     return Outcome.done(text)
+
+
+# aql's request fields by wire name -> the same input in our forms and API
+AQL_FIELDS = {"imei": "imei", "geo_nos": "number", "new_geo_nos": "number", "subname": "name",
+              "subaddress": "address", "subpostcode": "postcode", "subcontactno": "contact_number",
+              "services": "services"}
+
+
+def code_errors(request: GatewayRequest) -> list[tuple[str | None, codes.Code]]:
+    """Each code aql refused a request with, and the input it is about (our name for it), if any."""
+    found = (codes.usim(number) for number in request.codes)
+    return [(AQL_FIELDS.get(code.field or ""), code) for code in found]

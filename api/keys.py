@@ -1,0 +1,82 @@
+"""API keys: made, checked and revoked. A key is `mvno_<prefix>_<secret>`: the prefix finds its row,
+the whole key's sha256 is compared in constant time. 32 random bytes need no slow hash: there is
+nothing to guess."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.utils import timezone
+
+from api.models import ApiKey
+from common.actors import Actor, recorded
+from common.errors import Refused
+from common.models import AuditAction, AuditEvent
+
+ROLES = ("Observer", "Customer service", "Supervisor")  # a key may be one of these, never Admin
+USED_EVERY = timedelta(minutes=1)  # last use is written at most this often: not a write a call
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_create(*, name: str, role: str, owner: AbstractBaseUser, actor: Actor) -> tuple[ApiKey, str]:
+    """A new key for `owner` with `role`'s permissions: the row, and the key itself, to be shown
+    once (only its hash is kept)."""
+    name = name.strip()
+    if not name:
+        raise Refused("Name the key after what will use it (the shop, the CRM).", "name")
+    if role not in ROLES:
+        raise Refused(f"A key is one of these roles: {', '.join(ROLES)}.", "role")
+    row = ApiKey(name=name[:60], role=Group.objects.get(name=role), owner=owner)
+    return row, key_issue(row, actor=actor)
+
+
+def key_issue(row: ApiKey, *, actor: Actor) -> str:
+    """Give a new key (its name, role and owner chosen) its secret, save it, record who made it:
+    the key, to be shown once."""
+    row.prefix = secrets.token_hex(4)
+    key = f"mvno_{row.prefix}_{secrets.token_urlsafe(32)}"
+    row.hashed = _hash(key)
+    row.save()
+    AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.API_KEY, subject=str(row)[:200],
+                              message=f"API key {row.name} ({row.prefix}…) made for {row.owner.get_username()} "
+                                      f"as {row.role.name}.")
+    return key
+
+
+def key_revoke(*, key_id: int, actor: Actor) -> ApiKey:
+    """Stop a key working, at once and for good."""
+    row = ApiKey.objects.get(pk=key_id)
+    if row.revoked_at is None:
+        row.revoked_at = timezone.now()
+        row.save(update_fields=["revoked_at"])
+        AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.API_KEY, subject=str(row)[:200],
+                                  message=f"API key {row.name} ({row.prefix}…) revoked.")
+    return row
+
+
+def key_for(presented: str) -> ApiKey | None:
+    """The live key `presented` is, with its owner and role, or None."""
+    parts = presented.split("_", 2)  # (the secret itself may hold "_")
+    if len(parts) != 3 or parts[0] != "mvno":
+        return None
+    row = (ApiKey.objects.select_related("owner", "role").filter(prefix=parts[1], revoked_at__isnull=True,
+                                                                    owner__is_active=True).first())
+    if row is None or not hmac.compare_digest(row.hashed, _hash(presented)):
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or now - row.last_used_at >= USED_EVERY:
+        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row
+
+
+def permissions(key: ApiKey) -> set[str]:
+    """What the key may do: its role's permissions, as 'app.codename' (read once a call)."""
+    if not hasattr(key, "_permissions"):
+        key._permissions = {f"{app}.{code}" for app, code in Permission.objects.filter(group=key.role)
+                            .values_list("content_type__app_label", "codename")}
+    return key._permissions

@@ -1,0 +1,596 @@
+"""The REST API, version 1 (`/api/v1/`): what staff do on the pages, for an integrator's systems,
+through the same selectors and services. django-ninja makes the OpenAPI schema from these
+functions (`/api/v1/openapi.json`; the interactive docs at `/api/v1/docs`, signed in).
+
+Every call carries an API key (`Authorization: Bearer mvno_…`); it may do what its role may, and
+what it does is recorded as its owner's, through the API, with the key's name. Every error is a
+problem details object (`problems.py`). A command aql answers later is 202 with the request to
+follow (`Location`); its `state` says `unknown` while aql's outcome is not known, with what is
+being done about it, and never turns into failure or success without evidence. A write sent
+with an `Idempotency-Key` is done once: the same key and body get the first answer again.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Literal
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as SchemaError
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+
+from api import keys
+from api.models import ApiKey, IdempotentReply
+from api.problems import gateway_error, problem, refusal
+from aql.usim import SERVICES
+from common import audit
+from common.errors import REFUSALS
+from common.models import AuditAction, AuditEvent
+from common.roles import permission_words
+from orders import selectors as order_selectors
+from orders import services as order_services
+from orders.lifecycle import OrderState
+from orders.models import DespatchOrder
+from sims import lifecycle, selectors
+from sims import services as sim_services
+from sims.lifecycle import Command, RequestState, SimState
+from sims.models import Batch, GatewayRequest, Sim
+from sims.outcomes import code_errors, request_outcome
+
+
+class KeyAuth(HttpBearer):
+    """`Authorization: Bearer <key>`: the live key, whose name then goes with everything recorded."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        key = keys.key_for(token)
+        if key is not None:
+            audit.with_key(key.name)  # for the rest of this request (the interface middleware resets it)
+        return key
+
+
+class KeyThrottle(AuthRateThrottle):
+    """At most API_RATE calls per key (Django's cache: per process unless the cache is shared)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings.API_RATE)
+
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: object) -> dict:
+        """The schema, each error answer's body said as problem details (`application/problem+json`)."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            for status, answer in operation.get("responses", {}).items():
+                if int(status) >= 400 and "application/json" in answer.get("content", {}):
+                    answer["content"] = {"application/problem+json": answer["content"]["application/json"]}
+        return schema
+
+
+api = Api(title="mvnoadmin", version="1", description=__doc__, urls_namespace="api-v1", auth=KeyAuth(),
+          throttle=[KeyThrottle()], docs_decorator=login_required)
+
+
+# --- errors: one shape ---------------------------------------------------------------------------
+
+class FieldError(Schema):
+    field: str | None = None
+    message: str
+    code: int | None = None  # aql's code, where aql refused
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+    request: str | None = None  # the journal's request, where one was written
+
+
+PROBLEMS = {code: Problem for code in (400, 401, 403, 404, 422, 429)}  # any call: its key, its inputs, its rate
+WRITE_PROBLEMS = {**PROBLEMS, 409: Problem, 502: Problem}  # a write: refused by our rules, no clear answer from aql
+
+
+@api.exception_handler(SchemaError)
+def _invalid(request: HttpRequest, exc: SchemaError) -> HttpResponse:
+    def field(loc: list) -> str | None:  # ["query", "state"]; ["body", "body", "imei"]: the input's own name
+        return ".".join(str(p) for p in loc[2 if loc[:1] == ["body"] else 1:]) or None
+
+    errors = [{"field": field(list(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors]
+    return problem(request, 422, "Some of what was sent is not valid: see errors.", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem(request, 401, "Send a live API key: Authorization: Bearer mvno_…")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = problem(request, 429, f"Too many calls with this key: at most {settings.API_RATE}.")
+    if exc.wait:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(Http404)
+@api.exception_handler(ObjectDoesNotExist)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 404, str(exc) if isinstance(exc, Http404) and str(exc) else "Not found.")
+
+
+for _refusal in REFUSALS:
+    api.add_exception_handler(_refusal, refusal)
+
+
+@api.exception_handler(Exception)
+def _our_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    import logging
+
+    logging.getLogger(__name__).exception("API error on %s %s", request.method, request.path)
+    return problem(request, 500, "Something went wrong on our side; it is logged. Nothing is said of it here.")
+
+
+def _may(request: HttpRequest, permission: str) -> None:
+    """The one check of what a key may do (its role's permissions), refused in words and recorded."""
+    key: ApiKey = request.auth
+    if permission not in keys.permissions(key):
+        what = permission_words(permission)
+        AuditEvent.objects.create(actor=key.owner, action=AuditAction.FORBIDDEN, subject=request.path[:200],
+                                  message=f"Refused: {request.method} {request.path} needs permission to {what}.")
+        raise AuthorizationError(403, f"This key ({key.role.name}) may not {what}.")
+
+
+# --- writes: once per Idempotency-Key ------------------------------------------------------------
+
+def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run a write, turning a refusal into its problem; with an Idempotency-Key, once: the answer is
+    kept a day, and the same key with the same request gets it again without running anything."""
+    def answer() -> HttpResponse:
+        try:
+            return run()
+        except REFUSALS as exc:
+            return refusal(request, exc)
+
+    given = request.headers.get("Idempotency-Key", "")
+    if not given:
+        return answer()
+    if len(given) > 200:
+        return problem(request, 422, "An Idempotency-Key is at most 200 characters.",
+                       [{"field": "Idempotency-Key", "message": "At most 200 characters."}])
+    key: ApiKey = request.auth
+    fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
+    IdempotentReply.objects.filter(key=key, created_at__lt=timezone.now() - IDEMPOTENT_FOR).delete()
+    try:
+        with transaction.atomic():
+            kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)
+    except IntegrityError:
+        kept = IdempotentReply.objects.get(key=key, idempotency_key=given)
+        if kept.fingerprint != fingerprint:
+            return problem(request, 422, "This Idempotency-Key was used for another request: use a new key for "
+                           "a new request.", [{"field": "Idempotency-Key", "message": "Used for another request."}])
+        if kept.status is None:
+            return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
+                           "again in a moment.")
+        replay = JsonResponse(kept.body, status=kept.status, safe=False,
+                              content_type="application/problem+json" if kept.status >= 400 else "application/json")
+        if kept.location:
+            replay["Location"] = kept.location
+        replay["Idempotent-Replayed"] = "true"
+        return replay
+    try:
+        response = answer()
+    except BaseException:
+        kept.delete()  # nothing was answered: the client may try again with the same key
+        raise
+    kept.status, kept.body = response.status_code, json.loads(response.content)
+    kept.location = response.get("Location", "")[:200]
+    kept.save(update_fields=["status", "body", "location"])
+    return response
+
+
+IDEMPOTENT_FOR = settings.API_IDEMPOTENCY_KEPT
+
+
+# --- the journal ---------------------------------------------------------------------------------
+
+class Code(Schema):
+    code: int
+    meaning: str
+    field: str | None
+
+
+class RequestOut(Schema):
+    """A command in the journal. `state` is one of RequestState; `unknown` means aql's outcome is
+    not known yet: `outcome` says what is being done about it, and it is never resent."""
+    id: int
+    url: str
+    sim: str
+    command: str
+    state: str
+    settled: bool
+    outcome: str
+    codes: list[Code]
+    by: str
+    batch: int | None
+    created_at: datetime
+    settled_at: datetime | None
+    next_check_at: datetime | None
+
+
+def _request(r: GatewayRequest) -> dict:
+    return {"id": r.pk, "url": f"/api/v1/requests/{r.pk}", "sim": r.sim.iccid, "command": r.command,
+            "state": r.state, "settled": r.state not in lifecycle.IN_FLIGHT and r.state != RequestState.TO_SEND,
+            "outcome": request_outcome(r).text,
+            "codes": [{"code": c.code, "meaning": c.message, "field": f} for f, c in code_errors(r)],
+            "by": r.actor_name, "batch": r.batch_id, "created_at": r.created_at, "settled_at": r.settled_at,
+            "next_check_at": r.next_poll_at}
+
+
+def _json(data: object, status: int = 200, location: str = "") -> JsonResponse:
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    response = JsonResponse(data, status=status, encoder=DjangoJSONEncoder, safe=False)
+    if location:
+        response["Location"] = location
+    return response
+
+
+def _sent(request: HttpRequest, r: GatewayRequest) -> JsonResponse:
+    """How a command went: refused by aql (422, each code next to its input) or by our rules when
+    its turn came (409); done at once (200); else 202, to be followed at its URL."""
+    r = GatewayRequest.objects.select_related("sim").get(pk=r.pk)
+    url = f"/api/v1/requests/{r.pk}"
+    if r.state == RequestState.REJECTED:
+        return problem(request, 422, request_outcome(r).text, [gateway_error(f, c) for f, c in code_errors(r)],
+                       request=url)
+    if r.state == RequestState.NOT_SENT:
+        return problem(request, 409, request_outcome(r).text, request=url)
+    return _json(_request(r), 200 if r.state == RequestState.SUCCESS else 202, location=url)
+
+
+class Paged(Schema):
+    next: str | None = None  # the cursor of the next page: pass it as ?cursor=
+
+
+class RequestPage(Paged):
+    items: list[RequestOut]
+
+
+journal = Router(tags=["journal"])
+
+
+@journal.get("/requests", response={200: RequestPage, **PROBLEMS})
+def request_list(request: HttpRequest, cursor: str = "", command: Command | None = None,
+                 state: RequestState | None = None, view: Literal["in_flight", "failed", "attention", "unknown"]
+                 | None = None, who: Literal["staff", "system", "all"] = "staff", since: date | None = None):
+    """The journal, newest first: what staff and keys asked by default (`who=system`: the worker's own checks)."""
+    _may(request, "sims.view_gatewayrequest")
+    page = selectors.request_page(cursor=cursor[:500], show=view or "", who=who, command=command or "",
+                                  state=state or "", since=since)
+    return {"items": [_request(r) for r in page.rows], "next": page.next or None}
+
+
+@journal.get("/requests/{request_id}", response={200: RequestOut, **PROBLEMS})
+def request_detail(request: HttpRequest, request_id: int):
+    """One request: its state, its outcome in words, aql's codes with their meaning."""
+    _may(request, "sims.view_gatewayrequest")
+    return _request(GatewayRequest.objects.select_related("sim").get(pk=request_id))
+
+
+# --- SIMs ----------------------------------------------------------------------------------------
+
+class SimOut(Schema):
+    iccid: str
+    url: str
+    state: str
+    number: str | None
+    imei: str
+    services: list[str]
+    product_code: str | None
+    batch: str | None
+    command_in_flight: str | None
+    updated_at: datetime
+
+
+class Subscriber(Schema):
+    name: str
+    address: str
+    postcode: str
+    contact_number: str
+
+
+class SimDetail(SimOut):
+    subscriber: Subscriber | None  # only for a key whose role may see personal details
+    requests: list[RequestOut]  # the latest 20
+
+
+class SimPage(Paged):
+    items: list[SimOut]
+
+
+def _sim_out(sim: Sim, in_flight: str | None) -> dict:
+    return {"iccid": sim.iccid, "url": f"/api/v1/sims/{sim.iccid}", "state": sim.state,
+            "number": sim.number.number if sim.number_id else None, "imei": sim.imei, "services": sim.services,
+            "product_code": sim.product_code, "batch": sim.lot, "command_in_flight": in_flight,
+            "updated_at": sim.updated_at}
+
+
+def _sim(iccid: str) -> Sim:
+    try:
+        return selectors.sim_detail(iccid=iccid)
+    except Sim.DoesNotExist:
+        raise Http404("No SIM with that ICCID on our account.") from None
+
+
+sims = Router(tags=["SIMs"])
+
+
+@sims.get("/sims", response={200: SimPage, **PROBLEMS})
+def sim_list(request: HttpRequest, q: str = "", state: SimState | None = None, service: str = "",
+             sort: Literal["updated", "iccid", "state"] = "updated", cursor: str = ""):
+    """SIMs, searched (ICCID or its last digits, a number, a name or postcode) and filtered, a page at a time."""
+    _may(request, "sims.view_sim")
+    page = selectors.sim_page(search=q[:100], by_person="sims.see_personal_details" in keys.permissions(request.auth),
+                              state=state or "", service=service if service in SERVICES else "",
+                              sort=sort if sort in selectors.SIM_SORTS else "updated", cursor=cursor[:500])
+    return {"items": [_sim_out(s, s.in_flight_label or None) for s in page.rows], "next": page.next or None}
+
+
+@sims.get("/sims/{iccid}", response={200: SimDetail, **PROBLEMS})
+def sim_detail(request: HttpRequest, iccid: str):
+    """A SIM, its subscriber (for roles that see personal details) and its latest requests."""
+    _may(request, "sims.view_sim")
+    sim = _sim(iccid)
+    in_flight = selectors.sim_in_flight(sim=sim)
+    personal = sim.subscriber if "sims.see_personal_details" in keys.permissions(request.auth) else None
+    latest = selectors.with_latest_message(sim.requests.order_by("-created_at", "-pk"))[:20]
+    return {**_sim_out(sim, in_flight.command if in_flight else None),
+            "subscriber": personal and {"name": personal.name, "address": personal.address,
+                                        "postcode": personal.postcode, "contact_number": personal.contact_number},
+            "requests": [_request(r) for r in latest]}
+
+
+class ActivateIn(Schema):
+    imei: str
+    number: str  # a pool number, written any usual way
+    name: str
+    address: str
+    postcode: str
+    contact_number: str
+
+
+class ServicesIn(Schema):
+    services: list[str]  # exactly these on, the rest off
+
+
+class NumberIn(Schema):
+    number: str
+
+
+def _command(permission: str, send: Callable[..., GatewayRequest]) -> Callable:
+    def run(request: HttpRequest, iccid: str, **data: object) -> HttpResponse:
+        _may(request, permission)
+        return _write(request, lambda: _sent(request, send(sim_id=_sim(iccid).pk, actor=request.auth.owner, **data)))
+    return run
+
+
+_provision, _terminate = "sims.provision_sim", "sims.terminate_sim"
+
+
+@sims.post("/sims/{iccid}/activate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_activate(request: HttpRequest, iccid: str, body: ActivateIn):
+    """Activate an unused SIM for a subscriber with a number from the pool (aql answers later: 202)."""
+    return _command(_provision, sim_services.sim_activate)(request, iccid, **body.dict())
+
+
+@sims.post("/sims/{iccid}/suspend", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_suspend(request: HttpRequest, iccid: str):
+    """Suspend an active SIM."""
+    return _command(_provision, sim_services.sim_suspend)(request, iccid)
+
+
+@sims.post("/sims/{iccid}/reactivate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_reactivate(request: HttpRequest, iccid: str):
+    """Reactivate a suspended SIM."""
+    return _command(_provision, sim_services.sim_reactivate)(request, iccid)
+
+
+@sims.post("/sims/{iccid}/deactivate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_deactivate(request: HttpRequest, iccid: str):
+    """Terminate a SIM for good (Supervisor): its number goes back to the pool when aql has done it."""
+    return _command(_terminate, sim_services.sim_deactivate)(request, iccid)
+
+
+@sims.put("/sims/{iccid}/services", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_services_set(request: HttpRequest, iccid: str, body: ServicesIn):
+    """Give an active SIM exactly these services (additions first, then removals)."""
+    return _command(_provision, sim_services.sim_services_set)(request, iccid, services=body.services)
+
+
+@sims.put("/sims/{iccid}/number", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_number(request: HttpRequest, iccid: str, body: NumberIn):
+    """Give an active SIM this number from the pool, or change its number to it (done at once: 200)."""
+    _may(request, _provision)
+    sim = _sim(iccid)
+    service = sim_services.sim_number_change if sim.number_id else sim_services.sim_number_assign
+    return _write(request, lambda: _sent(request, service(sim_id=sim.pk, actor=request.auth.owner,
+                                                          number=body.number)))
+
+
+@sims.post("/sims/{iccid}/query", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def sim_query(request: HttpRequest, iccid: str):
+    """Ask aql for the SIM's live state, and bring our record in line with it."""
+    return _command(_provision, sim_services.sim_query)(request, iccid)
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+class Progress(Schema):
+    waiting: int
+    in_progress: int
+    succeeded: int
+    failed: int
+    unknown: int
+    attention: int
+
+
+class BatchOut(Schema):
+    id: int
+    url: str
+    command: str
+    size: int
+    by: str
+    created_at: datetime
+    finished: bool
+    progress: Progress
+
+
+class BatchPage(Paged):
+    items: list[BatchOut]
+
+
+class BatchIn(Schema):
+    command: Literal["suspend", "reactivate", "deactivate", "addservice", "removeservice", "queryiccid"]
+    iccids: list[str]
+    services: list[str] | None = None
+
+
+def _batch(batch: Batch) -> dict:
+    progress = selectors.batch_progress(batch)
+    return {"id": batch.pk, "url": f"/api/v1/batches/{batch.pk}", "command": batch.command, "size": batch.size,
+            "by": batch.actor_name, "created_at": batch.created_at, "progress": progress,
+            "finished": not (batch.params.get("queueing") or progress["waiting"] or progress["in_progress"]
+                             or progress["unknown"])}
+
+
+batches = Router(tags=["batches"])
+
+
+@batches.get("/batches", response={200: BatchPage, **PROBLEMS})
+def batch_list(request: HttpRequest, cursor: str = ""):
+    """Batches, newest first, each with its progress."""
+    _may(request, "sims.view_sim")
+    page = selectors.batch_page(cursor=cursor[:500])
+    return {"items": [_batch(b) for b in page.rows], "next": page.next or None}
+
+
+@batches.get("/batches/{batch_id}", response={200: BatchOut, **PROBLEMS})
+def batch_detail(request: HttpRequest, batch_id: int):
+    """A batch and where its SIMs stand; each SIM's request is in the journal (?batch is on each)."""
+    _may(request, "sims.view_sim")
+    return _batch(Batch.objects.get(pk=batch_id))
+
+
+@batches.post("/batches", response={202: BatchOut, **WRITE_PROBLEMS})
+def batch_create(request: HttpRequest, body: BatchIn):
+    """One command for many SIMs (at most 50,000): each SIM's request waits its turn; follow the batch."""
+    command = Command(body.command)
+    _may(request, lifecycle.TABLE[command].permission)
+
+    def run() -> HttpResponse:
+        wanted = list(dict.fromkeys(body.iccids))
+        if not wanted or len(wanted) > sim_services.BATCH_AT_MOST:
+            return problem(request, 422, f"Give from 1 to {sim_services.BATCH_AT_MOST:,} ICCIDs.",
+                           [{"field": "iccids", "message": "From 1 to 50,000 ICCIDs."}])
+        found = dict(Sim.objects.filter(iccid__in=wanted[:sim_services.BATCH_AT_MOST]).values_list("iccid", "pk"))
+        if missing := [i for i in wanted if i not in found]:
+            return problem(request, 422, f"{len(missing):,} of these ICCIDs are not SIMs of ours.",
+                           [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}"}])
+        batch = sim_services.batch_start(sim_ids=list(found.values()), command=command, actor=request.auth.owner,
+                                         services=body.services)
+        return _json(_batch(batch), 202, location=f"/api/v1/batches/{batch.pk}")
+
+    return _write(request, run)
+
+
+# --- orders and stock ----------------------------------------------------------------------------
+
+class OrderOut(Schema):
+    ref: str
+    url: str
+    state: str
+    reason: str
+    iccid: str | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+class OrderPage(Paged):
+    items: list[OrderOut]
+
+
+class OrderIn(Schema):
+    name: str
+    company: str = ""
+    address: str
+    postcode: str
+    contact_no: str
+
+
+def _order(o: DespatchOrder) -> dict:
+    return {"ref": o.order_ref, "url": f"/api/v1/orders/{o.order_ref}", "state": o.state, "reason": o.reason,
+            "iccid": o.iccid or None, "created_at": o.created_at, "settled_at": o.settled_at}
+
+
+class Stock(Schema):
+    product_code: str
+    quantity: int | None
+    low: bool | None
+    checked_at: datetime | None
+
+
+orders = Router(tags=["orders and stock"])
+
+
+@orders.get("/orders", response={200: OrderPage, **PROBLEMS})
+def order_list(request: HttpRequest, state: OrderState | None = None, cursor: str = ""):
+    """Despatch orders, newest first."""
+    _may(request, "orders.view_despatchorder")
+    page = order_selectors.order_page(state=state or "", cursor=cursor[:500])
+    return {"items": [_order(o) for o in page.rows], "next": page.next or None}
+
+
+@orders.get("/orders/{ref}", response={200: OrderOut, **PROBLEMS})
+def order_detail(request: HttpRequest, ref: str):
+    """One order: where it stands, and the SIM aql despatched on it."""
+    _may(request, "orders.view_despatchorder")
+    return _order(DespatchOrder.objects.get(order_ref=ref))
+
+
+@orders.post("/orders", response={202: OrderOut, **WRITE_PROBLEMS})
+def order_create(request: HttpRequest, body: OrderIn):
+    """Despatch a SIM to this recipient: sent to aql at once, followed by the worker."""
+    _may(request, "orders.place_order")
+    return _write(request, lambda: (lambda o: _json(_order(o), 202, location=f"/api/v1/orders/{o.order_ref}"))(
+        order_services.order_despatch(actor=request.auth.owner, **body.dict())))
+
+
+@orders.get("/stock", response={200: list[Stock], **PROBLEMS})
+def stock(request: HttpRequest):
+    """SIMs in stock by product code, as aql last said."""
+    _may(request, "orders.view_stocklevel")
+    return [{"product_code": p.code, "quantity": p.quantity, "low": p.low, "checked_at": p.checked_at}
+            for p in order_selectors.stock_latest()]
+
+
+for _router in (sims, journal, batches, orders):
+    api.add_router("/", _router)
