@@ -43,7 +43,7 @@ from orders.models import DespatchOrder
 from sims import lifecycle, selectors
 from sims import services as sim_services
 from sims.lifecycle import Command, RequestState, SimState
-from sims.models import Batch, GatewayRequest, Sim
+from sims.models import Batch, GatewayRequest, ScheduledAction, Sim
 from sims.outcomes import code_errors, request_outcome
 
 
@@ -157,6 +157,9 @@ def _may(request: HttpRequest, permission: str) -> None:
         AuditEvent.objects.create(actor=key.owner, action=AuditAction.FORBIDDEN, subject=request.path[:200],
                                   message=f"Refused: {request.method} {request.path} needs permission to {what}.")
         raise AuthorizationError(403, f"This key ({key.role.name}) may not {what}.")
+
+
+_provision, _terminate = "sims.provision_sim", "sims.terminate_sim"
 
 
 # --- writes: once per Idempotency-Key ------------------------------------------------------------
@@ -296,6 +299,33 @@ def request_detail(request: HttpRequest, request_id: int):
     return _request(GatewayRequest.objects.select_related("sim").get(pk=request_id))
 
 
+class SettleIn(Schema):
+    happened: bool  # having seen aql's record of the SIM since it was sent (GET the SIM; ask aql first)
+
+
+@journal.post("/requests/{request_id}/check", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
+def request_check(request: HttpRequest, request_id: int):
+    """Check a request in flight with aql now, without waiting for the worker."""
+    _may(request, _provision)
+
+    def run() -> HttpResponse:
+        r = GatewayRequest.objects.get(pk=request_id)
+        if not r.in_flight:
+            return _json(_request(GatewayRequest.objects.select_related("sim").get(pk=r.pk)))
+        return _sent(request, sim_services.request_poll(request_id=r.pk))
+
+    return _write(request, run)
+
+
+@journal.post("/requests/{request_id}/settle", response={200: RequestOut, **WRITE_PROBLEMS})
+def request_settle(request: HttpRequest, request_id: int, body: SettleIn):
+    """Settle an unknown outcome by hand (Supervisor), on aql's record of the SIM since it was sent."""
+    _may(request, "sims.settle_request")
+    return _write(request, lambda: _json(_request(GatewayRequest.objects.select_related("sim").get(
+        pk=sim_services.request_resolve(request_id=request_id, happened=body.happened,
+                                        actor=request.auth.owner).pk))))
+
+
 # --- SIMs ----------------------------------------------------------------------------------------
 
 class SimOut(Schema):
@@ -393,7 +423,6 @@ def _command(permission: str, send: Callable[..., GatewayRequest]) -> Callable:
     return run
 
 
-_provision, _terminate = "sims.provision_sim", "sims.terminate_sim"
 
 
 @sims.post("/sims/{iccid}/activate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
@@ -440,6 +469,129 @@ def sim_number(request: HttpRequest, iccid: str, body: NumberIn):
 def sim_query(request: HttpRequest, iccid: str):
     """Ask aql for the SIM's live state, and bring our record in line with it."""
     return _command(_provision, sim_services.sim_query)(request, iccid)
+
+
+class IccidsIn(Schema):
+    iccids: list[str]
+
+
+class NumbersIn(Schema):
+    numbers: list[str]  # UK landline numbers, written any usual way
+
+
+class Added(Schema):
+    added: int  # how many were new (those already here are skipped)
+
+
+@sims.post("/sims", response={201: Added, **WRITE_PROBLEMS})
+def sim_add(request: HttpRequest, body: IccidsIn):
+    """Record SIMs aql put on our account (state unused): all or nothing."""
+    _may(request, "sims.add_sim")
+    return _write(request, lambda: _json({"added": len(sim_services.sim_add(iccids=body.iccids,
+                                                                              actor=request.auth.owner))}, 201))
+
+
+class NumberOut(Schema):
+    number: str
+    sim: str | None
+
+
+class NumberPage(Paged):
+    items: list[NumberOut]
+
+
+@sims.get("/numbers", response={200: NumberPage, **PROBLEMS})
+def number_list(request: HttpRequest, show: Literal["available", "assigned"] | None = None, q: str = "",
+                cursor: str = ""):
+    """The pool of geographic numbers: free ones, or those on a SIM."""
+    _may(request, "sims.view_geographicnumber")
+    page = selectors.number_page(show=show or "", search=q[:30], cursor=cursor[:500])
+    return {"items": [{"number": n.number, "sim": n.sim.iccid if getattr(n, "sim", None) else None}
+                      for n in page.rows], "next": page.next or None}
+
+
+@sims.post("/numbers", response={201: Added, **WRITE_PROBLEMS})
+def number_add(request: HttpRequest, body: NumbersIn):
+    """Add numbers aql allocated to our account to the pool: all or nothing."""
+    _may(request, "sims.add_geographicnumber")
+    return _write(request, lambda: _json({"added": len(sim_services.number_add(numbers=body.numbers,
+                                                                                 actor=request.auth.owner))}, 201))
+
+
+class ScheduledOut(Schema):
+    id: int
+    url: str
+    sim: str
+    command: str
+    due_at: datetime
+    state: str
+    by: str
+    request: str | None  # the journal's request, once it ran
+
+
+class ScheduledPage(Paged):
+    items: list[ScheduledOut]
+
+
+class ScheduleIn(Schema):
+    command: Literal["suspend", "reactivate"]
+    iccids: list[str]
+    due_at: datetime
+
+
+class RescheduleIn(Schema):
+    due_at: datetime
+
+
+def _scheduled(a: ScheduledAction) -> dict:
+    return {"id": a.pk, "url": f"/api/v1/scheduled/{a.pk}", "sim": a.sim.iccid, "command": a.command,
+            "due_at": a.due_at, "state": a.state, "by": a.actor_name,
+            "request": f"/api/v1/requests/{a.request_id}" if a.request_id else None}
+
+
+@sims.get("/scheduled", response={200: ScheduledPage, **PROBLEMS})
+def schedule_list(request: HttpRequest, done: bool = False, cursor: str = ""):
+    """Suspends and reactivations to come, soonest first (`done=true`: those that ran or were cancelled)."""
+    _may(request, "sims.view_sim")
+    page = selectors.schedule_page(done=done, cursor=cursor[:500])
+    return {"items": [_scheduled(a) for a in page.rows], "next": page.next or None}
+
+
+@sims.post("/scheduled", response={201: ScheduledPage, **WRITE_PROBLEMS})
+def schedule_add(request: HttpRequest, body: ScheduleIn):
+    """Schedule a suspend or a reactivate of these SIMs for a time to come (checked when it runs)."""
+    _may(request, _provision)
+
+    def run() -> HttpResponse:
+        found = dict(Sim.objects.filter(iccid__in=body.iccids[:sim_services.BATCH_AT_MOST])
+                     .values_list("iccid", "pk"))
+        if not body.iccids or (missing := [i for i in body.iccids if i not in found]):
+            return problem(request, 422, "Give the ICCIDs of SIMs of ours.",
+                           [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}" if body.iccids
+                             else "At least one."}])
+        before = ScheduledAction.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        sim_services.schedule_add(sim_ids=list(found.values()), command=Command(body.command), due_at=body.due_at,
+                                  actor=request.auth.owner)
+        made = ScheduledAction.objects.filter(pk__gt=before, sim_id__in=found.values()).select_related("sim")
+        return _json({"items": [_scheduled(a) for a in made.order_by("pk")], "next": None}, 201)
+
+    return _write(request, run)
+
+
+@sims.patch("/scheduled/{action_id}", response={200: ScheduledOut, **WRITE_PROBLEMS})
+def schedule_change(request: HttpRequest, action_id: int, body: RescheduleIn):
+    """Move a scheduled action that has not run to another time to come."""
+    _may(request, _provision)
+    return _write(request, lambda: _json(_scheduled(sim_services.schedule_change(
+        action_id=ScheduledAction.objects.get(pk=action_id).pk, due_at=body.due_at, actor=request.auth.owner))))
+
+
+@sims.delete("/scheduled/{action_id}", response={200: ScheduledOut, **WRITE_PROBLEMS})
+def schedule_cancel(request: HttpRequest, action_id: int):
+    """Cancel a scheduled action that has not run."""
+    _may(request, _provision)
+    return _write(request, lambda: _json(_scheduled(sim_services.schedule_cancel(
+        action_id=ScheduledAction.objects.get(pk=action_id).pk, actor=request.auth.owner))))
 
 
 # --- batches -------------------------------------------------------------------------------------

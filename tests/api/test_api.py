@@ -250,3 +250,52 @@ def test_a_key_is_throttled_with_429_and_retry_after(world, agent_api, settings)
     finally:
         throttle.num_requests = v1.KeyThrottle().num_requests
         cache.clear()
+
+
+# --- stock in, numbers, checking and settling, scheduled actions ------------------------------------
+
+def test_sims_and_numbers_are_added_all_or_nothing(world, as_role):
+    supervisor = as_role("Supervisor")
+    added = supervisor.post("/api/v1/sims", {"iccids": ["89440000000000000001", "8944 0000 0000 0000 002"]})
+    assert added.status_code == 201 and added.json() == {"added": 2}, added.content
+    body = is_problem(supervisor.post("/api/v1/sims", {"iccids": ["89440000000000000003", "12"]}), 422)
+    assert "Not an ICCID" in body["detail"]
+    assert supervisor.post("/api/v1/numbers", {"numbers": ["0113 496 0999"]}).json() == {"added": 1}
+    free = supervisor.get("/api/v1/numbers?show=available&q=0113496099").json()["items"]
+    assert free == [{"number": "441134960999", "sim": None}]
+    is_problem(as_role("Observer").post("/api/v1/numbers", {"numbers": ["0113 496 0998"]}), 403)
+
+
+def test_an_unknown_request_is_checked_then_settled_by_a_supervisor(world, make_sim, as_role):
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    agent, supervisor = as_role("Customer service"), as_role("Supervisor")
+    world.fake.force("suspend", [500])
+    unknown = agent.post(f"/api/v1/sims/{iccid(1)}/suspend").json()
+    assert unknown["state"] == "unknown"
+    checked = agent.post(f"{unknown['url']}/check")
+    assert checked.status_code in (200, 202) and checked.json()["id"] == unknown["id"]
+    is_problem(agent.post(f"{unknown['url']}/settle", {"happened": False}), 403)
+    body = is_problem(supervisor.post(f"{unknown['url']}/settle", {"happened": False}), 409)
+    assert body["detail"] == "Ask aql about the SIM first: its answer is the evidence to settle by."
+    assert supervisor.post(f"/api/v1/sims/{iccid(1)}/query").status_code == 200
+    settled = supervisor.post(f"{unknown['url']}/settle", {"happened": False})
+    assert settled.status_code == 200, settled.content
+    assert settled.json()["settled"] and settled.json()["state"] != "unknown"
+
+
+def test_scheduled_actions_are_made_moved_and_cancelled(world, make_sim, agent_api):
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    when = (timezone.now() + timezone.timedelta(days=3)).replace(microsecond=0)
+    made = agent_api.post("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)], "due_at": when.isoformat()})
+    assert made.status_code == 201, made.content
+    (action,) = made.json()["items"]
+    assert (action["sim"], action["state"], action["by"]) == (iccid(1), "scheduled", "customer-service (API key shop)")
+    later = when + timezone.timedelta(days=1)
+    moved = agent_api.patch(action["url"], {"due_at": later.isoformat()}, content_type="application/json")
+    assert moved.status_code == 200 and moved.json()["due_at"].startswith(later.strftime("%Y-%m-%dT%H:%M"))
+    assert agent_api.get("/api/v1/scheduled").json()["items"][0]["id"] == action["id"]
+    assert agent_api.delete(action["url"]).json()["state"] == "cancelled"
+    is_problem(agent_api.delete(action["url"]), 409)
+    past = agent_api.post("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)],
+                                                "due_at": "2020-01-01T00:00:00Z"})
+    is_problem(past, 422)
