@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -72,6 +72,18 @@ def _as_batch(command: Command) -> Callable[[Any, HttpRequest, QuerySet[Sim]], N
     return act
 
 
+def _on_the_batch_page(command: Command) -> Callable[[Any, HttpRequest, QuerySet[Sim]], HttpResponse]:
+    """An admin action for a batch that needs more than the selection (which services; the count
+    typed out to terminate): the selected SIMs go on to the staff site's batch page, which asks."""
+
+    def act(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Sim]) -> HttpResponse:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1])
+        return render(request, "admin/sims/sim/to_batch.html", {**modeladmin.admin_site.each_context(request),
+                                                                "command": command, "ids": ids})
+
+    return act
+
+
 @admin.register(Sim)
 class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     form = SimForm
@@ -85,7 +97,8 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
                        "updated_at")
-    actions = ("suspend", "reactivate", "query_gateway", "erase_subscriber")
+    actions = ("suspend", "reactivate", "add_services", "remove_services", "query_gateway", "terminate",
+               "erase_subscriber")
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Sim | None:
         """A SIM by its id, or by the ICCID staff type into the URL (/admin/sims/sim/<ICCID>/change/)."""
@@ -153,9 +166,18 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
         _as_batch(Command.REACTIVATE))
     query_gateway = admin.action(description="Ask the gateway for the selected SIMs' live state (a batch)",
                                  permissions=["provision"])(_as_batch(Command.QUERYICCID))
+    add_services = admin.action(description="Switch services on for the selected SIMs (a batch)…",
+                                permissions=["provision"])(_on_the_batch_page(Command.ADDSERVICE))
+    remove_services = admin.action(description="Switch services off for the selected SIMs (a batch)…",
+                                   permissions=["provision"])(_on_the_batch_page(Command.REMOVESERVICE))
+    terminate = admin.action(description="Terminate the selected SIMs (a batch)…",
+                             permissions=["terminate"])(_on_the_batch_page(Command.DEACTIVATE))
 
     def has_provision_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.provision_sim")
+
+    def has_terminate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sims.terminate_sim")
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.erase_subscriber")

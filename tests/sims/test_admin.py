@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
-from tests.conftest import iccid, many_sims
+from tests.conftest import POOL, iccid, many_sims
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,22 @@ def test_the_reactivate_action_makes_a_batch_too(admin_client, world, make_sim):
     admin_client.post("/admin/sims/sim/", {"action": "reactivate", "_selected_action": [sim.pk]})
     tasks.poll_pass()
     assert Batch.objects.get().command == "reactivate" and world.fake.count("reactivate") == 1
+
+
+def test_terminating_from_admin_goes_on_to_the_batch_page_which_asks_for_the_count(admin_client, world, make_sim):
+    sims = [make_sim(n, SimState.ACTIVE, number=POOL[n]) for n in (1, 2)]
+    step = admin_client.post("/admin/sims/sim/", {"action": "terminate", "_selected_action": [s.pk for s in sims]})
+    assert 'action="/batches/new/"' in step.text and "for the count typed out" in step.text
+    confirm = admin_client.post("/batches/new/", {"command": "deactivate", "scope": "ticked",
+                                                  "sim": [s.pk for s in sims], "next": "/admin/sims/sim/"})
+    assert confirm.status_code == 200 and not Batch.objects.exists()  # the staff site's page asks first
+    assert "Type the number of SIMs to confirm" in confirm.text
+
+
+def test_services_from_admin_go_on_to_the_batch_page_which_asks_which(admin_client, world, make_sim):
+    sim = make_sim(1, SimState.ACTIVE, number=POOL[1])
+    step = admin_client.post("/admin/sims/sim/", {"action": "add_services", "_selected_action": [sim.pk]})
+    assert 'name="command" value="addservice"' in step.text and f'name="sim" value="{sim.pk}"' in step.text
 
 
 def test_the_erase_action_says_what_the_sim_page_says_and_refuses_a_live_sim_in_words(admin_client, world, make_sim):
