@@ -122,3 +122,22 @@ def test_the_counters_of_every_process_add_up_in_multiprocess_mode(tmp_path):
             "print(generate_latest(metrics.registry()).decode())")
     out = subprocess.run([sys.executable, "-c", show], env=env, check=True, capture_output=True, text=True).stdout
     assert 'mvnoadmin_gateway_calls_total{command="suspend",outcome="ok"} 2.0' in out
+
+
+def test_a_worker_machine_serves_its_counters_under_the_same_rule():
+    """What `manage.py metrics_serve` runs (deploy/worker, WORKER_METRICS_PORT)."""
+    from wsgiref.util import setup_testing_defaults
+
+    from common.metrics import guarded_app
+
+    def call(**environ: str) -> tuple[str, bytes]:
+        setup_testing_defaults(environ)
+        said: list[str] = []
+        body = b"".join(guarded_app(token="t0ken-t0ken", allow=["10.0.0.0/8"])(
+            environ, lambda status, headers: said.append(status)))
+        return said[0], body
+
+    assert call(REMOTE_ADDR="192.0.2.1")[0].startswith("403")
+    assert call(REMOTE_ADDR="10.1.1.1")[0].startswith("200")
+    status, body = call(REMOTE_ADDR="192.0.2.1", HTTP_AUTHORIZATION="Bearer t0ken-t0ken")
+    assert status.startswith("200") and b"mvnoadmin_gateway_calls" in body
