@@ -42,6 +42,8 @@ class RedactGatewayPassword(logging.Filter):
     """Log lines: the rendered message never carries the password."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):  # a structlog line: common.logs.redact_event masks its every value
+            return True
         message = record.getMessage()
         clean = redact(message)
         if clean != message:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import structlog
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import DisallowedHost
@@ -95,6 +97,23 @@ class InterfaceMiddleware:
         interface = (audit.Interface.ADMIN if request.path.startswith("/admin/") else audit.Interface.API
                      if request.path.startswith("/api/") else audit.Interface.WEB)
         with audit.via(interface):
+            return self.get_response(request)
+
+
+class LogContextMiddleware:
+    """Every line logged while a request is served names the signed-in user (the acting user) and
+    what was asked (method and path). After AuthenticationMiddleware. A request without a session
+    cookie (a health probe, a metrics scrape) is not looked up: it has no user, and /healthz must
+    not touch the database."""
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ids = {"method": request.method, "path": request.path}
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+            ids["user"] = request.user.get_username()
+        with structlog.contextvars.bound_contextvars(**ids):
             return self.get_response(request)
 
 

@@ -210,6 +210,7 @@ def follow(*, span: float, every: float = LOOK_EVERY, overtime: float = 0.0) -> 
         with audit.via(audit.Interface.WORKER):
             done = _pipeline(lanes, going=going, every=every, hold=hold)
         heartbeat(name="poll")
+        answered_at(gateway.last_answer())
         return done
     finally:
         hold.let_go()
@@ -333,6 +334,18 @@ def _pipeline(lanes: list[Lane], *, going: Callable[[], bool], hold: Hold | None
 def heartbeat(*, name: str) -> None:
     """Record that a worker pass of this kind just finished."""
     Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+GATEWAY = "gateway"  # the heartbeat of aql's answers: /readyz's evidence that aql is reachable
+
+
+def answered_at(at: datetime | None) -> None:
+    """Record that aql answered the worker at `at` (after each follower's pass): never moved back,
+    as another cluster's follower may have written a later answer."""
+    if at is None:
+        return
+    if not Heartbeat.objects.filter(name=GATEWAY, at__lt=at).update(at=at):
+        Heartbeat.objects.get_or_create(name=GATEWAY, defaults={"at": at})
 
 
 def last_pass(*, name: str) -> datetime | None:

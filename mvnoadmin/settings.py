@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",  # every page needs a signed-in user
+    "common.web.LogContextMiddleware",  # log lines name the user and the request
     "common.web.IdleSessionMiddleware",
     "common.web.InterfaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,6 +148,8 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not LOOPBACK_ONLY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not LOOPBACK_ONLY)
+# Health probes come over plain http from inside the network and carry nothing secret: not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 _proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 if _proxy_header and len(_proxy_header) != 2:
     raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and its value, e.g. HTTP_X_FORWARDED_PROTO,https")
@@ -236,6 +239,16 @@ AQL_CHECKS_KEPT_DAYS = env.int("AQL_CHECKS_KEPT_DAYS", default=7)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
 AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
+# --- Operations: health and metrics ----------------------------------------------
+# /readyz fails when the worker has had no answer from aql for this many minutes. The worker asks
+# for stock every 15 minutes whatever else it has to do, so a quiet gateway still answers within 20.
+READYZ_GATEWAY_MINUTES = env.int("READYZ_GATEWAY_MINUTES", default=20)
+# /metrics answers a bearer token (METRICS_TOKEN; no default: set one in production) or an address
+# in METRICS_ALLOW (addresses or networks; on this machine alone, loopback by default). Behind a
+# proxy every caller has the proxy's address: use the token. Anyone else gets a 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW = env.list("METRICS_ALLOW", default=["127.0.0.1", "::1"] if LOOPBACK_ONLY else [])
+
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new
 # work after 100 s (common.worker.FOLLOW_AT_MOST) and the steps it began end within twice
@@ -257,13 +270,21 @@ Q_CLUSTER = {
 }
 
 # --- Logging ------------------------------------------------------------------
+# structlog (common.logs): one JSON object a line where the site serves other hosts, readable lines
+# on this machine; LOG_FORMAT=json or console chooses. Django's and django-q2's lines go through the
+# same processors, so they are structured too and carry the journal request, SIM and user bound
+# where they were written. The password is masked in every line (the filter, and the formatter's
+# own processor for structlog's lines).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if LOOPBACK_ONLY or DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is json or console, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "common.redaction.RedactGatewayPassword"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {"structured": {"()": "common.logs.structured_formatter", "style": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from api.v1 import api
+from common import health
 from common.urls import strict_converter
 from common.web import favicon
+from dashboard import metrics
 from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
@@ -25,6 +27,10 @@ urlpatterns = [
     path("api/v1/", api_urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
     path("favicon.ico", favicon, name="favicon"),
+    # Operations, without a sign-in: liveness, readiness (JSON), and Prometheus's figures (a token or an address).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="home"),

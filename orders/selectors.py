@@ -36,6 +36,14 @@ def stock_latest() -> list[Product]:
     return products
 
 
+def stock_quantities() -> dict[str, int]:
+    """Each product code's latest quantity (metrics): one query, a step down the stock_history index
+    a product, without stock_latest's trends."""
+    latest = StockLevel.objects.filter(product=OuterRef("pk")).order_by("-checked_at").values("quantity")[:1]
+    rows = Product.objects.annotate(quantity=Subquery(latest)).values_list("code", "quantity")
+    return {code: quantity for code, quantity in rows if quantity is not None}
+
+
 def stock_trends(*, days: int = 7, width: int = 200, height: int = 40) -> dict[str, dict]:
     """Each product code's stock over the last `days`, as an SVG polyline scaled to its own
     range (a code with 20,000 SIMs and one with 200 both show their trend). Drawn by the

@@ -23,6 +23,7 @@ from common import gateway, validators
 from common.actors import Actor, recorded
 from common.audit import ERASED, name_of
 from common.errors import Refused
+from common.logs import said
 from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
 from common.worker import claim_due
@@ -137,12 +138,13 @@ def order_submit(*, order_id: int, actor: Actor) -> DespatchOrder:
             # Out of stock: keep it as a draft to send when stock arrives. Anything else: failed.
             state = OrderState.DRAFT if code.code == DESPATCH_INSUFFICIENT_SIMS else OrderState.FAILED
             return _update(order.pk, OrderStep.ANSWER, actor=actor, state=state, reason=str(code), next_check_at=None)
-        unclear = str(code)  # 9, aql's catch-all: it may have taken the order all the same
+        unclear = logged = str(code)  # 9, aql's catch-all: it may have taken the order all the same
     except GatewayError as exc:
         unclear = str(exc)
+        logged = said(exc)  # not the reply's body: it may echo the recipient
     else:
         return _update(order.pk, OrderStep.ANSWER, actor=actor, state=OrderState.PROCESSING, reason="")
-    logger.warning("despatch %s: outcome unknown: %s", order.order_ref, unclear)
+    logger.warning("despatch %s: outcome unknown: %s", order.order_ref, logged)
     return _update(order.pk, OrderStep.ANSWER, actor=actor,
                    reason=f"No clear answer from aql ({unclear}). aql may have taken the order. It will be checked, "
                           "not resent.")

@@ -22,6 +22,7 @@ from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
 from sims.models import (
     STAFF,
     SYSTEM,
+    AuditAction,
     Batch,
     GatewayRequest,
     GeographicNumber,
@@ -282,13 +283,44 @@ def batch_progress(batch: Batch) -> dict[str, int]:
     refused or not done), outcome unknown; and how many need a person."""
     by_state = list(batch.requests.order_by().values("state").annotate(
         n=Count("pk"), attention=Count("pk", filter=Q(needs_attention=True))))
-    counts = {row["state"]: row["n"] for row in by_state}
+    return _stages({row["state"]: row["n"] for row in by_state}) | {
+        "attention": sum(row["attention"] for row in by_state)}
+
+
+def _stages(counts: dict[str, int]) -> dict[str, int]:
     return {"waiting": counts.get(RequestState.TO_SEND, 0),
             "in_progress": counts.get(RequestState.SENDING, 0) + counts.get(RequestState.PENDING, 0),
             "succeeded": counts.get(RequestState.SUCCESS, 0),
             "failed": sum(counts.get(state, 0) for state in FAILURES),
-            "unknown": counts.get(RequestState.UNKNOWN, 0),
-            "attention": sum(row["attention"] for row in by_state)}
+            "unknown": counts.get(RequestState.UNKNOWN, 0)}
+
+
+def batches_open_progress() -> dict[int, dict[str, int]]:
+    """Each batch with a request still in flight, by id, with where its SIMs stand (as
+    batch_progress, without attention): two queries on the request_in_batch index (batch, state)."""
+    in_flight = GatewayRequest.objects.filter(batch__isnull=False, state__in=IN_FLIGHT)
+    open_ids = list(in_flight.order_by().values_list("batch_id", flat=True).distinct())
+    rows = (GatewayRequest.objects.filter(batch_id__in=open_ids).order_by()
+            .values_list("batch_id", "state").annotate(n=Count("pk")))
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in open_ids}
+    for batch_id, state, n in rows:
+        counts[batch_id][state] = n
+    return {pk: _stages(by_state) for pk, by_state in counts.items()}
+
+
+def journal_figures() -> dict[str, Any]:
+    """The journal's figures for metrics: requests in flight by state, when the oldest of them was
+    made, how many need a person, and differences from aql found in the last day. Each a count or a
+    first row on an index (request_due, request_in_flight, request_attention, sim_event_action_recent)."""
+    in_flight = GatewayRequest.objects.filter(state__in=IN_FLIGHT)
+    by_state = dict(in_flight.order_by().values_list("state").annotate(n=Count("pk")))
+    return {
+        "in_flight": {state: by_state.get(state, 0) for state in IN_FLIGHT},
+        "oldest_in_flight": in_flight.order_by("created_at", "pk").values_list("created_at", flat=True).first(),
+        "attention": in_flight.filter(needs_attention=True).count(),
+        "drift_last_day": SimEvent.objects.filter(action=AuditAction.DRIFT,
+                                                  at__gte=timezone.now() - timedelta(days=1)).count(),
+    }
 
 
 def batch_page(*, cursor: str = "") -> Page:

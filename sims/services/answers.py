@@ -21,6 +21,7 @@ from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
 from common import gateway
 from common.actors import Actor
+from common.logs import about, said
 from common.transitions import Transition
 from common.validators import phone_national
 from sims import lifecycle, selectors
@@ -97,18 +98,28 @@ def _the_removals(added: GatewayRequest, sim: Sim) -> None:
 
 def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
     """Send the journalled request and record aql's answer, whatever it is."""
+    with about(gateway_request=request.pk, iccid=iccid_of(request), user=request.actor_name):
+        return _send_and_record(request, send)
+
+
+def iccid_of(request: GatewayRequest) -> str | None:
+    """The request's SIM's ICCID for a log line, when the SIM was read with it (no query for a log)."""
+    return request.sim.iccid if GatewayRequest.sim.is_cached(request) else None
+
+
+def _send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
     try:
         result = send(gateway.usim_client())
     except GatewayRejected as exc:
         if request.command != Command.QUERYICCID and any(code.uncertain for code in exc.codes):
             # 500: aql may have acted part-way (a query only reads: it simply got no answer)
-            logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
+            logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, said(exc))
             outcome = partial(unknown, reason=f"aql answered {'; '.join(map(str, exc.codes))}")
         else:
             outcome = partial(rejected, exc=exc)
     except GatewayError as exc:
         # No answer we can trust: aql may or may not have acted. Never resend blindly.
-        logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, exc)
+        logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, said(exc))
         outcome = partial(unknown, reason=str(exc))
     else:
         if isinstance(result, Queued):

@@ -19,6 +19,7 @@ from aql.usim import RequestState as AqlRequestState
 from common import gateway
 from common.actors import Actor
 from common.errors import Refused
+from common.logs import about
 from common.worker import claim_due
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
@@ -78,6 +79,11 @@ def request_poll(*, request_id: int) -> GatewayRequest:
     deliver a task twice, and two passes may overlap).
     """
     request = GatewayRequest.objects.select_related("sim").get(pk=request_id)
+    with about(gateway_request=request.pk, iccid=request.sim.iccid, user=request.actor_name):
+        return _follow(request)
+
+
+def _follow(request: GatewayRequest) -> GatewayRequest:
     if request.state == RequestState.TO_SEND:
         from sims.services.commands import request_send  # commands sends; followup only follows up
 

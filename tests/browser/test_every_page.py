@@ -32,6 +32,9 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 900)}
 # Named URL patterns that are not pages to look at, each with why. Anything else must be visited.
 NOT_PAGES = {
     "favicon": "an icon",
+    "healthz": "JSON for a probe (tests/site/test_health.py)",
+    "readyz": "JSON for a probe (tests/site/test_health.py)",
+    "metrics": "text for Prometheus (tests/site/test_metrics.py)",
     "logout": "a button (POST only)",
     "sim_reactivate": "a button (POST only)",
     "sim_services": "a form on the SIM's page (POST only)",

@@ -80,6 +80,10 @@ EXPECTED = {
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
+    # Operations, without a sign-in: no worker has run here, so not ready; metrics from loopback.
+    "healthz": ("GET", codes(200, 200, 200, 200, 200)),
+    "readyz": ("GET", codes(503, 503, 503, 503, 503)),
+    "metrics": ("GET", codes(200, 200, 200, 200, 200)),
 }
 EXTRA = [  # the same URL by another method, where it does something else
     ("sim_suspend", "GET", FORM),  # the confirmation page

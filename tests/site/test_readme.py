@@ -27,6 +27,12 @@ SKIPPED = {
     r"^export ": "the test gives the commands its own database and simulator",
     r"manage\.py aqlsim ": "the test serves its own simulator",
     r"manage\.py createsuperuser ": "the test makes its own admin, in the Admin role",
+    r"^sudo ": "needs root on a server: systemd units, PostgreSQL's own account",
+    r"^python3 -m venv ": "makes a new virtual environment: this suite runs in one",
+    r"^\.venv/bin/pip install \.$": "installs the release: this suite runs from it",
+    r"^set -a ": "reads the production environment file",
+    r"^pg_(dump|restore) ": "needs a PostgreSQL server",
+    r"manage\.py collectstatic ": "writes staticfiles/; tests/site/test_deploy.py holds production's static files",
 }
 
 
