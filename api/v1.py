@@ -428,7 +428,7 @@ def _command(permission: str, send: Callable[..., GatewayRequest]) -> Callable:
 @sims.post("/sims/{iccid}/activate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
 def sim_activate(request: HttpRequest, iccid: str, body: ActivateIn):
     """Activate an unused SIM for a subscriber with a number from the pool (aql answers later: 202)."""
-    return _command(_provision, sim_services.sim_activate)(request, iccid, **body.dict())
+    return _command(_provision, sim_services.sim_activate)(request, iccid, **body.model_dump())
 
 
 @sims.post("/sims/{iccid}/suspend", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
@@ -733,7 +733,7 @@ def order_create(request: HttpRequest, body: OrderIn):
     """Despatch a SIM to this recipient: sent to aql at once, followed by the worker."""
     _may(request, "orders.place_order")
     return _write(request, lambda: (lambda o: _json(_order(o), 202, location=f"/api/v1/orders/{o.order_ref}"))(
-        order_services.order_despatch(actor=request.auth.owner, **body.dict())))
+        order_services.order_despatch(actor=request.auth.owner, **body.model_dump())))
 
 
 @orders.get("/stock", response={200: list[Stock], **PROBLEMS})

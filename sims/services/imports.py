@@ -376,7 +376,9 @@ def activations_start(*, upload: Upload, actor: Actor) -> Batch:
     return batch
 
 
-QUEUE_BUDGET = 5.0  # seconds a step of queueing goes on for: then the worker's other work has its turn
+# Seconds a step of queueing goes on for, well inside its claim: each step reads the file again up
+# to where the last one stopped (a second at 50,000 rows), so not too many steps.
+QUEUE_BUDGET = 20.0
 
 
 def activations_queue(*, upload_id: int, budget: float = QUEUE_BUDGET) -> bool:
