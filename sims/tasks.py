@@ -12,8 +12,9 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass
+from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass, step_margin
 from sims import selectors, services
+from sims.services.imports import QUEUE_BUDGET
 
 POLL_PASS = "sims.tasks.poll_pass"
 ERASE_PASS = "sims.tasks.erase_expired_pass"
@@ -100,9 +101,10 @@ class _Scheduled:
 
 
 class _Files:
-    """The files lane: confirmed files of activations, queued a few seconds at a time (each request
+    """The files lane: confirmed files of activations, queued some seconds at a time (each request
     journalled to be sent; no call to aql of its own). A file is claimed for the step, so one
-    process queues it at a time; a step cut off leaves it due again from its last chunk."""
+    process queues it at a time; a step cut off leaves it due again from its last chunk. A step
+    ends well within the time the pipeline allows any step (step_margin)."""
 
     @staticmethod
     def take(n: int) -> list[int]:
@@ -110,7 +112,7 @@ class _Files:
 
     @staticmethod
     def step(pk: int) -> None:
-        services.activations_queue(upload_id=pk)
+        services.activations_queue(upload_id=pk, budget=min(QUEUE_BUDGET, step_margin() / 2))
 
 
 def _drift_per_hour() -> int:
