@@ -1,13 +1,16 @@
 """The one way out to aql: a requests session that always has a timeout, and three failures.
+Webhooks go out the same way (`post_json`): the same session class, no redirects, no retries.
 
 Every call POSTs a form, so credentials travel in the body, never in a URL (URLs end up in
 proxies' and servers' logs). Nothing is retried here: resending a command could make aql act
 twice, so whether to try again is the caller's decision, made with `aql.codes` advice.
 """
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -87,3 +90,21 @@ def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) ->
         raise GatewayUnreachable(f"aql answered HTTP {response.status_code} from {url}")
     # aql declares no charset; requests would guess Latin-1 for text/plain.
     return response.content.decode("utf-8", errors="replace")
+
+
+def post_json(session: requests.Session, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, float]:
+    """POST `body` (JSON) with `headers` to `url` (an integrator's webhook), and return the HTTP
+    status and the seconds it took; the reply's body is not read. Raise GatewayUnreachable when no
+    answer came. Errors name the host only: an integrator's URL may carry a token of its own."""
+    host = urlsplit(url).hostname or "?"
+    started = time.monotonic()
+    try:
+        # No redirects: a signed event goes to the address subscribed, never where a reply points
+        # (which could be inside our network, past the address check).
+        with session.post(url, data=body, headers={"Content-Type": "application/json", **headers},
+                          allow_redirects=False, stream=True) as response:
+            return response.status_code, time.monotonic() - started
+    except requests.Timeout as exc:
+        raise GatewayUnreachable(f"{host} did not answer in time ({type(exc).__name__})") from exc
+    except requests.RequestException as exc:
+        raise GatewayUnreachable(f"could not reach {host} ({type(exc).__name__})") from exc

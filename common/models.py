@@ -2,6 +2,8 @@
 (sign-ins, refusals, numbers added, raw gateway sends), when each worker pass last finished, and
 the leases that keep a pass to one worker at a time."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -103,3 +105,38 @@ class AuditEvent(Event):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+class EventKind(models.TextChoices):
+    """What an integrator can be told about (webhooks): one vocabulary for the services that
+    emit, the subscriptions that choose and the README that documents."""
+
+    REQUEST_SETTLED = "request.settled", "Request settled (success or failed)"
+    SIM_STATE_CHANGED = "sim.state_changed", "SIM state changed"
+    DRIFT_FOUND = "drift.found", "Drift found"
+    ORDER_DESPATCHED = "order.despatched", "Order despatched"
+    STOCK_LOW = "stock.low", "Stock low"
+    BATCH_FINISHED = "batch.finished", "Batch finished"
+
+
+class OutboxEvent(models.Model):
+    """The outbox: a change an integrator may be told about, written in the transaction of the
+    change (`common.events.emit`), so none is lost and none is told of a change that rolled back.
+    The hooks app fans each out to the subscriptions that want it, then sends them.
+
+    Not named Event: that is the audit trail's abstract base above (SimEvent, OrderEvent)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                            help_text="The event's id for integrators (the same in every retry)")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    payload = models.JSONField(help_text="Ids and outcome words only: never a subscriber's details")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the hooks app is due to fan it out to its subscriptions; empty once it has. Claimed by
+    # moving it ahead (common.worker.claim_due), so two workers never fan one event out twice at once.
+    fan_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.uuid}"

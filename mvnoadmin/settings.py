@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "common",
     "sims",
     "orders",
+    "hooks",
     "dashboard",
     "api",
     "demo",
@@ -248,6 +249,19 @@ READYZ_GATEWAY_MINUTES = env.int("READYZ_GATEWAY_MINUTES", default=20)
 # proxy every caller has the proxy's address: use the token. Anyone else gets a 403.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOW = env.list("METRICS_ALLOW", default=["127.0.0.1", "::1"] if LOOPBACK_ONLY else [])
+
+# --- Webhooks -----------------------------------------------------------------
+# Subscribed URLs must be https (plain http only with DEBUG or this) and resolve to public
+# addresses only (loopback, private, link-local and reserved ones only with this: tests, a lab).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)  # seconds to connect, and to read, a delivery
+WEBHOOKS_AT_ONCE = env.int("WEBHOOKS_AT_ONCE", default=2)  # deliveries under way at once in the follower
+WEBHOOKS_RETRY_FIRST = env.int("WEBHOOKS_RETRY_FIRST", default=30)  # seconds before the first retry, doubling...
+WEBHOOKS_RETRY_CAP = env.int("WEBHOOKS_RETRY_CAP", default=3600)  # ...up to this
+WEBHOOKS_GIVE_UP_AFTER = env.int("WEBHOOKS_GIVE_UP_AFTER", default=24 * 3600)  # then given up, subscription paused
+WEBHOOKS_PAUSE_AFTER = env.int("WEBHOOKS_PAUSE_AFTER", default=20)  # failed attempts in a row that pause it
+WEBHOOKS_KEPT_DAYS = env.int("WEBHOOKS_KEPT_DAYS", default=30)  # deliveries made, and their events; 0: for ever
 
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new

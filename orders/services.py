@@ -19,10 +19,11 @@ from django.utils import timezone
 from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR, Code
 from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
-from common import gateway, validators
+from common import events, gateway, validators
 from common.actors import Actor, recorded
 from common.audit import ERASED, name_of
 from common.errors import Refused
+from common.events import EventKind
 from common.logs import said
 from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
@@ -171,6 +172,11 @@ def _update(order_id: int, step: Transition, decide: Callable[[DespatchOrder], d
             order.save()
             if (order.state, order.reason) != (before, said):
                 _event(order, actor, before, order.reason or f"{order.get_state_display()}.")
+            if order.state == OrderState.DESPATCHED and before != OrderState.DESPATCHED:
+                # Told in this transaction (the outbox); never the recipient's details.
+                events.emit(EventKind.ORDER_DESPATCHED, {
+                    "order_ref": order.order_ref, "state": order.state, "iccid": order.iccid or None,
+                    "sim_id": order.sim_id, "url": events.order_url(order.order_ref)})
     return order
 
 
@@ -301,4 +307,18 @@ def stock_refresh() -> list[StockLevel]:
             product = products[line.product_code]
             low = product.low_stock_threshold is not None and line.quantity < product.low_stock_threshold
             levels.append(StockLevel(product=product, quantity=line.quantity, low=low, checked_at=now))
+        _tell_newly_low(levels)
         return StockLevel.objects.bulk_create(levels)
+
+
+def _tell_newly_low(levels: list[StockLevel]) -> None:
+    """stock.low for each product that has just gone under its threshold (its last snapshot was not
+    low, or there was none): told once when it happens, not every snapshot while it stays low."""
+    for level in (level for level in levels if level.low):  # a few product codes: a query each
+        was_low = (StockLevel.objects.filter(product=level.product).order_by("-checked_at", "-id")
+                   .values_list("low", flat=True).first())
+        if not was_low:
+            events.emit(EventKind.STOCK_LOW, {
+                "product_code": level.product.code, "quantity": level.quantity,
+                "threshold": level.product.low_stock_threshold, "checked_at": level.checked_at.isoformat(),
+                "url": events.STOCK_URL})

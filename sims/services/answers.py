@@ -27,6 +27,7 @@ from common.validators import phone_national
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
+from sims.services import outbox
 
 logger = logging.getLogger(__name__)
 Apply = Callable[[GatewayRequest, Sim], None]
@@ -57,6 +58,7 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
         if not step.allows(request.state):
             return request
         before, sim = request.state, request.sim
+        sim_was = sim.state
         apply(request, sim)
         step.check(before, request.state)
         if request.state not in IN_FLIGHT:
@@ -64,6 +66,12 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
         request.save()
         if request.state not in IN_FLIGHT:  # saved first: the SIM's one place in flight is free
             _the_removals(request, sim)  # in this transaction, with the outcome: never lost
+        # Integrators are told in this transaction too (the outbox): with the change, or not at all.
+        outbox.sim_state_changed(sim=sim, was=sim_was, request=request,
+                                 cause="aql_record" if request.command == Command.QUERYICCID else "command")
+        outbox.request_settled(request=request, sim=sim, was=before)
+        if request.batch_id and request.state not in IN_FLIGHT:
+            outbox.batch_finish_if_done(request.batch_id)
     return request
 
 
@@ -269,6 +277,7 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
     for name, (_, value) in changes.items():
         setattr(sim, name, _number_for(value, sim) if name == "number" and value else value)
     sim.save()
+    outbox.drift_found(sim=sim, request=request, fields=list(changes), state_before=before["state"])
     event(sim=sim, actor=request.actor, request=request, action=AuditAction.DRIFT, before=before,
           message=f"aql's record differed from ours: {said}. Ours now follows aql.")
 

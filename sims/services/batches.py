@@ -18,6 +18,7 @@ from common.models import AuditAction
 from sims import lifecycle, selectors
 from sims.lifecycle import FAILURES, Command, RequestState
 from sims.models import Batch, GatewayRequest, Sim, SimEvent, Upload
+from sims.services import outbox
 from sims.services.answers import undo_queued
 
 BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
@@ -43,14 +44,21 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
         raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
     if len(ids) > BATCH_AT_MOST:
         raise ValidationError(f"At most {BATCH_AT_MOST:,} SIMs in one batch ({len(ids):,} chosen): narrow the filter.")
-    batch = Batch.objects.create(command=command, params=params, actor=recorded(actor), actor_name=name_of(actor),
-                                 size=len(ids))
+    # "queueing" until every chunk is in: a request of the first chunk settled before the last
+    # chunk is queued must not make the batch look finished (outbox.batch_finish_if_done).
+    batch = Batch.objects.create(command=command, params={**params, "queueing": True}, actor=recorded(actor),
+                                 actor_name=name_of(actor), size=len(ids))
     for start in range(0, len(ids), CHUNK):
         with transaction.atomic():
             _queue(batch, ids[start:start + CHUNK], actor)
-    # SIMs chosen that are not (or no longer) ours are not counted
-    batch.size = batch.requests.count()
-    batch.save(update_fields=["size"])
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        # SIMs chosen that are not (or no longer) ours are not counted
+        batch.size = batch.requests.count()
+        batch.params["queueing"] = False
+        batch.save(update_fields=["size", "params"])
+        outbox.batch_finish_if_done(batch.pk)  # every SIM not done, or all settled already
+    batch.refresh_from_db()
     return batch
 
 
@@ -58,13 +66,14 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
     command, now = Command(batch.command), timezone.now()
     sims = Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids).order_by("pk")
     busy = selectors.commands_in_flight(sims=ids)
+    command_params = {k: v for k, v in batch.params.items() if k not in outbox.BOOKKEEPING}
     requests, notes = [], []
     for sim in sims:
         why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
                                 in_flight=busy.get(sim.pk))
         number = {"geo_nos": sim.number.number} if sim.number else {}
         requests.append(GatewayRequest(
-            sim=sim, batch=batch, command=command, params={**number, **batch.params}, actor=recorded(actor),
+            sim=sim, batch=batch, command=command, params={**number, **command_params}, actor=recorded(actor),
             actor_name=batch.actor_name, state_before=sim.state,
             state=RequestState.NOT_SENT if why else RequestState.TO_SEND,
             next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why))
@@ -130,6 +139,9 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
             timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)
+    if cancelled:
+        with transaction.atomic():  # what was sent may all have settled already: then it has finished
+            outbox.batch_finish_if_done(batch.pk)
     if not cancelled:
         raise Refused("Nothing to cancel: no SIM in this batch is still waiting to be sent.")
     return cancelled

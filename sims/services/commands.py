@@ -24,6 +24,7 @@ from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
 from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
+from sims.services import outbox
 from sims.services.answers import event, locked_sim, send_and_record, undo_queued
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -137,6 +138,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
                                                    contact_number=f["contact_number"])
         sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
         sim.save()
+        outbox.sim_state_changed(sim=sim, was=before["state"], request=request, cause="command")
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=before,
               # no personal data in the audit trail: it must survive the subscriber's erasure
               message=f"Activation sent with number {validators.phone_national(f['number'])}.")
@@ -282,12 +284,17 @@ def request_send(*, request_id: int) -> GatewayRequest:
         elif request.command == Command.ACTIVATE:  # as the form does as it sends
             sim.imei, sim.state = request.params["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
             sim.save()
+            outbox.sim_state_changed(sim=sim, was=before["state"], request=request, cause="command")
             event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
                   message=f"Activation sent with number {validators.phone_national(request.params['geo_nos'])}.")
         else:
             event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
                   message=f"{label} sent.")
         request.save()
+        if why:  # settled without being sent: told as any settled request is
+            outbox.request_settled(request=request, sim=sim, was=RequestState.TO_SEND)
+            if request.batch_id:
+                outbox.batch_finish_if_done(request.batch_id)
     return request if why else send_and_record(request, _call(request, sim))
 
 

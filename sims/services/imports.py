@@ -37,6 +37,7 @@ from common.worker import claim_due
 from sims import lifecycle, selectors
 from sims.lifecycle import FAILURES, Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
+from sims.services import outbox
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
 
 STOCK, ACTIVATE = Upload.STOCK, Upload.ACTIVATE
@@ -434,6 +435,7 @@ def _queued(batch: Batch, stopped: str = "") -> None:
         if stopped:
             held.params["stopped"] = stopped
         held.save(update_fields=["params"])
+        outbox.batch_finish_if_done(held.pk)  # what was queued may all have settled already
 
 
 def uploads_due(*, limit: int, lease: float) -> list[int]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('common', '0007_scheduled_actions'),
+        ('common', '0008_outbox_event'),
     ]
 
     operations = [
