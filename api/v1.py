@@ -33,9 +33,13 @@ from api.models import ApiKey, IdempotentReply
 from api.problems import gateway_error, problem, refusal
 from aql.usim import SERVICES
 from common import audit
-from common.errors import REFUSALS
+from common.errors import REFUSALS, Refused
+from common.events import EventKind
 from common.models import AuditAction, AuditEvent
+from common.paging import seek
 from common.roles import permission_words
+from hooks import services as hook_services
+from hooks.models import Subscription
 from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.lifecycle import OrderState
@@ -193,8 +197,9 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
         if kept.status is None:
             return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
                            "again in a moment.")
-        replay = JsonResponse(kept.body, status=kept.status, safe=False,
-                              content_type="application/problem+json" if kept.status >= 400 else "application/json")
+        replay = (HttpResponse(status=kept.status) if kept.body is None else JsonResponse(
+            kept.body, status=kept.status, safe=False,
+            content_type="application/problem+json" if kept.status >= 400 else "application/json"))
         if kept.location:
             replay["Location"] = kept.location
         replay["Idempotent-Replayed"] = "true"
@@ -204,7 +209,7 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
     except BaseException:
         kept.delete()  # nothing was answered: the client may try again with the same key
         raise
-    kept.status, kept.body = response.status_code, json.loads(response.content)
+    kept.status, kept.body = response.status_code, json.loads(response.content) if response.content else None
     kept.location = response.get("Location", "")[:200]
     kept.save(update_fields=["status", "body", "location"])
     return response
@@ -744,5 +749,123 @@ def stock(request: HttpRequest):
             for p in order_selectors.stock_latest()]
 
 
-for _router in (sims, journal, batches, orders):
+# --- webhooks ------------------------------------------------------------------------------------
+
+class SubscriptionOut(Schema):
+    id: int
+    url: str
+    target: str  # where the events are POSTed
+    events: list[EventKind]
+    active: bool
+    paused_reason: str  # why it is paused (by whom, or after failing for how long)
+    paused_at: datetime | None
+    consecutive_failures: int
+    last_delivery_at: datetime | None
+    last_result: str
+    created_at: datetime
+
+
+class SubscriptionMade(SubscriptionOut):
+    secret: str  # signs every delivery: shown this once
+
+
+class SubscriptionPage(Paged):
+    items: list[SubscriptionOut]
+
+
+class SubscriptionIn(Schema):
+    target: str  # https, at a public address
+    events: list[str]
+    secret: str | None = None  # made for you when not given
+
+
+class SubscriptionChange(Schema):
+    target: str | None = None
+    events: list[str] | None = None
+    active: bool | None = None  # false pauses it; true resumes it (what waits is tried at once)
+
+
+def _target(run: Callable[[], HttpResponse]) -> Callable[[], HttpResponse]:
+    """The webhook services call the receiver's URL `url`; this API calls it `target` (its `url` is
+    the resource's own): a refusal about it names the field as sent."""
+    def wrapped() -> HttpResponse:
+        try:
+            return run()
+        except Refused as exc:
+            raise Refused(exc.message, "target" if exc.field == "url" else exc.field) from None
+    return wrapped
+
+
+def _subscription(sub: Subscription) -> dict:
+    return {"id": sub.pk, "url": f"/api/v1/webhooks/{sub.pk}", "target": sub.url, "events": sub.events,
+            "active": sub.active, "paused_reason": sub.paused_reason, "paused_at": sub.paused_at,
+            "consecutive_failures": sub.consecutive_failures, "last_delivery_at": sub.last_delivery_at,
+            "last_result": sub.last_result, "created_at": sub.created_at}
+
+
+webhooks = Router(tags=["webhooks"])
+
+
+@webhooks.get("/webhooks", response={200: SubscriptionPage, **PROBLEMS})
+def subscription_list(request: HttpRequest, cursor: str = ""):
+    """Webhook subscriptions, newest first: paused ones say why."""
+    _may(request, "hooks.view_subscription")
+    page = seek(Subscription.objects.all(), ("-created_at", "-pk"), cursor[:500])
+    return {"items": [_subscription(sub) for sub in page.rows], "next": page.next or None}
+
+
+@webhooks.post("/webhooks", response={201: SubscriptionMade, **WRITE_PROBLEMS})
+def subscription_add(request: HttpRequest, body: SubscriptionIn):
+    """Subscribe a URL to events; the answer holds the secret that signs them, this once."""
+    _may(request, "hooks.add_subscription")
+
+    def run() -> HttpResponse:
+        sub, secret = hook_services.subscription_add(url=body.target, events=body.events, secret=body.secret,
+                                                     actor=request.auth.owner)
+        return _json({**_subscription(sub), "secret": secret}, 201, location=f"/api/v1/webhooks/{sub.pk}")
+
+    return _write(request, _target(run))
+
+
+@webhooks.get("/webhooks/{subscription_id}", response={200: SubscriptionOut, **PROBLEMS})
+def subscription_detail(request: HttpRequest, subscription_id: int):
+    """One subscription: its state, its last delivery."""
+    _may(request, "hooks.view_subscription")
+    return _subscription(Subscription.objects.get(pk=subscription_id))
+
+
+@webhooks.patch("/webhooks/{subscription_id}", response={200: SubscriptionOut, **WRITE_PROBLEMS})
+def subscription_change(request: HttpRequest, subscription_id: int, body: SubscriptionChange):
+    """Change where it sends or what it wants; pause or resume it."""
+    _may(request, "hooks.change_subscription")
+
+    def run() -> HttpResponse:
+        sub = Subscription.objects.get(pk=subscription_id)
+        owner = request.auth.owner
+        if body.target is not None or body.events is not None:
+            sub = hook_services.subscription_change(subscription_id=sub.pk, url=body.target, events=body.events,
+                                                    actor=owner)
+        if body.active is False and sub.active:
+            sub = hook_services.subscription_pause(subscription_id=sub.pk, actor=owner)
+        elif body.active and not sub.active:
+            sub = hook_services.subscription_resume(subscription_id=sub.pk, actor=owner)
+        return _json(_subscription(sub))
+
+    return _write(request, _target(run))
+
+
+@webhooks.delete("/webhooks/{subscription_id}", response={204: None, **WRITE_PROBLEMS})
+def subscription_remove(request: HttpRequest, subscription_id: int):
+    """Remove a subscription: deliveries not yet made are never made."""
+    _may(request, "hooks.delete_subscription")
+
+    def run() -> HttpResponse:
+        hook_services.subscription_remove(subscription_id=Subscription.objects.get(pk=subscription_id).pk,
+                                          actor=request.auth.owner)
+        return HttpResponse(status=204)
+
+    return _write(request, run)
+
+
+for _router in (sims, journal, batches, orders, webhooks):
     api.add_router("/", _router)

@@ -35,8 +35,10 @@ GATEWAY_CODES = Counter("mvnoadmin_gateway_error_codes", "Error codes in aql's r
                         ["command", "code"])
 GATEWAY_IN_PROGRESS = Gauge("mvnoadmin_gateway_calls_in_progress", "Calls to aql under way now",
                             multiprocess_mode="livesum")
-# Webhook deliveries: their counter goes here, beside the gateway's, when the outbox that delivers
-# them exists (deliveries by outcome); issue 17 leaves it out while there are no webhooks.
+WEBHOOK_ATTEMPTS = Counter("mvnoadmin_webhook_attempts", "Webhook delivery attempts, by event kind and outcome "
+                           "(delivered, failed)", ["kind", "outcome"])
+WEBHOOK_SECONDS = Histogram("mvnoadmin_webhook_attempt_seconds", "How long a receiver took to answer a delivery",
+                            ["kind"])
 
 
 def registry() -> CollectorRegistry:

@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from common import metrics as process_metrics
 from common.worker import worker_status
+from hooks import selectors as hook_selectors
 from orders import selectors as order_selectors
 from sims import selectors
 
@@ -51,6 +52,11 @@ class DatabaseFigures:
             for stage, n in stages.items():
                 batches.add_metric([str(batch), stage], n)
         yield batches
+        hooks = hook_selectors.delivery_figures()
+        yield GaugeMetricFamily("mvnoadmin_webhook_deliveries_waiting", "Webhook deliveries not made yet (retrying)",
+                                value=hooks["waiting"])
+        yield GaugeMetricFamily("mvnoadmin_webhook_subscriptions_paused", "Webhook subscriptions paused (failing)",
+                                value=hooks["paused"])
         status = worker_status()
         yield GaugeMetricFamily("mvnoadmin_worker_last_pass_timestamp_seconds",
                                 "When a worker last finished a follower's pass (0: never)",

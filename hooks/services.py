@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewaySession, post_json
+from common import metrics
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
@@ -318,6 +319,9 @@ def _record(delivery_id: int, *, status: int | None, latency: float | None, erro
                                          f"(last: {error}).")
         delivery.save()
         subscription.save(update_fields=["consecutive_failures", "last_delivery_at", "last_result"])
+    metrics.WEBHOOK_ATTEMPTS.labels(delivery.kind, "failed" if error else "delivered").inc()
+    if latency is not None:
+        metrics.WEBHOOK_SECONDS.labels(delivery.kind).observe(latency)
     return delivery
 
 

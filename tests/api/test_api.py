@@ -299,3 +299,41 @@ def test_scheduled_actions_are_made_moved_and_cancelled(world, make_sim, agent_a
     past = agent_api.post("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)],
                                                 "due_at": "2020-01-01T00:00:00Z"})
     is_problem(past, 422)
+
+
+# --- webhook subscriptions ------------------------------------------------------------------------
+
+def test_a_supervisor_subscribes_changes_pauses_resumes_and_removes_a_webhook(world, as_role, settings):
+    settings.WEBHOOKS_ALLOW_HTTP = settings.WEBHOOKS_ALLOW_PRIVATE = True  # a receiver on this machine
+    supervisor = as_role("Supervisor")
+    made = supervisor.post("/api/v1/webhooks", {"target": "http://127.0.0.1:9/hook", "events": ["request.settled"]})
+    assert made.status_code == 201, made.content
+    sub = made.json()
+    assert sub["secret"] and sub["active"] and made["Location"] == sub["url"]
+    shown = supervisor.get(sub["url"]).json()
+    assert "secret" not in shown and shown["target"] == "http://127.0.0.1:9/hook"
+    changed = supervisor.patch(sub["url"], {"events": ["request.settled", "batch.finished"], "active": False},
+                               content_type="application/json").json()
+    assert changed["events"] == ["request.settled", "batch.finished"] and not changed["active"]
+    assert changed["paused_reason"]
+    assert supervisor.patch(sub["url"], {"active": True}, content_type="application/json").json()["active"]
+    assert [s["id"] for s in supervisor.get("/api/v1/webhooks").json()["items"]] == [sub["id"]]
+    assert supervisor.delete(sub["url"]).status_code == 204
+    is_problem(supervisor.get(sub["url"]), 404)
+
+
+def test_a_webhook_to_our_own_network_is_refused_next_to_its_field(world, as_role, settings):
+    supervisor = as_role("Supervisor")
+    for target in ("https://127.0.0.1/hook", "https://10.0.0.7/hook", "https://169.254.169.254/latest"):
+        body = is_problem(supervisor.post("/api/v1/webhooks", {"target": target, "events": ["request.settled"]}),
+                          422)
+        assert body["errors"][0]["field"] == "target", body
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    body = is_problem(supervisor.post("/api/v1/webhooks", {"target": "https://127.0.0.1/hook",
+                                                           "events": ["nonsense"]}), 422)
+    assert body["errors"][0]["field"] == "events"
+
+
+def test_only_a_supervisor_manages_webhooks(world, as_role):
+    for role in ("Observer", "Customer service"):
+        is_problem(as_role(role, role.lower().replace(" ", "")).get("/api/v1/webhooks"), 403)

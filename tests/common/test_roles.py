@@ -28,15 +28,17 @@ SEES = {"sims.view_sim", "sims.view_gatewayrequest", "sims.view_simevent", "sims
 DAILY = SEES | {"sims.provision_sim", "sims.see_personal_details", "orders.place_order"}
 SUPERVISES = DAILY | {"sims.terminate_sim", "sims.settle_request", "sims.erase_subscriber", "sims.add_sim",
                       "sims.add_geographicnumber", "orders.change_product"}
+WEBHOOKS = {"hooks.view_subscription", "hooks.add_subscription", "hooks.change_subscription",
+            "hooks.delete_subscription", "hooks.view_delivery"}
 ROLES = {
     "Observer": SEES,
     "Customer service": DAILY,
-    "Supervisor": SUPERVISES,
-    "Admin": SUPERVISES | {"common.use_admin", "sims.send_raw", "auth.view_user", "auth.add_user", "auth.change_user",
-                           "auth.view_group",
-                           "common.view_auditevent", "sims.view_subscriber", "sims.change_subscriber",
-                           "sims.change_geographicnumber", "sims.delete_geographicnumber",
-                           "orders.change_despatchorder", "orders.add_product"},
+    "Supervisor": SUPERVISES | WEBHOOKS,
+    "Admin": SUPERVISES | WEBHOOKS | {
+        "api.view_apikey", "api.add_apikey", "api.change_apikey", "common.use_admin", "sims.send_raw",
+        "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group", "common.view_auditevent",
+        "sims.view_subscriber", "sims.change_subscriber", "sims.change_geographicnumber",
+        "sims.delete_geographicnumber", "orders.change_despatchorder", "orders.add_product"},
 }
 
 

@@ -303,3 +303,25 @@ def test_the_secret_is_never_in_the_subscriptions_words_nor_the_audit_trail(db, 
     assert secret not in str(subscription) + repr(subscription)
     assert not AuditEvent.objects.filter(message__contains=secret).exists()
     assert AuditEvent.objects.filter(subject=f"webhook {subscription.pk}").exists()
+
+
+def test_deliveries_move_the_metrics(db, staff, receiver, client, settings):
+    from tests.site.test_metrics import scrape, value
+
+    settings.METRICS_TOKEN, settings.METRICS_ALLOW = "", ["127.0.0.1"]
+    subscribe(receiver, staff)
+    before = scrape(client)
+    receiver.statuses = [500]
+    an_event()
+    tasks.deliver_pass()
+    middle = scrape(client)
+    assert value(middle, "mvnoadmin_webhook_attempts_total", kind="stock.low", outcome="failed") == \
+        value(before, "mvnoadmin_webhook_attempts_total", kind="stock.low", outcome="failed") + 1
+    assert value(middle, "mvnoadmin_webhook_deliveries_waiting") == 1
+    due_now()
+    tasks.deliver_pass()
+    after = scrape(client)
+    assert value(after, "mvnoadmin_webhook_attempts_total", kind="stock.low", outcome="delivered") == \
+        value(before, "mvnoadmin_webhook_attempts_total", kind="stock.low", outcome="delivered") + 1
+    assert value(after, "mvnoadmin_webhook_deliveries_waiting") == 0
+    assert value(after, "mvnoadmin_webhook_attempt_seconds_count", kind="stock.low") >= 2
