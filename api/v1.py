@@ -292,8 +292,10 @@ def request_list(request: HttpRequest, cursor: str = "", command: Command | None
                  | None = None, who: Literal["staff", "system", "all"] = "staff", since: date | None = None):
     """The journal, newest first: what staff and keys asked by default (`who=system`: the worker's own checks)."""
     _may(request, "sims.view_gatewayrequest")
-    page = selectors.request_page(cursor=cursor[:500], show=view or "", who=who, command=command or "",
-                                  state=state or "", since=since)
+    # (with each request's latest timeline line: what a query found, read with the rows)
+    page = seek(selectors.with_latest_message(selectors.requests_filtered(
+        show=view or "", who=who, command=command or "", state=state or "", since=since)),
+        ("-created_at", "-pk"), cursor[:500])
     return {"items": [_request(r) for r in page.rows], "next": page.next or None}
 
 
@@ -631,8 +633,8 @@ class BatchIn(Schema):
     services: list[str] | None = None
 
 
-def _batch(batch: Batch) -> dict:
-    progress = selectors.batch_progress(batch)
+def _batch(batch: Batch, progress: dict[str, int] | None = None) -> dict:
+    progress = progress or selectors.batch_progress(batch)
     return {"id": batch.pk, "url": f"/api/v1/batches/{batch.pk}", "command": batch.command, "size": batch.size,
             "by": batch.actor_name, "created_at": batch.created_at, "progress": progress,
             "finished": not (batch.params.get("queueing") or progress["waiting"] or progress["in_progress"]
@@ -647,7 +649,8 @@ def batch_list(request: HttpRequest, cursor: str = ""):
     """Batches, newest first, each with its progress."""
     _may(request, "sims.view_sim")
     page = selectors.batch_page(cursor=cursor[:500])
-    return {"items": [_batch(b) for b in page.rows], "next": page.next or None}
+    progress = selectors.batches_progress(b.pk for b in page.rows)
+    return {"items": [_batch(b, progress[b.pk]) for b in page.rows], "next": page.next or None}
 
 
 @batches.get("/batches/{batch_id}", response={200: BatchOut, **PROBLEMS})

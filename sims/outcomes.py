@@ -5,6 +5,8 @@ from common.outcomes import Outcome
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
 
+UNREAD = object()
+
 
 def request_outcome(request: GatewayRequest) -> Outcome:
     """How a command went, codes in words."""
@@ -27,9 +29,10 @@ def request_outcome(request: GatewayRequest) -> Outcome:
             return Outcome.done(f"{label} waiting to be sent: the worker sends it in a moment.")
     text = f"{label}: done."
     if request.command == Command.QUERYICCID:  # a query says what it found (read with the rows, for a list)
-        said = getattr(request, "latest_message", None)
-        if said is None and (latest := request.events.order_by("-at", "-id").first()):
-            said = latest.message
+        said = getattr(request, "latest_message", UNREAD)  # read with the rows (with_latest_message), or not
+        if said is UNREAD:
+            latest = request.events.order_by("-at", "-id").first()
+            said = latest.message if latest else None
         text += f" {said}" if said else ""
     return Outcome.done(text)
 

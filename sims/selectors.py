@@ -281,10 +281,20 @@ def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[
 def batch_progress(batch: Batch) -> dict[str, int]:
     """Where a batch's SIMs stand: waiting to be sent, in progress at aql, succeeded, failed (failed,
     refused or not done), outcome unknown; and how many need a person."""
-    by_state = list(batch.requests.order_by().values("state").annotate(
-        n=Count("pk"), attention=Count("pk", filter=Q(needs_attention=True))))
-    return _stages({row["state"]: row["n"] for row in by_state}) | {
-        "attention": sum(row["attention"] for row in by_state)}
+    return batches_progress([batch.pk])[batch.pk]
+
+
+def batches_progress(batch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """`batch_progress` of many batches in one query (a page of them)."""
+    ids = list(batch_ids)
+    rows = (GatewayRequest.objects.filter(batch_id__in=ids).order_by().values("batch_id", "state")
+            .annotate(n=Count("pk"), attention=Count("pk", filter=Q(needs_attention=True))))
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    attention = dict.fromkeys(ids, 0)
+    for row in rows:
+        counts[row["batch_id"]][row["state"]] = row["n"]
+        attention[row["batch_id"]] += row["attention"]
+    return {pk: _stages(c) | {"attention": attention[pk]} for pk, c in counts.items()}
 
 
 def _stages(counts: dict[str, int]) -> dict[str, int]:
@@ -300,12 +310,8 @@ def batches_open_progress() -> dict[int, dict[str, int]]:
     batch_progress, without attention): two queries on the request_in_batch index (batch, state)."""
     in_flight = GatewayRequest.objects.filter(batch__isnull=False, state__in=IN_FLIGHT)
     open_ids = list(in_flight.order_by().values_list("batch_id", flat=True).distinct())
-    rows = (GatewayRequest.objects.filter(batch_id__in=open_ids).order_by()
-            .values_list("batch_id", "state").annotate(n=Count("pk")))
-    counts: dict[int, dict[str, int]] = {pk: {} for pk in open_ids}
-    for batch_id, state, n in rows:
-        counts[batch_id][state] = n
-    return {pk: _stages(by_state) for pk, by_state in counts.items()}
+    return {pk: {stage: n for stage, n in progress.items() if stage != "attention"}
+            for pk, progress in batches_progress(open_ids).items()}
 
 
 def journal_figures() -> dict[str, Any]:
