@@ -6,13 +6,18 @@ proxies' and servers' logs). Nothing is retried here: resending a command could 
 twice, so whether to try again is the caller's decision, made with `aql.codes` advice.
 """
 
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 
 from aql.codes import Code
 
@@ -92,6 +97,80 @@ def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) ->
     return response.content.decode("utf-8", errors="replace")
 
 
+class PeerRefused(OSError):
+    """The connection reached an address the caller's rule refuses (a webhook into our network)."""
+
+
+class Guarded(requests.adapters.HTTPAdapter):
+    """Connections checked where it counts, on the socket itself: its peer's address must pass
+    `refused` (else the connection is closed before a byte is sent), whatever DNS said to an
+    earlier check (a name may answer a public address to the check and a private one to the
+    connection: DNS rebinding). And each connection is cut `deadline` seconds after it was made,
+    however slowly the other side trickles its answer: a timeout alone bounds each read, not the
+    whole exchange. Meant for a session whose connections are not kept (Connection: close)."""
+
+    def __init__(self, refused: Callable[[str], bool], deadline: float) -> None:
+        self.refused, self.deadline = refused, deadline
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        refused, deadline = self.refused, self.deadline
+
+        def checked(sock: socket.socket) -> socket.socket:
+            if refused(sock.getpeername()[0]):
+                sock.close()
+                raise PeerRefused("the address it answered from is refused")
+            cut = threading.Timer(deadline, _cut, (sock,))
+            cut.daemon = True
+            cut.start()
+            return sock
+
+        class Http(urllib3.connection.HTTPConnection):
+            def _new_conn(self) -> socket.socket:
+                return checked(super()._new_conn())
+
+        class Https(urllib3.connection.HTTPSConnection):
+            def _new_conn(self) -> socket.socket:
+                return checked(super()._new_conn())
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("HttpPool", (urllib3.HTTPConnectionPool,), {"ConnectionCls": Http}),
+            "https": type("HttpsPool", (urllib3.HTTPSConnectionPool,), {"ConnectionCls": Https})}
+
+
+def _cut(sock: socket.socket) -> None:
+    with suppress(OSError):  # closed already (its exchange over): nothing to cut
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is somewhere under `exc` (requests wraps urllib3's errors, which wrap the socket's)."""
+    seen, todo = set(), [exc]
+    while todo:
+        found = todo.pop()
+        if id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, kind):
+            return True
+        todo += [e for e in (found.__cause__, found.__context__, getattr(found, "reason", None), *found.args)
+                 if isinstance(e, BaseException)]
+    return False
+
+
+def guarded_session(timeout: float, refused: Callable[[str], bool], deadline: float) -> GatewaySession:
+    """A session for integrators' URLs: the forced timeout, the peer's address checked on each
+    connection, each exchange cut after `deadline` seconds (see Guarded)."""
+    session = GatewaySession(timeout)
+    session.headers["Connection"] = "close"
+    session.deadline = deadline  # type: ignore[attr-defined]  (post_json reads it)
+    adapter = Guarded(refused, deadline)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def post_json(session: requests.Session, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, float]:
     """POST `body` (JSON) with `headers` to `url` (an integrator's webhook), and return the HTTP
     status and the seconds it took; the reply's body is not read. Raise GatewayUnreachable when no
@@ -103,8 +182,15 @@ def post_json(session: requests.Session, url: str, body: bytes, headers: Mapping
         # (which could be inside our network, past the address check).
         with session.post(url, data=body, headers={"Content-Type": "application/json", **headers},
                           allow_redirects=False, stream=True) as response:
-            return response.status_code, time.monotonic() - started
+            took = time.monotonic() - started
+            # A guarded session cuts the connection at its deadline: what was read by then is no answer.
+            if (deadline := getattr(session, "deadline", None)) and took >= deadline:
+                raise GatewayUnreachable(f"{host} took more than {deadline:g} s to answer: cut off")
+            return response.status_code, took
     except requests.Timeout as exc:
         raise GatewayUnreachable(f"{host} did not answer in time ({type(exc).__name__})") from exc
     except requests.RequestException as exc:
+        if _caused_by(exc, PeerRefused):
+            raise GatewayUnreachable(f"{host} answered from a private, loopback, link-local or reserved "
+                                     "address: not sent") from exc
         raise GatewayUnreachable(f"could not reach {host} ({type(exc).__name__})") from exc

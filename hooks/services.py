@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from aql.http import GatewayError, GatewaySession, post_json
+from aql.http import GatewayError, GatewaySession, guarded_session, post_json
 from common import metrics
 from common.actors import Actor, recorded
 from common.audit import name_of
@@ -45,8 +45,15 @@ EVENT_KIND_HEADER = "X-Webhook-Event"
 
 def _refused_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])  # an IPv6 zone ("fe80::1%eth0") names no other host
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # ::ffff:127.0.0.1 is 127.0.0.1
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside (::ffff:127.0.0.1, 6to4's 2002:a9fe:a9fe::, Teredo's) is where it goes.
+        inside = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if any(v4 is not None and _refused_address(str(v4)) for v4 in inside):
+            return True
+        if ip.sixtofour or ip.teredo:
+            return True  # tunnels: not where a receiver lives
+        if ip.ipv4_mapped:
+            return False
     return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast
             or ip.is_unspecified or not ip.is_global)
 
@@ -246,11 +253,16 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def _refused_peer(address: str) -> bool:
+    return not settings.WEBHOOKS_ALLOW_PRIVATE and _refused_address(address)
+
+
 @functools.cache
 def _session(timeout: float) -> GatewaySession:
-    # Its own session (connections to integrators reused), without aql's gate: a slow receiver
-    # takes none of aql's calls at once. The timeout is forced on every call, as for aql.
-    return GatewaySession(timeout)
+    # Its own session, without aql's gate: a slow receiver takes none of aql's calls at once. The
+    # timeout is forced on every call, as for aql; the address is checked again on the connection
+    # itself (DNS rebinding), and the whole exchange is cut after three timeouts (a trickling receiver).
+    return guarded_session(timeout, _refused_peer, deadline=3 * timeout)
 
 
 def backoff(attempts: int) -> float:

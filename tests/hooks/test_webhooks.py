@@ -263,6 +263,52 @@ def test_an_address_that_became_private_is_refused_again_at_delivery(db, staff, 
     assert delivery.attempts == 1 and delivery.last_error.startswith("Not sent: The host 127.0.0.1 is on a private")
 
 
+def test_a_name_that_answers_public_to_the_check_and_private_to_the_connection_is_not_sent(
+        db, staff, receiver, settings, monkeypatch):
+    subscribe(receiver, staff)
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    monkeypatch.setattr(services, "address_refusal", lambda url: None)  # DNS rebinding: the check saw a public one
+    an_event()
+    tasks.deliver_pass()
+    assert receiver.received == []  # refused on the connection itself, before a byte was sent
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 1 and "answered from a private, loopback" in delivery.last_error
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_after_three_timeouts(db, staff, settings):
+    import socket
+
+    settings.WEBHOOKS_ALLOW_HTTP = settings.WEBHOOKS_ALLOW_PRIVATE = True
+    settings.WEBHOOKS_TIMEOUT, settings.AQL_MAX_CONCURRENCY = 0.5, 1
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:  # a header byte every 0.2 s: never a read timeout, never an end
+        conn, _ = listener.accept()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"a")
+            except OSError:
+                break
+            time.sleep(0.2)
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    services.subscription_add(url=f"http://127.0.0.1:{listener.getsockname()[1]}/hook",
+                              events=[EventKind.STOCK_LOW], actor=staff)
+    an_event()
+    started = time.monotonic()
+    tasks.deliver_pass()
+    took = time.monotonic() - started
+    stop.set()
+    listener.close()
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 1 and delivery.state == DeliveryState.PENDING
+    assert "took more than 1.5 s to answer: cut off" in delivery.last_error
+    assert took < 5, took  # cut at 1.5 s, not left to trickle on
+
+
 # --- the outbox -------------------------------------------------------------------------------------
 
 def test_a_change_that_rolls_back_sends_nothing(db, staff, receiver):
