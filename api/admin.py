@@ -21,6 +21,12 @@ class KeyForm(forms.ModelForm):
         model = ApiKey
         fields = ["name", "owner", "role"]
 
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("owner") and data.get("role") and (why := keys.role_refusal(data["owner"], data["role"])):
+            self.add_error("role", why)
+        return data
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(KeepsHistory, admin.ModelAdmin):

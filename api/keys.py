@@ -32,7 +32,23 @@ def key_create(*, name: str, role: str, owner: AbstractBaseUser, actor: Actor) -
     if role not in ROLES:
         raise Refused(f"A key is one of these roles: {', '.join(ROLES)}.", "role")
     row = ApiKey(name=name[:60], role=Group.objects.get(name=role), owner=owner)
+    if why := role_refusal(owner, row.role):
+        raise Refused(why, "role")
     return row, key_issue(row, actor=actor)
+
+
+def role_refusal(owner: AbstractBaseUser, role: Group) -> str | None:
+    """Why `owner` may not hold a key of `role` (it may do what they may not), or None."""
+    beyond = _role_permissions(role) - owner.get_all_permissions()
+    if beyond:
+        return (f"{owner.get_username()} may not do all a {role.name} may (for one, "
+                f"{sorted(beyond)[0]}): give the key a role of theirs or below.")
+    return None
+
+
+def _role_permissions(role: Group) -> set[str]:
+    return {f"{app}.{code}" for app, code in Permission.objects.filter(group=role)
+            .values_list("content_type__app_label", "codename")}
 
 
 def key_issue(row: ApiKey, *, actor: Actor) -> str:
@@ -75,8 +91,8 @@ def key_for(presented: str) -> ApiKey | None:
 
 
 def permissions(key: ApiKey) -> set[str]:
-    """What the key may do: its role's permissions, as 'app.codename' (read once a call)."""
+    """What the key may do, as 'app.codename' (read once a call): what its role may, and its owner
+    may now (an owner moved to a lesser role takes their keys down with them)."""
     if not hasattr(key, "_permissions"):
-        key._permissions = {f"{app}.{code}" for app, code in Permission.objects.filter(group=key.role)
-                            .values_list("content_type__app_label", "codename")}
+        key._permissions = _role_permissions(key.role) & key.owner.get_all_permissions()
     return key._permissions

@@ -13,7 +13,7 @@ with an `Idempotency-Key` is done once: the same key and body get the first answ
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Router, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
@@ -99,7 +99,7 @@ class Problem(Schema):
     detail: str
     instance: str
     errors: list[FieldError] | None = None
-    request: str | None = None  # the journal's request, where one was written
+    request: str | None = None  # what was written all the same, to follow: the journal's request, or the order
 
 
 PROBLEMS = {code: Problem for code in (400, 401, 403, 404, 422, 429)}  # any call: its key, its inputs, its rate
@@ -185,7 +185,9 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                        [{"field": "Idempotency-Key", "message": "At most 200 characters."}])
     key: ApiKey = request.auth
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
-    IdempotentReply.objects.filter(key=key, created_at__lt=timezone.now() - IDEMPOTENT_FOR).delete()
+    # Answers kept past their day go (every key's: a revoked key's too), a few at a time.
+    expired = IdempotentReply.objects.filter(created_at__lt=timezone.now() - IDEMPOTENT_FOR)
+    expired.filter(pk__in=list(expired.values_list("pk", flat=True)[:100])).delete()
     try:
         with transaction.atomic():
             kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)
@@ -194,9 +196,13 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
         if kept.fingerprint != fingerprint:
             return problem(request, 422, "This Idempotency-Key was used for another request: use a new key for "
                            "a new request.", [{"field": "Idempotency-Key", "message": "Used for another request."}])
-        if kept.status is None:
+        if kept.status is None and timezone.now() - kept.created_at < UNANSWERED_AFTER:
             return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
                            "again in a moment.")
+        if kept.status is None:  # it ended without an answer (the process died): what it did is not known
+            return problem(request, 409, "The first request with this Idempotency-Key ended without an answer: "
+                           "whether it did anything is not known. Look at the SIM or the journal before asking "
+                           "again with a new key.")
         replay = (HttpResponse(status=kept.status) if kept.body is None else JsonResponse(
             kept.body, status=kept.status, safe=False,
             content_type="application/problem+json" if kept.status >= 400 else "application/json"))
@@ -206,16 +212,21 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
         return replay
     try:
         response = answer()
-    except BaseException:
-        kept.delete()  # nothing was answered: the client may try again with the same key
+    except (Http404, ObjectDoesNotExist, SchemaError):
+        kept.delete()  # found nothing to act on, before any change: the same key may be used again
         raise
-    kept.status, kept.body = response.status_code, json.loads(response.content) if response.content else None
+    # Anything else (a crash part-way) keeps the key taken, unanswered: it may have done something.
+    body = json.loads(response.content) if response.content else None
+    if isinstance(body, dict) and "secret" in body:  # a webhook's secret is shown once, never kept here
+        body["secret"] = None
+    kept.status, kept.body = response.status_code, body
     kept.location = response.get("Location", "")[:200]
     kept.save(update_fields=["status", "body", "location"])
     return response
 
 
 IDEMPOTENT_FOR = settings.API_IDEMPOTENCY_KEPT
+UNANSWERED_AFTER = timedelta(minutes=5)  # longer than any write takes: a reply not written by then never will be
 
 
 # --- the journal ---------------------------------------------------------------------------------
@@ -272,7 +283,8 @@ def _sent(request: HttpRequest, r: GatewayRequest) -> JsonResponse:
                        request=url)
     if r.state == RequestState.NOT_SENT:
         return problem(request, 409, request_outcome(r).text, request=url)
-    return _json(_request(r), 200 if r.state == RequestState.SUCCESS else 202, location=url)
+    settled = r.state not in lifecycle.IN_FLIGHT and r.state != RequestState.TO_SEND
+    return _json(_request(r), 200 if settled else 202, location=url)
 
 
 class Paged(Schema):
@@ -479,11 +491,11 @@ def sim_query(request: HttpRequest, iccid: str):
 
 
 class IccidsIn(Schema):
-    iccids: list[str]
+    iccids: list[str] = Field(max_length=50_000)
 
 
 class NumbersIn(Schema):
-    numbers: list[str]  # UK landline numbers, written any usual way
+    numbers: list[str] = Field(max_length=50_000)  # UK landline numbers, written any usual way
 
 
 class Added(Schema):
@@ -740,8 +752,15 @@ def order_detail(request: HttpRequest, ref: str):
 def order_create(request: HttpRequest, body: OrderIn):
     """Despatch a SIM to this recipient: sent to aql at once, followed by the worker."""
     _may(request, "orders.place_order")
-    return _write(request, lambda: (lambda o: _json(_order(o), 202, location=f"/api/v1/orders/{o.order_ref}"))(
-        order_services.order_despatch(actor=request.auth.owner, **body.model_dump())))
+
+    def run() -> HttpResponse:
+        order = order_services.order_despatch(actor=request.auth.owner, **body.model_dump())
+        url = f"/api/v1/orders/{order.order_ref}"
+        if order.state == OrderState.FAILED:  # aql refused it at once: nothing will be despatched
+            return problem(request, 422, f"aql refused the order: {order.reason}", request=url)
+        return _json(_order(order), 202, location=url)
+
+    return _write(request, run)
 
 
 @orders.get("/stock", response={200: list[Stock], **PROBLEMS})
@@ -769,7 +788,7 @@ class SubscriptionOut(Schema):
 
 
 class SubscriptionMade(SubscriptionOut):
-    secret: str  # signs every delivery: shown this once
+    secret: str | None  # signs every delivery: shown this once (null in an Idempotency-Key's replay)
 
 
 class SubscriptionPage(Paged):

@@ -394,7 +394,8 @@ def batch_retry(request: HttpRequest, batch: Batch) -> HttpResponse:
 def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
     """Cancel what of a batch is still waiting to be sent; what was sent goes on."""
     cancelled = services.batch_cancel(batch_id=batch.pk, actor=request.user)
-    messages.success(request, f"{cancelled:,} SIMs still waiting were not sent: cancelled.")
+    messages.success(request, f"{cancelled:,} SIMs still waiting were not sent: cancelled." if cancelled
+                     else "The rest of the file will not be queued: cancelled.")
     return redirect("batch_detail", batch=batch.pk)
 
 

@@ -113,13 +113,13 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
     """Record the batch's requests still waiting to be sent as not done (they were certainly never
     sent), each SIM's timeline saying who cancelled it; what was sent already goes on. A request
     the worker takes meanwhile is left to it: each one is taken under lock by one or the other.
-    Returns how many were cancelled."""
+    A file still being queued into it stops. Returns how many requests were cancelled."""
     batch = Batch.objects.get(pk=batch_id)
     label, who = Command(batch.command).label, name_of(actor)
     why = f"cancelled by {who} before it was sent."
     # A file still being queued stops first (its step checks between chunks, under this lock), so
     # the sweep below finds every request it queued.
-    if Upload.objects.filter(batch=batch, queue_at__isnull=False).update(queue_at=None):
+    if stopped := Upload.objects.filter(batch=batch, queue_at__isnull=False).update(queue_at=None):
         with transaction.atomic():
             held = Batch.objects.select_for_update().get(pk=batch.pk)
             held.params.update(queueing=False, stopped=f"The rest of the file was cancelled by {who}.")
@@ -139,9 +139,9 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
             timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)
-    if cancelled:
+    if cancelled or stopped:
         with transaction.atomic():  # what was sent may all have settled already: then it has finished
             outbox.batch_finish_if_done(batch.pk)
-    if not cancelled:
+    else:
         raise Refused("Nothing to cancel: no SIM in this batch is still waiting to be sent.")
     return cancelled

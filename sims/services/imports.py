@@ -369,11 +369,12 @@ def activations_start(*, upload: Upload, actor: Actor) -> Batch:
     that confirms it. Returns the batch."""
     if not upload.preview.get("counts", {}).get("ready"):
         raise Refused("No row of the file is ready to activate: correct them and upload it again.", "file")
-    batch = Batch.objects.create(command=Command.ACTIVATE, actor=recorded(actor), actor_name=name_of(actor),
-                                 params={"file": upload.name[:200], "rows": upload.preview.get("total", 0),
-                                         "left_out": 0, "queueing": True})
-    upload.batch, upload.queue_at = batch, timezone.now()
-    upload.save(update_fields=["batch", "queue_at"])
+    with transaction.atomic():  # the batch and the file's place in line together, or neither
+        batch = Batch.objects.create(command=Command.ACTIVATE, actor=recorded(actor), actor_name=name_of(actor),
+                                     params={"file": upload.name[:200], "rows": upload.preview.get("total", 0),
+                                             "left_out": 0, "queueing": True})
+        upload.batch, upload.queue_at = batch, timezone.now()
+        upload.save(update_fields=["batch", "queue_at"])
     return batch
 
 
@@ -421,6 +422,10 @@ def activations_queue(*, upload_id: int, budget: float = QUEUE_BUDGET) -> bool:
                     return True
     except Refused as exc:  # the file can no longer be read as it was: what was queued goes on
         _queued(batch, stopped=exc.message)
+        return False
+    except OSError as exc:  # not there: a worker machine without the web's MEDIA_ROOT (README: Production)
+        _queued(batch, stopped=f"The worker could not read the file ({type(exc).__name__}): the rest of it was "
+                               "not queued. Its machine must share MEDIA_ROOT with the web's.")
         return False
     _queued(batch)
     return False

@@ -337,3 +337,41 @@ def test_a_webhook_to_our_own_network_is_refused_next_to_its_field(world, as_rol
 def test_only_a_supervisor_manages_webhooks(world, as_role):
     for role in ("Observer", "Customer service"):
         is_problem(as_role(role, role.lower().replace(" ", "")).get("/api/v1/webhooks"), 403)
+
+
+def test_a_key_never_does_more_than_its_owner_may_now(world, make_sim, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from common.errors import Refused
+    from tests.conftest import member_of
+
+    observer = member_of("Observer", "watcher", django_user_model)
+    with pytest.raises(Refused, match="may not do all a Supervisor may") as refused:
+        keys.key_create(name="too much", role="Supervisor", owner=observer, actor=None)
+    assert refused.value.field == "role"
+    supervisor = member_of("Supervisor", "boss", django_user_model)
+    _, key = keys.key_create(name="ops", role="Supervisor", owner=supervisor, actor=None)
+    from tests.api.conftest import KeyClient
+
+    api = KeyClient(key)
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    supervisor.groups.set([Group.objects.get(name="Observer")])  # moved to a lesser role
+    is_problem(api.post(f"/api/v1/sims/{iccid(1)}/suspend"), 403)
+
+
+def test_a_write_that_died_without_an_answer_is_not_run_again_for_its_key(world, make_sim, agent_api):
+    from api.models import IdempotentReply
+
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    IdempotentReply.objects.create(key=agent_api.row, idempotency_key="k-dead", fingerprint="x")
+    IdempotentReply.objects.filter(idempotency_key="k-dead").update(
+        created_at=timezone.now() - timezone.timedelta(minutes=10))
+    same = IdempotentReply.objects.get(idempotency_key="k-dead")
+    import hashlib
+
+    path = f"/api/v1/sims/{iccid(1)}/suspend"
+    same.fingerprint = hashlib.sha256(b"\n".join([b"POST", path.encode(), b"{}"])).hexdigest()
+    same.save()
+    body = is_problem(agent_api.post(path, HTTP_IDEMPOTENCY_KEY="k-dead"), 409)
+    assert "ended without an answer: whether it did anything is not known" in body["detail"]
+    assert world.fake.count("suspend") == 0

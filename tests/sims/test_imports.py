@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from common.errors import Refused
+from common.models import OutboxEvent
 from common.validators import phone_national
 from sims import services, tasks
 from sims.lifecycle import Command, RequestState, SimState
@@ -339,6 +340,30 @@ def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff
     assert batch.requests.count() == 1 and not batch.params["queueing"]
     assert batch.params["stopped"].startswith("The rest of the file was cancelled by")
     assert not GeographicNumber.objects.filter(held_by__isnull=False).exists()
+
+
+def test_cancelling_when_only_the_file_is_left_stops_it_and_finishes_the_batch(world, staff, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
+                                    kind=imports.ACTIVATE, actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    assert imports.activations_queue(upload_id=upload.pk, budget=0)
+    batch.requests.update(state=RequestState.REJECTED)  # what was queued has settled
+    assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 0  # not refused: the file was stopped
+    batch.refresh_from_db()
+    assert not batch.params["queueing"] and batch.params["stopped"].startswith("The rest of the file")
+    assert batch.params["finished_at"]  # and told so (batch.finished)
+    assert OutboxEvent.objects.filter(kind="batch.finished", payload__batch_id=batch.pk).exists()
+
+
+def test_a_file_the_worker_cannot_read_stops_its_queueing_in_words(world, staff):
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0)).encode()),
+                                    kind=imports.ACTIVATE, actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    os.remove(upload.file.path)  # a worker machine without the web's MEDIA_ROOT
+    assert not imports.activations_queue(upload_id=upload.pk)
+    batch.refresh_from_db()
+    assert not batch.params["queueing"] and "must share MEDIA_ROOT" in batch.params["stopped"]
 
 
 def test_failed_rows_of_a_file_come_back_as_a_new_file_to_preview_then_go_through(world, staff):

@@ -101,8 +101,10 @@ def test_two_clusters_on_one_database_and_redis_settle_each_request_once_within_
     assert simulator.fake.count("suspend") == SIMS  # each sent once, by one cluster or the other
     assert SimEvent.objects.filter(action="succeeded").count() == SIMS  # each settled once
     assert 1 <= turnstile.most <= LIMIT  # the two clusters together, counted at aql's door
-    # Every schedule that was due ran once (twice only if a whole interval had passed: not here).
-    assert elapsed < timedelta(minutes=1)
+    # Every schedule that was due ran once for each of its intervals that began meanwhile (one, on a
+    # machine that keeps up; two clusters never make it two for one interval).
+    every = dict(Schedule.objects.filter(name__in=quick).values_list("name", "minutes"))
     runs = {name: Task.objects.filter(group=name).count() for name in quick}
-    assert runs == dict.fromkeys(quick, 1)
-    assert Heartbeat.objects.filter(name__startswith="probe-").count() == 1
+    allowed = {name: 1 + elapsed // timedelta(minutes=every[name] or 1) for name in quick}
+    assert all(1 <= runs[name] <= allowed[name] for name in quick), (runs, allowed)
+    assert 1 <= Heartbeat.objects.filter(name__startswith="probe-").count() <= allowed[PROBE]
