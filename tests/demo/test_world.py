@@ -1,10 +1,12 @@
 """`manage.py demo_setup` against the simulator over loopback: a world worth looking at, made through the services."""
 
+import re
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from orders.models import DespatchOrder, OrderState, Product
 from sims.lifecycle import SimState
@@ -53,6 +55,12 @@ def test_demo_setup_seeds_every_state_through_the_simulator_and_a_second_run_kee
     assert "already holds a demo world" in again
     login = [line for line in (output + again).splitlines() if "sign in as" in line]
     assert len(login) == 2 and login[0] != login[1]
+    # ...and a fresh API key, the last one revoked, which answers as printed
+    first, second = (re.search(r"Bearer (mvno_\S+)'", text).group(1) for text in (output, again))
+    assert first != second and "http://demo.test/api/v1/sims" in again
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {second}")
+    assert client.get("/api/v1/sims").status_code == 200
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {first}").get("/api/v1/sims").status_code == 401
 
 
 def test_demo_setup_refuses_a_gateway_that_is_not_the_simulator(settings, serve):

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from api import keys
+from api.models import ApiKey
 from common.roles import SYSTEM_USERNAME
 from demo import world as demo
 from sims.models import GatewayRequest
@@ -44,9 +46,14 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+        # An API key for trying the API (README: The API for integrators), made afresh each start.
+        for old in ApiKey.objects.filter(owner=user, name="demo", revoked_at__isnull=True):
+            keys.key_revoke(key_id=old.pk, actor=user)
+        _, key = keys.key_create(name="demo", role="Supervisor", owner=user, actor=user)
         # The login stays the last thing printed: it is what the newcomer looks for.
         self.stdout.write(
             f"\nmvnoadmin demo: {options['url']}\n"
+            f"  API: curl -H 'Authorization: Bearer {key}' {options['url']}api/v1/sims\n"
             f"  sign in as {user.username} / {password}\n"
             "  (Ctrl-C stops the web server and the simulator)\n"
         )
