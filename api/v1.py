@@ -55,6 +55,11 @@ class KeyAuth(HttpBearer):
     """`Authorization: Bearer <key>`: the live key, whose name then goes with everything recorded."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        # First, before anything is looked up: a NUL character is never text of ours, and
+        # PostgreSQL refuses it in any query (a 500 where the answer is "not valid").
+        if "\x00" in request.path or any("\x00" in v for _, values in request.GET.lists() for v in values) or (
+                b"\x00" in request.body or b"\\u0000" in request.body):
+            raise HttpError(422, "Text with a NUL character (\\u0000) is not valid anywhere in a request.")
         key = keys.key_for(token)
         if key is not None:
             audit.with_key(key.name)  # for the rest of this request (the interface middleware resets it)

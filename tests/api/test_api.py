@@ -375,3 +375,10 @@ def test_a_write_that_died_without_an_answer_is_not_run_again_for_its_key(world,
     body = is_problem(agent_api.post(path, HTTP_IDEMPOTENCY_KEY="k-dead"), 409)
     assert "ended without an answer: whether it did anything is not known" in body["detail"]
     assert world.fake.count("suspend") == 0
+
+
+def test_a_nul_character_anywhere_is_422_before_anything_is_looked_up(world, agent_api):
+    is_problem(agent_api.get("/api/v1/sims?q=ab%00cd"), 422)
+    is_problem(agent_api.get("/api/v1/sims/8944%0000"), 422)
+    body = is_problem(agent_api.post("/api/v1/batches", {"command": "queryiccid", "iccids": ["8944\u0000"]}), 422)
+    assert "NUL" in body["detail"]
