@@ -495,6 +495,15 @@ def sim_query(request: HttpRequest, iccid: str):
     return _command(_provision, sim_services.sim_query)(request, iccid)
 
 
+CHUNK = 500  # ids a query (SQLite's limit on a query's parameters)
+
+
+def _sims_by_iccid(iccids: list[str]) -> dict[str, int]:
+    """Our SIMs among `iccids` (ICCID -> id), a chunk of them a query."""
+    return {iccid: pk for start in range(0, len(iccids), CHUNK)
+            for iccid, pk in Sim.objects.filter(iccid__in=iccids[start:start + CHUNK]).values_list("iccid", "pk")}
+
+
 class IccidsIn(Schema):
     iccids: list[str] = Field(max_length=50_000)
 
@@ -559,7 +568,7 @@ class ScheduledPage(Paged):
 
 class ScheduleIn(Schema):
     command: Literal["suspend", "reactivate"]
-    iccids: list[str]
+    iccids: list[str] = Field(max_length=50_000)
     due_at: datetime
 
 
@@ -587,17 +596,16 @@ def schedule_add(request: HttpRequest, body: ScheduleIn):
     _may(request, _provision)
 
     def run() -> HttpResponse:
-        found = dict(Sim.objects.filter(iccid__in=body.iccids[:sim_services.BATCH_AT_MOST])
-                     .values_list("iccid", "pk"))
+        found = _sims_by_iccid(body.iccids)
         if not body.iccids or (missing := [i for i in body.iccids if i not in found]):
             return problem(request, 422, "Give the ICCIDs of SIMs of ours.",
                            [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}" if body.iccids
                              else "At least one."}])
-        before = ScheduledAction.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        sim_services.schedule_add(sim_ids=list(found.values()), command=Command(body.command), due_at=body.due_at,
-                                  actor=request.auth.owner)
-        made = ScheduledAction.objects.filter(pk__gt=before, sim_id__in=found.values()).select_related("sim")
-        return _json({"items": [_scheduled(a) for a in made.order_by("pk")], "next": None}, 201)
+        ids = sim_services.schedule_add(sim_ids=list(found.values()), command=Command(body.command),
+                                        due_at=body.due_at, actor=request.auth.owner)
+        made = [a for start in range(0, len(ids), CHUNK) for a in ScheduledAction.objects.filter(
+            pk__in=ids[start:start + CHUNK]).select_related("sim").order_by("pk")]
+        return _json({"items": [_scheduled(a) for a in made], "next": None}, 201)
 
     return _write(request, run)
 
@@ -646,7 +654,7 @@ class BatchPage(Paged):
 
 class BatchIn(Schema):
     command: Literal["suspend", "reactivate", "deactivate", "addservice", "removeservice", "queryiccid"]
-    iccids: list[str]
+    iccids: list[str] = Field(max_length=50_000)
     services: list[str] | None = None
 
 
@@ -688,7 +696,7 @@ def batch_create(request: HttpRequest, body: BatchIn):
         if not wanted or len(wanted) > sim_services.BATCH_AT_MOST:
             return problem(request, 422, f"Give from 1 to {sim_services.BATCH_AT_MOST:,} ICCIDs.",
                            [{"field": "iccids", "message": "From 1 to 50,000 ICCIDs."}])
-        found = dict(Sim.objects.filter(iccid__in=wanted[:sim_services.BATCH_AT_MOST]).values_list("iccid", "pk"))
+        found = _sims_by_iccid(wanted)
         if missing := [i for i in wanted if i not in found]:
             return problem(request, 422, f"{len(missing):,} of these ICCIDs are not SIMs of ours.",
                            [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}"}])

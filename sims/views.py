@@ -316,7 +316,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_refusal(form, exc)
         else:
-            messages.success(request, f"{command.label} scheduled for {made:,} SIMs.")
+            messages.success(request, f"{command.label} scheduled for {len(made):,} SIMs.")
             return redirect("schedule_list")
     elif confirmed and form.is_valid():
         batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,

@@ -35,10 +35,10 @@ def _clean_due(due_at: datetime | None) -> datetime:
     return due_at
 
 
-def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime | None, actor: Actor) -> int:
+def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime | None, actor: Actor) -> list[int]:
     """Schedule the command for each SIM at `due_at` (a time to come). Nothing is checked against
     the SIM's state now: it is checked when it runs, as it may change meanwhile. A line on each
-    SIM's timeline says who scheduled what for when. Returns how many."""
+    SIM's timeline says who scheduled what for when. Returns the ids of the actions made."""
     command = Command(command)
     if command not in ScheduledAction.COMMANDS:
         raise Refused(f"{command.label} cannot be scheduled: only suspend and reactivate can.")
@@ -48,7 +48,7 @@ def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime |
         raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
     if len(ids) > BATCH_AT_MOST:
         raise ValidationError(f"At most {BATCH_AT_MOST:,} SIMs at once ({len(ids):,} chosen): narrow the filter.")
-    who, made = name_of(actor), 0
+    who, made = name_of(actor), []
     for start in range(0, len(ids), CHUNK):
         with transaction.atomic():
             sims = list(Sim.objects.select_related("number").filter(pk__in=ids[start:start + CHUNK]).order_by("pk"))
@@ -57,7 +57,7 @@ def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime |
                 for sim in sims)
             timelines(actor, who, [(sim, None, AuditAction.SCHEDULED,
                                      f"{command.label} scheduled for {_when(due_at)} by {who}.") for sim in sims])
-            made += len(actions)
+            made += [action.pk for action in actions]
     return made
 
 

@@ -26,7 +26,7 @@ def due_now(*actions: ScheduledAction) -> None:
 
 def test_a_scheduled_suspend_runs_once_at_its_time_in_the_schedulers_name(world, make_sim, staff):
     sim = make_sim(1, number="44113000001")
-    assert services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, due_at=soon(), actor=staff) == 1
+    assert len(services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, due_at=soon(), actor=staff)) == 1
     action = ScheduledAction.objects.get()
     assert sim.events.get().message.startswith("Suspend scheduled for ") and sim.events.get().actor_name == "agent"
     sent = world.fake.count("suspend")
