@@ -12,6 +12,7 @@ with an `Idempotency-Key` is done once: the same key and body get the first answ
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -19,6 +20,7 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -49,6 +51,8 @@ from sims import services as sim_services
 from sims.lifecycle import Command, RequestState, SimState
 from sims.models import Batch, GatewayRequest, ScheduledAction, Sim
 from sims.outcomes import code_errors, request_outcome
+
+logger = logging.getLogger(__name__)
 
 
 class KeyAuth(HttpBearer):
@@ -152,9 +156,7 @@ for _refusal in REFUSALS:
 
 @api.exception_handler(Exception)
 def _our_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    import logging
-
-    logging.getLogger(__name__).exception("API error on %s %s", request.method, request.path)
+    logger.exception("API error on %s %s", request.method, request.path)
     return problem(request, 500, "Something went wrong on our side; it is logged. Nothing is said of it here.")
 
 
@@ -270,8 +272,7 @@ def _request(r: GatewayRequest) -> dict:
 
 
 def _json(data: object, status: int = 200, location: str = "") -> JsonResponse:
-    from django.core.serializers.json import DjangoJSONEncoder
-
+    """An answer in JSON (dates as ISO 8601), with where to follow it when there is somewhere."""
     response = JsonResponse(data, status=status, encoder=DjangoJSONEncoder, safe=False)
     if location:
         response["Location"] = location
