@@ -382,3 +382,12 @@ def test_a_nul_character_anywhere_is_422_before_anything_is_looked_up(world, age
     is_problem(agent_api.get("/api/v1/sims/8944%0000"), 422)
     body = is_problem(agent_api.post("/api/v1/batches", {"command": "queryiccid", "iccids": ["8944\u0000"]}), 422)
     assert "NUL" in body["detail"]
+
+
+def test_services_and_number_refusals_are_422_next_to_their_field(world, make_sim, agent_api):
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    body = is_problem(agent_api.put(f"/api/v1/sims/{iccid(1)}/services", {"services": ["teleport"]}), 422)
+    assert body["errors"][0]["field"] == "services"
+    body = is_problem(agent_api.put(f"/api/v1/sims/{iccid(1)}/number", {"number": "0113 496 0000"}), 422)
+    assert body["errors"][0]["field"] == "number"
+    assert not GatewayRequest.objects.filter(sim__iccid=iccid(1)).exclude(command="queryiccid").exists()
