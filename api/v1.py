@@ -264,7 +264,7 @@ class RequestOut(Schema):
 
 def _request(r: GatewayRequest) -> dict:
     return {"id": r.pk, "url": f"/api/v1/requests/{r.pk}", "sim": r.sim.iccid, "command": r.command,
-            "state": r.state, "settled": r.state not in lifecycle.IN_FLIGHT and r.state != RequestState.TO_SEND,
+            "state": r.state, "settled": not r.in_flight,
             "outcome": request_outcome(r).text,
             "codes": [{"code": c.code, "meaning": c.message, "field": f} for f, c in code_errors(r)],
             "by": r.actor_name, "batch": r.batch_id, "created_at": r.created_at, "settled_at": r.settled_at,
@@ -289,8 +289,7 @@ def _sent(request: HttpRequest, r: GatewayRequest) -> JsonResponse:
                        request=url)
     if r.state == RequestState.NOT_SENT:
         return problem(request, 409, request_outcome(r).text, request=url)
-    settled = r.state not in lifecycle.IN_FLIGHT and r.state != RequestState.TO_SEND
-    return _json(_request(r), 200 if settled else 202, location=url)
+    return _json(_request(r), 202 if r.in_flight else 200, location=url)
 
 
 class Paged(Schema):
@@ -663,8 +662,7 @@ def _batch(batch: Batch, progress: dict[str, int] | None = None) -> dict:
     progress = progress or selectors.batch_progress(batch)
     return {"id": batch.pk, "url": f"/api/v1/batches/{batch.pk}", "command": batch.command, "size": batch.size,
             "by": batch.actor_name, "created_at": batch.created_at, "progress": progress,
-            "finished": not (batch.params.get("queueing") or progress["waiting"] or progress["in_progress"]
-                             or progress["unknown"])}
+            "finished": selectors.batch_finished(batch, progress)}
 
 
 batches = Router(tags=["batches"])

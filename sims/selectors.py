@@ -284,6 +284,12 @@ def batch_progress(batch: Batch) -> dict[str, int]:
     return batches_progress([batch.pk])[batch.pk]
 
 
+def batch_finished(batch: Batch, progress: dict[str, int]) -> bool:
+    """Whether a batch has finished: all its file queued, none of its SIMs waiting, at aql or unknown."""
+    return not (batch.params.get("queueing") or progress["waiting"] or progress["in_progress"]
+                or progress["unknown"])
+
+
 def batches_progress(batch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """`batch_progress` of many batches in one query (a page of them)."""
     ids = list(batch_ids)

@@ -346,7 +346,7 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     return render(request, "sims/batch_detail.html", {
         "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
         "may_cancel": may_give and progress["waiting"],
-        "live": batch.params.get("queueing") or progress["waiting"] or progress["in_progress"] or progress["unknown"],
+        "live": not selectors.batch_finished(batch, progress),
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
