@@ -367,27 +367,28 @@ def test_a_file_the_worker_cannot_read_stops_its_queueing_in_words(world, staff)
 
 
 def test_failed_rows_of_a_file_come_back_as_a_new_file_to_preview_then_go_through(world, staff):
-    text = HEADER + row(0, name="Ada Lovelace") + row(1, name="Grace Hopper") + row(2)
-    batch = activations(text, staff, name="march.csv")
-    world.fake.force("activate", [63014], times=1)  # aql refuses the first row at once
+    names = ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+    batch = activations(HEADER + "".join(row(i, name=n) for i, n in enumerate(names)), staff, name="march.csv")
+    world.fake.force("activate", [63014], times=1)  # aql refuses whichever row reaches it first
     tasks.poll_pass()
-    unknown = batch.requests.get(sim__iccid=iccid(2))
+    refused = batch.requests.get(state=RequestState.REJECTED)
+    unknown = batch.requests.exclude(pk=refused.pk).first()
     GatewayRequest.objects.filter(pk=unknown.pk).update(state=RequestState.UNKNOWN)  # aql may be doing it
-    assert batch.requests.get(sim__iccid=iccid(0)).state == RequestState.REJECTED
-    assert Sim.objects.get(iccid=iccid(0)).subscriber is None  # the subscriber went with the refusal...
+    assert refused.sim.subscriber is None  # the subscriber went with the refusal...
 
     again = services.activations_retry(batch_id=batch.pk, actor=staff)
     assert again.kind == Upload.ACTIVATE and again.name == f"Failed rows of batch {batch.pk} (march.csv)"
     # ...and comes back from the file: only the refused row, never the unknown one, checked again.
     assert again.preview["counts"] == {"ready": 1}
-    assert [r["values"]["name"] for r in again.preview["sample"]] == ["Ada Lovelace"]
+    name = names[[iccid(i) for i in range(3)].index(refused.sim.iccid)]
+    assert [r["values"]["name"] for r in again.preview["sample"]] == [name]
     retried = activations_confirmed(again, staff)
     sent_before = world.fake.count("activate")
     tasks.poll_pass()
     assert world.fake.count("activate") == sent_before + 1
     request = retried.requests.get()
-    assert (request.sim.iccid, request.state) == (iccid(0), RequestState.PENDING)
-    assert world.fake.request(request.aql_id).params["subname"] == "Ada Lovelace"
+    assert (request.sim.iccid, request.state) == (refused.sim.iccid, RequestState.PENDING)
+    assert world.fake.request(request.aql_id).params["subname"] == name
 
 
 def test_failed_rows_cannot_be_retried_once_the_file_is_gone(world, staff):
