@@ -401,11 +401,12 @@ sims = Router(tags=["SIMs"])
 @sims.get("/sims", response={200: SimPage, **PROBLEMS})
 def sim_list(request: HttpRequest, q: str = "", state: SimState | None = None, service: str = "",
              sort: Literal["updated", "iccid", "state"] = "updated", cursor: str = ""):
-    """SIMs, searched (ICCID or its last digits, a number, a name or postcode) and filtered, a page at a time."""
+    """SIMs, searched (ICCID or its last digits, a number, a name or postcode) and filtered, a page at a time.
+    Filtered by a service, they come by last change whatever `sort` asks."""
     _may(request, "sims.view_sim")
     page = selectors.sim_page(search=q[:100], by_person="sims.see_personal_details" in keys.permissions(request.auth),
                               state=state or "", service=service if service in SERVICES else "",
-                              sort=sort if sort in selectors.SIM_SORTS else "updated", cursor=cursor[:500])
+                              sort=sort, cursor=cursor[:500])
     return {"items": [_sim_out(s, s.in_flight_label or None) for s in page.rows], "next": page.next or None}
 
 

@@ -137,7 +137,12 @@ class Sim(models.Model):
                    models.Index(fields=["state", "iccid"], name="sim_state_iccid"),
                    # The rare services: a filter on one reads only the SIMs that have it.
                    *(models.Index(fields=["-updated_at", "-id"], condition=models.Q(**{flag: True}), name=f"sim_{flag}")
-                     for flag in ("int_roaming", "int_calling", "premium"))]
+                     for flag in ("int_roaming", "int_calling", "premium")),
+                   # ...and each service within a state: a rare pair (unused SIMs with outgoing SMS: none)
+                   # would otherwise walk the state's every SIM to find it. A service filter sorts by last
+                   # change only (selectors.sim_sort), so these are all its list needs.
+                   *(models.Index(fields=["state", "-updated_at", "-id"], condition=models.Q(**{flag: True}),
+                                  name=f"sim_state_{flag}") for flag in SERVICES)]
 
     def __str__(self) -> str:
         return self.iccid

@@ -59,7 +59,7 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     q = search_text(request)
     state = choice(request, "state", SimState.values)
     service = choice(request, "service", SERVICES)
-    sort = choice(request, "sort", selectors.SIM_SORTS, default="updated")
+    sort = selectors.sim_sort(choice(request, "sort", selectors.SIM_SORTS, default="updated"), service)
     page = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
                               state=state, service=service, sort=sort, cursor=cursor(request))
     return render(request, "sims/sim_list.html", {

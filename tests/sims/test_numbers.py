@@ -117,3 +117,11 @@ def test_sqlite_reads_free_numbers_and_searches_by_their_own_small_indexes(world
     assert "number_free" in free.explain()
     found = selectors.sims_filtered(search="0018", state="active").order_by("-updated_at", "-pk").values("pk")[:51]
     assert "iccid_reversed" in found.explain()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL plans by its statistics")
+def test_sqlite_finds_a_service_within_a_state_by_its_own_index(world):
+    # By the state's index alone, unused SIMs with outgoing SMS (none) walked every unused SIM.
+    found = selectors.sims_filtered(state="unused", service="mo_sms").order_by(
+        *selectors.SIM_SORTS[selectors.sim_sort("iccid", "mo_sms")]).values("pk")[:51]
+    assert "sim_state_mo_sms" in found.explain()

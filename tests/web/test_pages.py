@@ -380,6 +380,19 @@ def test_the_sim_list_pages_on_by_its_next_and_previous_links_keeping_the_filter
     assert set(re.findall(r">(\d{19,20})</a>", agent.get("/sims/" + back).text)) == shown
 
 
+def test_with_a_service_chosen_the_sim_list_is_by_last_change_and_says_so(agent, world):
+    from sims.models import Sim
+
+    sims = many_sims(3)
+    Sim.objects.filter(pk=sims[0].pk).update(mo_sms=True, updated_at=timezone.now() - timedelta(days=1))
+    Sim.objects.filter(pk=sims[2].pk).update(mo_sms=True, updated_at=timezone.now())
+    page = agent.get("/sims/", {"service": "mo_sms", "sort": "iccid"}).text
+    assert "With a service chosen, SIMs are listed by last change." in page
+    assert page.index(sims[2].iccid) < page.index(sims[0].iccid)  # newest change first, not by ICCID
+    assert sims[1].iccid not in page
+    assert "listed by last change" not in agent.get("/sims/", {"sort": "iccid"}).text
+
+
 def test_a_search_of_fewer_than_four_digits_says_what_to_type_and_finds_nothing(agent, world):
     page = agent.get("/sims/", {"q": "05"}).text  # the last two digits of a tenth of every SIM
     assert "Type at least 4 digits: the last digits of an ICCID, or a whole phone number." in page
