@@ -177,7 +177,8 @@ _provision, _terminate = "sims.provision_sim", "sims.terminate_sim"
 
 def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpResponse:
     """Run a write, turning a refusal into its problem; with an Idempotency-Key, once: the answer is
-    kept a day, and the same key with the same request gets it again without running anything."""
+    kept a day (the worker deletes it then: api.tasks), and the same key with the same request gets
+    it again without running anything."""
     def answer() -> HttpResponse:
         try:
             return run()
@@ -192,9 +193,9 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                        [{"field": "Idempotency-Key", "message": "At most 200 characters."}])
     key: ApiKey = request.auth
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
-    # Answers kept past their day go (every key's: a revoked key's too), a few at a time.
-    expired = IdempotentReply.objects.filter(created_at__lt=timezone.now() - IDEMPOTENT_FOR)
-    expired.filter(pk__in=list(expired.values_list("pk", flat=True)[:100])).delete()
+    # An answer past its day that the worker has not yet deleted is forgotten here as it would be there.
+    IdempotentReply.objects.filter(key=key, idempotency_key=given,
+                                   created_at__lt=timezone.now() - IDEMPOTENT_FOR).delete()
     try:
         with transaction.atomic():
             kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)

@@ -288,6 +288,10 @@ class GatewayRequest(models.Model):
             # each its own small index rather than a walk of the whole journal in date order.
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=IN_FLIGHT), name="request_in_flight"),
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=FAILURES), name="request_failed"),
+            # The system's failures are few among staff's (none in a seeded million): by request_failed
+            # PostgreSQL walked every failure to find none (93 ms).
+            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(state__in=FAILURES),
+                         name="request_system_failed"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
             models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
         ]

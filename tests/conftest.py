@@ -217,6 +217,7 @@ def make_schedules() -> None:
     _run_migration("common.migrations.0005_one_follower", "one_follower")
     _run_migration("sims.migrations.0023_prune_checks_schedule", "schedule")
     _run_migration("sims.migrations.0027_prune_every_ten_minutes", "every_ten_minutes")
+    _run_migration("api.migrations.0003_prune_replies_schedule", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

@@ -194,11 +194,13 @@ def reading(source: Source, kind: str) -> Iterator[tuple[list[str], list[str], I
         yield [n for n in ours if n], ignored, rows()
 
 
-def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+def _chunks(rows: Iterable[Row], ending_at: int = 0) -> Iterator[list[Row]]:
+    """The rows CHUNK at a time, a chunk also ending after row `ending_at` (where an earlier step,
+    perhaps of a release with another CHUNK, stopped), so the rows before it are whole chunks."""
     chunk: list[Row] = []
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         chunk.append(row)
-        if len(chunk) == CHUNK:
+        if len(chunk) == CHUNK or n == ending_at:
             yield chunk
             chunk = []
     if chunk:
@@ -399,7 +401,7 @@ def activations_queue(*, upload_id: int, budget: float = QUEUE_BUDGET) -> bool:
         named = _named_numbers(upload.file.open)  # first, so no row takes another's as the next free one
         checker = _Checker(ACTIVATE)
         with reading(upload.file.open, ACTIVATE) as (_, _, rows):
-            for chunk in _chunks(rows):
+            for chunk in _chunks(rows, ending_at=upload.rows_done):
                 if done + len(chunk) <= upload.rows_done:  # queued by an earlier step: only remembered
                     checker.remember(chunk)
                     done += len(chunk)

@@ -178,6 +178,33 @@ def test_idempotency_keys_are_each_keys_own(world, make_sim, as_role):
     assert two.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="same").status_code == 202
 
 
+def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_again(world, make_sim, agent_api, settings):
+    from api import tasks
+    from api.models import IdempotentReply
+
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    make_sim(2, SimState.ACTIVE, number=POOL[2])
+    assert agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-old").status_code == 202
+    assert agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="k-new").status_code == 202
+    IdempotentReply.objects.filter(idempotency_key="k-old").update(
+        created_at=timezone.now() - settings.API_IDEMPOTENCY_KEPT - timezone.timedelta(minutes=1))
+    # Past its day and not yet deleted, the key reads as new: another request with it is done.
+    assert agent_api.post(f"/api/v1/sims/{iccid(2)}/reactivate", HTTP_IDEMPOTENCY_KEY="k-old").status_code != 422
+    IdempotentReply.objects.update(created_at=timezone.now() - settings.API_IDEMPOTENCY_KEPT * 2)
+    IdempotentReply.objects.filter(idempotency_key="k-new").update(created_at=timezone.now())
+    assert tasks.replies_prune_pass() == 1
+    assert list(IdempotentReply.objects.values_list("idempotency_key", flat=True)) == ["k-new"]
+
+
+def test_the_worker_has_its_schedule_to_delete_old_answers():
+    from django_q.models import Schedule
+
+    from tests.conftest import make_schedules
+
+    make_schedules()  # what migrate did (a transactional test elsewhere may have flushed it)
+    assert Schedule.objects.filter(func="api.tasks.replies_prune_pass", minutes=60).exists()
+
+
 # --- the journal, batches, orders, stock -----------------------------------------------------------
 
 def test_the_journal_lists_and_filters(world, make_sim, agent_api):

@@ -318,6 +318,20 @@ def test_a_confirmed_file_is_queued_by_the_worker_a_chunk_at_a_time_and_goes_on_
     assert batch.requests.count() == 3
 
 
+def test_a_file_half_queued_goes_on_after_an_upgrade_that_changed_the_chunk_size(world, staff, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", "".join([HEADER, *map(row, range(5))]).encode()),
+                                    kind=imports.ACTIVATE, actor=staff)
+    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
+    assert imports.activations_queue(upload_id=upload.pk, budget=0)  # rows 1-2 queued
+    monkeypatch.setattr(imports, "CHUNK", 3)  # the next release's: its chunks no longer end at row 2
+    while imports.activations_queue(upload_id=upload.pk, budget=0):
+        pass
+    batch.refresh_from_db()
+    assert sorted(batch.requests.values_list("sim__iccid", flat=True)) == [iccid(n) for n in range(5)]
+    assert batch.size == 5 and not batch.params["queueing"]
+
+
 def test_the_worker_queues_a_confirmed_file_through_its_lane(world, staff):
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0)).encode()),
                                     kind=imports.ACTIVATE, actor=staff)

@@ -18,7 +18,7 @@ from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
 from sims.services import answers
-from tests.conftest import activation, iccid, make_schedules
+from tests.conftest import activation, iccid, make_schedules, many_sims
 
 pytestmark = pytest.mark.django_db
 
@@ -469,3 +469,19 @@ def test_a_follower_keeps_its_lease_while_it_works_and_lets_go_after(db):
         hold.renew(120)
         assert Lease.objects.get().until > timezone.now() + timedelta(seconds=100)
     assert Lease.objects.get().until <= timezone.now()
+
+
+def test_a_pass_with_nothing_due_costs_the_same_few_queries_however_much_waits(world):
+    from django.test.utils import CaptureQueriesContext
+
+    def statements() -> int:  # SQLite's BEGIN and COMMIT are not questions to the database
+        tasks.poll_pass()  # the first makes its heartbeat row
+        with CaptureQueriesContext(connection) as captured:
+            tasks.poll_pass()
+        return sum(not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")) for q in captured)
+
+    few = statements()
+    GatewayRequest.objects.bulk_create(  # requests waiting on aql, not yet due
+        GatewayRequest(sim=sim, command="suspend", state=RequestState.PENDING, state_before="active", aql_id=str(n),
+                       next_poll_at=timezone.now() + timedelta(hours=1)) for n, sim in enumerate(many_sims(40)))
+    assert statements() == few <= 10, few
