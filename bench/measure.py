@@ -475,9 +475,13 @@ def idle_pass(bench: Bench) -> None:
     worker.push_seeded_work_ahead()
     # The polling pass (also `manage.py poll --once`), and a follower that starts, looks once at
     # each kind of work and stops: what the worker costs the database every second it waits.
+    # ...and the drift sweep's look for its next SIMs (a read; the take then marks them), made at
+    # every free slot while it sweeps: the seed leaves a day-long sweep's order behind it.
     for label, path, arguments in (("sims.tasks.poll_pass(), nothing due", "sims.tasks.poll_pass", {}),
                                    ("common.worker.follow(span=0), nothing due", "common.worker.follow",
-                                    {"span": 0})):
+                                    {"span": 0}),
+                                   ("drift: the next 8 SIMs to compare (sims_due_for_drift_check)",
+                                    "sims.services.followup.sims_due_for_drift_check", {"limit": 8})):
         try:
             task = import_string(path)
         except ImportError:

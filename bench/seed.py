@@ -177,7 +177,7 @@ class World:
             "subscriber": Table(Subscriber, ("id", "name", "address", "postcode", "contact_number")),
             "sim": Table(Sim, ("id", "iccid", "iccid_reversed", "state", "imei", "number", "subscriber",
                                *SERVICE_ORDER, "premium", "checked_at", "recheck_at", "terminated_at", "not_before",
-                               "created_at", "updated_at")),
+                               "drift_at", "created_at", "updated_at")),
             "request": Table(GatewayRequest, ("id", "sim", "command", "params", "actor", "actor_name", "state",
                                               "state_before", "aql_id", "codes", "reply", "created_at", "settled_at",
                                               "next_poll_at", "poll_count", "needs_attention")),
@@ -650,8 +650,17 @@ class Story:
             *(name in on for name in SERVICE_ORDER), self.premium,
             None if self.checked is None else w.stamp(self.checked),
             None if self.recheck is None else w.stamp(self.recheck),
-            None if self.terminated is None else w.stamp(self.terminated), None,
+            None if self.terminated is None else w.stamp(self.terminated), None, self.drift_at(),
             w.stamp(self.created), w.stamp(self.updated)))
+
+    def drift_at(self) -> str | None:
+        """When the drift sweep last took the SIM, as a day-long sweep leaves it: a live SIM within
+        the last day; a terminated one (never taken again) half never, half before it ended, so they
+        lie at the front of the sweep's order, where its index must skip them."""
+        w = self.w
+        if self.terminated is None:
+            return w.stamp(w.now - w.rng.uniform(60, DAY))
+        return None if w.rng.random() < 0.5 else w.stamp(self.terminated - w.rng.uniform(HOUR, 30 * DAY))
 
 
 # --- the run ---------------------------------------------------------------------------------

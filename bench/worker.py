@@ -224,18 +224,22 @@ class Memory:
             self.peak[pid] = int(status["VmHWM"].split()[0]) / 1024
 
     def report(self, since: float) -> str:
-        """The peak, and the most any process grew from `since` (the worker's first call: started up) on."""
+        """The peak, and the most any process grew from `since` (the worker's first call: started up)
+        on, with how much of that came in the run's second half: caches that fill as threads start
+        (each thread's SQLite connection keeps a page cache) grow early and stop; a leak goes on."""
         if not self.peak:
             return "no worker process seen"
-        growth, minutes = 0.0, 0.0
+        growth, minutes, late = 0.0, 0.0, 0.0
         for samples in self.rss.values():
             later = [(t, mib) for t, mib in samples if t >= since]
             if len(later) > 1 and later[-1][1] - later[0][1] >= growth:
                 growth, minutes = later[-1][1] - later[0][1], (later[-1][0] - later[0][0]) / 60
+                half = later[0][0] + (later[-1][0] - later[0][0]) / 2
+                late = later[-1][1] - next(mib for t, mib in later if t >= half)
         rate = f" ({growth / minutes:+.2f} MiB/min)" if minutes else ""
         return (f"peak RSS {max(self.peak.values()):.0f} MiB (VmHWM, the largest of {len(self.peak)} process"
                 f"{'es' * (len(self.peak) > 1)}); RSS grew by at most {growth:+.1f} MiB in a process while it "
-                f"worked{rate}")
+                f"worked{rate}, {late:+.1f} MiB of it in the second half of its work")
 
 
 # --- the run ----------------------------------------------------------------------------------

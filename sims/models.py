@@ -142,7 +142,12 @@ class Sim(models.Model):
                    # would otherwise walk the state's every SIM to find it. A service filter sorts by last
                    # change only (selectors.sim_sort), so these are all its list needs.
                    *(models.Index(fields=["state", "-updated_at", "-id"], condition=models.Q(**{flag: True}),
-                                  name=f"sim_state_{flag}") for flag in SERVICES)]
+                                  name=f"sim_state_{flag}") for flag in SERVICES),
+                   # The drift sweep's order (never taken, then taken longest ago), live SIMs only: terminated
+                   # ones are never taken again, so they would lie at the front of drift_at's own index,
+                   # each skipped at every take (70,000 of them at a million SIMs).
+                   models.Index(fields=["drift_at", "id"], condition=~models.Q(state=SimState.TERMINATED),
+                                name="sim_drift_live")]
 
     def __str__(self) -> str:
         return self.iccid

@@ -11,7 +11,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
@@ -231,24 +231,25 @@ def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> Gateway
     return settle(request_id, RequestStep.RESOLVE, apply)
 
 
-def sims_due_for_drift_check(*, limit: int) -> list[int]:
-    """The SIMs to compare with aql next, leaving out terminated ones and those with a command in
-    flight (aql is changing them: a difference would be expected). First those due a re-check
-    (an outcome decided without checkstatus: `recheck_at`), then those never taken, then those
-    taken longest ago.
-
-    Index walks on recheck_at and drift_at, never a sort of every SIM: a drift pass must not
-    sort a million rows (PostgreSQL's index cannot serve one NULLS FIRST sort).
-    """
+def drift_lanes() -> tuple[QuerySet[Sim], QuerySet[Sim], QuerySet[Sim]]:
+    """The drift sweep's three queues, in turn: SIMs due a re-check (an outcome decided without
+    checkstatus: `recheck_at`), those never taken, those taken longest ago. Terminated SIMs and
+    those with a command in flight (aql is changing them: a difference would be expected) are left
+    out. Index walks on recheck_at and sim_drift_live, never a sort of every SIM (PostgreSQL's
+    index cannot serve one NULLS FIRST sort)."""
     # A look at each candidate's own requests (by its sim_id index), not a list of every SIM busy
     # made afresh for each lane: the lanes' first rows are nearly always the ones taken.
     busy = GatewayRequest.objects.filter(sim=OuterRef("pk"), state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID)
     candidates = Sim.objects.exclude(state=SimState.TERMINATED).exclude(Exists(busy))
-    lanes = (candidates.filter(recheck_at__lte=timezone.now()).order_by("recheck_at", "pk"),
-             candidates.filter(drift_at__isnull=True).order_by("pk"),
-             candidates.filter(drift_at__isnull=False).order_by("drift_at", "pk"))
+    return (candidates.filter(recheck_at__lte=timezone.now()).order_by("recheck_at", "pk"),
+            candidates.filter(drift_at__isnull=True).order_by("drift_at", "pk"),  # drift_at: sim_drift_live's order
+            candidates.filter(drift_at__isnull=False).order_by("drift_at", "pk"))
+
+
+def sims_due_for_drift_check(*, limit: int) -> list[int]:
+    """The SIMs to compare with aql next: `drift_lanes`, first lanes first."""
     found: list[int] = []
-    for lane in lanes:
+    for lane in drift_lanes():
         found += [pk for pk in lane.values_list("pk", flat=True)[:limit] if pk not in found]
         if len(found) >= limit:
             break

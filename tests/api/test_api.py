@@ -178,7 +178,8 @@ def test_idempotency_keys_are_each_keys_own(world, make_sim, as_role):
     assert two.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="same").status_code == 202
 
 
-def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_again(world, make_sim, agent_api, settings):
+def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_again(world, make_sim, agent_api,
+                                                                                     settings):
     from api import tasks
     from api.models import IdempotentReply
 
