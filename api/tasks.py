@@ -6,6 +6,7 @@ from django.utils import timezone
 from api.models import IdempotentReply
 
 PRUNE_REPLIES = "api.tasks.replies_prune_pass"
+SCHEDULES = {PRUNE_REPLIES: 60}  # task -> every so many minutes
 CHUNK = 1000
 
 

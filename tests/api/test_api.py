@@ -197,15 +197,6 @@ def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_ag
     assert list(IdempotentReply.objects.values_list("idempotency_key", flat=True)) == ["k-new"]
 
 
-def test_the_worker_has_its_schedule_to_delete_old_answers():
-    from django_q.models import Schedule
-
-    from tests.conftest import make_schedules
-
-    make_schedules()  # what migrate did (a transactional test elsewhere may have flushed it)
-    assert Schedule.objects.filter(func="api.tasks.replies_prune_pass", minutes=60).exists()
-
-
 # --- the journal, batches, orders, stock -----------------------------------------------------------
 
 def test_the_journal_lists_and_filters(world, make_sim, agent_api):

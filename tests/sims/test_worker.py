@@ -397,11 +397,12 @@ def test_two_claimers_racing_never_take_the_same_request(world, staff, make_sim)
 def test_the_migrations_make_each_tasks_schedule_once_however_often_they_run(db):
     from django_q.models import Schedule
 
+    from api.tasks import SCHEDULES as API_SCHEDULES
     from orders.tasks import SCHEDULES as ORDER_SCHEDULES
 
     for _ in range(2):  # the migrations already ran once
         make_schedules()
-    every = tasks.SCHEDULES | ORDER_SCHEDULES | worker.SCHEDULES
+    every = tasks.SCHEDULES | ORDER_SCHEDULES | worker.SCHEDULES | API_SCHEDULES
     assert dict(Schedule.objects.values_list("func", "minutes")) == every
     assert Schedule.objects.count() == len(every)
 
