@@ -469,6 +469,7 @@ def admin_pages(bench: Bench, s: Samples) -> None:
 
 def idle_pass(bench: Bench) -> None:
     """The SQL of a polling pass with nothing due: the price of the worker looking."""
+    from django.test import override_settings
     from django.utils.module_loading import import_string
 
     bench.heading("Worker, nothing due")
@@ -487,7 +488,9 @@ def idle_pass(bench: Bench) -> None:
         except ImportError:
             print(f"{label:<72} not found (renamed?)")
             continue
-        bench.time(label, partial(task, **arguments))
+        # Drift off: the sweep would find SIMs due (and call aql, which is not there); its look is timed on its own.
+        with override_settings(AQL_DRIFT_PER_HOUR=0):
+            bench.time(label, partial(task, **arguments))
 
 
 def summary(bench: Bench) -> None:
