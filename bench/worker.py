@@ -125,6 +125,7 @@ def push_seeded_work_ahead() -> None:
     orders = DespatchOrder.objects.filter(state__in=OPEN, next_check_at__lte=soon).update(next_check_at=later)
     heartbeat(name="stock")  # a stock snapshot as if just taken: else the first look takes one (a call to aql)
     release_leases()
+    clean_up()  # and a run's rows a broken run left, its events among them
     if requests or orders:
         print(f"(moved the next check of {requests:,} seeded requests and {orders:,} orders a day ahead)")
 
@@ -146,9 +147,12 @@ def ours():
 
 
 def clean_up() -> None:
-    """Delete the run's rows (and any a broken run left), children first."""
+    """Delete the run's rows (and any a broken run left), children first: the events it told
+    integrators of too, else a later "nothing due" would find them waiting to be fanned out."""
+    from common.models import OutboxEvent
     from sims.models import GatewayRequest, GeographicNumber, SimEvent
 
+    OutboxEvent.objects.filter(payload__iccid__startswith=str(FIRST_ICCID)[:6]).delete()
     sims = ours()
     SimEvent.objects.filter(sim__in=sims).delete()
     GatewayRequest.objects.filter(sim__in=sims).delete()

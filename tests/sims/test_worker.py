@@ -394,6 +394,22 @@ def test_two_claimers_racing_never_take_the_same_request(world, staff, make_sim)
     assert len(every) == len(set(every)) == len(requests)
 
 
+def test_a_claim_costs_the_same_queries_however_many_rows_it_takes(world, staff, make_sim):
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(1, 9):
+        services.sim_suspend(sim_id=make_sim(n, number=f"4411300000{n}").pk, actor=staff)
+
+    def claimed(limit: int) -> tuple[int, int]:
+        GatewayRequest.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+        with CaptureQueriesContext(connection) as captured:
+            ids = services.request_claim_due(limit=limit, lease=60)
+        return len(ids), len(captured)
+
+    (one, few), (eight, many) = claimed(1), claimed(8)
+    assert (one, eight) == (1, 8) and few == many  # one UPDATE for them all, not one a row
+
+
 def test_the_migrations_make_each_tasks_schedule_once_however_often_they_run(db):
     from django_q.models import Schedule
 
