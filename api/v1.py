@@ -193,31 +193,21 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                        [{"field": "Idempotency-Key", "message": "At most 200 characters."}])
     key: ApiKey = request.auth
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
-    # An answer past its day that the worker has not yet deleted is forgotten here as it would be there.
-    IdempotentReply.objects.filter(key=key, idempotency_key=given,
-                                   created_at__lt=timezone.now() - IDEMPOTENT_FOR).delete()
-    try:
-        with transaction.atomic():
-            kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)
-    except IntegrityError:
-        kept = IdempotentReply.objects.get(key=key, idempotency_key=given)
-        if kept.fingerprint != fingerprint:
-            return problem(request, 422, "This Idempotency-Key was used for another request: use a new key for "
-                           "a new request.", [{"field": "Idempotency-Key", "message": "Used for another request."}])
-        if kept.status is None and timezone.now() - kept.created_at < UNANSWERED_AFTER:
-            return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
-                           "again in a moment.")
-        if kept.status is None:  # it ended without an answer (the process died): what it did is not known
-            return problem(request, 409, "The first request with this Idempotency-Key ended without an answer: "
-                           "whether it did anything is not known. Look at the SIM or the journal before asking "
-                           "again with a new key.")
-        replay = (HttpResponse(status=kept.status) if kept.body is None else JsonResponse(
-            kept.body, status=kept.status, safe=False,
-            content_type="application/problem+json" if kept.status >= 400 else "application/json"))
-        if kept.location:
-            replay["Location"] = kept.location
-        replay["Idempotent-Replayed"] = "true"
-        return replay
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)
+            break
+        except IntegrityError:
+            first = IdempotentReply.objects.filter(key=key, idempotency_key=given).first()
+            if first is not None and timezone.now() - first.created_at >= IDEMPOTENT_FOR:
+                first.delete()  # past its day, not yet deleted by the worker's pass (api.tasks): forgotten here too
+            elif first is not None:
+                return _answered_before(request, first, fingerprint)
+            # else deleted meanwhile: take the key anew
+    else:
+        return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
+                       "again in a moment.")
     try:
         response = answer()
     except (Http404, ObjectDoesNotExist, SchemaError):
@@ -231,6 +221,28 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
     kept.location = response.get("Location", "")[:200]
     kept.save(update_fields=["status", "body", "location"])
     return response
+
+
+def _answered_before(request: HttpRequest, kept: IdempotentReply, fingerprint: str) -> HttpResponse:
+    """What a write gets whose Idempotency-Key was used within its day: the first answer again, or
+    why not."""
+    if kept.fingerprint != fingerprint:
+        return problem(request, 422, "This Idempotency-Key was used for another request: use a new key for "
+                       "a new request.", [{"field": "Idempotency-Key", "message": "Used for another request."}])
+    if kept.status is None and timezone.now() - kept.created_at < UNANSWERED_AFTER:
+        return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
+                       "again in a moment.")
+    if kept.status is None:  # it ended without an answer (the process died): what it did is not known
+        return problem(request, 409, "The first request with this Idempotency-Key ended without an answer: "
+                       "whether it did anything is not known. Look at the SIM or the journal before asking "
+                       "again with a new key.")
+    replay = (HttpResponse(status=kept.status) if kept.body is None else JsonResponse(
+        kept.body, status=kept.status, safe=False,
+        content_type="application/problem+json" if kept.status >= 400 else "application/json"))
+    if kept.location:
+        replay["Location"] = kept.location
+    replay["Idempotent-Replayed"] = "true"
+    return replay
 
 
 IDEMPOTENT_FOR = settings.API_IDEMPOTENCY_KEPT

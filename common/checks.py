@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -38,3 +38,16 @@ def follower_fits_the_task_timeout(app_configs: object = None, **kwargs: object)
         f"With AQL_TIMEOUT={settings.AQL_TIMEOUT:g} the worker's follower may run {longest:g} s, longer than "
         f"the worker's task timeout of {timeout} s.",
         hint="Lower AQL_TIMEOUT (30 s is plenty for aql's answers).", id="common.W002")]
+
+
+@register()
+def sqlite_locks_at_begin(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """On SQLite the worker claims its rows with a read then one UPDATE (common.worker.claim_due):
+    exactly once only if the transaction holds the write lock from its BEGIN (IMMEDIATE)."""
+    database = settings.DATABASES["default"]
+    if "sqlite" not in database["ENGINE"] or database.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE":
+        return []
+    return [Error("SQLite's transactions must be IMMEDIATE: two worker processes could otherwise claim the "
+                  "same request and send it twice.",
+                  hint='Keep DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE" (settings.py sets it).',
+                  id="common.E001")]

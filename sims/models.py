@@ -103,7 +103,8 @@ class Sim(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     # When the drift sweep last took this SIM to compare (answered or not): it takes the oldest
     # first, so one aql refuses or does not answer goes to the back instead of being taken again.
-    drift_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # (Its order is the live SIMs' own index, sim_drift_live, below.)
+    drift_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Compare with aql again by then: set when an outcome was decided without checkstatus, so a
     # late effect is caught in minutes. The drift sweep takes these first.
     recheck_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
@@ -294,7 +295,8 @@ class GatewayRequest(models.Model):
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=IN_FLIGHT), name="request_in_flight"),
             models.Index(fields=["-created_at", "-id"], condition=Q(state__in=FAILURES), name="request_failed"),
             # The system's failures are few among staff's (none in a seeded million): by request_failed
-            # PostgreSQL walked every failure to find none (93 ms).
+            # PostgreSQL walked every failure to find none (93 ms). PostgreSQL's only: SQLite cannot
+            # match a bound IN list to an index's condition (it sorts the states' few instead).
             models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(state__in=FAILURES),
                          name="request_system_failed"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),

@@ -125,8 +125,9 @@ SIM_SORTS = {"updated": ("-updated_at", "-pk"), "iccid": ("iccid",), "state": ("
 
 def sim_sort(sort: str, service: str = "") -> str:
     """The sort a list is drawn in. Filtered by a service, it is by last change whatever was asked:
-    a service (with or without a state) has an index in that order only, and in any other a rare
-    pair, say unused SIMs with outgoing SMS, would walk a hundred thousand SIMs to find none."""
+    each service within a state has an index in that order only (and the rare ones on their own),
+    and in any other a rare pair, say unused SIMs with outgoing SMS, would walk a hundred thousand
+    SIMs to find none."""
     return "updated" if service or sort not in SIM_SORTS else sort
 
 

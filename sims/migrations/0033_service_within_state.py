@@ -2,35 +2,38 @@
 
 from django.db import migrations, models
 
+from common.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # PostgreSQL builds the indexes while the table goes on being written
 
     dependencies = [
         ('sims', '0032_api_interface'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('int_roaming', True)), fields=['state', '-updated_at', '-id'], name='sim_state_int_roaming'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('int_calling', True)), fields=['state', '-updated_at', '-id'], name='sim_state_int_calling'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('mo_voice', True)), fields=['state', '-updated_at', '-id'], name='sim_state_mo_voice'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('mt_voice', True)), fields=['state', '-updated_at', '-id'], name='sim_state_mt_voice'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('mo_sms', True)), fields=['state', '-updated_at', '-id'], name='sim_state_mo_sms'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('mt_sms', True)), fields=['state', '-updated_at', '-id'], name='sim_state_mt_sms'),
         ),

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from common.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # PostgreSQL builds the indexes while the table goes on being written
 
     dependencies = [
         ('sims', '0033_service_within_state'),
@@ -12,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='gatewayrequest',
             index=models.Index(condition=models.Q(('actor_name', 'system'), ('state__in', ('failed', 'rejected', 'not_sent'))), fields=['-created_at', '-id'], name='request_system_failed'),
         ),

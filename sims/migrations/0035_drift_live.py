@@ -2,15 +2,18 @@
 
 from django.db import migrations, models
 
+from common.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    atomic = False  # PostgreSQL builds the indexes while the table goes on being written
 
     dependencies = [
         ('sims', '0034_system_failures'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='sim',
             index=models.Index(condition=models.Q(('state', 'terminated'), _negated=True), fields=['drift_at', 'id'], name='sim_drift_live'),
         ),

@@ -39,6 +39,17 @@ def test_a_gateway_timeout_too_long_for_the_workers_task_timeout_draws_a_warning
     assert [m.id for m in run_checks() if m.id.startswith("common.")] == ["common.W002"]
 
 
+def test_sqlite_without_immediate_transactions_is_an_error(settings, monkeypatch):
+    from django.db import connection
+
+    settings.AQL_DESPATCH_URL = settings.AQL_USIM_URL = "https://gw.example/x"
+    assert [m.id for m in run_checks() if m.id.startswith("common.")] == []
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL locks each claimed row itself
+    monkeypatch.setitem(settings.DATABASES["default"]["OPTIONS"], "transaction_mode", "DEFERRED")
+    assert [m.id for m in run_checks() if m.id.startswith("common.")] == ["common.E001"]
+
+
 def test_an_error_page_never_shows_the_gateway_password(settings, rf):
     settings.AQL_PASSWORD = "very-" + "secret-pass"  # split, or the page's source excerpt would show it
     body = {"username": "demo", "password": settings.AQL_PASSWORD}  # a local the page would show
