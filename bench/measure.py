@@ -25,8 +25,9 @@ and searches with realistic terms (`admin_searches`). The worker part: the SQL q
 idle polling pass and of a follower's look, then a run of --worker-requests requests due at
 once against the aql simulator with 50 ms latency and AQL_MAX_CONCURRENCY=4 (bench/worker.py).
 
-Before the worker part, requests and orders the seed left due soon are moved a day ahead, so
-the worker sees only its own; the run's SIMs are deleted afterwards. Nothing else is
+Before the worker part, requests and orders the seed left due soon are moved a day ahead, and
+the pruning of the seed's old drift checks too (a backlog a running system never has), so the
+worker sees only its own; the run's SIMs are deleted afterwards. Nothing else is
 changed, but sessions, admin count caches and the benchmark's two accounts, as signing in
 and the pages themselves do. It stops if the database lacks migrations the code has.
 """
