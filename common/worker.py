@@ -67,16 +67,17 @@ class Hold:
     name: str
     holder: str
     got: bool
-    renewed: float = 0.0
+    ends: float = 0.0  # when the lease as last written runs out (time.monotonic())
 
     def __bool__(self) -> bool:
         return self.got
 
     def renew(self, seconds: float) -> None:
-        """Hold it `seconds` from now (written at most every few seconds: an idle look stays a read)."""
-        if time.monotonic() - self.renewed < 5:
+        """Hold it `seconds` from now: written only when what was written last would end more than a
+        few seconds sooner, so an idle look stays a read."""
+        if self.ends - time.monotonic() > seconds - 5:
             return
-        self.renewed = time.monotonic()
+        self.ends = time.monotonic() + seconds
         until = timezone.now() + timedelta(seconds=seconds)
         Lease.objects.filter(name=self.name, holder=self.holder).update(until=until)
 
@@ -89,14 +90,17 @@ def take_lease(name: str, *, seconds: float, wait: float = 0.0, every: float = 1
     """The lease `name` for `seconds`, if no other process (on this machine or another) holds it;
     tried again every `every` seconds for up to `wait`. A holder that dies only delays the next
     one until its lease runs out."""
-    holder, deadline = uuid.uuid4().hex, time.monotonic() + wait
-    Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": timezone.now()})
+    holder, deadline, made = uuid.uuid4().hex, time.monotonic() + wait, False
     while True:
         now = timezone.now()
         until = now + timedelta(seconds=seconds)
         got = Lease.objects.filter(name=name, until__lte=now).update(holder=holder, until=until)
+        if not got and not made:  # held, or its row not made yet (the first take ever): made, and tried again
+            Lease.objects.get_or_create(name=name, defaults={"holder": "", "until": now})
+            made = True
+            continue
         if got or time.monotonic() + every > deadline:
-            return Hold(name, holder, bool(got))
+            return Hold(name, holder, bool(got), ends=time.monotonic() + seconds if got else 0.0)
         time.sleep(every)
 
 

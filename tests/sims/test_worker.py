@@ -501,7 +501,7 @@ def test_a_pass_with_nothing_due_costs_the_same_few_queries_however_much_waits(w
     GatewayRequest.objects.bulk_create(  # requests waiting on aql, not yet due
         GatewayRequest(sim=sim, command="suspend", state=RequestState.PENDING, state_before="active", aql_id=str(n),
                        next_poll_at=timezone.now() + timedelta(hours=1)) for n, sim in enumerate(many_sims(40)))
-    assert statements() == few <= 10, few
+    assert statements() == few <= 8, few
 
 
 def test_a_heartbeat_is_one_update_once_its_row_is_there(db):
