@@ -193,7 +193,7 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                        [{"field": "Idempotency-Key", "message": "At most 200 characters."}])
     key: ApiKey = request.auth
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
-    for _ in range(3):
+    for attempt in range(3):
         try:
             with transaction.atomic():
                 kept = IdempotentReply.objects.create(key=key, idempotency_key=given, fingerprint=fingerprint)
@@ -204,6 +204,8 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                 first.delete()  # past its day, not yet deleted by the worker's pass (api.tasks): forgotten here too
             elif first is not None:
                 return _answered_before(request, first, fingerprint)
+            elif attempt == 2:  # no reply to clash with: not the key's uniqueness (the API key deleted meanwhile?)
+                raise
             # else deleted meanwhile: take the key anew
     else:
         return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "

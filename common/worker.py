@@ -75,7 +75,7 @@ class Hold:
     def renew(self, seconds: float) -> None:
         """Hold it `seconds` from now: written only when what was written last would end more than a
         few seconds sooner, so an idle look stays a read."""
-        if self.ends - time.monotonic() > seconds - 5:
+        if self.ends - time.monotonic() > seconds - min(5.0, seconds / 2):
             return
         self.ends = time.monotonic() + seconds
         until = timezone.now() + timedelta(seconds=seconds)
@@ -92,7 +92,7 @@ def take_lease(name: str, *, seconds: float, wait: float = 0.0, every: float = 1
     one until its lease runs out."""
     holder, deadline, made = uuid.uuid4().hex, time.monotonic() + wait, False
     while True:
-        now = timezone.now()
+        now, started = timezone.now(), time.monotonic()  # the lease runs from here, however long the write waits
         until = now + timedelta(seconds=seconds)
         got = Lease.objects.filter(name=name, until__lte=now).update(holder=holder, until=until)
         if not got and not made:  # held, or its row not made yet (the first take ever): made, and tried again
@@ -100,7 +100,7 @@ def take_lease(name: str, *, seconds: float, wait: float = 0.0, every: float = 1
             made = True
             continue
         if got or time.monotonic() + every > deadline:
-            return Hold(name, holder, bool(got), ends=time.monotonic() + seconds if got else 0.0)
+            return Hold(name, holder, bool(got), ends=started + seconds if got else 0.0)
         time.sleep(every)
 
 
