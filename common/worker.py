@@ -79,7 +79,8 @@ class Hold:
             return
         self.ends = time.monotonic() + seconds
         until = timezone.now() + timedelta(seconds=seconds)
-        Lease.objects.filter(name=self.name, holder=self.holder).update(until=until)
+        if not Lease.objects.filter(name=self.name, holder=self.holder).update(until=until):
+            self.got = False  # it ran out and another took it: no new work is taken under it (see _pipeline)
 
     def let_go(self) -> None:
         if self.got:  # only our own hold: one that ran out may have been taken by another since
@@ -321,13 +322,14 @@ def _pipeline(lanes: list[Lane], *, going: Callable[[], bool], hold: Hold | None
             if hold is not None:
                 hold.renew(step_margin())  # a small write every few seconds: the lease lasts while the work does
             free = slots - len(running)
-            if free and (not looks or going()) and (most is None or taken < most):
+            held = hold is None or bool(hold)
+            if free and held and (not looks or going()) and (most is None or taken < most):
                 looks += 1
                 for lane, pk in _take(lanes, free if most is None else min(free, most - taken)):
                     running.add(pool.submit(lane.step, pk))
                     taken += 1
             if not running:
-                if every is None or not going():
+                if every is None or not held or not going():
                     return done
                 time.sleep(every)
                 continue

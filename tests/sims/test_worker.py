@@ -488,6 +488,22 @@ def test_a_follower_keeps_its_lease_while_it_works_and_lets_go_after(db):
     assert Lease.objects.get().until <= timezone.now()
 
 
+def test_a_follower_whose_lease_was_taken_meanwhile_takes_no_more_work(db, settings):
+    settings.AQL_MAX_CONCURRENCY = 1  # one step at a time, in this thread
+    steps: list[int] = []
+
+    def step(pk: int) -> None:
+        steps.append(pk)  # ...and meanwhile the lease ran out and another follower took it
+        Lease.objects.update(holder="another", until=timezone.now() + timedelta(minutes=5))
+        hold.ends = 0.0  # due a renewal at the next look
+
+    with alone("follower", seconds=60) as hold:
+        worker._pipeline([worker.Lane("test", 0, lambda n: [len(steps)], step)], hold=hold, every=0.01,
+                         going=lambda: len(steps) < 3)  # without the check, three would be taken
+    assert steps == [0] and not hold
+    assert Lease.objects.get().holder == "another"  # and left alone on leaving
+
+
 def test_a_pass_with_nothing_due_costs_the_same_few_queries_however_much_waits(world):
     from django.test.utils import CaptureQueriesContext
 
