@@ -172,14 +172,14 @@ def clean_up() -> None:
 
 def prepare(simulator: Simulator, count: int) -> tuple[int, int]:
     """`count` active SIMs here and at aql, each with a suspend aql has accepted (and finished):
-    pending in the journal, due now. Returns the requests' first and last id."""
+    pending in the journal, due now. Returns the requests' first and last id. Called after
+    push_seeded_work_ahead, which has deleted what a broken run left."""
     from django.db import transaction
     from django.utils import timezone
 
     from aql.usim import UsimClient
     from sims.models import GatewayRequest, GeographicNumber, Sim
 
-    clean_up()
     iccids = [str(FIRST_ICCID + n) for n in range(count)]
     numbers = [str(FIRST_NUMBER + n) for n in range(count)]
     client = UsimClient(url=simulator.base_url + USIM_PATH, username=USERNAME, password=PASSWORD, timeout=10)
