@@ -208,8 +208,7 @@ def _write(request: HttpRequest, run: Callable[[], HttpResponse]) -> HttpRespons
                 raise
             # else deleted meanwhile: take the key anew
     else:
-        return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
-                       "again in a moment.")
+        return problem(request, 409, STILL_BEING_DONE)
     try:
         response = answer()
     except (Http404, ObjectDoesNotExist, SchemaError):
@@ -232,8 +231,7 @@ def _answered_before(request: HttpRequest, kept: IdempotentReply, fingerprint: s
         return problem(request, 422, "This Idempotency-Key was used for another request: use a new key for "
                        "a new request.", [{"field": "Idempotency-Key", "message": "Used for another request."}])
     if kept.status is None and timezone.now() - kept.created_at < UNANSWERED_AFTER:
-        return problem(request, 409, "The first request with this Idempotency-Key is still being done: ask "
-                       "again in a moment.")
+        return problem(request, 409, STILL_BEING_DONE)
     if kept.status is None:  # it ended without an answer (the process died): what it did is not known
         return problem(request, 409, "The first request with this Idempotency-Key ended without an answer: "
                        "whether it did anything is not known. Look at the SIM or the journal before asking "
@@ -248,6 +246,7 @@ def _answered_before(request: HttpRequest, kept: IdempotentReply, fingerprint: s
 
 
 IDEMPOTENT_FOR = settings.API_IDEMPOTENCY_KEPT
+STILL_BEING_DONE = "The first request with this Idempotency-Key is still being done: ask again in a moment."
 UNANSWERED_AFTER = timedelta(minutes=5)  # longer than any write takes: a reply not written by then never will be
 
 
