@@ -51,7 +51,7 @@ class ApiKeyAdmin(KeepsHistory, admin.ModelAdmin):
         key = keys.key_issue(obj, actor=request.user)
         messages.warning(request, f"The key for {obj.name}: {key} — copy it now: it is not shown again.")
 
-    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    @admin.action(description="Revoke the selected keys (they stop working at once)", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset) -> None:
         for_each(request, queryset, lambda row: (keys.key_revoke(key_id=row.pk, actor=request.user),
                                                  Outcome.done("revoked."))[1])

@@ -102,14 +102,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
         for obj in queryset:
             services.subscription_remove(subscription_id=obj.pk, actor=request.user)
 
-    @admin.action(description="Resume the selected paused webhooks")
+    @admin.action(description="Resume the selected paused webhooks", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
         def run(row: Subscription) -> Outcome:
             services.subscription_resume(subscription_id=row.pk, actor=request.user)
             return Outcome.done("resumed: its waiting deliveries are sent now.")
         for_each(request, queryset, run)
 
-    @admin.action(description="Pause the selected webhooks")
+    @admin.action(description="Pause the selected webhooks", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet) -> None:
         def run(row: Subscription) -> Outcome:
             services.subscription_pause(subscription_id=row.pk, actor=request.user)
