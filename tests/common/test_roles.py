@@ -1,5 +1,5 @@
-"""Who may do what: the roles the migration made, every URL walked as each role, every admin
-action tried by each role, the command line's --user, and an audit trail that keeps names."""
+"""Who may do what: the roles the migration made, every URL walked as each role (every admin action:
+test_admin_actions.py), the command line's --user, and an audit trail that keeps names."""
 
 from datetime import timedelta
 
@@ -189,86 +189,6 @@ def test_an_observer_sees_personal_details_masked(client, users, world, make_sim
     assert "Ada Lovelace" not in page and "•••••••••ace" in page and "447700900123" not in page
     client.force_login(users["Customer service"])
     assert "Ada Lovelace" in client.get(f"/sims/{sim.iccid}/").text
-
-
-# --- admin actions --------------------------------------------------------------------------------
-
-ACTIONS = [  # (changelist, action, the permission it needs)
-    ("sims/sim", "suspend", "sims.provision_sim"), ("sims/sim", "reactivate", "sims.provision_sim"),
-    ("sims/sim", "add_services", "sims.provision_sim"), ("sims/sim", "remove_services", "sims.provision_sim"),
-    ("sims/sim", "query_gateway", "sims.provision_sim"), ("sims/sim", "terminate", "sims.terminate_sim"),
-    ("sims/sim", "erase_subscriber", "sims.erase_subscriber"),
-    ("sims/gatewayrequest", "settle_by_hand", "sims.settle_request"),
-    ("orders/despatchorder", "refresh", "orders.place_order"), ("orders/despatchorder", "submit", "orders.place_order"),
-    ("orders/stocklevel", "refresh_stock", "orders.place_order"),
-    ("api/apikey", "revoke", "api.change_apikey"),
-    ("hooks/subscription", "pause", "hooks.change_subscription"),
-    ("hooks/subscription", "resume", "hooks.change_subscription"),
-]
-OUR_APPS = ("common", "sims", "orders", "hooks", "api")
-
-
-def test_the_walk_below_tries_every_admin_action_of_ours(rf, admin_user):
-    from django.contrib import admin
-
-    request = rf.get("/admin/")
-    request.user = admin_user  # a superuser: every action offered
-    offered = {(f"{model._meta.app_label}/{model._meta.model_name}", action)
-               for model, model_admin in admin.site._registry.items() if model._meta.app_label in OUR_APPS
-               for action in model_admin.get_actions(request) if action != "delete_selected"}
-    assert offered == {(changelist, action) for changelist, action, _ in ACTIONS}
-
-
-def _admin_action_target(changelist: str, action: str, places: dict, admin) -> int:
-    """A row of `changelist` the action would change."""
-    from api import keys
-    from hooks import services as hook_services
-    from orders.models import StockLevel
-
-    if changelist == "api/apikey":
-        return keys.key_create(name="shop", role="Observer", owner=admin, actor=admin)[0].pk
-    if changelist == "hooks/subscription":
-        made, _ = hook_services.subscription_add(url="https://127.0.0.1/hook", events=["stock.low"], actor=admin)
-        if action == "resume":
-            hook_services.subscription_pause(subscription_id=made.pk, actor=admin)
-        return made.pk
-    if changelist == "orders/stocklevel":
-        order_services.stock_refresh()
-        return StockLevel.objects.first().pk
-    return {"sims/sim": Sim.objects.get(iccid=places["iccid"]).pk, "sims/gatewayrequest": places["pk"],
-            "orders/despatchorder": DespatchOrder.objects.get().pk}[changelist]
-
-
-def _what_actions_change(world) -> tuple:
-    from api.models import ApiKey
-    from hooks.models import Subscription
-
-    return (len(world.fake.calls), SimEvent.objects.count(), AuditEvent.objects.count(),
-            ApiKey.objects.filter(revoked_at=None).count(), Subscription.objects.filter(active=True).count())
-
-
-@pytest.mark.parametrize("changelist, action, permission", ACTIONS, ids=[a for _, a, _ in ACTIONS])
-def test_an_admin_action_runs_only_for_a_role_that_may_do_it(client, users, places, world, settings, changelist,
-                                                              action, permission):
-    from django.contrib.auth.models import Permission
-
-    settings.WEBHOOKS_ALLOW_PRIVATE = True
-    viewer = member_of("Observer", "staff-viewer")  # in Django admin, with view permissions only (all of them)
-    viewer.is_staff = True
-    viewer.save()
-    viewer.user_permissions.add(Permission.objects.get(codename="use_admin"),
-                                *Permission.objects.filter(codename__startswith="view_"))
-    admin = users["Admin"]
-    target = _admin_action_target(changelist, action, places, admin)
-    client.force_login(viewer)
-    page = client.get(f"/admin/{changelist}/")
-    assert page.status_code == 200 and f'value="{action}"' not in page.text  # seen, the action not offered...
-    before = _what_actions_change(world)
-    client.post(f"/admin/{changelist}/", {"action": action, "_selected_action": [target]}, follow=True)
-    assert _what_actions_change(world) == before  # ...and not run if posted
-    assert admin.has_perm(permission)
-    client.force_login(admin)
-    assert f'value="{action}"' in client.get(f"/admin/{changelist}/").text
 
 
 def test_django_admin_never_deletes_a_user(client, users):
