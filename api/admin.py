@@ -12,6 +12,7 @@ from api import keys
 from api.models import ApiKey
 from common.admin import KeepsHistory, for_each
 from common.outcomes import Outcome
+from common.roles import SYSTEM_USERNAME
 
 
 class KeyForm(forms.ModelForm):
@@ -21,9 +22,16 @@ class KeyForm(forms.ModelForm):
         model = ApiKey
         fields = ["name", "owner", "role"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # only those who may own a key are offered (keys.owner_refusal)
+        self.fields["owner"].queryset = self.fields["owner"].queryset.filter(is_active=True).exclude(
+            username=SYSTEM_USERNAME)
+
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("owner") and data.get("role") and (why := keys.role_refusal(data["owner"], data["role"])):
+        if data.get("owner") and (why := keys.owner_refusal(data["owner"])):
+            self.add_error("owner", why)
+        elif data.get("owner") and data.get("role") and (why := keys.role_refusal(data["owner"], data["role"])):
             self.add_error("role", why)
         return data
 

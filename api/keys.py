@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from common.actors import Actor, recorded
+from common.auth import StaffBackend
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
+from common.roles import SYSTEM_USERNAME
 
 ROLES = ("Observer", "Customer service", "Supervisor")  # a key may be one of these, never Admin
 USED_EVERY = timedelta(minutes=1)  # last use is written at most this often: not a write a call
@@ -31,10 +33,22 @@ def key_create(*, name: str, role: str, owner: AbstractBaseUser, actor: Actor) -
         raise Refused("Name the key after what will use it (the shop, the CRM).", "name")
     if role not in ROLES:
         raise Refused(f"A key is one of these roles: {', '.join(ROLES)}.", "role")
+    if why := owner_refusal(owner):  # first: a deactivated owner's role would be refused with no why
+        raise Refused(why, "owner")
     row = ApiKey(name=name[:60], role=Group.objects.get(name=role), owner=owner)
     if why := role_refusal(owner, row.role):
         raise Refused(why, "role")
     return row, key_issue(row, actor=actor)
+
+
+def owner_refusal(owner: AbstractBaseUser) -> str | None:
+    """Why `owner` may not own a key, or None. A key acts as its owner: a person who can sign in (so
+    it stops with them), never the system account, whose actions would be no one's."""
+    if owner.get_username() == SYSTEM_USERNAME:
+        return "The system account is the worker's, not a person's: give the key to the person it acts for."
+    if not StaffBackend().user_can_authenticate(owner):
+        return f"{owner.get_username()}'s account is deactivated: give the key to a person who can sign in."
+    return None
 
 
 def role_refusal(owner: AbstractBaseUser, role: Group) -> str | None:
@@ -54,6 +68,8 @@ def _role_permissions(role: Group) -> set[str]:
 def key_issue(row: ApiKey, *, actor: Actor) -> str:
     """Give a new key (its name, role and owner chosen) its secret, save it, record who made it:
     the key, to be shown once."""
+    if why := owner_refusal(row.owner):
+        raise Refused(why, "owner")
     row.prefix = secrets.token_hex(4)
     key = f"mvno_{row.prefix}_{secrets.token_urlsafe(32)}"
     row.hashed = _hash(key)
@@ -81,7 +97,8 @@ def key_for(presented: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != "mvno":
         return None
     row = (ApiKey.objects.select_related("owner", "role").filter(prefix=parts[1], revoked_at__isnull=True,
-                                                                    owner__is_active=True).first())
+                                                                    owner__is_active=True)
+           .exclude(owner__username=SYSTEM_USERNAME).first())  # (one made before owners were checked)
     if row is None or not hmac.compare_digest(row.hashed, _hash(presented)):
         return None
     now = timezone.now()
