@@ -24,7 +24,7 @@ from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
 from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
-from sims.services import outbox
+from sims.services import erasure, outbox
 from sims.services.answers import event, locked_sim, send_and_record, undo_queued
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -343,7 +343,9 @@ def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: s
 def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
     """Erase the personal data kept for a terminated SIM's subscriber: the subscriber (name,
     address, postcode, contact number), the recipient of the order that posted the SIM, and
-    Django admin's history of both. The SIM, its journal and its audit trail stay: they hold none."""
+    Django admin's history of both, and any kept file of activations with a row for it (erasure.py).
+    The SIM, its journal and its audit trail stay: they hold none."""
+    uploads = erasure.uploads_holding(iccid=Sim.objects.values_list("iccid", flat=True).get(pk=sim_id))
     with transaction.atomic():
         sim = locked_sim(sim_id)
         if sim.state != SimState.TERMINATED:
@@ -361,6 +363,7 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
             Subscriber.objects.filter(pk=sim.subscriber_id).delete()  # the SIM's link is set to NULL
         if orders:
             type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).erase_recipients()
+        erasure.uploads_forget(sim=sim, upload_ids=uploads)
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
               message="The subscriber's personal details were erased" + (", and the order's recipient." if orders

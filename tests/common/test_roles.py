@@ -294,9 +294,8 @@ def test_orders_have_a_trail_like_sims(world, users):
 
 # --- personal data --------------------------------------------------------------------------------
 
-def test_erasure_leaves_the_name_in_no_table_log_entry_or_admin_history(world, users):
-    from django.apps import apps
-    from django.db import models
+def test_erasure_leaves_the_name_in_no_table_log_entry_admin_history_or_file(world, users):
+    from tests.sims.test_erasure import personal_data_found
 
     agent = users["Supervisor"]
     order = order_services.order_despatch(actor=agent, name="Grace Hopper", company="", address="7 Navy Yard",
@@ -312,14 +311,7 @@ def test_erasure_leaves_the_name_in_no_table_log_entry_or_admin_history(world, u
                                  change_message="Added Grace Hopper")
     Sim.objects.filter(pk=sim.pk).update(state=SimState.TERMINATED)
     services.subscriber_erase(sim_id=sim.pk, actor=agent)
-    found = []
-    for model in apps.get_models():
-        for field in model._meta.get_fields():
-            if isinstance(field, (models.CharField, models.TextField, models.JSONField)) and field.concrete:
-                lookup = f"{field.name}__icontains"
-                if model.objects.filter(**{lookup: "Hopper"}).exists():
-                    found.append(f"{model.__name__}.{field.name}")
-    assert found == []
+    assert personal_data_found("Hopper") == []
     assert LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Subscriber)).exists()
 
 
