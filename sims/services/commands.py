@@ -26,6 +26,7 @@ from sims.lifecycle import Command, RequestState, RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
 from sims.services.answers import event, locked_sim, send_and_record, undo_queued
+from sims.services.requesters import requester_refusal
 
 # --- numbers and SIMs ------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ def request_send(*, request_id: int) -> GatewayRequest:
     Never sent twice: only a request still waiting is taken."""
     with transaction.atomic():
         request = (GatewayRequest.objects.select_for_update(of=("self", "sim"))
-                   .select_related("sim__number", "sim__subscriber").get(pk=request_id))
+                   .select_related("sim__number", "sim__subscriber", "actor").get(pk=request_id))
         sim = request.sim
         if request.state != RequestState.TO_SEND:
             return request
@@ -270,8 +271,10 @@ def request_send(*, request_id: int) -> GatewayRequest:
             request.save(update_fields=["next_poll_at"])
             return request
         label = Command(request.command).label
-        why = lifecycle.refusal(command=Command(request.command), state=sim.state,
-                                has_number=sim.number_id is not None, in_flight=None)
+        command = Command(request.command)
+        why = (requester_refusal(actor=request.actor, actor_name=request.actor_name, command=command)
+               or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                                    in_flight=None))
         request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
             RequestState.SENDING, timezone.now())
         RequestStep.SEND.check(RequestState.TO_SEND, request.state)

@@ -19,6 +19,7 @@ from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.services.answers import event
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
+from sims.services.requesters import requester_refusal
 
 State = ScheduledAction.State
 
@@ -94,15 +95,6 @@ def schedule_cancel(*, action_id: int, actor: Actor) -> ScheduledAction:
     return action
 
 
-def _may_not(action: ScheduledAction, command: Command) -> str | None:
-    """Why it is not done in its scheduler's name when it falls due, if they may no longer give it."""
-    actor, permission = action.actor, lifecycle.TABLE[command].permission
-    if actor is None or not actor.is_active or not actor.has_perm(permission):
-        return (f"{action.actor_name}, who scheduled it, may no longer {command.label.lower()} SIMs (their account "
-                "was closed or their role changed).")
-    return None
-
-
 def schedules_due(*, limit: int) -> list[int]:
     """The scheduled actions whose time has come, the earliest first (the worker's lane)."""
     return list(ScheduledAction.objects.filter(state=State.SCHEDULED, due_at__lte=timezone.now())
@@ -120,9 +112,9 @@ def schedule_run(*, action_id: int) -> GatewayRequest | None:
             return None
         sim, command, now = action.sim, Command(action.command), timezone.now()
         busy = selectors.sim_in_flight(sim=sim)
-        why = _may_not(action, command) or lifecycle.refusal(command=command, state=sim.state,
-                                                              has_number=sim.number_id is not None,
-                                                              in_flight=busy.command if busy else None)
+        why = (requester_refusal(actor=action.actor, actor_name=action.actor_name, command=command)
+               or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                                    in_flight=busy.command if busy else None))
         request = GatewayRequest.objects.create(
             sim=sim, command=command, params={"geo_nos": sim.number.number if sim.number else None},
             actor=action.actor, actor_name=action.actor_name, state_before=sim.state,

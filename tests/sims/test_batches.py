@@ -122,3 +122,32 @@ def test_cancelling_a_batch_records_what_still_waits_as_not_done_and_sends_nothi
     assert five[2].events.filter(action="not_sent", message__contains="cancelled by agent").exists()
     with pytest.raises(Refused, match="Nothing to cancel"):
         services.batch_cancel(batch_id=batch.pk, actor=staff)
+
+
+@pytest.mark.parametrize("gone", ["demoted", "closed", "deleted"])
+def test_a_batch_left_by_an_account_closed_or_demoted_sends_no_more_and_says_why(world, make_sim, client, gone):
+    from html import unescape
+
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import member_of
+
+    jo = member_of("Customer service", "jo")
+    sims = [make_sim(n, number=f"4411300000{n}") for n in (1, 2)]
+    sent_before = world.fake.count("suspend")
+    batch = services.batch_start(sim_ids=[s.pk for s in sims], command=Command.SUSPEND, actor=jo)
+    if gone == "demoted":
+        jo.groups.set([Group.objects.get(name="Observer")])
+    elif gone == "closed":
+        jo.is_active = False
+        jo.save()
+    else:
+        jo.delete()
+    tasks.poll_pass()
+
+    assert world.fake.count("suspend") == sent_before  # not one sent in the name of one who may no longer
+    why = "jo's account no longer may suspend (it was closed, or its role changed)."
+    assert set(batch.requests.values_list("state", "why_not_sent")) == {(RequestState.NOT_SENT, why)}
+    assert sims[0].events.filter(message=f"Suspend not sent: {why}").exists()  # the journal says so
+    client.force_login(member_of("Supervisor", "boss"))
+    assert why in unescape(client.get(f"/batches/{batch.pk}/").text)  # and the batch's page

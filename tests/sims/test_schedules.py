@@ -96,4 +96,4 @@ def test_one_who_may_no_longer_give_it_when_it_falls_due_is_not_obeyed(world, ma
     tasks.poll_pass()
     request = ScheduledAction.objects.get().request
     assert request.state == RequestState.NOT_SENT
-    assert request.why_not_sent.startswith("agent, who scheduled it, may no longer suspend SIMs")
+    assert request.why_not_sent == "agent's account no longer may suspend (it was closed, or its role changed)."

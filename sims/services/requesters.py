@@ -1,0 +1,21 @@
+"""Who asked, when the worker does it later: a batch's row, a file's row, a services change's
+removals and a scheduled action are sent in their requester's name, so each is sent only while
+that person may still give the command (an account closed or moved to a lesser role since stops
+what it left waiting). One rule, read when each is sent."""
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from common.roles import SYSTEM_USERNAME
+from sims import lifecycle
+from sims.lifecycle import Command
+
+
+def requester_refusal(*, actor: AbstractBaseUser | None, actor_name: str, command: Command) -> str | None:
+    """Why `command` is not sent in the name of who asked for it (`actor`, recorded as `actor_name`),
+    or None. The system account (no person: the worker, a command line without --user) may."""
+    if actor is None and actor_name == SYSTEM_USERNAME:
+        return None
+    if actor is not None and actor.is_active and actor.has_perm(lifecycle.TABLE[command].permission):
+        return None
+    who = actor.get_username() if actor is not None else actor_name  # (a deleted account: its name is kept)
+    return f"{who}'s account no longer may {command.label.lower()} (it was closed, or its role changed)."
