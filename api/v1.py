@@ -28,11 +28,11 @@ from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 
 from api import keys
 from api.models import ApiKey, IdempotentReply
 from api.problems import gateway_error, problem, refusal
+from api.throttle import KeyThrottle
 from aql.usim import SERVICES
 from common import audit
 from common.errors import REFUSALS, Refused
@@ -68,13 +68,6 @@ class KeyAuth(HttpBearer):
         if key is not None:
             audit.with_key(key.name)  # for the rest of this request (the interface middleware resets it)
         return key
-
-
-class KeyThrottle(AuthRateThrottle):
-    """At most API_RATE calls per key (Django's cache: per process unless the cache is shared)."""
-
-    def __init__(self) -> None:
-        super().__init__(settings.API_RATE)
 
 
 class Api(NinjaAPI):

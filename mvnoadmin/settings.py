@@ -306,5 +306,12 @@ LOGGING = {
 }
 
 # --- API (api/) -----------------------------------------------------------------
-API_RATE = env.str("API_RATE", default="600/min")  # calls per key; per process unless CACHES is shared
+API_RATE = env.str("API_RATE", default="600/min")  # calls per key, counted in the shared cache below
+# What every process must count together (the API's rate: api/throttle.py) is in the database's
+# cache table (made by api's migrations) unless CACHE_URL names another, e.g. redis://host:6379/1.
+# The default cache stays each process's own, as before (django-q2 keeps its cluster stats there).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": env.cache_url("CACHE_URL", default="dbcache://mvnoadmin_cache"),
+}
 API_IDEMPOTENCY_KEPT = timedelta(hours=24)  # an Idempotency-Key's first answer is kept this long
