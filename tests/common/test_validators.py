@@ -16,7 +16,7 @@ from common.templatetags.words import personal, phone
     (v.clean_postcode, "LS101JQ", "LS10 1JQ"),  # the spec's example
     (v.clean_postcode, " ls10  1jq ", "LS10 1JQ"),
     (v.clean_imei, "49-015420-323751-8", "490154203237518"),
-    (v.clean_iccid, "1111 1111 1100 0000 001", "1111111111000000001"),
+    (v.clean_iccid, "8944 1200 0000 0000 006", "8944120000000000006"),
     (v.clean_name, "  My   Name ", "My Name"),
     (v.clean_address, "11 – 15 Hunslet Road\nLeeds\n", "11 – 15 Hunslet Road, Leeds"),
     (v.clean_services, ["mt_sms", "int_roaming"], ["int_roaming", "mt_sms"]),
