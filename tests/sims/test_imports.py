@@ -58,7 +58,7 @@ def problems(preview: imports.Preview) -> dict[int, dict[str, str]]:
 
 def test_a_stock_preview_says_of_each_row_new_here_or_what_is_wrong_and_writes_nothing(world):
     text = ("ICCID;Product Code;Batch;Notes\n"  # semicolons, other case, a column nobody uses
-            "8944 0000 0000 0000 0001;AQL-123;B7;first\n"
+            "8944 0000 0000 0000 0002;AQL-123;B7;first\n"
             f"{iccid(1)};AQL-123;B7;here already\n"
             "12345;AQL-123;B7;too short\n"
             "89440000000000000002;AQL-123;B7;twice\n"
