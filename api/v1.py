@@ -34,7 +34,7 @@ from api import keys
 from api.models import ApiKey, IdempotentReply
 from api.problems import gateway_error, problem, refusal
 from aql.usim import SERVICES
-from common import audit
+from common import audit, validators
 from common.errors import REFUSALS, Refused
 from common.events import EventKind
 from common.models import AuditAction, AuditEvent
@@ -403,8 +403,8 @@ def _sim_out(sim: Sim, in_flight: str | None) -> dict:
 
 
 def _sim(iccid: str) -> Sim:
-    try:
-        return selectors.sim_detail(iccid=iccid)
+    try:  # 19 or 20 digits 0-9 (422 otherwise), so a record saved with other digits is never acted on
+        return selectors.sim_detail(iccid=validators.field("iccid", validators.clean_iccid, iccid, check_digit=False))
     except Sim.DoesNotExist:
         raise Http404("No SIM with that ICCID on our account.") from None
 
@@ -514,7 +514,9 @@ CHUNK = 500  # ids a query (SQLite's limit on a query's parameters)
 
 
 def _sims_by_iccid(iccids: list[str]) -> dict[str, int]:
-    """Our SIMs among `iccids` (ICCID -> id), a chunk of them a query."""
+    """Our SIMs among `iccids` (ICCID -> id), a chunk of them a query; digits of other scripts are refused (422)."""
+    for iccid in iccids:
+        validators.field("iccids", validators.only_ascii_digits, iccid, "iccids")
     return {iccid: pk for start in range(0, len(iccids), CHUNK)
             for iccid, pk in Sim.objects.filter(iccid__in=iccids[start:start + CHUNK]).values_list("iccid", "pk")}
 

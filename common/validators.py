@@ -208,6 +208,14 @@ def clean_company(value: str) -> str:
     return company
 
 
+def field(name: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`check(*args, **kwargs)`, its refusal said as being about the input `name` (an API's field)."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
+
+
 def clean_all(**fields: tuple[Callable[[Any], Any], Any]) -> dict[str, Any]:
     """Run each field's check; raise one ValidationError naming every bad field at once."""
     clean, errors = {}, {}
