@@ -19,7 +19,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -30,7 +30,7 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
-from api import keys
+from api import docs, keys
 from api.models import ApiKey, IdempotentReply
 from api.problems import gateway_error, problem, refusal
 from aql.usim import SERVICES
@@ -88,7 +88,7 @@ class Api(NinjaAPI):
         return schema
 
 
-api = Api(title="mvnoadmin", version="1", description=__doc__, urls_namespace="api-v1", auth=KeyAuth(),
+api = Api(title="mvnoadmin", version="1", description=docs.DESCRIPTION, urls_namespace="api-v1", auth=KeyAuth(),
           throttle=[KeyThrottle()], docs_decorator=login_required)
 
 
@@ -126,7 +126,9 @@ def _invalid(request: HttpRequest, exc: SchemaError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = problem(request, 401, "Send a live API key: Authorization: Bearer mvno_…")
+    response = problem(request, 401, "This call needs a live API key, sent as the header "
+                                     "'Authorization: Bearer <your key>'; none was sent, or it is not one of ours or "
+                                     "has been revoked. Your administrator issues keys.")
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -148,6 +150,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 404, str(exc) if isinstance(exc, Http404) and str(exc) else "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem(request, 413, f"The request body is larger than we take ({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
+                                 "bytes): send the list in several calls.")
 
 
 for _refusal in REFUSALS:
