@@ -34,6 +34,8 @@ def test_good_values_are_put_in_the_form_aql_wants(check, typed, sent):
     (v.clean_imei, "490154203237519"),  # check digit wrong
     (v.clean_imei, "4901542032375"),
     (v.clean_iccid, "89441234"),
+    (v.clean_iccid, "1111111111000000001"),  # the spec's example: its last digit fails the Luhn check
+    (v.clean_iccid, "８９４４１２００００００００００００６"),  # full-width digits
     (v.clean_name, "R2D2"),
     (v.clean_name, ""),
     (v.clean_address, " \n "),
