@@ -8,8 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from aql.http import GatewayError, GatewayRejected
 from common.errors import Refused, refusal_text
 
-TITLES = {400: "Bad request", 401: "Not signed", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
-          409: "Refused", 422: "Not valid", 429: "Too many requests", 500: "Our error",
+TITLES = {400: "Bad request", 401: "No valid API key", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
+          409: "Refused", 413: "Too large", 422: "Not valid", 429: "Too many requests", 500: "Our error",
           502: "No clear answer from aql"}
 TYPE = "/api/v1/docs#problem-"  # each kind's type: a fragment naming the status, documented once
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -29,12 +29,12 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
 
-from api import keys
+from api import docs, keys
 from api.models import ApiKey, IdempotentReply
 from api.problems import gateway_error, problem, refusal
 from api.throttle import KeyThrottle
 from aql.usim import SERVICES
-from common import audit
+from common import audit, validators
 from common.errors import REFUSALS, Refused
 from common.events import EventKind
 from common.models import AuditAction, AuditEvent
@@ -81,7 +81,7 @@ class Api(NinjaAPI):
         return schema
 
 
-api = Api(title="mvnoadmin", version="1", description=__doc__, urls_namespace="api-v1", auth=KeyAuth(),
+api = Api(title="mvnoadmin", version="1", description=docs.DESCRIPTION, urls_namespace="api-v1", auth=KeyAuth(),
           throttle=[KeyThrottle()], docs_decorator=login_required)
 
 
@@ -119,7 +119,9 @@ def _invalid(request: HttpRequest, exc: SchemaError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = problem(request, 401, "Send a live API key: Authorization: Bearer mvno_…")
+    response = problem(request, 401, "This call needs a live API key, sent as the header "
+                                     "'Authorization: Bearer <your key>'; none was sent, or it is not one of ours or "
+                                     "has been revoked. Your administrator issues keys.")
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -141,6 +143,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 404, str(exc) if isinstance(exc, Http404) and str(exc) else "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem(request, 413, f"The request body is larger than we take ({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
+                                 "bytes): send the list in several calls.")
 
 
 for _refusal in REFUSALS:
@@ -396,8 +404,8 @@ def _sim_out(sim: Sim, in_flight: str | None) -> dict:
 
 
 def _sim(iccid: str) -> Sim:
-    try:
-        return selectors.sim_detail(iccid=iccid)
+    try:  # 19 or 20 digits 0-9 (422 otherwise), so a record saved with other digits is never acted on
+        return selectors.sim_detail(iccid=validators.field("iccid", validators.clean_iccid, iccid, check_digit=False))
     except Sim.DoesNotExist:
         raise Http404("No SIM with that ICCID on our account.") from None
 
@@ -507,7 +515,9 @@ CHUNK = 500  # ids a query (SQLite's limit on a query's parameters)
 
 
 def _sims_by_iccid(iccids: list[str]) -> dict[str, int]:
-    """Our SIMs among `iccids` (ICCID -> id), a chunk of them a query."""
+    """Our SIMs among `iccids` (ICCID -> id), a chunk of them a query; digits of other scripts are refused (422)."""
+    for iccid in iccids:
+        validators.field("iccids", validators.only_ascii_digits, iccid, "iccids")
     return {iccid: pk for start in range(0, len(iccids), CHUNK)
             for iccid, pk in Sim.objects.filter(iccid__in=iccids[start:start + CHUNK]).values_list("iccid", "pk")}
 

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.env import django_setup, vendor
+from bench.seed import luhn
 
-FIRST = 8944990000000000000  # ICCIDs of its own (19 digits), apart from seeded ones
+FIRST = 894499000000000000  # ICCIDs of its own (18 digits and the check digit), apart from seeded ones
 FIRST_NUMBER = 442079000000  # numbers of its own: +44 20 79…
 
 
@@ -84,7 +85,7 @@ def run(rows: int) -> None:
     print(f"database: {vendor()}; {rows:,} rows a file; {Sim.objects.count():,} SIMs there already; "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     agent, _ = User.objects.get_or_create(username="bench-imports")
-    iccids = [str(FIRST + n) for n in range(rows)]
+    iccids = [luhn(str(FIRST + n)) for n in range(rows)]
     stock = ("iccid,product code,batch\n" + "".join(f"{i},AQL-123,B{n // 1000}\n" for n, i in enumerate(iccids)))
     data = stock.encode()
     print(f"stock file: {len(data) / 2**20:.1f} MiB")

@@ -7,6 +7,7 @@ from pathlib import Path
 from wsgiref.types import WSGIApplication
 
 import pytest
+from stdnum import luhn
 
 from aql.despatch import DespatchClient
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
@@ -144,13 +145,15 @@ def _fast_password_hashing(settings) -> None:
 
 # --- a provisioning world: our database and the simulator agreeing on a few SIMs -------------
 
-FIRST_ICCID = 1111111111000000001  # the simulator account's first ICCID
+FIRST_ICCID = Account().iccid_first  # the simulator account's first ICCID
 POOL = [str(44113000000 + n) for n in range(20)]  # allocated to the simulator's account too
 IMEI = "490154203237518"
 
 
 def iccid(n: int) -> str:
-    return str(FIRST_ICCID + n)
+    """The simulator account's `n`th ICCID (from 0): serials counting up, each with its check digit."""
+    body = str(int(FIRST_ICCID[:-1]) + n).zfill(len(FIRST_ICCID) - 1)
+    return body + luhn.calc_check_digit(body)
 
 
 @pytest.fixture
@@ -200,7 +203,7 @@ def many_sims(count: int, start: int = 100_000) -> list[Sim]:
     people = Subscriber.objects.bulk_create(
         Subscriber(name=f"Customer {n}", address="1 Road", postcode="LS1 1AA", contact_number="447700900123")
         for n in range(count))
-    iccids = [str(FIRST_ICCID + start + n) for n in range(count)]
+    iccids = [iccid(start + n) for n in range(count)]
     return Sim.objects.bulk_create(
         Sim(iccid=i, iccid_reversed=i[::-1], state=SimState.ACTIVE, number=numbers[n], subscriber=people[n])
         for n, i in enumerate(iccids))

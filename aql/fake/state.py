@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from stdnum import luhn
+
 from aql.fake.wire import _redact_query, _without_password
 
 USIM_PATH = "/mobile/configure_sim.php"
@@ -34,7 +36,7 @@ VOICE_AND_SMS = frozenset({"int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_
 # What a SIM has once activated: calls and texts, nothing international.
 ACTIVATION_SERVICES = frozenset({"mo_voice", "mt_voice", "mo_sms", "mt_sms"})
 
-ICCID_RE = re.compile(r"\d{19,20}")
+ICCID_RE = re.compile(r"[0-9]{19,20}")  # ASCII digits only (\d would take any script's)
 
 
 def _geo_numbers() -> list[str]:
@@ -47,8 +49,10 @@ class Account:
 
     username: str = "demo"
     password: str = "demo-password"
-    iccid_first: str = "1111111111000000001"  # the spec's example ICCID is on the account
-    iccid_count: int = 500  # ICCIDs iccid_first, +1, +2 ... (same length, zero-padded)
+    # The first of the account's ICCIDs. Real ICCIDs end with a Luhn check digit (ITU-T E.118) and ours
+    # are checked for it; the spec's example, 1111111111000000001, fails that check, so it is not here.
+    iccid_first: str = "8944120000000000006"
+    iccid_count: int = 500  # iccid_first's digits but the last, +1, +2 ..., each with its check digit
     geo_numbers: list[str] = field(default_factory=_geo_numbers)  # allocated to the account
     stock: dict[str, int] = field(default_factory=lambda: {"AQL-123": 2031, "ABC-456": 20000})
     data_iccids: set[str] = field(default_factory=set)  # data-only: voice/SMS services -> 63034
@@ -59,16 +63,17 @@ class Account:
         return f"Account(username={self.username!r}, iccid_first={self.iccid_first!r})"
 
     def iccids(self) -> Iterator[str]:
-        """The account's ICCID range, in order."""
-        first, width = int(self.iccid_first), len(self.iccid_first)
+        """The account's ICCID range, in order: serials counting up, each with its check digit."""
+        first, width = int(self.iccid_first[:-1]), len(self.iccid_first) - 1
         for i in range(self.iccid_count):
-            yield str(first + i).zfill(width)
+            body = str(first + i).zfill(width)
+            yield body + luhn.calc_check_digit(body)
 
     def in_range(self, iccid: str) -> bool:
         """Whether `iccid` is one of the account's range."""
-        if len(iccid) != len(self.iccid_first) or not iccid.isdigit():
+        if len(iccid) != len(self.iccid_first) or not (iccid.isascii() and iccid.isdigit()) or not luhn.is_valid(iccid):
             return False
-        return 0 <= int(iccid) - int(self.iccid_first) < self.iccid_count
+        return 0 <= int(iccid[:-1]) - int(self.iccid_first[:-1]) < self.iccid_count
 
 
 @dataclass

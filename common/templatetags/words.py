@@ -3,7 +3,10 @@
 from datetime import datetime, timedelta
 
 from django import template
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from common.validators import phone_national
 
@@ -60,3 +63,15 @@ def thousands(number: int | None) -> str:
 def get(mapping: dict | None, key: str) -> object:
     """A dictionary's value by a key the template holds in a variable ("" when there is none)."""
     return (mapping or {}).get(key, "")
+
+
+@register.simple_tag
+def iccid_link(iccid: str) -> SafeString:
+    """A SIM's ICCID linking to its page; a row whose ICCID no address of ours can carry (one saved
+    before digits of other scripts were refused) is shown, unlinked, with what to do: a list never
+    fails for one bad row."""
+    try:
+        return format_html('<a class="mono" href="{}">{}</a>', reverse("sim_detail", args=[iccid]), iccid)
+    except NoReverseMatch:
+        return format_html('<span class="mono">{}</span> <span class="muted">(not a valid ICCID: an admin '
+                           "should correct or delete this record)</span>", iccid)

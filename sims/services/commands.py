@@ -41,14 +41,15 @@ def _add_new(model: type[models.Model], field: str, raw: Iterable[str], clean: C
     if len(raw) > MOST_AT_ONCE:
         raise ValidationError({f"{field}s": [f"At most {MOST_AT_ONCE:,} at a time ({len(raw):,} given): split the "
                                              "list and add each part."]})
-    cleaned, bad = [], []
+    cleaned, bad = [], {}
     for value in raw:
         try:
             cleaned.append(clean(value))
-        except ValidationError:
-            bad.append(value)
+        except ValidationError as exc:  # grouped by what is wrong, each reason said once
+            bad.setdefault(exc.messages[0], []).append(value)
     if bad:
-        raise ValidationError({f"{field}s": [f"{why}: {', '.join(bad)}."]})
+        raise ValidationError({f"{field}s": [f"{why}: {', '.join(values)}. {reason}" for reason, values in
+                                             bad.items()]})
     cleaned = list(dict.fromkeys(cleaned))
     with transaction.atomic():
         known: set[str] = set()

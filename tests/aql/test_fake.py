@@ -26,11 +26,11 @@ from aql.fake import (
     redact,
     start_in_thread,
 )
-from tests.conftest import PASSWORD, USERNAME, Simulator
+from tests.conftest import PASSWORD, USERNAME, Simulator, iccid
 
 ROOT = Path(__file__).resolve().parents[2]
-ICCID = "1111111111000000001"  # the spec's example, first on the account
-SECOND_ICCID = "1111111111000000002"
+ICCID = iccid(0)  # first on the account
+SECOND_ICCID = iccid(1)
 IMEI = "490154203237518"  # 15 digits, valid Luhn check digit
 GEO = "44113000000"  # the spec's example, first allocated to the account
 ACTIVATE = {
@@ -333,7 +333,7 @@ def test_despatched_order_gets_a_real_unused_account_iccid_and_takes_stock(aqlsi
         "0: Successful\nname:John Smith\ncompany:aql\naddress:11-15 Hunslet Road,Leeds\n"
         f"postcode:LS10 1JQ\ncontact_no:441133203040\niccid:{SECOND_ICCID}\nstatus:despatched\n")
     first, second = fake.order("ORD-1"), fake.order("ORD-2")
-    assert first.iccid == SECOND_ICCID and second.iccid == "1111111111000000003"
+    assert first.iccid == SECOND_ICCID and second.iccid == iccid(2)
     assert fake.sim(second.iccid).state == "unused"
 
 

@@ -6,17 +6,12 @@ import requests
 from aql.codes import Retry
 from aql.http import GatewayRejected, GatewayReplyUnreadable, GatewayUnreachable
 from aql.usim import IccidState, IccidStatus, Queued, RequestState, RequestStatus, UsimClient, parse_reply
-from tests.conftest import PASSWORD, USERNAME
+from tests.conftest import PASSWORD, USERNAME, iccid  # the n-th ICCID on the simulator's account
 
-EXAMPLE_ICCID = "1111111111000000001"  # the spec's activate example
+EXAMPLE_ICCID = iccid(0)  # the simulator's first (the spec's example fails the Luhn check every ICCID passes)
 EXAMPLE_GEO = "44113000000"
 IMEI = "490154203237518"  # a valid IMEI (Luhn)
 OTHER_GEO = "44113000007"
-
-
-def iccid(n: int) -> str:
-    """The n-th ICCID on the simulator's account (0 is the spec's example)."""
-    return str(int(EXAMPLE_ICCID) + n)
 
 
 def spec_example(**changes: str) -> dict[str, str]:
@@ -311,7 +306,7 @@ def canned(body: bytes):
 
 
 def test_replies_are_read_whatever_their_line_endings_spacing_key_order_and_extra_keys(serve):
-    body = b"\r\n  IccidState :active\r\nextra: thing\r\niccid:   1111111111000000001  \r\n" \
+    body = b"\r\n  IccidState :active\r\nextra: thing\r\niccid:   8944120000000000006  \r\n" \
            b"premium: 1\r\nstatus :200\r\ngeo_nos: 44113000000\r\nint_call: 0\r\nint_roaming: 1\r\n\r\n"
     client = UsimClient(url=serve(canned(body)), username=USERNAME, password=PASSWORD, timeout=2)
     assert client.queryiccid(iccid=EXAMPLE_ICCID) == IccidStatus(

@@ -6,11 +6,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, iccid
 
 pytestmark = pytest.mark.django_db  # each send is recorded in the audit trail, before it goes
 
-ICCID = "1111111111000000001"
+ICCID = iccid(0)
 ACTIVATE = ["activate", "--iccid", ICCID, "--imei", "490154203237518", "--geo-nos", "44113000000",
             "--subname", "My Name", "--subaddress", "11 Hunslet Road, Leeds", "--subpostcode", "LS10 1JQ",
             "--subcontactno", "441133203040"]

@@ -18,7 +18,7 @@ from orders.models import DespatchOrder
 from sims import services
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent, Subscriber
-from tests.conftest import manage, member_of
+from tests.conftest import iccid, manage, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def places(world, make_sim, staff, settings):
                                           postcode="LS1 1AA", contact_no="07700900123")
     order_services.stock_refresh()
     batch = services.batch_start(sim_ids=[sim.pk], command=Command.REACTIVATE, actor=staff)  # one not done
-    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                      kind="stock", actor=staff)
     services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
                           due_at=timezone.now() + timedelta(days=1))
@@ -376,10 +376,10 @@ def test_a_supervisor_adds_sims_and_sets_thresholds_on_the_staff_site(client, us
     from orders.models import Product
 
     client.force_login(users["Supervisor"])
-    response = client.post("/sims/add/", {"iccids": "1111111111000000050\n12"})
+    response = client.post("/sims/add/", {"iccids": f"{iccid(50)}\n12"})
     assert "Not an ICCID (19 or 20 digits): 12." in response.text
-    response = client.post("/sims/add/", {"iccids": "1111111111000000050, 1111111111000000051"}, follow=True)
-    assert "2 SIMs added." in response.text and Sim.objects.filter(iccid="1111111111000000051").exists()
+    response = client.post("/sims/add/", {"iccids": f"{iccid(50)}, {iccid(51)}"}, follow=True)
+    assert "2 SIMs added." in response.text and Sim.objects.filter(iccid=iccid(51)).exists()
     order_services.stock_refresh()
     response = client.post("/stock/AQL-123/threshold/", {"threshold": "-4"}, follow=True)
     assert "AQL-123: A threshold is a number of SIMs: 0 or more." in response.text

@@ -16,7 +16,7 @@ from common.templatetags.words import personal, phone
     (v.clean_postcode, "LS101JQ", "LS10 1JQ"),  # the spec's example
     (v.clean_postcode, " ls10  1jq ", "LS10 1JQ"),
     (v.clean_imei, "49-015420-323751-8", "490154203237518"),
-    (v.clean_iccid, "1111 1111 1100 0000 001", "1111111111000000001"),
+    (v.clean_iccid, "8944 1200 0000 0000 006", "8944120000000000006"),
     (v.clean_name, "  My   Name ", "My Name"),
     (v.clean_address, "11 – 15 Hunslet Road\nLeeds\n", "11 – 15 Hunslet Road, Leeds"),
     (v.clean_services, ["mt_sms", "int_roaming"], ["int_roaming", "mt_sms"]),
@@ -34,6 +34,8 @@ def test_good_values_are_put_in_the_form_aql_wants(check, typed, sent):
     (v.clean_imei, "490154203237519"),  # check digit wrong
     (v.clean_imei, "4901542032375"),
     (v.clean_iccid, "89441234"),
+    (v.clean_iccid, "1111111111000000001"),  # the spec's example: its last digit fails the Luhn check
+    (v.clean_iccid, "８９４４１２００００００００００００６"),  # full-width digits
     (v.clean_name, "R2D2"),
     (v.clean_name, ""),
     (v.clean_address, " \n "),

@@ -126,8 +126,8 @@ def test_a_sim_state_cannot_be_edited_in_admin(admin_client, world):
 def test_adding_a_sim_in_admin_checks_the_iccid(admin_client, db):
     response = admin_client.post("/admin/sims/sim/add/", {"iccid": "12345"})
     assert "An ICCID is the 19 or 20 digits" in response.text
-    admin_client.post("/admin/sims/sim/add/", {"iccid": "8944 1234 5678 9012 3456"})
-    assert Sim.objects.get().iccid_reversed == "65432109876543214498"
+    admin_client.post("/admin/sims/sim/add/", {"iccid": "8944 1234 5678 9012 3454"})
+    assert Sim.objects.get().iccid_reversed == "45432109876543214498"
 
 
 def test_numbers_are_added_in_bulk_from_a_pasted_list(admin_client, db):

@@ -14,7 +14,7 @@ from sims import selectors, services
 from sims.lifecycle import Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import imports
-from tests.conftest import FIRST_ICCID, IMEI, make_schedules
+from tests.conftest import IMEI, iccid, make_schedules
 from tests.worker.test_cluster import kill, start_cluster, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,9 +45,9 @@ def test_thousands_of_activations_from_a_file_settle_with_every_row_accounted_fo
     settings.AQL_FIRST_POLL_DELAY = 1
     gateway.reset()
     services.number_add(numbers=numbers)
-    services.sim_add(iccids=[str(FIRST_ICCID + n) for n in range(ROWS)])
+    services.sim_add(iccids=[iccid(n) for n in range(ROWS)])
     make_schedules()
-    rows = "".join(f"{FIRST_ICCID + n},{IMEI},,Customer {name(n)},1 Road,LS1 1AA,0113 320 3040\n" for n in range(ROWS))
+    rows = "".join(f"{iccid(n)},{IMEI},,Customer {name(n)},1 Road,LS1 1AA,0113 320 3040\n" for n in range(ROWS))
     data = ("iccid,imei,number,name,address,postcode,contact\n" + rows).encode()
     upload = imports.upload_preview(file=SimpleUploadedFile("big.csv", data), kind=imports.ACTIVATE, actor=staff)
     assert upload.preview["counts"] == {"ready": ROWS}

@@ -58,11 +58,11 @@ def problems(preview: imports.Preview) -> dict[int, dict[str, str]]:
 
 def test_a_stock_preview_says_of_each_row_new_here_or_what_is_wrong_and_writes_nothing(world):
     text = ("ICCID;Product Code;Batch;Notes\n"  # semicolons, other case, a column nobody uses
-            "8944 0000 0000 0000 0001;AQL-123;B7;first\n"
+            "8944 0000 0000 0000 0002;AQL-123;B7;first\n"
             f"{iccid(1)};AQL-123;B7;here already\n"
             "12345;AQL-123;B7;too short\n"
-            "89440000000000000001;AQL-123;B7;twice\n"
-            "89440000000000000002;bad*code;B7;\n"
+            "89440000000000000002;AQL-123;B7;twice\n"
+            "89440000000000000010;bad*code;B7;\n"
             "\n")
     before = Sim.objects.count()
     preview = imports.preview(source(text), imports.STOCK)
@@ -79,12 +79,12 @@ def test_a_stock_preview_says_of_each_row_new_here_or_what_is_wrong_and_writes_n
 
 
 def test_confirmed_stock_adds_the_new_sims_with_their_product_code_and_batch(world, staff):
-    text = "iccid,product,lot\n89440000000000000001,AQL-123,B7\n89440000000000000002,,\n" + f"{iccid(1)},X,Y\n"
+    text = "iccid,product,lot\n89440000000000000002,AQL-123,B7\n89440000000000000010,,\n" + f"{iccid(1)},X,Y\n"
     assert imports.stock_add(source=source(text), actor=staff) == 2
-    added = Sim.objects.get(iccid="89440000000000000001")
+    added = Sim.objects.get(iccid="89440000000000000002")
     assert (added.state, added.product_code, added.lot, added.iccid_reversed) == (
-        SimState.UNUSED, "AQL-123", "B7", "10000000000000004498")
-    assert Sim.objects.get(iccid="89440000000000000002").product_code is None
+        SimState.UNUSED, "AQL-123", "B7", "20000000000000004498")
+    assert Sim.objects.get(iccid="89440000000000000010").product_code is None
     assert Sim.objects.get(iccid=iccid(1)).product_code is None  # one we had is left as it is
 
 
@@ -101,7 +101,7 @@ def test_a_file_that_cannot_be_read_as_asked_is_refused_with_why(world, text, wo
 
 
 def test_utf8_with_or_without_its_mark_and_excels_plain_csv_are_read_and_what_is_not_text_is_refused(world):
-    preview = imports.preview(source("\ufeffICCID\r\n89440000000000000001\r\n"), imports.STOCK)
+    preview = imports.preview(source("\ufeffICCID\r\n89440000000000000002\r\n"), imports.STOCK)
     assert preview.counts == {"new": 1}
     text = (f"iccid,imei,number,name,address,postcode,contact\n"
             f"{iccid(0)},{IMEI},,Zo\u00eb Br\u00f6nte,1 Caf\u00e9 Row,LS1 5AB,07700 900123\n")
@@ -244,31 +244,31 @@ def test_a_number_taken_between_the_check_and_the_queue_is_recorded_as_not_done(
 # --- the upload between preview and confirmation -----------------------------------------------
 
 def test_an_upload_is_kept_for_its_preview_then_done_and_deleted_with_its_file(world, staff):
-    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                      kind=Upload.STOCK, actor=staff)
     assert upload.preview["counts"] == {"new": 1} and upload.name == "in.csv"
     path = upload.file.path
-    assert not path.endswith("in.csv") and Sim.objects.filter(iccid="89440000000000000001").count() == 0
+    assert not path.endswith("in.csv") and Sim.objects.filter(iccid="89440000000000000002").count() == 0
     assert services.upload_confirm(upload_id=upload.pk, actor=staff) == 1
     assert not Upload.objects.exists()
     assert not os.path.exists(path)
 
 
 def test_an_upload_is_done_once_and_cannot_be_cancelled_while_it_is_done(world, staff):
-    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                      kind=Upload.STOCK, actor=staff)
     Upload.objects.filter(pk=upload.pk).update(confirming=True)  # another press is doing it
     with pytest.raises(Refused, match="being done already"):
         services.upload_confirm(upload_id=upload.pk, actor=staff)
     with pytest.raises(Refused, match="can no longer be cancelled"):
         services.upload_discard(upload_id=upload.pk)
-    assert not Sim.objects.filter(iccid="89440000000000000001").exists()
+    assert not Sim.objects.filter(iccid="89440000000000000002").exists()
 
 
 def test_a_file_too_big_is_refused_before_it_is_kept(world, staff, monkeypatch):
     monkeypatch.setattr(imports, "UPLOAD_BYTES_AT_MOST", 10)
     with pytest.raises(Refused, match="at most 0 MB"):
-        services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+        services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                 kind=Upload.STOCK, actor=staff)
     assert not Upload.objects.exists()
 
@@ -281,7 +281,7 @@ def test_a_file_refused_at_its_preview_is_not_kept(world, staff, settings):
 
 
 def test_uploads_left_for_a_day_are_deleted_by_the_worker_and_files_without_theirs(world, staff, settings):
-    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000001\n"),
+    upload = services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                      kind=Upload.STOCK, actor=staff)
     Upload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - imports.UPLOAD_KEPT * 2)
     orphan = Path(settings.MEDIA_ROOT) / imports.UPLOAD_DIR / "left-by-a-deleted-account.csv"

@@ -442,7 +442,7 @@ def test_sims_per_state_are_kept_by_the_database_however_a_sim_changes(world, st
     assert kept() == counted() == {SimState.UNUSED: 10}
     sim = make_sim(1, number="44113000001")  # saved by the ORM
     settle(world, services.sim_suspend(sim_id=sim.pk, actor=staff))  # by the service, under lock
-    services.sim_add(iccids=["8944000000000000017", "8944000000000000025"])  # a bulk insert
+    services.sim_add(iccids=["8944000000000000019", "8944000000000000027"])  # a bulk insert
     Sim.objects.filter(iccid=iccid(2)).update(state=SimState.TERMINATED)  # a raw update
     Sim.objects.filter(iccid=iccid(3)).delete()
     assert kept() == counted() == {SimState.UNUSED: 9, SimState.SUSPENDED: 1, SimState.TERMINATED: 1}

@@ -458,7 +458,7 @@ def test_a_lease_its_holder_never_let_go_runs_out(db):
     assert Lease.objects.get().until <= timezone.now()
 
 
-STRAY = "8944000000000000017"
+STRAY = "8944000000000000019"
 
 
 def test_a_sim_aql_refuses_to_describe_goes_to_the_back_of_the_drift_queue(world, settings):

@@ -65,11 +65,11 @@ def test_an_activation_batch_retries_its_failed_rows_through_a_new_preview(agent
 
 
 def test_stock_from_a_pasted_list_is_previewed_then_added(agent, world):
-    response = agent.post("/sims/import/", {"kind": "stock", "pasted": f"8944000000000000000 1\n{iccid(1)}\n12"})
+    response = agent.post("/sims/import/", {"kind": "stock", "pasted": f"8944000000000000000 2\n{iccid(1)}\n12"})
     page = agent.get(response.url).text
     assert "Will be added</dt><dd>1" in page and "Already here" in page and "An ICCID is the 19 or 20 digits" in page
     done = agent.post(response.url, {"action": "confirm"}, follow=True)
-    assert "1 SIMs added." in done.text and Sim.objects.filter(iccid="89440000000000000001").exists()
+    assert "1 SIMs added." in done.text and Sim.objects.filter(iccid="89440000000000000002").exists()
 
 
 def test_cancelling_a_preview_does_nothing_and_forgets_the_file(agent, world):

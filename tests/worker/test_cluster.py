@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, RequestState, Sim, SimEvent
-from tests.conftest import PASSWORD, USERNAME, activation, make_schedules
+from tests.conftest import PASSWORD, USERNAME, activation, iccid, make_schedules
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_a_real_cluster_settles_a_batch_of_activations_even_when_killed_mid_run(
     fake.faults.latency = 1.0  # a pass over the batch takes a few seconds: time to kill it mid-way
     settings.AQL_FIRST_POLL_DELAY = 1
     services.number_add(numbers=[str(44113000000 + n) for n in range(BATCH)])
-    services.sim_add(iccids=[str(1111111111000000001 + n) for n in range(BATCH)])
+    services.sim_add(iccids=[iccid(n) for n in range(BATCH)])
     make_schedules()
     for n, sim in enumerate(Sim.objects.order_by("iccid")):
         request = services.sim_activate(sim_id=sim.pk, actor=staff, **activation(number=str(44113000000 + n)))

@@ -15,7 +15,7 @@ from orders.models import DespatchOrder
 from orders.services import order_despatch
 from sims import services
 from sims.models import GatewayRequest, RequestState, Sim
-from tests.conftest import PASSWORD, USERNAME, activation, make_schedules
+from tests.conftest import PASSWORD, USERNAME, activation, iccid, make_schedules
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SIMS = 8
@@ -57,7 +57,7 @@ def test_requests_orders_stock_and_drift_together_never_put_more_than_the_limit_
     settings.AQL_DRIFT_PER_HOUR = 36_000  # ten a second: drift wants the gateway too
     make_schedules()
     services.number_add(numbers=[str(44113000000 + n) for n in range(SIMS)])
-    services.sim_add(iccids=[str(1111111111000000001 + n) for n in range(SIMS * 2)])
+    services.sim_add(iccids=[iccid(n) for n in range(SIMS * 2)])
     for n, sim in enumerate(Sim.objects.order_by("iccid")[:SIMS]):
         services.sim_activate(sim_id=sim.pk, actor=staff, **activation(number=str(44113000000 + n)))
     for n in range(4):

@@ -22,7 +22,7 @@ from common.models import Heartbeat
 from sims import services
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
-from tests.conftest import PASSWORD, USERNAME, Simulator, make_schedules
+from tests.conftest import PASSWORD, USERNAME, Simulator, iccid, make_schedules
 from tests.worker.test_cluster import kill, start_cluster
 from tests.worker.test_follower import Counting
 
@@ -55,10 +55,10 @@ def active_sims(fake: FakeAql) -> list[Sim]:
     """SIMS active SIMs, each with a number, alike in our records and at the simulator."""
     sims = []
     for n in range(SIMS):
-        iccid, number = str(1111111111000000001 + n), str(44113000000 + n)
-        sim = Sim.objects.create(iccid=iccid, iccid_reversed=iccid[::-1], state=SimState.ACTIVE,
+        ours, number = iccid(n), str(44113000000 + n)
+        sim = Sim.objects.create(iccid=ours, iccid_reversed=ours[::-1], state=SimState.ACTIVE,
                                  number=GeographicNumber.objects.create(number=number, on_sim=True))
-        fake.put_sim(iccid, state=SimState.ACTIVE, geo_nos=number, services=("mo_voice", "mt_voice"))
+        fake.put_sim(ours, state=SimState.ACTIVE, geo_nos=number, services=("mo_voice", "mt_voice"))
         sims.append(sim)
     return sims
 

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from aql import codes
 from aql.usim import SERVICES
+from common import validators
 from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED
 from sims import selectors, services
@@ -119,6 +120,6 @@ class Command(StaffCommand):
 
     def _sim(self, iccid: str) -> Sim:
         try:
-            return selectors.sim_detail(iccid=iccid.replace(" ", ""))
+            return selectors.sim_detail(iccid=validators.clean_iccid(iccid, check_digit=False))
         except Sim.DoesNotExist:
             raise CommandError(f"No SIM {iccid} on record (add it with `sim add`).", returncode=EXIT_REFUSED) from None

@@ -1,0 +1,71 @@
+"""The words integrators read first at /api/v1/docs (and in the OpenAPI description): what a key is
+and how to send it, how to retry safely, what an error looks like, the rate limit. Written for
+someone who calls the API, not for us: no module of ours is named here."""
+
+DESCRIPTION = """
+The reseller back-office's API: the SIMs, gateway requests, numbers, batches, scheduled actions,
+despatch orders, stock and webhooks that staff work with on the pages, for your own systems. It
+does what the pages do, under the same rules.
+
+## Your API key
+
+Every call needs an API key. Your administrator issues it to you with a role (Observer, Customer
+service, Supervisor, Admin), and the key may do exactly what that role may do on the pages. The
+key is shown once, when it is issued: keep it as secret as a password, and ask for a new one if it
+may have leaked (the old one is then revoked). What a key does is recorded as done by its owner,
+through the API, under the key's name.
+
+Send it in the `Authorization` header of every call:
+
+    Authorization: Bearer mvno_…
+
+A call without a key, or with one that is mistyped or revoked, is answered `401 No valid API key`.
+
+## Commands and their outcome
+
+A command the gateway carries out later (activate, suspend, reactivate, terminate, a services
+change) is answered `202 Accepted`, with the request to follow in the `Location` header
+(`/api/v1/requests/{id}`); read it again, or subscribe to webhooks to be told. Its `state` is
+`pending` while the gateway works, then `success` or `failed`. When the gateway's answer could not
+be read, the state is `unknown`, never failure or success without evidence: `outcome` says in
+words what is known and what is being done to find out. Do not send the command again: it is
+checked for you, and a second one could act twice.
+
+## Retrying safely: `Idempotency-Key`
+
+Send each write (`POST`, `PUT`, `DELETE`) with a header `Idempotency-Key` holding a value of your
+own, unique to that write (a UUID, say; at most 200 characters). If the connection drops and you
+send the same call again with the same key and body within 24 hours, it is done once and you get
+the first answer again. The same key with a different body is refused (`422`); while the first is
+still being done, a repeat is answered `409`.
+
+## Errors
+
+Every error is a problem details object ([RFC 9457](https://www.rfc-editor.org/rfc/rfc9457)),
+sent as `application/problem+json`:
+
+    {"type": "/api/v1/docs#problem-422", "title": "Not valid", "status": 422,
+     "detail": "Some of what was sent is not valid: see errors.", "instance": "/api/v1/sims/…/activate",
+     "errors": [{"field": "imei", "message": "That IMEI is not valid: …", "code": null}]}
+
+`errors` names each input that is wrong. Where the gateway refused, `code` is its error code and
+`message` says what it means. The kinds (`type` ends with `#problem-` and the status):
+
+- **400 Bad request**: the request could not be read (not JSON, say).
+- **401 No valid API key**: see above.
+- **403 Not allowed**: the key's role may not do this.
+- **404 Not found**: no such SIM, request, order or other record on our account.
+- **409 Refused**: our rules forbid it now, for example while another command for the SIM is under way.
+- **413 Too large**: the body is larger than we take; send a long list in several calls.
+- **422 Not valid**: some input is wrong, or the gateway refused it; see `errors`.
+- **429 Too many requests**: over the rate limit; wait the seconds the `Retry-After` header gives.
+- **500 Our error**: something went wrong on our side; it is logged.
+- **502 No clear answer from aql** (the network's gateway): the outcome is unknown and is being checked for you; the
+  `request` member points to it. Do not resend.
+
+## Rate limit
+
+Each key may make a limited number of calls a minute; the `429` answer says the limit. Identifiers
+(ICCIDs, IMEIs, numbers, ids) are written with the digits 0 to 9; an ICCID's last digit is its
+check digit.
+"""
