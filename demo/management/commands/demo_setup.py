@@ -8,6 +8,7 @@ gives the logins fresh passwords. `--banner FILE` writes the logins there instea
 """
 
 import secrets
+import string
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             for staff in get_user_model().objects.filter(username=username)]
         signs_in = ""
         for person, role in logins:  # a fresh password each start, printed below: the demo runs on loopback only
-            password = secrets.token_urlsafe(9)
+            password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
             person.set_password(password)
             person.save()
             signs_in += f"  sign in as {person.username} / {password}  ({role})\n"
