@@ -41,6 +41,17 @@ def redact_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str,
     return {key: _redacted(value) for key, value in event.items()}
 
 
+def drop_django_objects(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A processor for the standard library's records: Django hands its access and error lines the
+    request itself as an extra (`request`: runserver's socket, or the HttpRequest) and runserver its
+    own clock (`server_time`). The message says which request and the line has its time; printed,
+    they would be an object's repr (`<socket.socket fd=4 ...>`)."""
+    event.pop("server_time", None)
+    if not isinstance(event.get("request"), str):
+        event.pop("request", None)
+    return event
+
+
 def structured_formatter(*, style: str = "console") -> logging.Formatter:
     """The formatter LOGGING names (`"()"`): called when Django configures logging, it also sets
     structlog up, so both kinds of logger end in the same processors and renderer. `style` is
@@ -54,7 +65,7 @@ def structured_formatter(*, style: str = "console") -> logging.Formatter:
     renderer: Any = (structlog.processors.JSONRenderer() if style == "json"
                      else structlog.dev.ConsoleRenderer(colors=False))
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*SHARED, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*SHARED, structlog.stdlib.ExtraAdder(), drop_django_objects],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,  # the traceback as text, so it is masked too
                     redact_event, renderer],

@@ -40,7 +40,9 @@ from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
 SIM_COUNT = 200
 NUMBER_COUNT = 130
 ACTIVATED = 118  # activated and settled; some then suspended, terminated or given services
-STAFF = (("sam", "Sam", "Okafor"), ("priya", "Priya", "Shah"))
+# The staff, one per role below Admin (the admin is demo_setup's): each gets a login in the banner.
+STAFF = (("sam", "Sam", "Okafor", "Customer service"), ("priya", "Priya", "Shah", "Supervisor"),
+         ("olu", "Olu", "Bankole", "Observer"))
 
 
 class DemoError(Exception):
@@ -164,17 +166,18 @@ def imeis(rng: random.Random) -> Iterator[str]:
 # --- seeding ---------------------------------------------------------------------------------
 
 def staff_users(admin: AbstractBaseUser) -> list[AbstractBaseUser]:
-    """The admin and two customer-service staff (in that role, without a password: they only sign the work)."""
+    """The staff in STAFF, each in its role (demo_setup gives them passwords); returns those who sign
+    the world's work: the admin and those whose role may act (not the Observer)."""
     users = [admin]
-    role = Group.objects.get(name="Customer service")
-    for username, first, last in STAFF:
+    for username, first, last, role in STAFF:
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"first_name": first, "last_name": last})
         if created:
             user.set_unusable_password()
             user.save()
-            user.groups.add(role)
-        users.append(user)
+            user.groups.add(Group.objects.get(name=role))
+        if role != "Observer":
+            users.append(user)
     return users
 
 
@@ -254,6 +257,7 @@ def seed_world(*, admin: AbstractBaseUser, say: Callable[[str], None]) -> dict[s
     active, suspended = _history(seeder, sims)
     _drift(seeder, active[42:44])
     _orders_and_stock(seeder, product_code=next(iter(account.stock)))
+    _live_without_a_number(seeder)
     _left_for_the_newcomer(seeder, unused=sims[-2:], active=active[44:47], suspended=suspended[6])
     _spread_stock_history()
     return summary() | {"seconds": time.monotonic() - started}
@@ -341,6 +345,14 @@ def _orders_and_stock(seeder: _Seeder, *, product_code: str) -> None:
     seeder.control.call("force", {"command": "despatch", "codes": [3]})
     seeder.despatch()
     order_services.stock_refresh()
+
+
+def _live_without_a_number(seeder: _Seeder) -> None:
+    """A SIM aql posted out that was made live on aql's side with no number yet (its portal): asking
+    aql brings it in, active without a number, so "assign a number" can be tried."""
+    sim = DespatchOrder.objects.filter(sim__state=SimState.UNUSED).select_related("sim").order_by("iccid")[0].sim
+    seeder.control.call("sims", {"iccid": sim.iccid, "state": SimState.ACTIVE.value, "geo_nos": None})
+    services.sim_query(sim_id=sim.pk, actor=seeder.who())
 
 
 def _left_for_the_newcomer(seeder: _Seeder, *, unused: list[int], active: list[int], suspended: int) -> None:

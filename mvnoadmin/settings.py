@@ -138,6 +138,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no "AXES: BEGIN" line at the start of every command
+# Behind proxies every sign-in comes from the last proxy's address, and counting per address would
+# let anyone lock any named account out for everyone. TRUSTED_PROXY_COUNT says how many proxies stand
+# in front of the site, each adding the address it saw to X-Forwarded-For (README, "Production"): the
+# client's address is then the entry the outermost one added; entries before it are whatever the
+# client sent and count for nothing. 0, the default: the connection's own address, the header ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT is 0 (no proxy) or more, not {TRUSTED_PROXY_COUNT}")
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1  # the inner proxies' addresses follow the client's
+    IPWARE_STRICT = False  # entries the client sent ahead of its own do not void the header
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,14 +1,20 @@
-"""`bin/demo` as a newcomer starts it: a clear error when a port is taken, and nothing left running
-after SIGTERM, even when started in the background (which ignores SIGINT)."""
+"""`bin/demo` as a newcomer starts it: a clear error when a port is taken; a login per role, last on
+the console and as the README shows it; and, on Ctrl-C or SIGTERM, exit 0 with nothing left running,
+even when started in the background (which ignores SIGINT)."""
 
 import contextlib
 import os
 import random
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
+from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, build_opener
 
 import pytest
 
@@ -69,7 +75,7 @@ def test_sigterm_stops_a_background_demo_leaving_no_process(tmp_path):
     web, sim = free_port(), free_port()
     log = tmp_path / "demo.log"
     # As `bin/demo &` from a script: the shell makes a background job ignore SIGINT.
-    shell = subprocess.Popen(["bash", "-c", f"bin/demo > {log} 2>&1 & echo $!; wait"], cwd=ROOT,
+    shell = subprocess.Popen(["bash", "-c", f"bin/demo > {log} 2>&1 & echo $!; wait $!"], cwd=ROOT,
                              env={**os.environ, "WEB_PORT": str(web), "SIM_PORT": str(sim)},
                              stdout=subprocess.PIPE, text=True)
     demo = int(shell.stdout.readline())
@@ -83,7 +89,7 @@ def test_sigterm_stops_a_background_demo_leaving_no_process(tmp_path):
         started = descendants(demo)
         assert len(started) >= 3  # the simulator, the worker, the web server
         os.kill(demo, signal.SIGTERM)
-        shell.wait(timeout=60)
+        assert shell.wait(timeout=60) == 0  # asked to stop, it did: not a failure
         deadline = time.monotonic() + 10
         while any(alive(pid) for pid in started) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -94,6 +100,67 @@ def test_sigterm_stops_a_background_demo_leaving_no_process(tmp_path):
                 pass
     finally:  # checked above; here, whatever failed, nothing of this test's demo outlives it
         for pid in started | descendants(demo) | {demo}:
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def readme_banner(port: int) -> re.Pattern:
+    """The logins as the README's demo section shows them, with the passwords, the key and the port as they come."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"^```text\n(mvnoadmin demo: .*?)^```", readme, re.MULTILINE | re.DOTALL)
+    pattern = re.escape(block.group(1).replace(":8000/", f":{port}/"))
+    return re.compile(pattern.replace("PASSWORD", "[A-Za-z0-9]{12}").replace("KEY", "mvno_[^']+"))
+
+
+def signs_in(port: int, username: str, password: str) -> bool:
+    """Sign in on the demo's staff site as a browser would (the form, its CSRF token, the cookies)."""
+    browser = build_opener(HTTPCookieProcessor(CookieJar()))
+    page = browser.open(f"http://127.0.0.1:{port}/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+    landed = browser.open(f"http://127.0.0.1:{port}/login/", data=form, timeout=10)  # redirects followed
+    return landed.status == 200 and not landed.url.endswith("/login/")
+
+
+@pytest.mark.timeout(240)
+def test_make_demo_shows_a_login_per_role_last_each_signs_in_and_ctrl_c_ends_it_without_an_error(tmp_path):
+    web, sim = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    # As a terminal runs it: make and bin/demo in one process group, which Ctrl-C signals (both get SIGINT).
+    # `-o install`: installing is not what this test is about.
+    with log.open("w") as out:
+        make = subprocess.Popen(["make", "-o", "install", "demo"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "WEB_PORT": str(web), "SIM_PORT": str(sim)}, start_new_session=True)
+    started: set[int] = set()
+    try:
+        deadline = time.monotonic() + 180
+        while "(Ctrl-C stops" not in said(log) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)  # whatever the web server, the worker or the simulator would still print at start-up
+        text = said(log)
+        banner = readme_banner(web).search(text)
+        assert banner, text
+        assert text.endswith(banner.group(0))  # the last thing on the console
+        logins = re.findall(r"sign in as (\w+) / (\w+)  \((.+)\)", banner.group(0))
+        assert [(user, role) for user, _, role in logins] == [
+            ("admin", "Admin: everything, and Django admin"), ("sam", "Customer service"), ("priya", "Supervisor"),
+            ("olu", "Observer")]
+        for username, password, _ in logins:
+            assert signs_in(web, username, password), username
+        assert '"GET /login/ HTTP/1.1" 200' in said(log) and "<socket" not in said(log)  # access lines, readable
+        with sqlite3.connect(ROOT / "var" / "demo.sqlite3") as db:  # a live SIM to give a number to
+            assert db.execute("SELECT count(*) FROM sims_sim WHERE state = 'active' AND number_id IS NULL"
+                              ).fetchone() == (1,)
+
+        started = descendants(make.pid)
+        os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
+        make.wait(timeout=60)  # make itself ends by the signal it got, as it always does
+        assert "Error" not in said(log) and "make: ***" not in said(log)
+        assert said(log).rstrip().endswith("mvnoadmin demo stopped.")
+        assert not [pid for pid in started if alive(pid)], "processes left behind"
+    finally:  # whatever failed, nothing of this test's demo outlives it
+        for pid in started | descendants(make.pid) | {make.pid}:
             if alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

@@ -43,18 +43,27 @@ def test_demo_setup_seeds_every_state_through_the_simulator_and_a_second_run_kee
     # Made through the gateway, not written in: every live SIM is as the simulator has it.
     for sim in Sim.objects.filter(state__in=[SimState.ACTIVE, SimState.SUSPENDED]).select_related("number"):
         record = aql_settings.fake.sim(sim.iccid)
-        assert (record.state, record.geo_nos) == (sim.state, sim.number.number)
+        assert (record.state, record.geo_nos) == (sim.state, sim.number.number if sim.number else None)
+    # one of them live without a number, so that "assign a number" can be tried
+    assert Sim.objects.filter(state=SimState.ACTIVE, number=None).count() == 1
 
-    assert output.rstrip().endswith("(Ctrl-C stops the web server and the simulator)")
+    # a login per role, each in its role, and the logins last
+    roles = {"admin": None, "priya": "Supervisor", "sam": "Customer service", "olu": "Observer"}
+    for username, role in roles.items():
+        assert re.search(rf"^  sign in as {username} / \S+  \(", output, re.MULTILINE), username
+        user = get_user_model().objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == ([role] if role else [])
+
+    assert output.rstrip().endswith("(Ctrl-C stops the web server, the worker and the simulator)")
     assert "sign in as admin / " in output and PASSWORD not in output
 
-    # Again on the same database: the world is left alone, the login gets a fresh password.
+    # Again on the same database: the world is left alone, the logins get fresh passwords.
     requests = GatewayRequest.objects.count()
     again = demo_setup()
     assert GatewayRequest.objects.count() == requests
     assert "already holds a demo world" in again
     login = [line for line in (output + again).splitlines() if "sign in as" in line]
-    assert len(login) == 2 and login[0] != login[1]
+    assert len(login) == 2 * len(roles) and not set(login[:len(roles)]) & set(login[len(roles):])
     # ...and a fresh API key, the last one revoked, which answers as printed
     first, second = (re.search(r"Bearer (mvno_\S+)'", text).group(1) for text in (output, again))
     assert first != second and "http://demo.test/api/v1/sims" in again

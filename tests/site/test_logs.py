@@ -5,6 +5,7 @@ account), never a subscriber's details."""
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -98,3 +99,13 @@ def test_development_lines_are_readable_text(settings):
     record = logging.LogRecord("django", logging.INFO, __file__, 1, "hello %s", ("world",), None)
     text = structured_formatter(style="console").format(record)
     assert "hello world" in text and not text.startswith("{")
+
+
+def test_an_access_line_of_runserver_shows_the_request_line_not_its_socket():
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"%s" %s %s',
+                               ("GET /login/ HTTP/1.1", "200", "1389"), None)
+    with socket.socket() as connection:  # what runserver hands its access lines, with its own clock
+        record.request, record.server_time, record.status_code = connection, "05/Dec/2026 08:43:25", 200
+        text = structured_formatter(style="console").format(record)
+    assert '"GET /login/ HTTP/1.1" 200 1389' in text and "status_code=200" in text
+    assert "socket" not in text and "server_time" not in text

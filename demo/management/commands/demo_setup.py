@@ -1,12 +1,15 @@
-"""`manage.py demo_setup`: the demo world (SIMs in every state, requests, orders, stock) and a login.
+"""`manage.py demo_setup`: the demo world (SIMs in every state, requests, orders, stock) and a login per role.
 
 The world is made through the same services staff use, against the running aql simulator
 (see `demo.world`), so it needs a fresh database beside a fresh simulator: `bin/demo` gives it
 both. Run again on a database that already has a world, it leaves the world alone and only
-gives the login a fresh password.
+gives the logins fresh passwords. `--banner FILE` writes the logins there instead of printing them:
+`bin/demo` prints the file once the web server answers, so they are the last thing on the console.
 """
 
 import secrets
+import string
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +24,12 @@ from sims.models import GatewayRequest
 
 
 class Command(BaseCommand):
-    help = "Seed the demo world through the aql simulator, reset the demo administrator and print the login."
+    help = "Seed the demo world through the aql simulator, give each demo login a fresh password and print them."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000/")
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--banner", type=Path, help="write the logins to this file instead of printing them")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # It makes a superuser with a printed password: only on a machine that serves loopback alone.
@@ -42,18 +46,25 @@ class Command(BaseCommand):
             except demo.DemoError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"Demo world ready in {world['seconds']:.1f} s. {demo.describe(world)}")
-        password = secrets.token_urlsafe(9)
         user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
+        logins = [(user, "Admin: everything, and Django admin")] + [
+            (staff, role) for username, *_, role in demo.STAFF
+            for staff in get_user_model().objects.filter(username=username)]
+        signs_in = ""
+        for person, role in logins:  # a fresh password each start, printed below: the demo runs on loopback only
+            password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
+            person.set_password(password)
+            person.save()
+            signs_in += f"  sign in as {person.username} / {password}  ({role})\n"
         # An API key for trying the API (README: The API for integrators), made afresh each start.
         for old in ApiKey.objects.filter(owner=user, name="demo", revoked_at__isnull=True):
             keys.key_revoke(key_id=old.pk, actor=user)
         _, key = keys.key_create(name="demo", role="Supervisor", owner=user, actor=user)
-        # The login stays the last thing printed: it is what the newcomer looks for.
-        self.stdout.write(
-            f"\nmvnoadmin demo: {options['url']}\n"
-            f"  API: curl -H 'Authorization: Bearer {key}' {options['url']}api/v1/sims\n"
-            f"  sign in as {user.username} / {password}\n"
-            "  (Ctrl-C stops the web server and the simulator)\n"
-        )
+        # The logins stay the last thing printed: they are what the newcomer looks for.
+        banner = (f"\nmvnoadmin demo: {options['url']}\n{signs_in}"
+                  f"  API: curl -H 'Authorization: Bearer {key}' {options['url']}api/v1/sims\n"
+                  "  (Ctrl-C stops the web server, the worker and the simulator)\n")
+        if options["banner"]:
+            options["banner"].write_text(banner)
+        else:
+            self.stdout.write(banner)
