@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES, read_iccid_status
+from common.errorpages import Missing
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
@@ -51,7 +52,7 @@ def _sim(iccid: str) -> Sim:
     try:
         return selectors.sim_detail(iccid=iccid)
     except Sim.DoesNotExist:
-        raise Http404("No SIM with that ICCID.") from None
+        raise Missing("No SIM with that ICCID.") from None
 
 
 @requires("sims.view_sim")
@@ -91,6 +92,9 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
             "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
             "order": getattr(sim, "order", None),
+            # "later" is offered only where its commands could run now (what is in flight aside: it will end)
+            "schedulable": any(lifecycle.refusal(command=c, state=sim.state, has_number=sim.number_id is not None,
+                                                 in_flight=None) is None for c in ScheduledAction.COMMANDS),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
 
 
