@@ -70,6 +70,9 @@ def test_an_order_is_followed_to_despatched_on_its_list_and_its_page_without_a_r
     other.goto(live_server.url + f"/orders/{order.order_ref}/")
     other.evaluate("window.notReloaded = true")
     expect(other.locator("#order-card .badge")).to_have_text("Processing")
+    expect(other.locator("#order-card dt:text-is('Recipient') + dd")).to_have_text("Jo Bloggs")  # no company: once
+    trail = other.locator("section[aria-labelledby=trail-h] li")
+    lines = trail.count()
 
     world.fake.advance(world.fake.faults.despatch_after)  # aql despatches; the worker's next look sees it
     DespatchOrder.objects.filter(pk=order.pk).update(next_check_at=timezone.now() - timedelta(seconds=1))
@@ -78,5 +81,7 @@ def test_an_order_is_followed_to_despatched_on_its_list_and_its_page_without_a_r
     expect(row.locator(".badge")).to_have_text("Despatched", timeout=15_000)
     expect(other.locator("#order-card .badge")).to_have_text("Despatched", timeout=15_000)
     expect(other.locator("#order-card")).to_contain_text(DespatchOrder.objects.get(pk=order.pk).iccid)
+    expect(trail).to_have_count(lines + 1)  # the trail gains the despatch as the card does
+    expect(trail.first).to_contain_text("Despatched.")
     assert still_marked(page) and other.evaluate("window.notReloaded === true")
     other.close()
