@@ -107,6 +107,11 @@ def sim_in_flight(*, sim: Sim) -> GatewayRequest | None:
     return sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).first()
 
 
+def sim_last_command(*, sim: Sim) -> GatewayRequest | None:
+    """The command last sent for this SIM, a query aside: once nothing is in flight, the one its page was following."""
+    return sim.requests.exclude(command=Command.QUERYICCID).order_by("-created_at", "-pk").first()
+
+
 def commands_in_flight(*, sims: Iterable[Sim | int]) -> dict[int, str]:
     """For each of these SIMs (or their ids) that has one, the command aql is working on, by SIM id:
     one query for a chunk of a batch or a file (sim_in_flight's question, many at once)."""

@@ -69,6 +69,7 @@ def sim_list(request: HttpRequest) -> HttpResponse:
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
         "batch_commands": [(c.value, c.label) for c in services.BATCH_COMMANDS
                            if request.user.has_perm(lifecycle.TABLE[c].permission)],
+        "live": any(sim.in_flight_label for sim in page.rows),  # read with the rows: no query more
     })
 
 
@@ -105,6 +106,10 @@ def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     context["services_form"] = ServicesForm(initial={"services": sim.services})
     # While aql works on it, the page asks for itself again and takes the whole SIM from the answer
     # (state, number, services, subscriber, what can be done, the timeline): nothing stays stale.
+    if request.headers.get("HX-Request") and context["in_flight"] is None and (
+            last := selectors.sim_last_command(sim=sim)):  # the page's last redraw: what it followed has ended
+        say(request, request_outcome(last))  # its "sent: aql is working on it" banner gives way to how it went
+        context["messages_redrawn"] = True
     return render(request, "sims/sim_detail.html", context)
 
 
