@@ -93,9 +93,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
             "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
             "order": getattr(sim, "order", None),
-            # "later" is offered only where its commands could run now (what is in flight aside: it will end)
-            "schedulable": any(lifecycle.refusal(command=c, state=sim.state, has_number=sim.number_id is not None,
-                                                 in_flight=None) is None for c in ScheduledAction.COMMANDS),
+            "schedulable": selectors.sim_schedulable(sim=sim),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
 
 
