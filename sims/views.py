@@ -216,10 +216,11 @@ def _request_filters(request: HttpRequest) -> dict:
 def request_list(request: HttpRequest) -> HttpResponse:
     filters = _request_filters(request)
     page = selectors.request_page(**filters, cursor=cursor(request))
-    template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
-    return render(request, template, {"requests": page.rows, "page": page, **filters,
-                                      "commands": Command.choices, "states": RequestState.choices,
-                                      "live": any(r.in_flight for r in page.rows)})
+    redraw = bool(request.headers.get("HX-Request"))  # the rows' own redraw asks for the rows alone
+    live = any(r.in_flight for r in page.rows)
+    return render(request, "sims/_request_rows.html" if redraw else "sims/request_list.html", {
+        "requests": page.rows, "page": page, **filters, "commands": Command.choices, "states": RequestState.choices,
+        "live": live, "messages_redrawn": redraw and not live})  # its last: a banner of one in flight goes
 
 
 @requires("sims.provision_sim")

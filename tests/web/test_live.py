@@ -69,3 +69,15 @@ def test_the_sim_list_asks_for_itself_again_only_while_a_sim_it_shows_is_in_flig
     assert 'hx-select="#sim-rows"' not in agent.get("/sims/", {"q": iccid(0)}).text  # the in-flight SIM not shown
     run_the_worker(world)
     assert 'hx-select="#sim-rows"' not in redraw(agent, "/sims/")  # settled: the last redraw stops it
+
+
+def test_the_request_lists_banner_is_taken_away_when_its_rows_last_redraw(agent, world, make_sim, staff):
+    sim = make_sim(1, number="44113000001")
+    journal = services.sim_suspend(sim_id=sim.pk, actor=staff)
+    GatewayRequest.objects.filter(pk=journal.pk).update(next_poll_at=timezone.now())
+    checked = agent.post(f"/requests/{journal.pk}/check/", {"next": "/requests/"}, follow=True).text
+    assert "Suspend sent: aql is working on it." in checked  # aql has not finished yet
+    assert OUTCOME_IN_PLACE not in redraw(agent, "/requests/")
+    run_the_worker(world)
+    last = redraw(agent, "/requests/")
+    assert f'{OUTCOME_IN_PLACE}</div>' in last  # nothing in flight shown: no banner says aql is working
