@@ -351,10 +351,11 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     may_give = request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission)
     may_retry = may_give and batch.command != Command.DEACTIVATE
     failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
+    live = not selectors.batch_finished(batch, progress)  # its card's last redraw takes the "queued" banner away
     return render(request, "sims/batch_detail.html", {
         "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
         "may_cancel": may_give and progress["waiting"],
-        "live": not selectors.batch_finished(batch, progress),
+        "live": live, "messages_redrawn": bool(request.headers.get("HX-Request")) and not live,
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 

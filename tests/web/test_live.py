@@ -81,3 +81,14 @@ def test_the_request_lists_banner_is_taken_away_when_its_rows_last_redraw(agent,
     run_the_worker(world)
     last = redraw(agent, "/requests/")
     assert f'{OUTCOME_IN_PLACE}</div>' in last  # nothing in flight shown: no banner says aql is working
+
+
+def test_a_batchs_queued_banner_is_taken_away_when_its_card_last_redraws(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    queued = agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [sim.pk], "confirmed": "1",
+                                          "next": "/sims/"}, follow=True)
+    url = queued.redirect_chain[-1][0]
+    assert "Suspend queued for 1 SIMs" in queued.text and OUTCOME_IN_PLACE not in redraw(agent, url)
+    tasks.poll_pass()  # sent
+    run_the_worker(world)  # and done
+    assert f'{OUTCOME_IN_PLACE}</div>' in redraw(agent, url)  # finished: "queued" no longer stands above it
