@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "common.errorpages.NotAllowedPageMiddleware",  # inside CSP and framing: the page it makes gets their headers
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 

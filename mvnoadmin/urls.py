@@ -14,6 +14,10 @@ from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
 
+# Error pages in the site's frame, with a way back (500 and 403: templates Django renders itself).
+handler400 = "common.errorpages.bad_request"
+handler404 = "common.errorpages.not_found"
+
 strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
 strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capitals, digits and dashes
 

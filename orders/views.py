@@ -46,8 +46,13 @@ def order_detail(request: HttpRequest, order_ref: str) -> HttpResponse:
     order = get_object_or_404(DespatchOrder.objects.select_related("sim", "created_by", "replaces"),
                               order_ref=order_ref)
     replaced_by = DespatchOrder.objects.filter(replaces=order).first()
+    # The page redraws itself only while aql has the order: a redraw finding it settled is its last, and
+    # the banner of how it was sent gives way to how it ended.
+    redrawn = bool(request.headers.get("HX-Request")) and order.state not in OPEN
+    if redrawn:
+        say(request, order_outcome(order))
     return render(request, "orders/order_detail.html", {"order": order, "replaced_by": replaced_by,
-                                                        "trail": order.events.all()[:50]})
+                                                        "trail": order.events.all()[:50], "messages_redrawn": redrawn})
 
 
 def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Callable[..., HttpResponse]:

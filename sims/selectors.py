@@ -18,7 +18,7 @@ from common.paging import Page, first_rows, seek
 from common.roles import SYSTEM_USERNAME
 from common.search import TRIGRAM, contains_q
 from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState, refusal
 from sims.models import (
     STAFF,
     SYSTEM,
@@ -105,6 +105,18 @@ def sim_detail(*, iccid: str) -> Sim:
 def sim_in_flight(*, sim: Sim) -> GatewayRequest | None:
     """The command aql is working on for this SIM, if any."""
     return sim.requests.filter(state__in=IN_FLIGHT).exclude(command=Command.QUERYICCID).first()
+
+
+def sim_schedulable(*, sim: Sim) -> bool:
+    """May a suspend or reactivate be scheduled for this SIM: could one run in its state now (what is in
+    flight aside: it will end)? The SIM page offers "later" only then."""
+    return any(refusal(command=c, state=sim.state, has_number=sim.number_id is not None, in_flight=None) is None
+               for c in ScheduledAction.COMMANDS)
+
+
+def sim_last_command(*, sim: Sim) -> GatewayRequest | None:
+    """The command last sent for this SIM, a query aside: once nothing is in flight, the one its page was following."""
+    return sim.requests.exclude(command=Command.QUERYICCID).order_by("-created_at", "-pk").first()
 
 
 def commands_in_flight(*, sims: Iterable[Sim | int]) -> dict[int, str]:

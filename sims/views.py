@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES, read_iccid_status
+from common.errorpages import Missing
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
@@ -51,7 +52,7 @@ def _sim(iccid: str) -> Sim:
     try:
         return selectors.sim_detail(iccid=iccid)
     except Sim.DoesNotExist:
-        raise Http404("No SIM with that ICCID.") from None
+        raise Missing("No SIM with that ICCID.") from None
 
 
 @requires("sims.view_sim")
@@ -68,6 +69,7 @@ def sim_list(request: HttpRequest) -> HttpResponse:
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
         "batch_commands": [(c.value, c.label) for c in services.BATCH_COMMANDS
                            if request.user.has_perm(lifecycle.TABLE[c].permission)],
+        "live": any(sim.in_flight_label for sim in page.rows),  # read with the rows: no query more
     })
 
 
@@ -91,6 +93,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
             "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
             "order": getattr(sim, "order", None),
+            "schedulable": selectors.sim_schedulable(sim=sim),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
 
 
@@ -101,6 +104,10 @@ def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     context["services_form"] = ServicesForm(initial={"services": sim.services})
     # While aql works on it, the page asks for itself again and takes the whole SIM from the answer
     # (state, number, services, subscriber, what can be done, the timeline): nothing stays stale.
+    if request.headers.get("HX-Request") and context["in_flight"] is None and (
+            last := selectors.sim_last_command(sim=sim)):  # the page's last redraw: what it followed has ended
+        say(request, request_outcome(last))  # its "sent: aql is working on it" banner gives way to how it went
+        context["messages_redrawn"] = True
     return render(request, "sims/sim_detail.html", context)
 
 
@@ -209,10 +216,11 @@ def _request_filters(request: HttpRequest) -> dict:
 def request_list(request: HttpRequest) -> HttpResponse:
     filters = _request_filters(request)
     page = selectors.request_page(**filters, cursor=cursor(request))
-    template = "sims/_request_rows.html" if request.headers.get("HX-Request") else "sims/request_list.html"
-    return render(request, template, {"requests": page.rows, "page": page, **filters,
-                                      "commands": Command.choices, "states": RequestState.choices,
-                                      "live": any(r.in_flight for r in page.rows)})
+    redraw = bool(request.headers.get("HX-Request"))  # the rows' own redraw asks for the rows alone
+    live = any(r.in_flight for r in page.rows)
+    return render(request, "sims/_request_rows.html" if redraw else "sims/request_list.html", {
+        "requests": page.rows, "page": page, **filters, "commands": Command.choices, "states": RequestState.choices,
+        "live": live, "messages_redrawn": redraw and not live})  # its last: a banner of one in flight goes
 
 
 @requires("sims.provision_sim")
@@ -343,10 +351,11 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
     may_give = request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission)
     may_retry = may_give and batch.command != Command.DEACTIVATE
     failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
+    live = not selectors.batch_finished(batch, progress)  # its card's last redraw takes the "queued" banner away
     return render(request, "sims/batch_detail.html", {
         "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
         "may_cancel": may_give and progress["waiting"],
-        "live": not selectors.batch_finished(batch, progress),
+        "live": live, "messages_redrawn": bool(request.headers.get("HX-Request")) and not live,
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 

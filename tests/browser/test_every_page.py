@@ -338,3 +338,19 @@ def test_state_is_never_told_by_colour_alone(page: Page, live_server, site: list
             expect(row).to_contain_text("steady" if low == high else f"{low:,}–{high:,}")
         low_row = page.get_by_role("row").filter(has_text="AQL-123")
         expect(low_row.locator(".badge")).to_have_text("Low")
+
+
+def test_no_page_shows_a_template_comment(client, site: list[Visit], staff: User, admin_user: User):
+    """Every page above, as its user sees it (sent empty where it is pressed): a {# … #} Django did
+    not read (one running over lines) would be printed on it. Through Django's client: no browser needed."""
+    users = {"agent": staff, "observer": User.objects.get(username="olive"), "admin": admin_user}
+    shown = {}
+    for visit in site:
+        client.logout()
+        if visit.who:
+            client.force_login(users[visit.who])
+        response = client.post(visit.path, {}) if visit.press else client.get(visit.path)
+        assert response.status_code == visit.status, visit.path
+        if "{#" in response.text or "#}" in response.text:
+            shown[visit.path] = response.text[response.text.find("{#") - 80:][:200]
+    assert shown == {}

@@ -1,10 +1,13 @@
 """Pages that tell the truth as things change, without a reload: the whole SIM redrawn when a
-command settles, and an order followed to despatched on its list and on its page.
+command settles (its "sent" banner giving way to the outcome), the SIM list redrawn as the SIMs
+it lists settle, and an order followed to despatched on its list and on its page.
 
 Each test marks the window; a reload or a navigation would lose the mark, so finding it at the
 end proves the page changed in place (htmx), not by being loaded again."""
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,6 +21,9 @@ from sims.models import GatewayRequest, Sim
 from tests.conftest import activation, iccid
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# The pictures in docs/ are refreshed with UPDATE_SCREENSHOTS=1; other runs keep theirs aside.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / (
+    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "tests/artifacts/screenshots")
 
 
 def mark(page: Page) -> None:
@@ -26,6 +32,62 @@ def mark(page: Page) -> None:
 
 def still_marked(page: Page) -> bool:
     return page.evaluate("window.notReloaded === true")
+
+
+def run_the_worker(world) -> None:
+    """aql finishes; the worker's next look sees it."""
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.filter(state="pending").update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    tasks.poll_pass()
+
+
+def photograph(page: Page, name: str) -> None:
+    """The page as it stands, at a phone's width and a desktop's: `name`-390.png and `name`-1280.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+
+
+def test_a_commands_sent_banner_gives_way_to_its_outcome_when_the_sim_page_redraws(page: Page, live_server, world,
+                                                                                   make_sim, staff, sign_in):
+    sim = make_sim(1, number="44113000001")
+    sign_in("agent")
+    page.goto(live_server.url + f"/sims/{sim.iccid}/")
+    page.get_by_role("link", name="Suspend…").click()
+    page.get_by_role("button", name="Suspend this SIM").click()
+    banners = page.locator("main .msg")
+    expect(banners).to_have_text(["Suspend sent: aql is working on it."])
+    mark(page)
+
+    run_the_worker(world)
+
+    expect(page.locator("#sim-live .badge")).to_have_text("Suspended", timeout=15_000)
+    expect(banners).to_have_text(["Suspend: done."])  # not "working on it" above a suspended SIM
+    assert still_marked(page)
+    photograph(page, "live-sim")
+
+
+def test_the_sim_list_redraws_itself_while_a_sim_it_lists_is_in_flight(page: Page, live_server, world, make_sim,
+                                                                       staff, sign_in):
+    sim = make_sim(1, number="44113000001")
+    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    sign_in("agent")
+    page.goto(live_server.url + "/sims/")
+    mark(page)
+    row = page.get_by_role("row").filter(has_text=sim.iccid)
+    expect(row).to_contain_text("Suspend in progress")
+    expect(row.locator(".badge")).to_have_text("Active")
+    ticked = page.get_by_role("row").filter(has_text=iccid(0)).get_by_role("checkbox")
+    ticked.check()  # ticked for a batch: a redraw keeps the tick
+
+    run_the_worker(world)
+
+    expect(row.locator(".badge")).to_have_text("Suspended", timeout=15_000)
+    expect(row).not_to_contain_text("in progress")
+    expect(ticked).to_be_checked()
+    assert still_marked(page)
+    photograph(page, "sim-list-live")
 
 
 def test_an_activation_settling_redraws_every_part_of_the_sim_page(page: Page, live_server, world, staff, sign_in):
@@ -70,6 +132,9 @@ def test_an_order_is_followed_to_despatched_on_its_list_and_its_page_without_a_r
     other.goto(live_server.url + f"/orders/{order.order_ref}/")
     other.evaluate("window.notReloaded = true")
     expect(other.locator("#order-card .badge")).to_have_text("Processing")
+    expect(other.locator("#order-card dt:text-is('Recipient') + dd")).to_have_text("Jo Bloggs")  # no company: once
+    trail = other.locator("section[aria-labelledby=trail-h] li")
+    lines = trail.count()
 
     world.fake.advance(world.fake.faults.despatch_after)  # aql despatches; the worker's next look sees it
     DespatchOrder.objects.filter(pk=order.pk).update(next_check_at=timezone.now() - timedelta(seconds=1))
@@ -78,5 +143,7 @@ def test_an_order_is_followed_to_despatched_on_its_list_and_its_page_without_a_r
     expect(row.locator(".badge")).to_have_text("Despatched", timeout=15_000)
     expect(other.locator("#order-card .badge")).to_have_text("Despatched", timeout=15_000)
     expect(other.locator("#order-card")).to_contain_text(DespatchOrder.objects.get(pk=order.pk).iccid)
+    expect(trail).to_have_count(lines + 1)  # the trail gains the despatch as the card does
+    expect(trail.first).to_contain_text("Despatched.")
     assert still_marked(page) and other.evaluate("window.notReloaded === true")
     other.close()

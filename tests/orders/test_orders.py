@@ -282,6 +282,16 @@ def test_an_order_for_a_private_customer_sends_the_recipients_name_as_company(wo
     assert sent["company"] == "John Smith" == order.company
 
 
+def test_a_private_customers_name_is_shown_once_where_a_company_would_follow_it(world, staff, client):
+    private = services.order_despatch(actor=staff, **(RECIPIENT | {"company": ""}))
+    business = services.order_despatch(actor=staff, **RECIPIENT)
+    client.force_login(staff)
+    listed = client.get("/orders/").text
+    assert "John Smith, John Smith" not in listed and "John Smith, aql" in listed
+    assert "<dd>John Smith</dd>" in client.get(f"/orders/{private.order_ref}/").text
+    assert "<dd>John Smith, aql</dd>" in client.get(f"/orders/{business.order_ref}/").text
+
+
 def test_an_order_not_placed_can_be_placed_again_only_once_and_only_as_a_new_order(world, staff):
     order = services.order_despatch(actor=staff, **RECIPIENT)
     with pytest.raises(Refused, match="only an order aql never placed"):

@@ -232,11 +232,11 @@ def test_an_order_placed_on_the_page_becomes_a_sim(agent, world):
                                            "postcode": "ls1 1aa", "contact_no": "07700 900123"}, follow=True)
     order = DespatchOrder.objects.get()
     assert f"Order {order.order_ref}: processing." in response.text
-    assert 'hx-select="#order-card"' in response.text  # follows itself while aql has it
+    assert 'hx-select="#order-page"' in response.text  # follows itself while aql has it
     world.fake.advance(world.fake.faults.despatch_after)
     page = agent.post(f"/orders/{order.order_ref}/refresh/", follow=True).text
     order.refresh_from_db()
-    assert f'href="/sims/{order.iccid}/"' in page and 'hx-select="#order-card"' not in page
+    assert f'href="/sims/{order.iccid}/"' in page and 'hx-select="#order-page"' not in page
     assert f'href="/orders/{order.order_ref}/"' in agent.get(f"/sims/{order.iccid}/").text
 
 

@@ -33,6 +33,18 @@ def test_a_suspend_is_scheduled_from_the_sims_page_and_shown_there(agent, make_s
     assert ScheduledAction.objects.get().sim == sim
 
 
+@pytest.mark.parametrize("state", [SimState.UNUSED, SimState.PENDING])
+def test_a_sim_that_can_be_neither_suspended_nor_reactivated_is_not_offered_it_later(agent, make_sim, state):
+    sim = make_sim(1, state=state)
+    page = agent.get(f"/sims/{sim.iccid}/").text
+    assert "Suspend or reactivate later" not in page
+
+
+def test_a_suspended_sim_is_offered_a_reactivate_later(agent, make_sim):
+    sim = make_sim(1, state=SimState.SUSPENDED, number="44113000001")
+    assert "Suspend or reactivate later…" in agent.get(f"/sims/{sim.iccid}/").text
+
+
 @pytest.mark.parametrize("form, field, error", [
     ({"command": "suspend", "due_at": "2020-01-01T10:00"}, "due_at", "Choose a time to come"),
     ({"command": "suspend", "due_at": "next week"}, "due_at", "Enter a date and a time."),
