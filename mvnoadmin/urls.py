@@ -13,6 +13,7 @@ from dashboard import metrics
 from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
+from sims import views_batches as batches
 
 strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
 strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capitals, digits and dashes
@@ -55,8 +56,8 @@ urlpatterns = [
     path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
     path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),
     path("batches/", sims.batch_list, name="batch_list"),
-    path("batches/new/", sims.batch_new, name="batch_new"),
-    path("batches/<int:batch>/", sims.batch_detail, name="batch_detail"),
+    path("batches/new/", batches.batch_new, name="batch_new"),
+    path("batches/<int:batch>/", batches.batch_detail, name="batch_detail"),
     path("batches/<int:batch>/retry/", sims.batch_retry, name="batch_retry"),
     path("batches/<int:batch>/cancel/", sims.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", sims.batch_csv, name="batch_csv"),

@@ -30,7 +30,6 @@ from sims import lifecycle, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
     ActivateForm,
-    BatchForm,
     BulkNumbersForm,
     BulkSimsForm,
     DeactivateForm,
@@ -272,82 +271,12 @@ def number_list(request: HttpRequest) -> HttpResponse:
 
 
 
-# --- batches: one command for many SIMs --------------------------------------------------------
-
-def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str]]:
-    """The SIMs a batch form names: the ticked ones, or every SIM the list's filter shows (at most
-    one more than a batch may hold, so too many is said, not read in full)."""
-    post = request.POST
-    shown = {"q": post.get("q", "").replace("\x00", "").strip()[:100],
-             "state": post.get("state", "") if post.get("state", "") in SimState.values else "",
-             "service": post.get("service", "") if post.get("service", "") in SERVICES else ""}
-    if post.get("scope") == "filter":
-        found = selectors.sims_filtered(search=shown["q"], state=shown["state"], service=shown["service"],
-                                        by_person=request.user.has_perm("sims.see_personal_details"))
-        if (upto := post.get("upto", "")).isascii() and upto.isdigit():  # confirmed: none added since it was shown
-            found = found.filter(pk__lte=int(upto))
-        return list(found.order_by("pk").values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1]), shown
-    return [int(pk) for pk in post.getlist("sim") if pk.isascii() and pk.isdigit()][:services.BATCH_AT_MOST + 1], shown
-
-
-@requires("sims.view_sim")
-@require_POST
-@shows_refusals(posted_next("sim_list"))
-def batch_new(request: HttpRequest) -> HttpResponse:
-    """From the SIM list: what the batch would do, then (confirmed) the batch itself."""
-    command = request.POST.get("command", "")
-    if command not in services.BATCH_COMMANDS:
-        raise Refused("Choose what to do with the SIMs.")
-    command = Command(command)
-    permission = lifecycle.TABLE[command].permission
-    if not request.user.has_perm(permission):
-        return forbidden(request, permission)
-    ids, shown = _batch_sims(request)
-    if not ids:
-        raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
-    if len(ids) > services.BATCH_AT_MOST:
-        raise Refused(f"At most {services.BATCH_AT_MOST:,} SIMs in one batch: narrow the filter first.")
-    confirmed = request.POST.get("confirmed") == "1"
-    form = BatchForm(request.POST if confirmed else None, command=command, count=len(ids))
-    if confirmed and form.is_valid() and form.cleaned_data.get("due_at"):
-        try:
-            made = services.schedule_add(sim_ids=ids, command=command, due_at=form.cleaned_data["due_at"],
-                                         actor=request.user)
-        except ValidationError as exc:
-            add_refusal(form, exc)
-        else:
-            messages.success(request, f"{command.label} scheduled for {len(made):,} SIMs.")
-            return redirect("schedule_list")
-    elif confirmed and form.is_valid():
-        batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
-                                     services=form.cleaned_data.get("services"))
-        messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
-        return redirect("batch_detail", batch=batch.pk)
-    return render(request, "sims/batch_confirm.html", {
-        "form": form, "command": command, "count": len(ids), "shown": shown,
-        "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids, "upto": max(ids),
-        "next": posted_next("sim_list")(request)})
-
+# --- batches: one command for many SIMs (starting one and its page: sims/views_batches.py) ----------
 
 @requires("sims.view_sim")
 def batch_list(request: HttpRequest) -> HttpResponse:
     page = selectors.batch_page(cursor=cursor(request))
     return render(request, "sims/batch_list.html", {"batches": page.rows, "page": page})
-
-
-@requires("sims.view_sim")
-def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
-    """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
-    batch = get_object_or_404(Batch, pk=batch)
-    progress = selectors.batch_progress(batch)
-    may_give = request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission)
-    may_retry = may_give and batch.command != Command.DEACTIVATE
-    failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
-    return render(request, "sims/batch_detail.html", {
-        "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
-        "may_cancel": may_give and progress["waiting"],
-        "live": not selectors.batch_finished(batch, progress),
-        "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
 def _command_button(found: QuerySet, back: str | Callable[[HttpRequest], str]) -> Callable[..., Callable]:
