@@ -14,6 +14,7 @@ from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
 from sims import views_batches as batches
+from sims import views_settle as settle
 
 strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
 strict_converter("order_ref", r"[A-Z0-9-]{1,20}")  # our order references: capitals, digits and dashes
@@ -53,8 +54,9 @@ urlpatterns = [
     path("requests/", sims.request_list, name="request_list"),
     path("requests.csv", sims.request_csv, name="request_csv"),
     path("requests/<int:pk>/check/", sims.request_check, name="request_check"),
-    path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
-    path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),
+    path("requests/<int:pk>/resolve/", settle.request_resolve, name="request_resolve"),
+    path("requests/<int:pk>/ask-aql/", settle.request_look, name="request_look"),
+    path("requests/<int:pk>/send-again/", settle.request_send_again, name="request_send_again"),
     path("batches/", sims.batch_list, name="batch_list"),
     path("batches/new/", batches.batch_new, name="batch_new"),
     path("batches/<int:batch>/", batches.batch_detail, name="batch_detail"),

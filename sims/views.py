@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from aql.usim import SERVICES, read_iccid_status
+from aql.usim import SERVICES
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
@@ -37,7 +37,6 @@ from sims.forms import (
     RescheduleForm,
     ScheduleForm,
     ServicesForm,
-    SettleForm,
     UploadForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
@@ -224,35 +223,6 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         say(request, request_outcome(services.request_poll(request_id=journal.pk)))
     return redirect(posted_next("request_list")(request))
-
-
-@requires("sims.settle_request")
-def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Settle an unknown outcome by hand: aql's record of the SIM first, then a confirmed decision."""
-    journal = get_object_or_404(GatewayRequest.objects.select_related("sim", "actor"), pk=pk)
-    form = SettleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.request_resolve(request_id=journal.pk, happened=form.cleaned_data["happened"],
-                                              actor=request.user)
-        except Refused as exc:
-            add_refusal(form, exc)
-        else:
-            say(request, request_outcome(result))
-            return redirect("sim_detail", iccid=journal.sim.iccid)
-    look = services.latest_look(request=journal)
-    return render(request, "sims/request_settle.html", {
-        "journal": journal, "form": form, "look": look, "aql": read_iccid_status(look.reply) if look else None})
-
-
-@requires("sims.settle_request")
-@require_POST
-@shows_refusals("request_resolve")
-def request_look(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask aql about the SIM of an unknown request now, and come back to settling it."""
-    journal = get_object_or_404(GatewayRequest, pk=pk)
-    services.sim_query(sim_id=journal.sim_id, actor=request.user)
-    return redirect("request_resolve", pk=journal.pk)
 
 
 @requires("sims.view_geographicnumber")
