@@ -14,6 +14,7 @@ from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
 from sims import views_batches as batches
+from sims import views_numbers as numbers
 from sims import views_settle as settle
 
 strict_converter("iccid", r"[0-9]{19,20}")  # an ICCID: 19 or 20 digits
@@ -68,6 +69,7 @@ urlpatterns = [
     path("scheduled/<int:action>/move/", sims.schedule_change, name="schedule_change"),
     path("scheduled/<int:action>/cancel/", sims.schedule_cancel, name="schedule_cancel"),
     path("numbers/", sims.number_list, name="number_list"),
+    path("numbers/free/", numbers.number_free, name="number_free"),
     # despatch orders and stock
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
