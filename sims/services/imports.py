@@ -34,10 +34,9 @@ from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from common.worker import claim_due
-from sims import lifecycle, selectors
+from sims import lifecycle, selectors, selectors_batches
 from sims.lifecycle import Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
-from sims.selectors_batches import batch_retryable
 from sims.services import outbox
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
 
@@ -610,7 +609,7 @@ def activations_retry(*, batch_id: int, actor: Actor) -> Upload:
                       "(the batch's CSV lists them).")
     if upload.queue_at is not None:
         raise Refused("The file's rows are still being queued: try again the failed ones when all are.")
-    again = {iccid for _, iccid in batch_retryable(batch=batch)}  # only the rows that could go through now
+    again = {iccid for _, iccid in selectors_batches.batch_retryable(batch=batch)}  # those that could go through now
     if not again:
         raise Refused("Nothing to try again: no row that did not go through could now.")
     out = io.StringIO()
