@@ -13,6 +13,9 @@ from dashboard import metrics
 from dashboard import views as dashboard
 from orders import views as orders
 from sims import views as sims
+from sims import views_batches as batches
+from sims import views_numbers as numbers
+from sims import views_settle as settle
 
 # Error pages in the site's frame, with a way back (500 and 403: templates Django renders itself).
 handler400 = "common.errorpages.bad_request"
@@ -56,11 +59,12 @@ urlpatterns = [
     path("requests/", sims.request_list, name="request_list"),
     path("requests.csv", sims.request_csv, name="request_csv"),
     path("requests/<int:pk>/check/", sims.request_check, name="request_check"),
-    path("requests/<int:pk>/resolve/", sims.request_resolve, name="request_resolve"),
-    path("requests/<int:pk>/ask-aql/", sims.request_look, name="request_look"),
+    path("requests/<int:pk>/resolve/", settle.request_resolve, name="request_resolve"),
+    path("requests/<int:pk>/ask-aql/", settle.request_look, name="request_look"),
+    path("requests/<int:pk>/send-again/", settle.request_send_again, name="request_send_again"),
     path("batches/", sims.batch_list, name="batch_list"),
-    path("batches/new/", sims.batch_new, name="batch_new"),
-    path("batches/<int:batch>/", sims.batch_detail, name="batch_detail"),
+    path("batches/new/", batches.batch_new, name="batch_new"),
+    path("batches/<int:batch>/", batches.batch_detail, name="batch_detail"),
     path("batches/<int:batch>/retry/", sims.batch_retry, name="batch_retry"),
     path("batches/<int:batch>/cancel/", sims.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", sims.batch_csv, name="batch_csv"),
@@ -69,6 +73,7 @@ urlpatterns = [
     path("scheduled/<int:action>/move/", sims.schedule_change, name="schedule_change"),
     path("scheduled/<int:action>/cancel/", sims.schedule_cancel, name="schedule_cancel"),
     path("numbers/", sims.number_list, name="number_list"),
+    path("numbers/free/", numbers.number_free, name="number_free"),
     # despatch orders and stock
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from common import validators
 from common.actors import Actor
@@ -31,26 +34,45 @@ class StaffForm(forms.Form):
         return True
 
 
-def _free_number_choices() -> list[tuple[str, str]]:
-    return [("", "Choose a number"), *((n, validators.phone_national(n)) for n in selectors.free_numbers())]
+FREE_NUMBERS_SHOWN = 8  # matches a number search shows at once: type more digits for others
 
 
-class FreeNumberField(forms.ChoiceField):
-    """A select of the pool's free numbers, shown as staff read them and sent in aql's form.
+def free_numbers_box(typed: str = "") -> str:
+    """The free numbers that start as typed, for picking (a datalist) and to read (a line of help):
+    drawn with the field, and again by the number search (htmx) at each keystroke."""
+    found = selectors.free_numbers(typed=typed, limit=FREE_NUMBERS_SHOWN + 1)
+    return render_to_string("sims/_free_numbers.html", {
+        "typed": typed, "matches": found[:FREE_NUMBERS_SHOWN], "more": len(found) > FREE_NUMBERS_SHOWN})
 
-    What comes back is checked as a number written any usual way, not against the list: the list
-    shows only the first few hundred, and whether a number is still free is the service's to say
-    (it may have been taken since the page was drawn)."""
+
+class FreeNumberInput(forms.TextInput):
+    """A box to type a number in, with the pool's free numbers that start as typed found as one types
+    (htmx asks the number search; without JavaScript the first few are offered, and any number may
+    be typed in full)."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"list": "free-numbers-list", "autocomplete": "off", "inputmode": "tel",
+                                "hx-trigger": "input changed delay:300ms", "hx-target": "#free-numbers",
+                                "hx-swap": "outerHTML"})
+
+    def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> str:
+        attrs = {**(attrs or {}), "hx-get": reverse("number_free")}
+        typed = value if isinstance(value, str) else ""  # what was typed, if the form comes back
+        return mark_safe(super().render(name, value, attrs, renderer) + free_numbers_box(typed))  # noqa: S308
+
+
+class FreeNumberField(forms.CharField):
+    """A free number from the pool, typed (or picked from those found as one types), shown as staff
+    read them and sent in aql's form. Checked here as a number written any usual way; whether it is
+    still free is the service's to say, next to this field (it may have been taken since)."""
 
     def __init__(self, *, label: str) -> None:
-        super().__init__(label=label, help_text="A free number from our pool.", choices=_free_number_choices)
+        super().__init__(label=label, max_length=30, widget=FreeNumberInput(),
+                         help_text="A free number from our pool: type its first digits to find one.")
 
     def to_python(self, value: object) -> str:
         text = super().to_python(value)
         return validators.clean_geographic_number(text) if text else text
-
-    def validate(self, value: str) -> None:
-        forms.Field.validate(self, value)  # required, but not "one of the choices": see above
 
 
 class ActivateForm(PersonChecks, StaffForm):

@@ -144,6 +144,13 @@ TABLE: dict[Command, Move] = {
 }
 
 
+# Commands that set services: adding one that is already on, or removing one already off, leaves it
+# as it is (aql's add and remove are "make it so"), so sending the same change again is safe.
+SENT_AGAIN_SAFELY = frozenset({Command.ADDSERVICE, Command.REMOVESERVICE})
+# What aql's record (queryiccid) shows of a SIM's services: the rest it cannot show at all.
+SHOWN_BY_QUERY = ("int_roaming", "int_calling")
+
+
 def refusal(*, command: Command, state: str, has_number: bool, in_flight: str | None) -> str | None:
     """Why `command` cannot run now, in staff's words; None when it can."""
     move = TABLE[command]
@@ -218,3 +225,6 @@ class RequestStep:
     LOST = _step("a send cut off", {S.SENDING}, {S.UNKNOWN})
     SEND = _step("the worker sending it", {S.TO_SEND}, {S.SENDING, S.NOT_SENT})  # or not: the SIM moved on
     RESOLVE = _step("settling by hand", {S.UNKNOWN}, {S.SUCCESS, S.NOT_SENT})
+    # A change that sent twice leaves the SIM as sent once (services_resendable), sent again to make
+    # the unknown certain: the same row waits to be sent, and the new send's outcome settles it.
+    SEND_AGAIN = _step("sending it again", {S.UNKNOWN}, {S.TO_SEND})

@@ -241,9 +241,12 @@ def state_counts() -> dict[str, int]:
     return {state: found.get(state, 0) for state in SimState}
 
 
-def free_numbers(*, limit: int = 500) -> list[str]:
-    """Numbers free to give out, for a form's choice list."""
-    return list(GeographicNumber.objects.available().values_list("number", flat=True)[:limit])
+def free_numbers(*, typed: str = "", limit: int = 8) -> list[str]:
+    """The first few numbers free to give out that start as typed (any UK way of writing one), in
+    number order: a range on the free numbers' own small index, however big the pool."""
+    free = GeographicNumber.objects.available()
+    free = free.filter(number_starts_q(typed)) if typed else free
+    return list(free.order_by("number").values_list("number", flat=True)[:limit])
 
 
 def requests_overview(*, rows: int = 8) -> dict:

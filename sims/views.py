@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from aql.usim import SERVICES, read_iccid_status
+from aql.usim import SERVICES
 from common.errorpages import Missing
 from common.errors import Refused
 from common.forms import add_refusal
@@ -31,7 +31,6 @@ from sims import lifecycle, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
     ActivateForm,
-    BatchForm,
     BulkNumbersForm,
     BulkSimsForm,
     DeactivateForm,
@@ -39,7 +38,6 @@ from sims.forms import (
     RescheduleForm,
     ScheduleForm,
     ServicesForm,
-    SettleForm,
     UploadForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
@@ -235,35 +233,6 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(posted_next("request_list")(request))
 
 
-@requires("sims.settle_request")
-def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Settle an unknown outcome by hand: aql's record of the SIM first, then a confirmed decision."""
-    journal = get_object_or_404(GatewayRequest.objects.select_related("sim", "actor"), pk=pk)
-    form = SettleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.request_resolve(request_id=journal.pk, happened=form.cleaned_data["happened"],
-                                              actor=request.user)
-        except Refused as exc:
-            add_refusal(form, exc)
-        else:
-            say(request, request_outcome(result))
-            return redirect("sim_detail", iccid=journal.sim.iccid)
-    look = services.latest_look(request=journal)
-    return render(request, "sims/request_settle.html", {
-        "journal": journal, "form": form, "look": look, "aql": read_iccid_status(look.reply) if look else None})
-
-
-@requires("sims.settle_request")
-@require_POST
-@shows_refusals("request_resolve")
-def request_look(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask aql about the SIM of an unknown request now, and come back to settling it."""
-    journal = get_object_or_404(GatewayRequest, pk=pk)
-    services.sim_query(sim_id=journal.sim_id, actor=request.user)
-    return redirect("request_resolve", pk=journal.pk)
-
-
 @requires("sims.view_geographicnumber")
 def number_list(request: HttpRequest) -> HttpResponse:
     show = choice(request, "show", selectors.NUMBER_VIEWS)
@@ -280,83 +249,12 @@ def number_list(request: HttpRequest) -> HttpResponse:
 
 
 
-# --- batches: one command for many SIMs --------------------------------------------------------
-
-def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str]]:
-    """The SIMs a batch form names: the ticked ones, or every SIM the list's filter shows (at most
-    one more than a batch may hold, so too many is said, not read in full)."""
-    post = request.POST
-    shown = {"q": post.get("q", "").replace("\x00", "").strip()[:100],
-             "state": post.get("state", "") if post.get("state", "") in SimState.values else "",
-             "service": post.get("service", "") if post.get("service", "") in SERVICES else ""}
-    if post.get("scope") == "filter":
-        found = selectors.sims_filtered(search=shown["q"], state=shown["state"], service=shown["service"],
-                                        by_person=request.user.has_perm("sims.see_personal_details"))
-        if (upto := post.get("upto", "")).isascii() and upto.isdigit():  # confirmed: none added since it was shown
-            found = found.filter(pk__lte=int(upto))
-        return list(found.order_by("pk").values_list("pk", flat=True)[:services.BATCH_AT_MOST + 1]), shown
-    return [int(pk) for pk in post.getlist("sim") if pk.isascii() and pk.isdigit()][:services.BATCH_AT_MOST + 1], shown
-
-
-@requires("sims.view_sim")
-@require_POST
-@shows_refusals(posted_next("sim_list"))
-def batch_new(request: HttpRequest) -> HttpResponse:
-    """From the SIM list: what the batch would do, then (confirmed) the batch itself."""
-    command = request.POST.get("command", "")
-    if command not in services.BATCH_COMMANDS:
-        raise Refused("Choose what to do with the SIMs.")
-    command = Command(command)
-    permission = lifecycle.TABLE[command].permission
-    if not request.user.has_perm(permission):
-        return forbidden(request, permission)
-    ids, shown = _batch_sims(request)
-    if not ids:
-        raise Refused("No SIMs chosen: tick some, or choose every SIM the filter shows.")
-    if len(ids) > services.BATCH_AT_MOST:
-        raise Refused(f"At most {services.BATCH_AT_MOST:,} SIMs in one batch: narrow the filter first.")
-    confirmed = request.POST.get("confirmed") == "1"
-    form = BatchForm(request.POST if confirmed else None, command=command, count=len(ids))
-    if confirmed and form.is_valid() and form.cleaned_data.get("due_at"):
-        try:
-            made = services.schedule_add(sim_ids=ids, command=command, due_at=form.cleaned_data["due_at"],
-                                         actor=request.user)
-        except ValidationError as exc:
-            add_refusal(form, exc)
-        else:
-            messages.success(request, f"{command.label} scheduled for {len(made):,} SIMs.")
-            return redirect("schedule_list")
-    elif confirmed and form.is_valid():
-        batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
-                                     services=form.cleaned_data.get("services"))
-        messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
-        return redirect("batch_detail", batch=batch.pk)
-    return render(request, "sims/batch_confirm.html", {
-        "form": form, "command": command, "count": len(ids), "shown": shown,
-        "scope": "filter" if request.POST.get("scope") == "filter" else "ticked", "ids": ids, "upto": max(ids),
-        "next": posted_next("sim_list")(request)})
-
+# --- batches: one command for many SIMs (starting one and its page: sims/views_batches.py) ----------
 
 @requires("sims.view_sim")
 def batch_list(request: HttpRequest) -> HttpResponse:
     page = selectors.batch_page(cursor=cursor(request))
     return render(request, "sims/batch_list.html", {"batches": page.rows, "page": page})
-
-
-@requires("sims.view_sim")
-def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
-    """A batch's progress (redrawn while SIMs wait or aql works), and the SIMs that did not go through."""
-    batch = get_object_or_404(Batch, pk=batch)
-    progress = selectors.batch_progress(batch)
-    may_give = request.user.has_perm(lifecycle.TABLE[Command(batch.command)].permission)
-    may_retry = may_give and batch.command != Command.DEACTIVATE
-    failed = [(row, request_outcome(row)) for row in selectors.batch_rows(batch=batch, failed_only=True, limit=100)]
-    live = not selectors.batch_finished(batch, progress)  # its card's last redraw takes the "queued" banner away
-    return render(request, "sims/batch_detail.html", {
-        "batch": batch, "progress": progress, "failed": failed, "may_retry": may_retry,
-        "may_cancel": may_give and progress["waiting"],
-        "live": live, "messages_redrawn": bool(request.headers.get("HX-Request")) and not live,
-        "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
 
 
 def _command_button(found: QuerySet, back: str | Callable[[HttpRequest], str]) -> Callable[..., Callable]:

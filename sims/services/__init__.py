@@ -30,6 +30,7 @@ from sims.services.followup import (
     latest_look,
     poll_delay,
     request_claim_due,
+    request_looks,
     request_mark_lost,
     request_poll,
     request_resolve,
@@ -44,6 +45,7 @@ from sims.services.imports import (
     uploads_due,
     uploads_prune,
 )
+from sims.services.resend import request_send_again
 from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
 
 __all__ = [
@@ -59,9 +61,11 @@ __all__ = [
     "number_add",
     "poll_delay",
     "request_claim_due",
+    "request_looks",
     "request_mark_lost",
     "request_poll",
     "request_resolve",
+    "request_send_again",
     "schedule_add",
     "schedule_cancel",
     "schedule_change",

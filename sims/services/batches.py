@@ -16,8 +16,9 @@ from common.audit import current_interface, name_of
 from common.errors import Refused
 from common.models import AuditAction
 from sims import lifecycle, selectors
-from sims.lifecycle import FAILURES, Command, RequestState
+from sims.lifecycle import Command, RequestState
 from sims.models import Batch, GatewayRequest, Sim, SimEvent, Upload
+from sims.selectors_batches import batch_retryable
 from sims.services import outbox
 from sims.services.answers import undo_queued
 
@@ -98,13 +99,16 @@ def timelines(actor: Actor, actor_name: str, lines: list[tuple[Sim, GatewayReque
 
 def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
     """A new batch of the same command for the SIMs whose request in this one failed, was refused or
-    was not done. Unknown outcomes are not retried: aql may still be doing them."""
+    was not done, and that could go through now (selectors_batches.batch_retryable): not one whose
+    SIM cannot take the command now, nor one aql would refuse the same way. Unknown outcomes are
+    not retried: aql may still be doing them."""
     batch = Batch.objects.get(pk=batch_id)
     if batch.command == Command.ACTIVATE:  # their subscribers' details went with the failure
         raise Refused("Activations are tried again from their file (imports.activations_retry).")
-    again = list(batch.requests.filter(state__in=FAILURES).values_list("sim_id", flat=True))
+    again = [sim_id for sim_id, _ in batch_retryable(batch=batch)]
     if not again:
-        raise Refused("Nothing to retry: no SIM in this batch failed.")
+        raise Refused("Nothing to try again: of the SIMs that did not go through, none could now (their SIM "
+                      "cannot take it, or aql would refuse it the same way).")
     return batch_start(sim_ids=again, command=Command(batch.command), actor=actor,
                        services=batch.params.get("services"))
 

@@ -195,9 +195,19 @@ def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
 def latest_look(*, request: GatewayRequest) -> GatewayRequest | None:
     """The newest answer aql gave about the request's SIM (queryiccid) since the request was sent:
     the evidence staff settle an unknown outcome by."""
+    return _looks(request).first()
+
+
+def request_looks(*, request: GatewayRequest, limit: int = 10) -> list[GatewayRequest]:
+    """aql's answers about the request's SIM since it was sent, newest first: staff's and the
+    worker's own (drift checks), each the record of the SIM as aql gave it then."""
+    return list(_looks(request)[:limit])
+
+
+def _looks(request: GatewayRequest) -> QuerySet[GatewayRequest]:
     return (GatewayRequest.objects.filter(sim_id=request.sim_id, command=Command.QUERYICCID,
                                           state=RequestState.SUCCESS, created_at__gte=request.created_at)
-            .order_by("-created_at", "-pk").first())
+            .order_by("-created_at", "-pk"))
 
 
 def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> GatewayRequest:

@@ -34,8 +34,8 @@ from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from common.worker import claim_due
-from sims import lifecycle, selectors
-from sims.lifecycle import FAILURES, Command, RequestState
+from sims import lifecycle, selectors, selectors_batches
+from sims.lifecycle import Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
 from sims.services import outbox
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
@@ -609,9 +609,9 @@ def activations_retry(*, batch_id: int, actor: Actor) -> Upload:
                       "(the batch's CSV lists them).")
     if upload.queue_at is not None:
         raise Refused("The file's rows are still being queued: try again the failed ones when all are.")
-    again = set(batch.requests.filter(state__in=FAILURES).values_list("sim__iccid", flat=True))
+    again = {iccid for _, iccid in selectors_batches.batch_retryable(batch=batch)}  # those that could go through now
     if not again:
-        raise Refused("Nothing to retry: no SIM in this batch failed.")
+        raise Refused("Nothing to try again: no row that did not go through could now.")
     out = io.StringIO()
     writer, labels = csv.writer(out), {n: c.label for n, c in COLUMNS[ACTIVATE].items()}
     with reading(upload.file.open, ACTIVATE) as (columns, _, rows):

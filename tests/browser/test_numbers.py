@@ -45,14 +45,17 @@ def test_a_number_typed_three_ways_is_found_accepted_and_shown_nationally(page: 
     page.get_by_label("Number starts with").press("Enter")
     expect(rows.locator("td:first-child")).to_have_text(["0113 496 0005", "0113 496 0006", "0113 496 0007"])
 
-    # changing the number offers the free numbers as a list, as activation does, each as staff read it
+    # changing the number finds the free numbers as one types, as activation does, each as staff read it
     page.goto(f"{live_server.url}/sims/{sim.iccid}/")
     page.get_by_role("link", name="Change the number…").click()
     expect(page.get_by_text("Its number now: 0113 000 005.")).to_be_visible()
-    choice = page.get_by_label("New geographic number")
-    expect(choice.locator("option", has_text="0113 000 006")).to_have_count(0)  # on another SIM
-    expect(choice.locator("option", has_text="0113 496 0006")).to_have_count(1)  # just added
-    choice.select_option(label="0113 000 009")  # one aql allocated to the simulator's account
+    choice, found = page.get_by_label("New geographic number"), page.locator("#free-numbers-said")
+    choice.fill("0113 000 006")
+    expect(found).to_have_text("No free number starts with 0113 000 006.")  # on another SIM
+    choice.fill("+44 113 496 0006")
+    expect(found).to_contain_text("0113 496 0006")  # just added
+    choice.fill("0113 000 009")  # one aql allocated to the simulator's account
+    expect(found).to_contain_text("Free, starting 0113 000 009: 0113 000 009")
     page.get_by_role("button", name="Change number").click()
     expect(page.locator("#sim-live")).to_contain_text("0113 000 009")
     assert Sim.objects.get(pk=sim.pk).number.number == "44113000009"  # kept in aql's form

@@ -77,7 +77,8 @@ EXPECTED = {
     **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
                      "order_place_again"], ("POST", DAILY_POST)),
-    **dict.fromkeys(["sim_erase_subscriber", "request_look", "stock_threshold"], ("POST", SUPERVISOR_POST)),
+    **dict.fromkeys(["sim_erase_subscriber", "request_look", "request_send_again", "stock_threshold"],
+                    ("POST", SUPERVISOR_POST)),
     "sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),

@@ -62,12 +62,32 @@ def test_a_worker_that_stops_after_taking_part_of_a_batch_never_sends_a_sim_twic
     assert selectors.batch_progress(batch)["in_progress"] == 3
 
 
-def test_retrying_a_batch_sends_again_only_what_failed(world, five, staff):
+def test_retrying_a_batch_sends_again_only_what_failed_and_could_go_through_now(world, five, staff):
     batch = services.batch_start(sim_ids=[s.pk for s in five], command=Command.SUSPEND, actor=staff)
     Sim.objects.filter(pk=five[3].pk).update(state=SimState.ACTIVE)  # put right meanwhile
     again = services.batch_retry(batch_id=batch.pk, actor=staff)
-    assert again.size == 2 and set(again.requests.values_list("sim_id", flat=True)) == {five[3].pk, five[4].pk}
-    assert selectors.batch_progress(again)["waiting"] == 1  # the busy one is still busy
+    # the busy one is still busy: sent again now, it would be not done again
+    assert again.size == 1 and set(again.requests.values_list("sim_id", flat=True)) == {five[3].pk}
+    assert selectors.batch_progress(again)["waiting"] == 1
+
+
+def test_a_retry_leaves_out_what_aql_would_refuse_the_same_way_and_what_is_not_known(world, five, staff):
+    world.fake.force("suspend", [63003])  # not on our account: refused again, whatever we do
+    world.fake.force("suspend", [63026])  # not in a state for it at aql: our record says it is now
+    world.fake.force("suspend", [500])  # aql's system failed part-way: not known whether it acted
+    batch = services.batch_start(sim_ids=[s.pk for s in five[:3]], command=Command.SUSPEND, actor=staff)
+    tasks.poll_pass()
+    assert dict(batch.requests.values_list("sim_id", "state")) == {
+        five[0].pk: RequestState.REJECTED, five[1].pk: RequestState.REJECTED, five[2].pk: RequestState.UNKNOWN}
+    again = services.batch_retry(batch_id=batch.pk, actor=staff)
+    assert list(again.requests.values_list("sim_id", flat=True)) == [five[1].pk]
+
+
+def test_a_retry_with_nothing_that_could_go_through_says_so_and_queues_nothing(world, five, staff):
+    batch = services.batch_start(sim_ids=[five[3].pk], command=Command.SUSPEND, actor=staff)  # suspended already
+    with pytest.raises(Refused, match="none could now"):
+        services.batch_retry(batch_id=batch.pk, actor=staff)
+    assert Batch.objects.count() == 1
 
 
 def test_services_and_queries_go_in_batches_too(world, five, staff):

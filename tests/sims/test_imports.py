@@ -383,7 +383,7 @@ def test_a_file_the_worker_cannot_read_stops_its_queueing_in_words(world, staff)
 def test_failed_rows_of_a_file_come_back_as_a_new_file_to_preview_then_go_through(world, staff):
     names = ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
     batch = activations(HEADER + "".join(row(i, name=n) for i, n in enumerate(names)), staff, name="march.csv")
-    world.fake.force("activate", [63014], times=1)  # aql refuses whichever row reaches it first
+    world.fake.force("activate", [63033], times=1)  # aql refuses whichever row reaches it first
     tasks.poll_pass()
     refused = batch.requests.get(state=RequestState.REJECTED)
     unknown = batch.requests.exclude(pk=refused.pk).first()

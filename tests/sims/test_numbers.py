@@ -51,10 +51,10 @@ def test_the_numbers_filter_asks_for_an_index_range_not_a_like(world):
 @pytest.mark.parametrize("form_class", [ActivateForm, NumberForm])
 def test_the_number_forms_offer_free_numbers_shown_nationally_and_sent_in_aqls_form(world, make_sim, form_class):
     make_sim(1, number="44113000001")
-    select = str(form_class()["number"])
-    assert '<option value="44113000005">0113 000 005</option>' in select
-    assert "44113000001" not in select  # on a SIM: not offered
-    assert form_class()["number"].help_text == "A free number from our pool."
+    box = str(form_class()["number"])
+    assert '<option value="0113 000 005">' in box and 'hx-get="/numbers/free/"' in box
+    assert "0113 000 001" not in box  # on a SIM: not offered
+    assert form_class()["number"].help_text == "A free number from our pool: type its first digits to find one."
 
 
 @pytest.mark.parametrize("typed", STYLES)

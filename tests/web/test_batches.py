@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sims import tasks
+from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import Batch, GatewayRequest, RequestState, Sim
-from tests.conftest import member_of
+from tests.conftest import many_sims, member_of
 from tests.web.test_pages import count_queries, more_rows
 
 pytestmark = pytest.mark.django_db
@@ -89,8 +89,9 @@ def test_a_batch_is_retried_only_by_one_who_may_give_its_command_and_terminating
     agent.post("/batches/new/", {"command": "deactivate", "scope": "ticked", "sim": [four[0].pk, four[3].pk],
                                  "confirmed": "1", "confirm": "2"})
     agent.post("/batches/new/", {"command": "reactivate", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
-                                 "confirmed": "1"})  # all not done: they are active
+                                 "confirmed": "1"})  # all not done: they are active...
     terminate, reactivate = Batch.objects.order_by("pk")
+    Sim.objects.filter(pk=four[1].pk).update(state=SimState.SUSPENDED)  # ...and one is suspended since
     page = agent.post(f"/batches/{terminate.pk}/retry/", follow=True).text  # a supervisor: not by a button
     assert "To terminate them again, choose the SIMs on the SIM list" in page
     client.force_login(member_of("Customer service", "casey"))  # may reactivate, may not terminate
@@ -138,6 +139,7 @@ def test_trying_again_queues_only_what_did_not_go_through(agent, four):
     agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     first = Batch.objects.get()
+    Sim.objects.filter(pk=four[3].pk).update(state=SimState.ACTIVE)  # not done: it was suspended; active since
     again = agent.post(f"/batches/{first.pk}/retry/", follow=True)
     assert "The 1 SIMs that did not go through are queued again." in again.text
     assert Batch.objects.exclude(pk=first.pk).get().size == 1
@@ -179,3 +181,87 @@ def test_the_sims_still_waiting_are_cancelled_from_the_batchs_page(agent, world,
     assert "2 SIMs still waiting were not sent: cancelled." in page and "Cancel the" not in page
     tasks.poll_pass()
     assert world.fake.count("suspend") == 0
+
+
+# --- a batch's SIMs on its page, and what the confirmation says before anything is queued ---------
+
+def test_a_batchs_page_lists_its_sims_each_linked_with_its_outcome_in_words(agent, world, four):
+    world.fake.force("suspend", [500])  # the first sent: aql's system failed part-way
+    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+                                 "confirmed": "1"})
+    batch = Batch.objects.get()
+    tasks.poll_pass()
+    page = agent.get(f"/batches/{batch.pk}/").text
+    for sim in four:
+        assert f'href="/sims/{sim.iccid}/"' in page
+    assert "Suspend not done: Suspend needs a SIM that is active; this one is suspended." in page
+    assert "Suspend: aql gave no clear answer." in page and "Suspend sent: aql is working on it." in page
+
+
+@pytest.mark.parametrize(("outcome", "shown", "not_shown"), [
+    ("failed", [3], [0, 1, 2]),  # not done: it was suspended already
+    ("unknown", [0], [1, 2, 3]),  # aql's system failed part-way: not "failed"
+    ("in_progress", [1, 2], [0, 3]),
+    ("", [0, 1, 2, 3], []),
+])
+def test_a_batchs_page_narrows_its_sims_by_outcome(agent, world, four, outcome, shown, not_shown):
+    world.fake.force("suspend", [500])
+    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+                                 "confirmed": "1"})
+    batch = Batch.objects.get()
+    tasks.poll_pass()
+    page = agent.get(f"/batches/{batch.pk}/", {"outcome": outcome}).text
+    assert all(f'href="/sims/{four[n].iccid}/"' in page for n in shown)
+    assert not any(f'href="/sims/{four[n].iccid}/"' in page for n in not_shown)
+
+
+def test_a_batchs_sims_are_paged_by_key(agent, staff, world):
+    sims = many_sims(60)
+    agent.post("/batches/new/", {"command": "queryiccid", "scope": "filter", "state": "active", "confirmed": "1"})
+    batch = Batch.objects.get()
+    first = agent.get(f"/batches/{batch.pk}/")
+    assert sims[49].iccid in first.text and sims[50].iccid not in first.text
+    second = agent.get(f"/batches/{batch.pk}/", {"cursor": first.context["page"].next}).text
+    assert sims[50].iccid in second and sims[59].iccid in second and sims[0].iccid not in second
+
+
+def test_the_confirmation_says_how_many_can_take_it_now_and_what_becomes_of_the_others(agent, staff, four):
+    services.sim_suspend(sim_id=four[2].pk, actor=staff)  # in flight
+    page = agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+                                        "next": "/sims/"}).text
+    assert "2 of the 4 can take it now" in page
+    assert "1 is in a state suspend cannot run from" in page and "1 has another command in progress." in page
+    assert "Nothing is queued before you confirm." in page and not Batch.objects.exists()
+    every = agent.post("/batches/new/", {"command": "queryiccid", "scope": "filter", "next": "/sims/"}).text
+    assert "All 10 can take it now" in every
+
+
+def test_try_again_is_offered_only_for_the_sims_that_could_go_through_now(agent, world, four):
+    world.fake.force("suspend", [63003])  # not on our account: aql would refuse it the same way
+    world.fake.force("suspend", [500])  # not known: aql may still be doing it
+    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+                                 "confirmed": "1"})
+    batch = Batch.objects.get()
+    tasks.poll_pass()
+    page = agent.get(f"/batches/{batch.pk}/").text
+    assert "Try again" not in page  # refused for good, or suspended already: neither would go through
+    assert "2 that did not go through would not now, so they are not tried again" in page
+    Sim.objects.filter(pk=four[3].pk).update(state=SimState.ACTIVE)  # reactivated meanwhile
+    page = agent.get(f"/batches/{batch.pk}/").text
+    assert "Try again the 1 that could go through now" in page and "The other 1 that did not go through" in page
+
+
+def test_a_batchs_page_and_its_confirmation_run_the_same_queries_for_10_sims_and_1000(agent, staff, world):
+    def measure(sims: list[Sim]) -> list[int]:
+        Sim.objects.filter(pk=sims[0].pk).update(state=SimState.SUSPENDED)  # one not done: try again is weighed
+        batch = services.batch_start(sim_ids=[s.pk for s in sims], command="suspend", actor=staff)
+        assert batch.size == len(sims)
+        pages = [count_queries(agent, f"/batches/{batch.pk}/{query}")
+                 for query in ("", "?outcome=waiting", "?outcome=failed")]
+        with CaptureQueriesContext(connection) as captured:
+            assert agent.post("/batches/new/", {"command": "suspend", "scope": "filter"}).status_code == 200
+        Sim.objects.update(state=SimState.TERMINATED)  # out of the next filter
+        return [*pages, len(captured)]
+
+    at_ten = measure(many_sims(10))
+    assert measure(many_sims(1000, start=200_000)) == at_ten
