@@ -315,6 +315,8 @@ def staff_pages(bench: Bench, s: Samples) -> None:
     get("search: a name nobody has", "/sims/?q=Zebedee Quatermain")
     get("search: a postcode", f"/sims/?q={postcode}")
     get("search: a postcode, typed without its space", f"/sims/?q={postcode.replace(' ', '').lower()}")
+    get("search: name + postcode (Wilson G41 5ZF)", f"/sims/?q={name.split()[-1]} {postcode}")
+    get("search: postcode district (G41)", f"/sims/?q={postcode.split()[0]}")
 
     get("a SIM's page", f"/sims/{iccid}/")
     get("a SIM's page, a command in flight", f"/sims/{s.in_flight_iccid}/")

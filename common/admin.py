@@ -151,8 +151,10 @@ class LongList:
 
 def history_table(headings: tuple[str, ...], rows: list[tuple]) -> str:
     """A small read-only table inside a change form (a SIM's latest requests, say)."""
+    # In a box that scrolls sideways on a phone (Django's row would cut it off), reachable by keyboard.
     return format_html(
-        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        '<div class="history" tabindex="0" role="region" aria-label="History">'
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>",
         format_html_join("", "<th>{}</th>", ((h,) for h in headings)),
         format_html_join("", "<tr>" + "<td>{}</td>" * len(headings) + "</tr>", rows) or "-",
     )

@@ -92,7 +92,8 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     list_filter = ("state", "int_roaming", "int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms", "premium")
     list_select_related = ("number", "subscriber")
     search_fields = ("iccid",)  # replaced below by an indexed search; listed so the box shows
-    search_help_text = "ICCID or its last digits, geographic number, subscriber name or postcode"
+    search_help_text = ("ICCID or its last digits, geographic number, subscriber name, postcode or its first half"
+                        " (G41), or a name and a postcode together")
     sortable_by = ("iccid", "updated_at")  # each walks an index; a sort by state or number would sort every SIM
     readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
                        "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",

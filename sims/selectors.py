@@ -2,7 +2,6 @@
 
 import math
 from collections.abc import Iterable
-from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,8 +15,8 @@ from django.utils.text import capfirst
 from aql.usim import SERVICES
 from common.paging import Page, first_rows, seek
 from common.roles import SYSTEM_USERNAME
-from common.search import TRIGRAM, contains_q
-from common.validators import clean_geographic_number, clean_postcode, uk_number_prefix
+from common.search import TRIGRAM, contains_q, postcode_start, prefix_q
+from common.validators import clean_geographic_number, uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState, refusal
 from sims.models import (
     STAFF,
@@ -57,10 +56,21 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
         return by_number
     if not by_person:  # one who may not see a subscriber's details may not find SIMs by them either
         return Q(pk__in=[])
-    people = Subscriber.objects.filter(contains_q(Subscriber, "name", term))  # by trigram, not every row
-    with suppress(ValidationError):
-        people = Subscriber.objects.filter(postcode=clean_postcode(term))
+    people = Subscriber.objects.filter(_person_q(term))
     return Q(subscriber_id__in=people.order_by().values("pk")[:NAME_MATCHES])
+
+
+def _person_q(term: str) -> Q:
+    """Subscribers by part of a name (by trigram, not every row), by postcode or its first half, or
+    by both ("Wilson G41 5ZF", "G41 Wilson"): the postcode's index narrows to a street or a district,
+    and the name is looked for among those only. A name has no digits, a postcode's start has one."""
+    words = term.split()
+    for cut in (-2, -1, 2, 1):  # the postcode last (in two words or one), else first
+        place, name = (words[cut:], words[:cut]) if cut < 0 else (words[:cut], words[cut:])
+        if start := postcode_start(" ".join(place)):
+            q = Q(postcode=start[0]) if start[1] else prefix_q("postcode", start[0])
+            return q & Q(name__icontains=" ".join(name)) if name else q
+    return contains_q(Subscriber, "name", term)
 
 
 def _number_q(term: str) -> Q | None:
@@ -83,8 +93,8 @@ def search_hint(term: str) -> str:
     if digits.isascii() and digits.isdigit() and len(digits) < ICCID_DIGITS_AT_LEAST:
         return (f"Type at least {ICCID_DIGITS_AT_LEAST} digits: the last digits of an ICCID, "
                 "or a whole phone number.")
-    if term and len(term) < TRIGRAM:
-        return f"Type at least {TRIGRAM} letters of a name."
+    if term and len(term) < TRIGRAM and not postcode_start(term):  # E1 is a postcode district
+        return f"Type at least {TRIGRAM} letters of a name, or a postcode's first half (G41)."
     return ""
 
 
