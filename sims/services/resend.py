@@ -25,8 +25,9 @@ def _queue_again(request_id: int, actor: Actor) -> GatewayRequest:
     def apply(r: GatewayRequest, sim: Sim) -> None:
         before, label = sim.snapshot(), Command(r.command).label
         r.state, r.next_poll_at, r.settled_at = RequestState.TO_SEND, None, None
+        first = f"the first send's aql request id: {r.aql_id or 'none'}; its reply: {r.reply}"  # kept as evidence
         r.aql_id, r.codes, r.poll_count = None, [], 0
-        r.reply = f"sent again by {who} to make an unknown outcome certain; the first send's reply: {r.reply}"
+        r.reply = f"sent again by {who} to make an unknown outcome certain; {first}"
         event(sim=sim, actor=actor, request=r, action=AuditAction.SENDING, before=before,
               message=f"{label}: outcome not known, so sent again by {who}. Sending the same change twice leaves "
                       "the SIM as once does; the new answer settles it.")

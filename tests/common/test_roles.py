@@ -65,8 +65,9 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # url name -> (method, the expected status for each of WHO). Redirects are the action done (and the
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
-    **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "order_list", "order_detail",
-                     "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv", "schedule_list"],
+    **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "number_free", "order_list",
+                     "order_detail", "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv",
+                     "schedule_list"],
                     ("GET", READ)),
     **dict.fromkeys(["schedule_change", "schedule_cancel"], ("POST", DAILY_POST)),  # (a refusal: back to the list)
     "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
