@@ -32,7 +32,7 @@ from common.admin import (
 from common.forms import PersonChecks
 from common.models import SIM_ACTIONS
 from common.outcomes import Outcome
-from sims import selectors, services
+from sims import search, selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
 from sims.lifecycle import Command
 from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
@@ -136,7 +136,7 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(selectors.sim_search_q(search_term)), False
+        return queryset.filter(search.sim_search_q(search_term)), False
 
     @admin.display(description="state")
     def state_badge(self, obj: Sim) -> str:

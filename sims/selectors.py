@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -15,8 +14,7 @@ from django.utils.text import capfirst
 from aql.usim import SERVICES
 from common.paging import Page, first_rows, seek
 from common.roles import SYSTEM_USERNAME
-from common.search import TRIGRAM, contains_q, postcode_start, prefix_q
-from common.validators import clean_geographic_number, uk_number_prefix
+from common.validators import uk_number_prefix
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState, refusal
 from sims.models import (
     STAFF,
@@ -29,82 +27,8 @@ from sims.models import (
     Sim,
     SimEvent,
     SimStateCount,
-    Subscriber,
 )
-
-NAME_MATCHES = 200  # subscribers a name search looks at, at most
-
-
-def sim_search_q(term: str, *, by_person: bool = True) -> Q:
-    """Find SIMs by ICCID (whole or its last digits), geographic number, subscriber name or postcode.
-
-    Each branch is a condition on an indexed column of the SIM itself, so the database never
-    walks a million SIMs: the last digits of an ICCID are a prefix of the reversed ICCID,
-    asked as a range (LIKE 'x%' uses no index on SQLite's default collation, nor on
-    PostgreSQL's outside the C locale); a number or a subscriber is looked up in its own
-    table first and matched by id.
-    """
-    term = " ".join(term.split())
-    digits = term.replace(" ", "")
-    if search_hint(term):  # too few digits to mean one SIM: a tenth of every SIM would match one
-        return Q(pk__in=[])
-    by_number = _number_q(term)
-    if digits.isascii() and digits.isdigit():
-        q = digit_prefix_q("iccid_reversed", digits[::-1])
-        return q | by_number if by_number else q
-    if by_number:  # "+44 (0)113 …" is a number, not a name
-        return by_number
-    if not by_person:  # one who may not see a subscriber's details may not find SIMs by them either
-        return Q(pk__in=[])
-    people = Subscriber.objects.filter(_person_q(term))
-    return Q(subscriber_id__in=people.order_by().values("pk")[:NAME_MATCHES])
-
-
-def _person_q(term: str) -> Q:
-    """Subscribers by part of a name (by trigram, not every row), by postcode or its first half, or
-    by both ("Wilson G41 5ZF", "G41 Wilson"): the postcode's index narrows to a street or a district,
-    and the name is looked for among those only. A name has no digits, a postcode's start has one."""
-    words = term.split()
-    for cut in (-2, -1, 2, 1):  # the postcode last (in two words or one), else first
-        place, name = (words[cut:], words[:cut]) if cut < 0 else (words[:cut], words[cut:])
-        if start := postcode_start(" ".join(place)):
-            q = Q(postcode=start[0]) if start[1] else prefix_q("postcode", start[0])
-            return q & Q(name__icontains=" ".join(name)) if name else q
-    return contains_q(Subscriber, "name", term)
-
-
-def _number_q(term: str) -> Q | None:
-    """SIMs with this geographic number, written any usual way; None when the term is not one."""
-    try:
-        number = clean_geographic_number(term)
-    except ValidationError:
-        return None
-    # The number's id, looked up first: beside the ICCID's range, a subquery in an OR would make
-    # PostgreSQL test it against every SIM, where an id list is a second index lookup.
-    return Q(number_id__in=list(GeographicNumber.objects.filter(number=number).values_list("pk", flat=True)))
-
-
-ICCID_DIGITS_AT_LEAST = 4
-
-
-def search_hint(term: str) -> str:
-    """What to type instead, when a search is too short to find SIMs by (else "")."""
-    digits = term.replace(" ", "")
-    if digits.isascii() and digits.isdigit() and len(digits) < ICCID_DIGITS_AT_LEAST:
-        return (f"Type at least {ICCID_DIGITS_AT_LEAST} digits: the last digits of an ICCID, "
-                "or a whole phone number.")
-    if term and len(term) < TRIGRAM and not postcode_start(term):  # E1 is a postcode district
-        return f"Type at least {TRIGRAM} letters of a name, or a postcode's first half (G41)."
-    return ""
-
-
-def digit_prefix_q(field: str, prefix: str) -> Q:
-    """`field` starts with these digits, as an index range: [prefix, the next prefix), e.g.
-    "129" -> [129, 13). Digits only, so the bounds compare the same in every collation."""
-    upper = prefix.rstrip("9")
-    if not upper:  # all nines: nothing comes after, only the lower bound is needed
-        return Q(**{f"{field}__gte": prefix})
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper[:-1] + str(int(upper[-1]) + 1)})
+from sims.search import digit_prefix_q, sim_search_q
 
 
 def sim_detail(*, iccid: str) -> Sim:

@@ -27,7 +27,7 @@ from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
 from common.validators import phone_national
 from common.web import forbidden, posted_next, requires, say, shows_refusals
-from sims import lifecycle, selectors, services
+from sims import lifecycle, search, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
     ActivateForm,
@@ -59,10 +59,12 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     state = choice(request, "state", SimState.values)
     service = choice(request, "service", SERVICES)
     sort = selectors.sim_sort(choice(request, "sort", selectors.SIM_SORTS, default="updated"), service)
-    page = selectors.sim_page(search=q, by_person=request.user.has_perm("sims.see_personal_details"),
-                              state=state, service=service, sort=sort, cursor=cursor(request))
+    by_person = request.user.has_perm("sims.see_personal_details")
+    page = selectors.sim_page(search=q, by_person=by_person, state=state, service=service, sort=sort,
+                              cursor=cursor(request))
     return render(request, "sims/sim_list.html", {
-        "sims": page.rows, "page": page, "q": q, "hint": selectors.search_hint(q), "state": state,
+        "sims": page.rows, "page": page, "q": q, "hint": search.search_hint(q), "state": state,
+        "cut_short": search.search_cut_short(q, by_person=by_person) and search.NAME_MATCHES,
         "service": service, "sort": sort,
         "states": SimState.choices, "services": SERVICE_LABELS.items(),
         "batch_commands": [(c.value, c.label) for c in services.BATCH_COMMANDS

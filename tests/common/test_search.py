@@ -11,7 +11,7 @@ from common.models import AuditEvent
 from common.search import contains_q
 from orders.models import DespatchOrder, StockLevel
 from sims.models import GatewayRequest, GeographicNumber, Sim, SimEvent, Subscriber
-from sims.selectors import _person_q
+from sims.search import _person_q
 from tests.conftest import activation, many_sims, member_of
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +166,14 @@ def test_a_postcode_or_its_first_half_is_read_from_the_postcode_index_not_by_wal
     for term in ("Wilson G41 5ZF", "G41", "G41 5"):
         plan = Subscriber.objects.filter(_person_q(term)).explain()
         assert "sims_subscriber_postcode" in plan and "SCAN" not in plan, (term, plan)
+
+
+def test_a_search_matching_more_people_than_it_looks_at_says_the_list_is_not_all(client, staff, world, monkeypatch):
+    monkeypatch.setattr("sims.search.NAME_MATCHES", 3)
+    subscribed({f"Wilson {n}": "G41 5ZF" for n in range(4)} | {"Ann Smith": "G42 1AB"})
+    client.force_login(staff)
+    page = client.get("/sims/", {"q": "G41"})
+    assert len(page.context["sims"]) == 3
+    assert "More than 3 people match “G41”: the list shows the SIMs of 3 of them, not all." in page.text
+    for within in ("G42", "Ann", "Smith G42 1AB"):  # within the limit: nothing said
+        assert 'id="cut-short"' not in client.get("/sims/", {"q": within}).text, within

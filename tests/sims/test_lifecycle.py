@@ -32,7 +32,7 @@ def test_a_terminated_sim_says_so():
 
 @pytest.mark.parametrize(("prefix", "upper"), [("4321", "4322"), ("129", "13"), ("0", "1"), ("99", None)])
 def test_a_digit_prefix_is_an_index_range(prefix, upper):
-    from sims.selectors import digit_prefix_q
+    from sims.search import digit_prefix_q
 
     bounds = dict(digit_prefix_q("f", prefix).children)
     assert bounds["f__gte"] == prefix and bounds.get("f__lt") == upper
