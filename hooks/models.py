@@ -11,9 +11,10 @@ class Subscription(models.Model):
     """An integrator's URL, told of the events it wants, each signed with its secret."""
 
     url = models.URLField("URL", max_length=500)
-    # Kept as it is (we sign with it, so we must read it), never shown again after it is made,
-    # never logged: editable=False keeps it out of every form.
-    secret = models.CharField(max_length=100, editable=False)
+    # Kept as it is, in its `whsec_` form (we sign with it, so we must read it), never shown again
+    # after it is made, never logged: editable=False keeps it out of every form. Long enough for the
+    # whsec_ form of any secret taken before (100 printable characters: up to 400 bytes).
+    secret = models.CharField(max_length=600, editable=False)
     events = models.JSONField(default=list, help_text="The event kinds it wants")
     active = models.BooleanField(default=True, db_index=True, editable=False)
     paused_reason = models.TextField("why paused", blank=True, editable=False)

@@ -89,8 +89,9 @@ def _refuse_unless_allowed(sim: Sim, command: Command) -> None:
     in_flight = selectors.sim_in_flight(sim=sim)
     why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
                             in_flight=in_flight.command if in_flight else None)
-    if why:
-        raise Refused(why)
+    if why:  # the code for machines, from the same facts: the lifecycle refuses a busy SIM first
+        busy = in_flight is not None and command != Command.QUERYICCID
+        raise Refused(why, code="sim-busy" if busy else "sim-state")
 
 
 def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
@@ -99,13 +100,14 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
     if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
         wait = timezone.localtime(sim.not_before)
         raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "
-                      f"before {wait:%H:%M}.")
+                      f"before {wait:%H:%M}.", code="aql-63027")  # only 63027 sets not_before
     try:
         with transaction.atomic():  # the unique index is the last guard against a race
             return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),
                                                  actor_name=name_of(actor), state_before=sim.state)
     except IntegrityError:
-        raise Refused("Another command was just sent for this SIM: wait for it to finish.") from None
+        raise Refused("Another command was just sent for this SIM: wait for it to finish.",
+                      code="sim-busy") from None
 
 
 def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
