@@ -42,7 +42,7 @@ class RedactGatewayPassword(logging.Filter):
     """Log lines: the rendered message never carries the password."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, dict):  # a structlog line: common.logs.redact_event masks its every value
+        if isinstance(record.msg, dict):  # a structlog line: ops.logs.redact_event masks its every value
             return True
         message = record.getMessage()
         clean = redact(message)

@@ -1,4 +1,4 @@
-"""The webhooks side of the worker: lanes of the follower (common.worker) that fan new events out
+"""The webhooks side of the worker: lanes of the follower (ops.worker) that fan new events out
 and send deliveries, and a single pass of both for operators and tests.
 
 Deliveries are a lane of the follower rather than a task of their own: the follower already
@@ -13,8 +13,8 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register
 from hooks import services
+from ops.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register
 
 PRUNE_EVERY = 600  # seconds between pruning steps in one process
 

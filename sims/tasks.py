@@ -1,5 +1,5 @@
 """The SIM side of the worker: its lanes of gateway work (following requests, comparing SIMs
-with aql) for the follower in `common.worker`, single passes of each for operators and tests,
+with aql) for the follower in `ops.worker`, single passes of each for operators and tests,
 and the daily erasure. Thin, id-based, safe to run twice or at once.
 
 The work is found in the journal (not in the queue), so a task lost with a dead worker, or
@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass, step_margin
+from ops.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass, step_margin
 from sims import selectors, services
 from sims.services.imports import QUEUE_BUDGET
 

@@ -19,11 +19,11 @@ from aql.codes import Retry
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
-from common import gateway
 from common.actors import Actor
-from common.logs import about, said
 from common.transitions import Transition
 from common.validators import phone_national
+from ops import gateway
+from ops.logs import about, said
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent

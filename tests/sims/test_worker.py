@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from aql.usim import Queued
-from common import gateway, worker
 from common.errors import Refused
 from common.models import Heartbeat, Lease
-from common.worker import alone
+from ops import gateway, worker
+from ops.worker import alone
 from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent

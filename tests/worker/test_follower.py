@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults
-from common import gateway, worker
+from ops import gateway, worker
 from orders.models import DespatchOrder
 from orders.services import order_despatch
 from sims import services

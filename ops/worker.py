@@ -21,8 +21,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common import audit, gateway
+from common import audit
 from common.models import Heartbeat, Lease
+from ops import gateway
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ FOLLOW_SPAN = 55  # seconds: a follower runs at least until just before the next
 # the check common.W002 says when AQL_TIMEOUT is too long for it).
 FOLLOW_AT_MOST = 100
 LOOK_EVERY = 1  # seconds between looks when nothing is due: work is taken within this of its time
-SCHEDULES = {"common.worker.follow_pass": 1}  # task -> every so many minutes
+SCHEDULES = {"ops.worker.follow_pass": 1}  # task -> every so many minutes
 
 
 def register(lane: Lane) -> None:

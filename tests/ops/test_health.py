@@ -7,8 +7,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from common import gateway, health, worker
 from common.models import Heartbeat
+from ops import gateway, health, worker
 from tests.conftest import iccid
 
 pytestmark = pytest.mark.django_db
