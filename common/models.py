@@ -132,7 +132,7 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(help_text="Ids and outcome words only: never a subscriber's details")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the hooks app is due to fan it out to its subscriptions; empty once it has. Claimed by
-    # moving it ahead (ops.worker.claim_due), so two workers never fan one event out twice at once.
+    # moving it ahead (ops.leases.claim_due), so two workers never fan one event out twice at once.
     fan_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

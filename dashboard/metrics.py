@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from hooks import selectors as hook_selectors
 from ops import metrics as process_metrics
-from ops.worker import worker_status
+from ops.heartbeat import worker_status
 from orders import selectors as order_selectors
 from sims import selectors
 

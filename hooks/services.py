@@ -31,7 +31,7 @@ from common.errors import Refused
 from common.models import AuditAction, AuditEvent, EventKind, OutboxEvent
 from hooks.models import Attempt, Delivery, DeliveryState, Subscription
 from ops import metrics
-from ops.worker import claim_due
+from ops.leases import claim_due
 
 logger = logging.getLogger(__name__)
 

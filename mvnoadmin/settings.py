@@ -106,7 +106,7 @@ TEMPLATES = [
 # SQLite by default, tuned so a web process and a worker can write at once: WAL lets readers
 # carry on during a write, IMMEDIATE makes a transaction wait for the lock (up to `timeout`)
 # instead of failing later with "database is locked" (select_for_update is a no-op on SQLite),
-# and holds it from BEGIN: the worker's claims (ops.worker.claim_due) rely on that (common.E001).
+# and holds it from BEGIN: the worker's claims (ops.leases.claim_due) rely on that (common.E001).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

@@ -8,6 +8,6 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from ops import checks, worker  # noqa: F401  (checks registers the system checks)
+        from ops import checks, heartbeat  # noqa: F401  (checks registers the system checks)
 
-        post_spawn.connect(worker.worker_started, dispatch_uid="worker-started")
+        post_spawn.connect(heartbeat.worker_started, dispatch_uid="worker-started")

@@ -27,8 +27,8 @@ from common.events import EventKind
 from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
 from ops import gateway
+from ops.leases import claim_due
 from ops.logs import said
-from ops.worker import claim_due
 from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
 from orders.models import DespatchOrder, OrderEvent, Product, StockLevel
 from sims import services as sim_services

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ops.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, last_pass, register, retention_pass
+from ops.heartbeat import heartbeat, last_pass
+from ops.pipeline import Lane, claim_margin
+from ops.worker import by_hand, in_batches, register, retention_pass
 from orders import services
 
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"

@@ -19,8 +19,8 @@ from aql.usim import RequestState as AqlRequestState
 from common.actors import Actor
 from common.errors import Refused
 from ops import gateway
+from ops.leases import claim_due
 from ops.logs import about
-from ops.worker import claim_due
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
