@@ -84,12 +84,6 @@ class AuditAction(models.TextChoices):
     API_KEY = "api_key", "API key made or revoked"
 
 
-# The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a
-# filter for one it never has would read the whole trail to find nothing.
-SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
-               AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
-               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
-
 
 class AuditEvent(Event):
     """Everything done that is not about one SIM or one order, each with who and through which door."""
