@@ -11,9 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.views.debug import SafeExceptionReporterFilter
 
+from aql.redact import MASK
 from aql.redact import redact as redact_secret
-
-MASK = "********"
 
 
 def _password() -> str:
