@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from django.db.models import JSONField
+from stdnum.luhn import calc_check_digit
 
 from bench.env import database_url, django_setup
 
@@ -107,11 +108,7 @@ PRODUCTS = (("AQL-123", 500), ("ABC-456", 2000), ("AQL-789", None), ("DATA-001",
 
 def luhn(body: str) -> str:
     """`body` with its Luhn check digit (ICCIDs and IMEIs carry one)."""
-    total = 0
-    for n, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if n % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str(-total % 10)
+    return body + calc_check_digit(body)
 
 
 @cache

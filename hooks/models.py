@@ -65,7 +65,7 @@ class Delivery(models.Model):
     kind = models.CharField(max_length=40, choices=EventKind.choices)  # the event's, for the admin's filter
     state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    # When the worker next tries it; claimed by moving it ahead (common.worker.claim_due).
+    # When the worker next tries it; claimed by moving it ahead (ops.leases.claim_due).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     give_up_at = models.DateTimeField(help_text="Not delivered by then: given up, and the subscription paused")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -22,14 +22,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewaySession, guarded_session, post_json
-from common import metrics
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent, EventKind, OutboxEvent
-from common.worker import claim_due
 from hooks import signing
 from hooks.models import Attempt, Delivery, DeliveryState, Subscription
+from ops import metrics
+from ops.leases import claim_due
 
 logger = logging.getLogger(__name__)
 

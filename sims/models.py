@@ -360,6 +360,13 @@ class ScheduledAction(models.Model):
         return f"{self.get_command_display()} {self.sim} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
+# The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a
+# filter for one it never has would read the whole trail to find nothing.
+SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
+               AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
+               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
+
+
 class SimEvent(Event):
     """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
     SIM before and after."""

@@ -19,11 +19,11 @@ from aql.codes import Retry
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import IccidState, IccidStatus, Queued, UsimClient
 from aql.usim import RequestState as AqlRequestState
-from common import gateway
 from common.actors import Actor
-from common.logs import about, said
 from common.transitions import Transition
 from common.validators import phone_national
+from ops import gateway
+from ops.logs import about, said
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
@@ -216,14 +216,12 @@ def apply_success(request: GatewayRequest, sim: Sim) -> None:
 
 
 def undo(request: GatewayRequest, sim: Sim) -> None:
-    """Put the SIM back as it was before the request: release a held number, drop a new subscriber."""
-    GeographicNumber.objects.filter(held_by=request).update(held_by=None)
-    if lifecycle.TABLE[Command(request.command)].brings_subscriber:  # the subscriber and handset go too
-        subscriber = sim.subscriber
-        sim.state, sim.imei, sim.subscriber = request.state_before, "", None
+    """Put the SIM back as it was before the request: what `undo_queued` lets go of (a held number,
+    a new subscriber), and after an activation its state and handset too."""
+    undo_queued(request, sim)
+    if lifecycle.TABLE[Command(request.command)].brings_subscriber:
+        sim.state, sim.imei = request.state_before, ""
         sim.save()
-        if subscriber:
-            subscriber.delete()
 
 
 def undo_queued(request: GatewayRequest, sim: Sim) -> None:

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import RequestState as AqlRequestState
-from common import gateway
 from common.actors import Actor
 from common.errors import Refused
-from common.logs import about
-from common.worker import claim_due
+from ops import gateway
+from ops.leases import claim_due
+from ops.logs import about
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount

@@ -13,10 +13,10 @@ from django.core.management.base import CommandError, CommandParser
 
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import RequestState
-from common import gateway
 from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED, EXIT_UNKNOWN, refusal_exit_code
 from common.models import AuditAction, AuditEvent
+from ops import gateway
 
 # command -> (endpoint, the fields it takes, by wire name). Every field is required but
 # services (zero or more: aql itself says when none were given) and company.
