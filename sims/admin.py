@@ -33,7 +33,7 @@ from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import search, selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
-from sims.lifecycle import Command
+from sims.lifecycle import PROVISION, TERMINATE, Command
 from sims.models import SIM_ACTIONS, Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
 HISTORY_ROWS = 20
@@ -174,10 +174,10 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
                              permissions=["terminate"])(_on_the_batch_page(Command.DEACTIVATE))
 
     def has_provision_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sims.provision_sim")
+        return request.user.has_perm(PROVISION)
 
     def has_terminate_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sims.terminate_sim")
+        return request.user.has_perm(TERMINATE)
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.erase_subscriber")

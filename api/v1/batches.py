@@ -35,7 +35,7 @@ class ScheduledPage(Paged):
 
 
 class ScheduleIn(Schema):
-    command: Literal["suspend", "reactivate"]
+    command: Literal[lifecycle.SCHEDULE_NAMES]  # the registry's rows that can be scheduled
     iccids: list[str] = Field(max_length=50_000)
     due_at: datetime
 
@@ -124,7 +124,7 @@ class BatchPage(Paged):
 
 
 class BatchIn(Schema):
-    command: Literal["suspend", "reactivate", "deactivate", "addservice", "removeservice", "queryiccid"]
+    command: Literal[lifecycle.BATCH_NAMES]  # the registry's rows that can be batched
     iccids: list[str] = Field(max_length=50_000)
     services: list[str] | None = None
 

@@ -35,6 +35,7 @@ from sims.services.answers import (
     undo,
     unknown,
 )
+from sims.services.sending import request_send
 
 INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
@@ -85,8 +86,6 @@ def request_poll(*, request_id: int) -> GatewayRequest:
 
 def _follow(request: GatewayRequest) -> GatewayRequest:
     if request.state == RequestState.TO_SEND:
-        from sims.services.commands import request_send  # commands sends; followup only follows up
-
         return request_send(request_id=request.pk)
     if request.state == RequestState.UNKNOWN:
         return _reconcile_unknown(request)
