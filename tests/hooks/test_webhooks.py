@@ -391,7 +391,7 @@ def test_the_secret_is_never_in_the_subscriptions_words_nor_the_audit_trail(db, 
 
 
 def test_deliveries_move_the_metrics(db, staff, receiver, client, settings):
-    from tests.site.test_metrics import scrape, value
+    from tests.ops.test_metrics import scrape, value
 
     settings.METRICS_TOKEN, settings.METRICS_ALLOW = "", ["127.0.0.1"]
     subscribe(receiver, staff)
