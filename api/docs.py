@@ -46,7 +46,7 @@ sent as `application/problem+json`:
 
     {"type": "/api/v1/docs#problem-422", "title": "Not valid", "status": 422,
      "detail": "Some of what was sent is not valid: see errors.", "instance": "/api/v1/sims/…/activate",
-     "errors": [{"field": "imei", "message": "That IMEI is not valid: …", "code": null}]}
+     "code": "invalid", "errors": [{"field": "imei", "message": "That IMEI is not valid: …", "code": null}]}
 
 `errors` names each input that is wrong. Where the gateway refused, `code` is its error code and
 `message` says what it means. The kinds (`type` ends with `#problem-` and the status):
@@ -62,6 +62,25 @@ sent as `application/problem+json`:
 - **500 Our error**: something went wrong on our side; it is logged.
 - **502 No clear answer from aql** (the network's gateway): the outcome is unknown and is being checked for you; the
   `request` member points to it. Do not resend.
+
+### Codes
+
+`detail` is written for people and its words may change; `code` is for your program and does
+not. Match on `code`:
+
+- `sim-busy` (409): another command for the SIM is under way; wait for it to settle.
+- `sim-state` (409): the SIM's state (or its number, or the lack of one) does not allow this command.
+- `aql-` and a number, such as `aql-63204` (422, or 409 when it stops a later command): the gateway
+  refused with that code; `errors` gives each of its codes with its meaning. `aql-63027` means the
+  network is congested and nothing may be sent for the SIM until the time `detail` gives.
+- `not-sent` (409): a request that was never sent to the gateway; `request` points to it.
+- `order-refused` (422): the gateway refused a despatch order at once; `detail` says why.
+- `idempotency-key-reused` (422), `idempotency-key-too-long` (422), `idempotency-key-in-use` (409),
+  `idempotency-unanswered` (409): see *Retrying safely* above.
+- One for each kind when there is nothing more particular: `bad-request` (400), `no-key` (401),
+  `forbidden` (403), `not-found` (404), `method-not-allowed` (405), `refused` (409: our rules
+  forbid it now), `too-large` (413), `invalid` (422), `rate-limited` (429), `our-error` (500),
+  `outcome-unknown` (502).
 
 ## Rate limit
 

@@ -2,8 +2,10 @@
 
 from urllib.parse import quote, quote_plus
 
+MASK = "********"  # what stands where the secret was: the same in every log line and error page
 
-def redact(text: str, secret: str, mask: str = "********") -> str:
+
+def redact(text: str, secret: str, mask: str = MASK) -> str:
     """`text` with `secret` masked, as typed and as it looks inside a URL or a form body."""
     if secret:
         for form in {secret, quote_plus(secret), quote(secret, safe="")}:

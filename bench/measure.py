@@ -482,7 +482,7 @@ def idle_pass(bench: Bench) -> None:
     # ...and the drift sweep's look for its next SIMs (a read; the take then marks them), made at
     # every free slot while it sweeps: the seed leaves a day-long sweep's order behind it.
     for label, path, arguments in (("sims.tasks.poll_pass(), nothing due", "sims.tasks.poll_pass", {}),
-                                   ("common.worker.follow(span=0), nothing due", "common.worker.follow",
+                                   ("ops.worker.follow(span=0), nothing due", "ops.worker.follow",
                                     {"span": 0}),
                                    ("drift: the next 8 SIMs to compare (sims_due_for_drift_check)",
                                     "sims.services.followup.sims_due_for_drift_check", {"limit": 8})):

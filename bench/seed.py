@@ -35,8 +35,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from django.db.models import JSONField
+from stdnum.luhn import calc_check_digit
 
 from bench.env import database_url, django_setup
+from sims.lifecycle import TWO_STEP  # the registry's two-step commands
 
 CHUNK = 20_000  # SIMs a transaction
 YEAR = 365 * 86400.0
@@ -97,7 +99,6 @@ OUTWARD = (
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a postcode's inward code may use
 
 ACTIVATION_SERVICES = ("mo_voice", "mt_voice", "mo_sms", "mt_sms")
-TWO_STEP = ("activate", "deactivate", "suspend", "reactivate", "addservice", "removeservice")
 SERVICE_ORDER = ("int_roaming", "int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms")
 # How SIMs end up: (state, share). "pending" is an activation in flight.
 STATES = (("active", 0.70), ("suspended", 0.08), ("unused", 0.14), ("terminated", 0.072), ("pending", 0.008))
@@ -107,11 +108,7 @@ PRODUCTS = (("AQL-123", 500), ("ABC-456", 2000), ("AQL-789", None), ("DATA-001",
 
 def luhn(body: str) -> str:
     """`body` with its Luhn check digit (ICCIDs and IMEIs carry one)."""
-    total = 0
-    for n, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if n % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str(-total % 10)
+    return body + calc_check_digit(body)
 
 
 @cache

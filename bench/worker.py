@@ -115,7 +115,7 @@ def push_seeded_work_ahead() -> None:
     from django.utils import timezone
     from django_q.models import OrmQ, Schedule
 
-    from common.worker import heartbeat
+    from ops.heartbeat import heartbeat
     from orders.lifecycle import OPEN
     from orders.models import DespatchOrder
     from sims.models import GatewayRequest

@@ -7,10 +7,8 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
-        from django_q.signals import post_spawn
 
-        from common import checks, signins, worker  # noqa: F401  (checks registers the system checks)
+        from common import signins
 
         user_logged_in.connect(signins.signed_in, dispatch_uid="audit-signed-in")
         user_login_failed.connect(signins.sign_in_failed, dispatch_uid="audit-sign-in-failed")
-        post_spawn.connect(worker.worker_started, dispatch_uid="worker-started")

@@ -18,11 +18,14 @@ EXIT_UNKNOWN = 3  # aql gave no clear answer: it will be checked, not resent
 
 class Refused(Exception):
     """An action our rules do not allow now, with why in staff's words and, where it is about
-    one input, the field it concerns."""
+    one input, the field it concerns. `code` is a stable name for machines (the API's problem
+    details carry it: `sim-busy`, `aql-63027`), set where an integrator must tell the case apart;
+    the words may change, the code does not."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, code: str | None = None) -> None:
         self.message = message
         self.field = field
+        self.code = code
         super().__init__(message)
 
 

@@ -84,12 +84,6 @@ class AuditAction(models.TextChoices):
     API_KEY = "api_key", "API key made or revoked"
 
 
-# The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a
-# filter for one it never has would read the whole trail to find nothing.
-SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
-               AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
-               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
-
 
 class AuditEvent(Event):
     """Everything done that is not about one SIM or one order, each with who and through which door."""
@@ -132,7 +126,7 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(help_text="Ids and outcome words only: never a subscriber's details")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the hooks app is due to fan it out to its subscriptions; empty once it has. Claimed by
-    # moving it ahead (common.worker.claim_due), so two workers never fan one event out twice at once.
+    # moving it ahead (ops.leases.claim_due), so two workers never fan one event out twice at once.
     fan_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

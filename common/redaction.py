@@ -11,9 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.views.debug import SafeExceptionReporterFilter
 
+from aql.redact import MASK
 from aql.redact import redact as redact_secret
-
-MASK = "********"
 
 
 def _password() -> str:
@@ -42,7 +41,7 @@ class RedactGatewayPassword(logging.Filter):
     """Log lines: the rendered message never carries the password."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, dict):  # a structlog line: common.logs.redact_event masks its every value
+        if isinstance(record.msg, dict):  # a structlog line: ops.logs.redact_event masks its every value
             return True
         message = record.getMessage()
         clean = redact(message)

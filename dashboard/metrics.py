@@ -1,4 +1,4 @@
-"""/metrics for Prometheus: the processes' own counters (common.metrics: calls to aql, by command,
+"""/metrics for Prometheus: the processes' own counters (ops.metrics: calls to aql, by command,
 outcome and code, their latency) and the deployment's figures, read from the database at each
 scrape by a collector (requests in flight and the age of the oldest, those needing a person, drift
 found, stock by product code, open batches' progress), so every web process answers the same
@@ -16,9 +16,9 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from common import metrics as process_metrics
-from common.worker import worker_status
 from hooks import selectors as hook_selectors
+from ops import metrics as process_metrics
+from ops.heartbeat import worker_status
 from orders import selectors as order_selectors
 from sims import selectors
 

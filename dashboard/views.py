@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from common.web import requires
-from common.worker import worker_status
+from ops.heartbeat import worker_status
 from orders import selectors as order_selectors
 from sims import selectors
 from sims.lifecycle import SimState

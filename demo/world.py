@@ -29,7 +29,7 @@ from stdnum import luhn
 from aql.fake import CONTROL_PREFIX, Account
 from aql.http import GatewaySession
 from aql.usim import UsimClient
-from common import gateway
+from ops import gateway
 from orders import services as order_services
 from orders.models import DespatchOrder, OrderState, Product, StockLevel
 from sims import services

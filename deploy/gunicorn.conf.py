@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # common.metrics, for the hooks below (no Django needed)
+sys.path.insert(0, str(ROOT))  # ops.metrics, for the hooks below (no Django needed)
 
 # Set before the application (and prometheus-client) is imported, so every worker inherits it. A
 # worker cluster on this machine writes to the same directory (deploy/worker), so /metrics here
@@ -32,7 +32,7 @@ errorlog = "-"
 def on_starting(server: object) -> None:
     """Before the workers start: make the metrics directory and remove the counter files of
     processes that no longer run (a previous start's), keeping a live worker cluster's."""
-    from common.metrics import clear_dead
+    from ops.metrics import clear_dead
 
     clear_dead()
 

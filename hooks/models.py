@@ -11,9 +11,10 @@ class Subscription(models.Model):
     """An integrator's URL, told of the events it wants, each signed with its secret."""
 
     url = models.URLField("URL", max_length=500)
-    # Kept as it is (we sign with it, so we must read it), never shown again after it is made,
-    # never logged: editable=False keeps it out of every form.
-    secret = models.CharField(max_length=100, editable=False)
+    # Kept as it is, in its `whsec_` form (we sign with it, so we must read it), never shown again
+    # after it is made, never logged: editable=False keeps it out of every form. Long enough for the
+    # whsec_ form of any secret taken before (100 printable characters: up to 400 bytes).
+    secret = models.CharField(max_length=600, editable=False)
     events = models.JSONField(default=list, help_text="The event kinds it wants")
     active = models.BooleanField(default=True, db_index=True, editable=False)
     paused_reason = models.TextField("why paused", blank=True, editable=False)
@@ -64,7 +65,7 @@ class Delivery(models.Model):
     kind = models.CharField(max_length=40, choices=EventKind.choices)  # the event's, for the admin's filter
     state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    # When the worker next tries it; claimed by moving it ahead (common.worker.claim_due).
+    # When the worker next tries it; claimed by moving it ahead (ops.leases.claim_due).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     give_up_at = models.DateTimeField(help_text="Not delivered by then: given up, and the subscription paused")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

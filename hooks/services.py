@@ -7,12 +7,9 @@ backoff for a day. A subscription that keeps failing is paused, with why, for an
 """
 
 import functools
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
-import secrets
 import socket
 import time
 from datetime import timedelta
@@ -25,20 +22,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewaySession, guarded_session, post_json
-from common import metrics
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent, EventKind, OutboxEvent
-from common.worker import claim_due
+from hooks import signing
 from hooks.models import Attempt, Delivery, DeliveryState, Subscription
+from ops import metrics
+from ops.leases import claim_due
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Webhook-Signature"
-TIMESTAMP_HEADER = "X-Webhook-Timestamp"
-EVENT_ID_HEADER = "X-Webhook-Id"
-EVENT_KIND_HEADER = "X-Webhook-Event"
+EVENT_KIND_HEADER = "X-Webhook-Event"  # beside the signing headers (hooks.signing)
 
 
 # --- the address rule --------------------------------------------------------------------------
@@ -107,15 +102,6 @@ def clean_events(events: Any) -> list[str]:
     return [kind for kind in EventKind.values if kind in events]  # one order, no repeats
 
 
-def _clean_secret(secret: str | None) -> str:
-    if secret is None or secret == "":
-        return secrets.token_urlsafe(32)
-    if not 24 <= len(secret) <= 100 or not secret.isprintable() or secret != secret.strip():
-        raise Refused("A secret is 24 to 100 printable characters, without spaces at either end "
-                      "(or leave it out: one is made).", "secret")
-    return secret
-
-
 # --- subscriptions -----------------------------------------------------------------------------
 
 def _audit(actor: Actor, subscription: Subscription, message: str) -> None:
@@ -130,9 +116,10 @@ def _host(url: str) -> str:
 
 def subscription_add(*, url: str, events: list[str], actor: Actor,
                      secret: str | None = None) -> tuple[Subscription, str]:
-    """Subscribe `url` to `events`, signed with `secret` (made when not given). Returns the
-    subscription and the secret: show the secret once to whoever made it, and never again."""
-    url, events, secret = clean_url(url), clean_events(events), _clean_secret(secret)
+    """Subscribe `url` to `events`, signed with `secret` (made when not given; kept in its `whsec_`
+    form, hooks.signing). Returns the subscription and that secret: show it once to whoever made it,
+    and never again."""
+    url, events, secret = clean_url(url), clean_events(events), signing.secret_clean(secret)
     with transaction.atomic():
         subscription = Subscription.objects.create(url=url, events=events, secret=secret,
                                                    created_by=recorded(actor), created_by_name=name_of(actor))
@@ -247,12 +234,6 @@ def body_of(event: OutboxEvent) -> bytes:
                        "data": event.payload}, separators=(",", ":"), sort_keys=True).encode()
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """`v1=` and the hex HMAC-SHA256, keyed with the secret, of "<timestamp>.<body>"."""
-    signed = str(timestamp).encode() + b"." + body
-    return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
 def _refused_peer(address: str) -> bool:
     return not settings.WEBHOOKS_ALLOW_PRIVATE and _refused_address(address)
 
@@ -279,8 +260,8 @@ def delivery_send(*, delivery_id: int) -> Delivery:
     if delivery.state != DeliveryState.PENDING or not subscription.active:
         return delivery
     body, timestamp = body_of(delivery.event), int(time.time())
-    headers = {EVENT_ID_HEADER: str(delivery.event.uuid), EVENT_KIND_HEADER: delivery.kind,
-               TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(subscription.secret, timestamp, body)}
+    headers = {EVENT_KIND_HEADER: delivery.kind,
+               **signing.signed_headers(subscription.secret, str(delivery.event.uuid), timestamp, body)}
     status, latency, error = None, None, ""
     if why := address_refusal(subscription.url):  # again now: DNS may have changed since it was subscribed
         error = f"Not sent: {why}"

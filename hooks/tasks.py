@@ -1,4 +1,4 @@
-"""The webhooks side of the worker: lanes of the follower (common.worker) that fan new events out
+"""The webhooks side of the worker: lanes of the follower (ops.worker) that fan new events out
 and send deliveries, and a single pass of both for operators and tests.
 
 Deliveries are a lane of the follower rather than a task of their own: the follower already
@@ -13,8 +13,10 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register
 from hooks import services
+from ops.heartbeat import heartbeat
+from ops.pipeline import Lane, Running, claim_margin
+from ops.worker import by_hand, in_batches, register
 
 PRUNE_EVERY = 600  # seconds between pruning steps in one process
 
@@ -44,23 +46,17 @@ class _Deliveries:
     """Deliveries due, at most WEBHOOKS_AT_ONCE of them running in this process."""
 
     def __init__(self) -> None:
-        self.lock, self.running = threading.Lock(), set()
+        self.running = Running()
 
     def take(self, n: int) -> list[int]:
-        with self.lock:
-            n = min(n, settings.WEBHOOKS_AT_ONCE - len(self.running))
-            if n <= 0:
-                return []
-            ids = services.deliveries_claim_due(limit=n, lease=claim_margin())
-            self.running.update(ids)
-            return ids
+        def choose(running: set[int]) -> list[int]:
+            room = min(n, settings.WEBHOOKS_AT_ONCE - len(running))
+            return services.deliveries_claim_due(limit=room, lease=claim_margin()) if room > 0 else []
+
+        return self.running.take(choose)
 
     def step(self, pk: int) -> None:
-        try:
-            services.delivery_send(delivery_id=pk)
-        finally:
-            with self.lock:
-                self.running.discard(pk)
+        self.running.run(lambda pk: services.delivery_send(delivery_id=pk), pk)
 
 
 class _Prune:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",  # the API's docs from its own static files, not a CDN
     "common",
+    "ops",
     "sims",
     "orders",
     "hooks",
@@ -105,7 +106,7 @@ TEMPLATES = [
 # SQLite by default, tuned so a web process and a worker can write at once: WAL lets readers
 # carry on during a write, IMMEDIATE makes a transaction wait for the lock (up to `timeout`)
 # instead of failing later with "database is locked" (select_for_update is a no-op on SQLite),
-# and holds it from BEGIN: the worker's claims (common.worker.claim_due) rely on that (common.E001).
+# and holds it from BEGIN: the worker's claims (ops.leases.claim_due) rely on that (common.E001).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
@@ -281,7 +282,7 @@ WEBHOOKS_KEPT_DAYS = env.int("WEBHOOKS_KEPT_DAYS", default=30)  # deliveries mad
 
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new
-# work after 100 s (common.worker.FOLLOW_AT_MOST) and the steps it began end within twice
+# work after 100 s (ops.worker.FOLLOW_AT_MOST) and the steps it began end within twice
 # step_margin() (260 s with AQL_TIMEOUT=30), so `timeout` covers it (check common.W002), and
 # `retry` exceeds `timeout` (otherwise a running task is handed out again). The journal, not the
 # queue, says what is still to do: a task lost with a dead worker is simply done by the next one.
@@ -300,7 +301,7 @@ Q_CLUSTER = {
 }
 
 # --- Logging ------------------------------------------------------------------
-# structlog (common.logs): one JSON object a line where the site serves other hosts, readable lines
+# structlog (ops.logs): one JSON object a line where the site serves other hosts, readable lines
 # on this machine; LOG_FORMAT=json or console chooses. Django's and django-q2's lines go through the
 # same processors, so they are structured too and carry the journal request, SIM and user bound
 # where they were written. The password is masked in every line (the filter, and the formatter's
@@ -312,7 +313,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "common.redaction.RedactGatewayPassword"}},
-    "formatters": {"structured": {"()": "common.logs.structured_formatter", "style": LOG_FORMAT}},
+    "formatters": {"structured": {"()": "ops.logs.structured_formatter", "style": LOG_FORMAT}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["redact"]},
     },

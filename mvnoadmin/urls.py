@@ -6,11 +6,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from api.v1 import api
-from common import health
 from common.urls import strict_converter
 from common.web import favicon
 from dashboard import metrics
 from dashboard import views as dashboard
+from ops import health
 from orders import views as orders
 from sims import views as sims
 from sims import views_batches as batches

@@ -19,15 +19,16 @@ from django.utils import timezone
 from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR, Code
 from aql.despatch import OrderStatus
 from aql.http import GatewayError, GatewayRejected
-from common import events, gateway, validators
+from common import events, validators
 from common.actors import Actor, recorded
 from common.audit import ERASED, name_of
 from common.errors import Refused
 from common.events import EventKind
-from common.logs import said
 from common.models import AuditAction, AuditEvent
 from common.transitions import Transition
-from common.worker import claim_due
+from ops import gateway
+from ops.leases import claim_due
+from ops.logs import said
 from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
 from orders.models import DespatchOrder, OrderEvent, Product, StockLevel
 from sims import services as sim_services

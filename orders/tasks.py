@@ -1,5 +1,5 @@
 """The orders side of the worker: its lanes of gateway work (open orders, stock) for the follower
-in `common.worker`, single passes of each for operators and tests, and the daily erasure."""
+in `ops.worker`, single passes of each for operators and tests, and the daily erasure."""
 
 import threading
 import time
@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, last_pass, register, retention_pass
+from ops.heartbeat import heartbeat, last_pass
+from ops.pipeline import Lane, claim_margin
+from ops.worker import by_hand, in_batches, register, retention_pass
 from orders import services
 
 ERASE_RECIPIENTS = "orders.tasks.erase_expired_pass"

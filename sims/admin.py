@@ -30,12 +30,11 @@ from common.admin import (
     once,
 )
 from common.forms import PersonChecks
-from common.models import SIM_ACTIONS
 from common.outcomes import Outcome
 from sims import search, selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
-from sims.lifecycle import Command
-from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.lifecycle import PROVISION, TERMINATE, Command
+from sims.models import SIM_ACTIONS, Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
 HISTORY_ROWS = 20
 
@@ -175,10 +174,10 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
                              permissions=["terminate"])(_on_the_batch_page(Command.DEACTIVATE))
 
     def has_provision_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sims.provision_sim")
+        return request.user.has_perm(PROVISION)
 
     def has_terminate_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sims.terminate_sim")
+        return request.user.has_perm(TERMINATE)
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.erase_subscriber")
@@ -344,7 +343,7 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
 
 
 class SimActionFilter(admin.SimpleListFilter):
-    """The actions a SIM's trail records (common.models.SIM_ACTIONS), as words: a fixed list, no
+    """The actions a SIM's trail records (sims.models.SIM_ACTIONS), as words: a fixed list, no
     DISTINCT over the trail, each walked through its index (action, newest first)."""
 
     title, parameter_name = "action", "action__exact"

@@ -1,8 +1,12 @@
 """The SIM lifecycle and the journal's, each in one table.
 
-`TABLE`: which command may run in which state, what the SIM shows while it is in flight, what
-success changes (state, services, number) and how aql's record shows that it happened. Failure
-restores the state the request recorded before it was sent.
+`TABLE`: the one registry of gateway commands. A row says which states a command may run from,
+who may give it, how it is sent from what the journal holds, whether aql answers at once or
+later (two-step), what the SIM shows while it is in flight, what success changes (state,
+services, number), how aql's record shows that it happened, whether it can be given to many
+SIMs at once (a batch) or scheduled, and the names the command line and the API give it. The
+CLI, the API's choices, batches, schedules, the worker and the benchmark's seed read it.
+Failure restores the state the request recorded before it was sent.
 
 `RequestStep`: every way a journalled request changes state, from which states to which.
 
@@ -12,10 +16,11 @@ the database, so the rules are tested on their own.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
-from aql.usim import SERVICES, IccidState, IccidStatus
+from aql.usim import SERVICES, IccidState, IccidStatus, UsimClient
 from common.transitions import Transition
 
 
@@ -44,7 +49,7 @@ class Command(models.TextChoices):
     @property
     def two_step(self) -> bool:
         """aql answers with a request id, and the outcome comes later (checkstatus)."""
-        return self in TWO_STEP
+        return TABLE[self].two_step
 
     ACTIVATE = "activate", "Activate"
     DEACTIVATE = "deactivate", "Terminate"
@@ -57,9 +62,6 @@ class Command(models.TextChoices):
     QUERYICCID = "queryiccid", "Ask the gateway"
 
 
-TWO_STEP = frozenset({Command.ACTIVATE, Command.DEACTIVATE, Command.SUSPEND, Command.REACTIVATE,
-                      Command.ADDSERVICE, Command.REMOVESERVICE})
-
 # What aql switches on at activation. The spec does not say; queryiccid reports only
 # int_roaming, int_call and premium, so we record the basic four as the simulator does.
 ACTIVATION_SERVICES = ("mo_voice", "mt_voice", "mo_sms", "mt_sms")
@@ -67,6 +69,10 @@ ACTIVATION_SERVICES = ("mo_voice", "mt_voice", "mo_sms", "mt_sms")
 Params = dict  # what the journal recorded as sent
 Services = Callable[[Params], dict[str, bool]]  # a command's services after success: name -> on
 Seen = Callable[[IccidStatus, Params], bool | None]  # does aql's record show it happened? None: cannot tell
+# How it goes on the wire: (the client, the SIM read with its subscriber, what the journal holds) -> aql's answer.
+# From the journal alone, so the worker can send any journalled request later (a batch, a schedule, a file).
+Send = Callable[[UsimClient, Any, Params], Any]
+PROVISION, TERMINATE = "sims.provision_sim", "sims.terminate_sim"  # the permissions the roles migration gives out
 
 
 def _no_services(params: Params) -> dict[str, bool]:
@@ -79,9 +85,15 @@ def _never_seen(status: IccidStatus, params: Params) -> bool | None:
 
 @dataclass(frozen=True)
 class Move:
-    """One row of the table: a command's rule and its effects."""
+    """One row of the registry: a command's rule, how it is sent, its effects and its names."""
 
     allowed_from: frozenset[SimState]
+    send: Send  # how the worker (or a form at once) sends it from the journal's row
+    cli: str  # its words after `manage.py sim` (the ICCID follows)
+    api: str  # its name in the API's choices (batches, schedules) and the journal
+    two_step: bool = False  # aql answers with a request id; the outcome comes later (checkstatus)
+    batch: bool = False  # may be given to many SIMs at once
+    schedule: bool = False  # may be scheduled for a time to come
     in_flight: SimState | None = None  # what the SIM shows while aql works on it
     on_success: SimState | None = None  # the state success leads to (None: unchanged)
     needs_number: bool | None = None  # True: the SIM must have a number; False: must have none
@@ -90,7 +102,7 @@ class Move:
     takes_number: bool = False  # a number is held for the SIM while aql works, and is its own on success
     brings_subscriber: bool = False  # undone, the subscriber and handset it brought go too
     seen: Seen = field(default=_never_seen)
-    permission: str = "sims.provision_sim"  # who may send it (the roles migration gives it out)
+    permission: str = PROVISION  # who may send it
 
 
 def _live(status: IccidStatus, params: Params) -> bool | None:
@@ -119,29 +131,56 @@ def _shows_services(on: bool) -> Seen:
     return seen
 
 
+def _activate(c: UsimClient, sim: Any, p: Params) -> Any:
+    s = sim.subscriber  # the subscriber's details stay in Subscriber (erasable), not in the journal
+    return c.activate(iccid=sim.iccid, imei=p["imei"], geo_nos=p["geo_nos"], subname=s.name, subaddress=s.address,
+                      subpostcode=s.postcode, subcontactno=s.contact_number)
+
+
 _ALL = frozenset(SimState)
 TABLE: dict[Command, Move] = {
-    Command.ACTIVATE: Move(frozenset({SimState.UNUSED}), SimState.PENDING, SimState.ACTIVE, brings_subscriber=True,
-                           takes_number=True,
-                           services=lambda params: dict.fromkeys(ACTIVATION_SERVICES, True), seen=_live),
-    Command.SUSPEND: Move(frozenset({SimState.ACTIVE}), on_success=SimState.SUSPENDED, needs_number=True,
-                          seen=_in_state(SimState.SUSPENDED)),
-    Command.REACTIVATE: Move(frozenset({SimState.SUSPENDED}), on_success=SimState.ACTIVE, needs_number=True,
-                             seen=_in_state(SimState.ACTIVE)),
-    Command.DEACTIVATE: Move(frozenset({SimState.ACTIVE, SimState.SUSPENDED}), on_success=SimState.TERMINATED,
-                             needs_number=True, frees_number=True, permission="sims.terminate_sim",
-                             services=lambda params: dict.fromkeys(SERVICES, False),
-                             seen=_in_state(SimState.TERMINATED)),
-    Command.ADDSERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(True),
-                             seen=_shows_services(True)),
-    Command.REMOVESERVICE: Move(frozenset({SimState.ACTIVE}), needs_number=True, services=_named(False),
-                                seen=_shows_services(False)),
-    Command.ASSIGNGEO: Move(frozenset({SimState.ACTIVE}), needs_number=False, takes_number=True,
-                            seen=_has_new_number),
-    Command.CHANGEGEO: Move(frozenset({SimState.ACTIVE}), needs_number=True, takes_number=True,
-                            seen=_has_new_number),
-    Command.QUERYICCID: Move(_ALL),
+    Command.ACTIVATE: Move(
+        allowed_from=frozenset({SimState.UNUSED}), send=_activate, cli="activate", api="activate", two_step=True,
+        in_flight=SimState.PENDING, on_success=SimState.ACTIVE, brings_subscriber=True, takes_number=True,
+        services=lambda p: dict.fromkeys(ACTIVATION_SERVICES, True), seen=_live),
+    Command.SUSPEND: Move(
+        allowed_from=frozenset({SimState.ACTIVE}), cli="suspend", api="suspend", two_step=True,
+        send=lambda c, sim, p: c.suspend(iccid=sim.iccid, geo_nos=p["geo_nos"]), batch=True, schedule=True,
+        on_success=SimState.SUSPENDED, needs_number=True, seen=_in_state(SimState.SUSPENDED)),
+    Command.REACTIVATE: Move(
+        allowed_from=frozenset({SimState.SUSPENDED}), cli="reactivate", api="reactivate", two_step=True,
+        send=lambda c, sim, p: c.reactivate(iccid=sim.iccid, geo_nos=p["geo_nos"]), batch=True, schedule=True,
+        on_success=SimState.ACTIVE, needs_number=True, seen=_in_state(SimState.ACTIVE)),
+    Command.DEACTIVATE: Move(
+        allowed_from=frozenset({SimState.ACTIVE, SimState.SUSPENDED}), cli="deactivate", api="deactivate",
+        send=lambda c, sim, p: c.deactivate(iccid=sim.iccid, geo_nos=p["geo_nos"]), two_step=True, batch=True,
+        permission=TERMINATE, on_success=SimState.TERMINATED, needs_number=True, frees_number=True,
+        services=lambda p: dict.fromkeys(SERVICES, False), seen=_in_state(SimState.TERMINATED)),
+    Command.ADDSERVICE: Move(
+        allowed_from=frozenset({SimState.ACTIVE}), cli="services --add", api="addservice", two_step=True,
+        send=lambda c, sim, p: c.addservice(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"]),
+        batch=True, needs_number=True, services=_named(True), seen=_shows_services(True)),
+    Command.REMOVESERVICE: Move(
+        allowed_from=frozenset({SimState.ACTIVE}), cli="services --remove", api="removeservice", two_step=True,
+        send=lambda c, sim, p: c.removeservice(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"]),
+        batch=True, needs_number=True, services=_named(False), seen=_shows_services(False)),
+    Command.ASSIGNGEO: Move(
+        allowed_from=frozenset({SimState.ACTIVE}), cli="number --assign", api="assigngeo",
+        send=lambda c, sim, p: c.assigngeo(iccid=sim.iccid, geo_nos=p["geo_nos"]),
+        needs_number=False, takes_number=True, seen=_has_new_number),
+    Command.CHANGEGEO: Move(
+        allowed_from=frozenset({SimState.ACTIVE}), cli="number --change", api="changegeo",
+        send=lambda c, sim, p: c.changegeo(iccid=sim.iccid, geo_nos=p["geo_nos"], new_geo_nos=p["new_geo_nos"]),
+        needs_number=True, takes_number=True, seen=_has_new_number),
+    Command.QUERYICCID: Move(
+        allowed_from=_ALL, cli="query", api="queryiccid", send=lambda c, sim, p: c.queryiccid(iccid=sim.iccid),
+        batch=True),
 }
+TWO_STEP = frozenset(c for c, row in TABLE.items() if row.two_step)
+BATCHED = tuple(c for c, row in TABLE.items() if row.batch)  # what a batch may give
+SCHEDULED = tuple(c for c, row in TABLE.items() if row.schedule)  # what may be scheduled
+BATCH_NAMES = tuple(TABLE[c].api for c in BATCHED)  # the API's choices (Literal[BATCH_NAMES])
+SCHEDULE_NAMES = tuple(TABLE[c].api for c in SCHEDULED)
 
 
 # Commands that set services: adding one that is already on, or removing one already off, leaves it

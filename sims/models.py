@@ -12,7 +12,7 @@ from aql import codes
 from aql.usim import SERVICES
 from common.models import AuditAction, Event
 from common.roles import SYSTEM_USERNAME
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
+from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimState
 
 
 class NumberQuerySet(models.QuerySet):
@@ -338,7 +338,7 @@ class ScheduledAction(models.Model):
         RAN = "ran", "Ran"
         CANCELLED = "cancelled", "Cancelled"
 
-    COMMANDS = (Command.SUSPEND, Command.REACTIVATE)
+    COMMANDS = SCHEDULED  # the registry's rows that may be scheduled
     sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="scheduled")
     command = models.CharField(max_length=16, choices=[(c.value, c.label) for c in COMMANDS])
     due_at = models.DateTimeField("when")
@@ -358,6 +358,13 @@ class ScheduledAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_command_display()} {self.sim} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+# The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a
+# filter for one it never has would read the whole trail to find nothing.
+SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
+               AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
+               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
 
 
 class SimEvent(Event):

@@ -1,5 +1,5 @@
 """The SIM side of the worker: its lanes of gateway work (following requests, comparing SIMs
-with aql) for the follower in `common.worker`, single passes of each for operators and tests,
+with aql) for the follower in `ops.worker`, single passes of each for operators and tests,
 and the daily erasure. Thin, id-based, safe to run twice or at once.
 
 The work is found in the journal (not in the queue), so a task lost with a dead worker, or
@@ -12,7 +12,9 @@ import time
 
 from django.conf import settings
 
-from common.worker import Lane, by_hand, claim_margin, heartbeat, in_batches, register, retention_pass, step_margin
+from ops.heartbeat import heartbeat
+from ops.pipeline import Lane, Running, claim_margin, step_margin
+from ops.worker import by_hand, in_batches, register, retention_pass
 from sims import selectors, services
 from sims.services.imports import QUEUE_BUDGET
 
@@ -84,20 +86,16 @@ class _Scheduled:
     so they do not fill the pipeline's places meanwhile."""
 
     def __init__(self) -> None:
-        self.lock, self.running = threading.Lock(), set()
+        self.running = Running()
 
     def take(self, n: int) -> list[int]:
-        with self.lock:
-            ids = [pk for pk in services.schedules_due(limit=n + len(self.running)) if pk not in self.running][:n]
-            self.running.update(ids)
-            return ids
+        def choose(running: set[int]) -> list[int]:
+            return [pk for pk in services.schedules_due(limit=n + len(running)) if pk not in running][:n]
+
+        return self.running.take(choose)
 
     def step(self, pk: int) -> None:
-        try:
-            services.schedule_run(action_id=pk)
-        finally:
-            with self.lock:
-                self.running.discard(pk)
+        self.running.run(lambda pk: services.schedule_run(action_id=pk), pk)
 
 
 class _Files:

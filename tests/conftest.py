@@ -12,7 +12,7 @@ from stdnum import luhn
 from aql.despatch import DespatchClient
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
 from aql.usim import SERVICES, UsimClient
-from common import gateway
+from ops import gateway
 from sims.lifecycle import SimState
 from sims.models import GeographicNumber, Sim
 from sims.services import number_add, sim_add
@@ -218,6 +218,7 @@ def make_schedules() -> None:
     _run_migration("orders.migrations.0008_orders_every_minute", "every_minute")
     _run_migration("sims.migrations.0011_follow_requests", "follow")
     _run_migration("common.migrations.0005_one_follower", "one_follower")
+    _run_migration("ops.migrations.0001_follower_moved", "moved")
     _run_migration("sims.migrations.0023_prune_checks_schedule", "schedule")
     _run_migration("sims.migrations.0027_prune_every_ten_minutes", "every_ten_minutes")
     _run_migration("api.migrations.0003_prune_replies_schedule", "schedule")

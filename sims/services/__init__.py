@@ -1,6 +1,7 @@
 """Every write to SIMs, numbers and the journal. Views, admin, CLI and tasks call these only.
 
-By job: `commands` (what staff ask: the SIM commands, the pool), `answers` (recording aql's
+By job: `commands` (what staff ask: the SIM commands, the pool), `sending` (the one way a journalled
+request goes to aql, by its row in `lifecycle.TABLE`), `answers` (recording aql's
 answers, the one place a request and its SIM change after a send), `followup` (the
 worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs),
 `imports` (CSV files of SIMs: stock in, activations) and `schedules` (suspends and reactivations
@@ -12,6 +13,7 @@ from sims.services.commands import (
     number_add,
     sim_activate,
     sim_add,
+    sim_command,
     sim_deactivate,
     sim_number_assign,
     sim_number_change,
@@ -73,6 +75,7 @@ __all__ = [
     "schedules_due",
     "sim_activate",
     "sim_add",
+    "sim_command",
     "sim_deactivate",
     "sim_number_assign",
     "sim_number_change",

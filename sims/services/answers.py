@@ -8,7 +8,6 @@ it moved on and leaves it. Each outcome function below applies one kind of answe
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -16,16 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from aql.codes import Retry
-from aql.http import GatewayError, GatewayRejected
-from aql.usim import IccidState, IccidStatus, Queued, UsimClient
+from aql.http import GatewayRejected
+from aql.usim import IccidState, IccidStatus, Queued
 from aql.usim import RequestState as AqlRequestState
-from common import gateway
 from common.actors import Actor
-from common.logs import about, said
 from common.transitions import Transition
 from common.validators import phone_national
 from sims import lifecycle, selectors
-from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
+from sims.lifecycle import IN_FLIGHT, Command, SimState
 from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
 from sims.services import outbox
 
@@ -104,43 +101,6 @@ def _the_removals(added: GatewayRequest, sim: Sim) -> None:
           message=f"Removing {removals} next, as asked with this change.")
 
 
-def send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
-    """Send the journalled request and record aql's answer, whatever it is."""
-    with about(gateway_request=request.pk, iccid=iccid_of(request), user=request.actor_name):
-        return _send_and_record(request, send)
-
-
-def iccid_of(request: GatewayRequest) -> str | None:
-    """The request's SIM's ICCID for a log line, when the SIM was read with it (no query for a log)."""
-    return request.sim.iccid if GatewayRequest.sim.is_cached(request) else None
-
-
-def _send_and_record(request: GatewayRequest, send: Callable[[UsimClient], Any]) -> GatewayRequest:
-    try:
-        result = send(gateway.usim_client())
-    except GatewayRejected as exc:
-        if request.command != Command.QUERYICCID and any(code.uncertain for code in exc.codes):
-            # 500: aql may have acted part-way (a query only reads: it simply got no answer)
-            logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, said(exc))
-            outcome = partial(unknown, reason=f"aql answered {'; '.join(map(str, exc.codes))}")
-        else:
-            outcome = partial(rejected, exc=exc)
-    except GatewayError as exc:
-        # No answer we can trust: aql may or may not have acted. Never resend blindly.
-        logger.warning("%s for SIM %s: outcome unknown: %s", request.command, request.sim_id, said(exc))
-        outcome = partial(unknown, reason=str(exc))
-    else:
-        if isinstance(result, Queued):
-            outcome = partial(queued, result=result)
-        elif isinstance(result, IccidStatus):
-            outcome = partial(reconcile, status=result)
-        elif result.state == AqlRequestState.PENDING:  # a one-step command aql has not finished
-            outcome = partial(unknown, reason="aql answered 'pending' to a one-step command")
-        else:
-            outcome = partial(finished, state=result.state, raw=result.raw)
-    return settle(request.pk, RequestStep.ANSWER, outcome)
-
-
 def _first_check_at() -> datetime:
     """aql asks for a wait before the first checkstatus; an unknown outcome is looked at then too."""
     return timezone.now() + timedelta(seconds=settings.AQL_FIRST_POLL_DELAY)
@@ -216,14 +176,12 @@ def apply_success(request: GatewayRequest, sim: Sim) -> None:
 
 
 def undo(request: GatewayRequest, sim: Sim) -> None:
-    """Put the SIM back as it was before the request: release a held number, drop a new subscriber."""
-    GeographicNumber.objects.filter(held_by=request).update(held_by=None)
-    if lifecycle.TABLE[Command(request.command)].brings_subscriber:  # the subscriber and handset go too
-        subscriber = sim.subscriber
-        sim.state, sim.imei, sim.subscriber = request.state_before, "", None
+    """Put the SIM back as it was before the request: what `undo_queued` lets go of (a held number,
+    a new subscriber), and after an activation its state and handset too."""
+    undo_queued(request, sim)
+    if lifecycle.TABLE[Command(request.command)].brings_subscriber:
+        sim.state, sim.imei = request.state_before, ""
         sim.save()
-        if subscriber:
-            subscriber.delete()
 
 
 def undo_queued(request: GatewayRequest, sim: Sim) -> None:

@@ -22,8 +22,7 @@ from sims.selectors_batches import batch_retryable
 from sims.services import outbox
 from sims.services.answers import undo_queued
 
-BATCH_COMMANDS = (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE, Command.ADDSERVICE,
-                  Command.REMOVESERVICE, Command.QUERYICCID)
+BATCH_COMMANDS = lifecycle.BATCHED  # the registry's rows that may be given to many SIMs at once
 BATCH_AT_MOST = 50_000  # SIMs in one batch
 CHUNK = 500  # SIMs a query (SQLite's limit on a query's parameters)
 

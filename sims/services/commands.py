@@ -15,18 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from aql.usim import SERVICES, UsimClient
+from aql.usim import SERVICES
 from common import validators
 from common.actors import Actor, recorded
 from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
-from sims.lifecycle import Command, RequestState, RequestStep, SimState
+from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
-from sims.services.answers import event, locked_sim, send_and_record, undo_queued
-from sims.services.requesters import requester_refusal
+from sims.services.answers import event, locked_sim
+from sims.services.sending import send_and_record
 
 # --- numbers and SIMs ------------------------------------------------------------------------
 
@@ -89,8 +89,9 @@ def _refuse_unless_allowed(sim: Sim, command: Command) -> None:
     in_flight = selectors.sim_in_flight(sim=sim)
     why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
                             in_flight=in_flight.command if in_flight else None)
-    if why:
-        raise Refused(why)
+    if why:  # the code for machines, from the same facts: the lifecycle refuses a busy SIM first
+        busy = in_flight is not None and command != Command.QUERYICCID
+        raise Refused(why, code="sim-busy" if busy else "sim-state")
 
 
 def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
@@ -99,13 +100,14 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
     if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
         wait = timezone.localtime(sim.not_before)
         raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "
-                      f"before {wait:%H:%M}.")
+                      f"before {wait:%H:%M}.", code="aql-63027")  # only 63027 sets not_before
     try:
         with transaction.atomic():  # the unique index is the last guard against a race
             return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),
                                                  actor_name=name_of(actor), state_before=sim.state)
     except IntegrityError:
-        raise Refused("Another command was just sent for this SIM: wait for it to finish.") from None
+        raise Refused("Another command was just sent for this SIM: wait for it to finish.",
+                      code="sim-busy") from None
 
 
 def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
@@ -144,9 +146,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=before,
               # no personal data in the audit trail: it must survive the subscriber's erasure
               message=f"Activation sent with number {validators.phone_national(f['number'])}.")
-    return send_and_record(request, lambda c: c.activate(
-        iccid=sim.iccid, imei=f["imei"], geo_nos=f["number"], subname=f["name"], subaddress=f["address"],
-        subpostcode=f["postcode"], subcontactno=f["contact_number"]))
+    return send_and_record(request)
 
 
 def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None) -> GatewayRequest:
@@ -157,7 +157,15 @@ def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] 
         request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} sent.")
-    return send_and_record(request, _call(request, sim))
+    return send_and_record(request)
+
+
+def sim_command(*, sim_id: int, actor: Actor, command: Command) -> GatewayRequest:
+    """Give a SIM a command that needs nothing but the SIM (suspend, reactivate, terminate, the query):
+    the command line sends each such row of the registry through this."""
+    if command == Command.QUERYICCID:
+        return sim_query(sim_id=sim_id, actor=actor)
+    return _simple(command, sim_id, actor)
 
 
 def sim_suspend(*, sim_id: int, actor: Actor) -> GatewayRequest:
@@ -224,9 +232,7 @@ def _number_command(command: Command, sim_id: int, actor: Actor, number: str) ->
         _hold_number(new, request)
         event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} to {validators.phone_national(new)} sent.")
-    if command == Command.ASSIGNGEO:
-        return send_and_record(request, lambda c: c.assigngeo(iccid=sim.iccid, geo_nos=new))
-    return send_and_record(request, lambda c: c.changegeo(iccid=sim.iccid, geo_nos=old, new_geo_nos=new))
+    return send_and_record(request)
 
 
 def sim_number_assign(*, sim_id: int, actor: Actor, number: str) -> GatewayRequest:
@@ -239,75 +245,12 @@ def sim_number_change(*, sim_id: int, actor: Actor, number: str) -> GatewayReque
     return _number_command(Command.CHANGEGEO, sim_id, actor, number)
 
 
-def _call(request: GatewayRequest, sim: Sim) -> Callable[[UsimClient], Any]:
-    """How a journalled request is sent, from what the journal holds: by the form's command at once,
-    or by the worker later (the number commands, and activation from a form, send what only they hold)."""
-    command, p = Command(request.command), request.params
-    if command == Command.ACTIVATE:  # from a file: the subscriber was recorded when it was queued
-        s = sim.subscriber
-        return lambda c: c.activate(iccid=sim.iccid, imei=p["imei"], geo_nos=p["geo_nos"], subname=s.name,
-                                    subaddress=s.address, subpostcode=s.postcode, subcontactno=s.contact_number)
-    if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
-        return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"], services=p["services"])
-    if command in (Command.SUSPEND, Command.REACTIVATE, Command.DEACTIVATE):
-        return lambda c: getattr(c, command.value)(iccid=sim.iccid, geo_nos=p["geo_nos"])
-    if command == Command.QUERYICCID:
-        return lambda c: c.queryiccid(iccid=sim.iccid)
-    raise ValueError(f"{command.label} is not sent from the journal")
-
-
-def request_send(*, request_id: int) -> GatewayRequest:
-    """The worker's step for a request journalled to be sent later (a services change's removals,
-    once aql has added): under lock, mark it sending (or not done, when the SIM has moved on
-    meanwhile and it may no longer run), then send it and record the answer as a form's command is.
-    Never sent twice: only a request still waiting is taken."""
-    with transaction.atomic():
-        request = (GatewayRequest.objects.select_for_update(of=("self", "sim"))
-                   .select_related("sim__number", "sim__subscriber", "actor").get(pk=request_id))
-        sim = request.sim
-        if request.state != RequestState.TO_SEND:
-            return request
-        if sim.not_before and sim.not_before > timezone.now():  # aql asked us to wait (63027)
-            request.next_poll_at = sim.not_before
-            request.save(update_fields=["next_poll_at"])
-            return request
-        label = Command(request.command).label
-        command = Command(request.command)
-        why = (requester_refusal(actor=request.actor, actor_name=request.actor_name, command=command)
-               or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
-                                    in_flight=None))
-        request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
-            RequestState.SENDING, timezone.now())
-        RequestStep.SEND.check(RequestState.TO_SEND, request.state)
-        before = sim.snapshot()
-        if why:
-            request.settled_at, request.why_not_sent = timezone.now(), why
-            undo_queued(request, sim)  # an activation's number and subscriber, held for it, go
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=before,
-                  message=f"{label} not sent: {why}")
-        elif request.command == Command.ACTIVATE:  # as the form does as it sends
-            sim.imei, sim.state = request.params["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
-            sim.save()
-            outbox.sim_state_changed(sim=sim, was=before["state"], request=request, cause="command")
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
-                  message=f"Activation sent with number {validators.phone_national(request.params['geo_nos'])}.")
-        else:
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
-                  message=f"{label} sent.")
-        request.save()
-        if why:  # settled without being sent: told as any settled request is
-            outbox.request_settled(request=request, sim=sim, was=RequestState.TO_SEND)
-            if request.batch_id:
-                outbox.batch_finish_if_done(request.batch_id)
-    return request if why else send_and_record(request, _call(request, sim))
-
-
 def sim_query(*, sim_id: int, actor: Actor) -> GatewayRequest:
     """Ask aql for the SIM's live state (queryiccid) and bring our record in line with it."""
     with transaction.atomic():
         sim = locked_sim(sim_id)
         request = _journal(sim=sim, command=Command.QUERYICCID, actor=actor, params={})
-    return send_and_record(request, _call(request, sim))
+    return send_and_record(request)
 
 
 def subscribers_erase_expired(*, days: int) -> int:

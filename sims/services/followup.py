@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import RequestState as AqlRequestState
-from common import gateway
 from common.actors import Actor
 from common.errors import Refused
-from common.logs import about
-from common.worker import claim_due
+from ops import gateway
+from ops.leases import claim_due
+from ops.logs import about
 from sims import lifecycle
 from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
 from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
@@ -35,6 +35,7 @@ from sims.services.answers import (
     undo,
     unknown,
 )
+from sims.services.sending import request_send
 
 INVALID_CHECKSTATUS_ID = 63025  # aql does not know the request id
 
@@ -85,8 +86,6 @@ def request_poll(*, request_id: int) -> GatewayRequest:
 
 def _follow(request: GatewayRequest) -> GatewayRequest:
     if request.state == RequestState.TO_SEND:
-        from sims.services.commands import request_send  # commands sends; followup only follows up
-
         return request_send(request_id=request.pk)
     if request.state == RequestState.UNKNOWN:
         return _reconcile_unknown(request)

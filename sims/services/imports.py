@@ -33,7 +33,7 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
-from common.worker import claim_due
+from ops.leases import claim_due
 from sims import lifecycle, selectors, selectors_batches
 from sims.lifecycle import Command, RequestState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload

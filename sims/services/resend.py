@@ -15,8 +15,8 @@ from common.errors import Refused
 from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep
 from sims.models import AuditAction, GatewayRequest, Sim
 from sims.services.answers import event, settle
-from sims.services.commands import request_send
 from sims.services.followup import settle_window_ended
+from sims.services.sending import request_send
 
 
 def _queue_again(request_id: int, actor: Actor) -> GatewayRequest:

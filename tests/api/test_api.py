@@ -1,4 +1,4 @@
-"""The REST API (api/v1.py) against the simulator over loopback: every endpoint's success and
+"""The REST API (api/v1/) against the simulator over loopback: every endpoint's success and
 refusal, key scopes, idempotent replay, problem details, attribution in the audit trail."""
 
 import pytest

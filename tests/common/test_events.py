@@ -78,7 +78,7 @@ def test_a_refused_command_is_settled_failed_with_each_code_and_its_meaning(worl
 
 
 def test_an_unknown_outcome_is_told_only_when_evidence_settles_it(world, staff, settings):
-    from common import gateway
+    from ops import gateway
 
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from aql.fake import USIM_PATH
-from common import gateway
+from ops import gateway
 from orders import services as order_services
 from orders.models import DespatchOrder
 from sims.lifecycle import SimState

@@ -107,7 +107,7 @@ def users(db):
 @pytest.fixture
 def places(world, make_sim, staff, settings):
     """One of everything a URL can name: a SIM, a request (unknown), an order."""
-    from common import gateway
+    from ops import gateway
 
     sim = make_sim(1, number="44113000001", services=())  # so an empty services form changes nothing
     settings.AQL_TIMEOUT = 0.3

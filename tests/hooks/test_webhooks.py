@@ -1,6 +1,6 @@
 """Webhooks end to end: a real receiver over loopback (http.server in a thread), subscribed through
-the services, told of real changes made against the simulator, checking signatures the way the
-README tells integrators to."""
+the services, told of real changes made against the simulator, checking signatures with the Standard
+Webhooks library as the README tells integrators to."""
 
 import re
 import threading
@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from standardwebhooks import Webhook
 
 from common.errors import Refused
 from common.events import EventKind, emit
 from common.models import OutboxEvent
-from hooks import services, tasks
+from hooks import services, signing, tasks
 from hooks.models import Delivery, DeliveryState, Subscription
 from sims import services as sim_services
 from sims import tasks as sim_tasks
@@ -96,7 +97,8 @@ def due_now() -> None:
 def test_a_suspend_settled_by_the_worker_reaches_the_receiver_signed_as_the_readme_says(
         world, staff, make_sim, receiver):
     _, secret = subscribe(receiver, staff, events=[EventKind.REQUEST_SETTLED])
-    assert len(secret) >= 32 and Subscription.objects.get().secret == secret
+    assert secret.startswith("whsec_") and len(signing.key_of(secret)) == 32
+    assert Subscription.objects.get().secret == secret
     sim = make_sim(1, number="44113000001")
     request = sim_services.sim_suspend(sim_id=sim.pk, actor=staff)
     world.fake.advance(world.fake.faults.settle_after)
@@ -109,17 +111,20 @@ def test_a_suspend_settled_by_the_worker_reaches_the_receiver_signed_as_the_read
     headers = got["headers"]
     assert got["path"] == "/hooks/mvno" and headers["Content-Type"] == "application/json"
     assert headers["X-Webhook-Event"] == "request.settled"
+    assert Webhook(secret).verify(got["body"], headers)  # the Standard Webhooks library's own check
     verify = readme_verify()
-    assert verify(secret, got["body"], headers["X-Webhook-Timestamp"], headers["X-Webhook-Signature"])
-    assert not verify("another-secret-entirely-000000", got["body"], headers["X-Webhook-Timestamp"],
-                      headers["X-Webhook-Signature"])
-    assert not verify(secret, got["body"] + b" ", headers["X-Webhook-Timestamp"], headers["X-Webhook-Signature"])
-    old = str(int(headers["X-Webhook-Timestamp"]) - 301)
-    assert not verify(secret, got["body"], old, services.signature(secret, int(old), got["body"]))
+    assert verify(secret, got["body"], headers)
+    another = signing.secret_of(b"another-secret-entirely-000000")
+    assert verify(another, got["body"], headers) is None
+    assert verify(secret, got["body"] + b" ", headers) is None
+    old = int(headers["webhook-timestamp"]) - 301
+    replayed = {**headers, "webhook-timestamp": str(old),
+                "webhook-signature": signing.signature(secret, headers["webhook-id"], old, got["body"])}
+    assert verify(secret, got["body"], replayed) is None
     import json
 
     sent = json.loads(got["body"])
-    assert sent["kind"] == "request.settled" and sent["id"] == headers["X-Webhook-Id"]
+    assert sent["kind"] == "request.settled" and sent["id"] == headers["webhook-id"]
     assert sent["data"]["request_id"] == request.pk and sent["data"]["outcome"] == "success"
 
     delivery = Delivery.objects.get()
@@ -128,13 +133,46 @@ def test_a_suspend_settled_by_the_worker_reaches_the_receiver_signed_as_the_read
     assert tasks.deliver_pass() == 0  # delivered once
 
 
-def test_the_signature_is_the_hmac_of_timestamp_dot_body():
+def test_the_signature_is_the_base64_hmac_of_id_dot_timestamp_dot_body_keyed_with_the_secrets_bytes():
+    import base64
     import hashlib
     import hmac
 
-    body = b'{"kind":"stock.low"}'
-    expected = hmac.new(b"k" * 32, b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert services.signature("k" * 32, 1700000000, body) == "v1=" + expected
+    body, key = b'{"kind":"stock.low"}', b"k" * 32
+    expected = hmac.new(key, b"msg_1.1700000000." + body, hashlib.sha256).digest()
+    assert signing.signature(signing.secret_of(key), "msg_1", 1700000000, body) == (
+        "v1," + base64.b64encode(expected).decode())
+
+
+def test_a_secret_given_plain_signs_with_its_own_bytes_and_is_shown_in_its_whsec_form(db, staff, receiver):
+    _, secret = subscribe(receiver, staff, secret="a-secret-of-the-integrators-own-0001")
+    assert secret == signing.secret_of(b"a-secret-of-the-integrators-own-0001")
+    made = signing.secret_of(b"x" * 40)
+    assert subscribe(receiver, staff, secret=made)[1] == made  # a whsec_ secret is kept as given
+    for bad in ("whsec_" + "A" * 8, "whsec_not base64!!!!!!!!!!!!!!!!!!!!!!!!!!!"):
+        with pytest.raises(Refused, match="whsec_ and the base64") as refused:
+            subscribe(receiver, staff, secret=bad)
+        assert refused.value.field == "secret"
+
+
+def test_a_subscription_made_before_keeps_its_key_and_is_verified_with_its_whsec_form(db, staff, receiver):
+    import base64
+    import importlib
+
+    from django.apps import apps
+
+    subscription, _ = subscribe(receiver, staff, events=[EventKind.STOCK_LOW])
+    old_secret = "an-old-plain-secret-of-before-00001"
+    Subscription.objects.filter(pk=subscription.pk).update(secret=old_secret)  # as rows were before 0002
+    migration = importlib.import_module("hooks.migrations.0002_secret_whsec")
+    migration.to_whsec(apps, None)
+    an_event()
+    assert tasks.deliver_pass() == 1
+    (got,) = receiver.received
+    whsec = "whsec_" + base64.b64encode(old_secret.encode()).decode()  # as the README tells the integrator
+    assert Webhook(whsec).verify(got["body"], got["headers"])["kind"] == "stock.low"
+    migration.to_plain(apps, None)
+    assert Subscription.objects.get().secret == old_secret
 
 
 # --- retries, giving up, pausing --------------------------------------------------------------------
@@ -161,7 +199,7 @@ def test_a_500_is_tried_again_after_a_backoff_then_delivered(db, staff, receiver
     assert [a.status_code for a in delivery.attempt_log.all()] == [500, 503, 200]
     assert "HTTP 500" in delivery.attempt_log.first().error
     assert Subscription.objects.get().consecutive_failures == 0
-    assert len({r["headers"]["X-Webhook-Id"] for r in receiver.received}) == 1  # one event, tried three times
+    assert len({r["headers"]["webhook-id"] for r in receiver.received}) == 1  # one event, tried three times
     assert [services.backoff(n) for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
 
 
@@ -345,14 +383,15 @@ def test_the_secret_is_never_in_the_subscriptions_words_nor_the_audit_trail(db, 
     from common.models import AuditEvent
 
     subscription, secret = subscribe(receiver, staff, secret="a-secret-of-the-integrators-own-0001")
-    assert secret == "a-secret-of-the-integrators-own-0001"
+    assert secret == signing.secret_of(b"a-secret-of-the-integrators-own-0001")
     assert secret not in str(subscription) + repr(subscription)
     assert not AuditEvent.objects.filter(message__contains=secret).exists()
+    assert not AuditEvent.objects.filter(message__contains="a-secret-of-the-integrators-own-0001").exists()
     assert AuditEvent.objects.filter(subject=f"webhook {subscription.pk}").exists()
 
 
 def test_deliveries_move_the_metrics(db, staff, receiver, client, settings):
-    from tests.site.test_metrics import scrape, value
+    from tests.ops.test_metrics import scrape, value
 
     settings.METRICS_TOKEN, settings.METRICS_ALLOW = "", ["127.0.0.1"]
     subscribe(receiver, staff)

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from common import gateway
 from common.errors import Refused
+from ops import gateway
 from orders import services, tasks
 from orders.models import DespatchOrder, OrderState, Product, StockLevel
 from sims import services as sim_services

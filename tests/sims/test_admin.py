@@ -159,7 +159,7 @@ def test_a_sim_admin_page_shows_its_latest_requests_and_events(admin_client, wor
 
 def test_settling_by_hand_in_admin_goes_to_the_page_that_shows_aqls_record_first(admin_client, world, make_sim,
                                                                                 settings):
-    from common import gateway
+    from ops import gateway
     from sims import services
     from sims.models import RequestState
 

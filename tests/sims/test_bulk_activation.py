@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from common import gateway
+from ops import gateway
 from sims import selectors, services
 from sims.lifecycle import Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber

@@ -87,7 +87,7 @@ def test_activate_that_the_network_fails_later_frees_the_number(world, staff):
 
 
 def test_a_timeout_leaves_the_request_unknown_and_never_resends(world, staff, settings):
-    from common import gateway
+    from ops import gateway
 
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from common import gateway
 from common.errors import Refused
+from ops import gateway
 from sims import services, tasks
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, RequestState, Sim

@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from aql.usim import Queued
-from common import gateway, worker
 from common.errors import Refused
 from common.models import Heartbeat, Lease
-from common.worker import alone
+from ops import gateway, heartbeat, pipeline, worker
+from ops.leases import alone
 from sims import services, tasks
 from sims.lifecycle import RequestStep, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
@@ -498,7 +498,7 @@ def test_a_follower_whose_lease_was_taken_meanwhile_takes_no_more_work(db, setti
         hold.ends = 0.0  # due a renewal at the next look
 
     with alone("follower", seconds=60) as hold:
-        worker._pipeline([worker.Lane("test", 0, lambda n: [len(steps)], step)], hold=hold, every=0.01,
+        pipeline.run([pipeline.Lane("test", 0, lambda n: [len(steps)], step)], hold=hold, every=0.01,
                          going=lambda: len(steps) < 3)  # without the check, three would be taken
     assert steps == [0] and not hold
     assert Lease.objects.get().holder == "another"  # and left alone on leaving
@@ -523,7 +523,7 @@ def test_a_pass_with_nothing_due_costs_the_same_few_queries_however_much_waits(w
 def test_a_heartbeat_is_one_update_once_its_row_is_there(db):
     from django.test.utils import CaptureQueriesContext
 
-    worker.heartbeat(name="poll")  # the first makes the row
+    heartbeat.heartbeat(name="poll")  # the first makes the row
     with CaptureQueriesContext(connection) as captured:
-        worker.heartbeat(name="poll")
+        heartbeat.heartbeat(name="poll")
     assert [q["sql"].split()[0] for q in captured] == ["UPDATE"]

@@ -272,7 +272,7 @@ def test_the_dashboard_links_each_figure_to_its_list(agent, world, make_sim, sta
 
 def test_an_unknown_outcome_is_settled_from_the_journal_on_aqls_record_and_a_confirmation(
         agent, world, make_sim, staff, settings):
-    from common import gateway
+    from ops import gateway
 
     settings.AQL_TIMEOUT = 0.3
     gateway.reset()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from common import gateway
+from ops import gateway
 from sims import services, tasks
 from sims.models import GatewayRequest, RequestState, Sim
 

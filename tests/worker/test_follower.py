@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults
-from common import gateway, worker
+from ops import gateway, leases, pipeline, worker
 from orders.models import DespatchOrder
 from orders.services import order_despatch
 from sims import services
@@ -94,7 +94,7 @@ def test_a_follower_past_its_span_goes_on_until_the_next_is_in_line_then_hands_o
     # gateway work would stop in between.
     settings.AQL_MAX_CONCURRENCY = 1
     looks = Looks()
-    monkeypatch.setattr(worker, "LANES", {"looks": worker.Lane("looks", 0, looks.take, lambda pk: None)})
+    monkeypatch.setattr(worker, "LANES", {"looks": pipeline.Lane("looks", 0, looks.take, lambda pk: None)})
 
     def first() -> None:
         worker.follow(span=0.3, every=0.05, overtime=30)
@@ -118,7 +118,7 @@ def test_a_follower_past_its_span_goes_on_until_the_next_is_in_line_then_hands_o
 
 
 def test_only_one_follower_waits_in_line_any_other_returns_at_once(settings):
-    with worker.alone(worker.FOLLOWER, seconds=60), worker.alone(worker.IN_LINE, seconds=60):
+    with leases.alone(worker.FOLLOWER, seconds=60), leases.alone(worker.IN_LINE, seconds=60):
         started = time.monotonic()
         assert worker.follow(span=5, every=0.05, overtime=5) == 0
         assert time.monotonic() - started < 1

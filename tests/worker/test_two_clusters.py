@@ -75,7 +75,7 @@ def test_two_clusters_on_one_database_and_redis_settle_each_request_once_within_
                                  actor=staff)  # journalled, waiting for the worker to send them
     started = timezone.now()
     Schedule.objects.update(next_run=started - timedelta(seconds=1))  # every schedule due now, in both clusters
-    quick = set(Schedule.objects.exclude(func="common.worker.follow_pass").values_list("name", flat=True))
+    quick = set(Schedule.objects.exclude(func="ops.worker.follow_pass").values_list("name", flat=True))
 
     env = {"AQL_MAX_CONCURRENCY": str(LIMIT), "AQL_FIRST_POLL_DELAY": "1", "AQL_TIMEOUT": "5"}
     clusters = [start_cluster(simulator, **env), start_cluster(simulator, **env)]

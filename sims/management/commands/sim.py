@@ -17,7 +17,6 @@ from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED
 from sims import selectors, services
 from sims.lifecycle import TABLE
-from sims.lifecycle import Command as SimCommand
 from sims.models import GatewayRequest, RequestState, Sim
 from sims.outcomes import request_outcome
 
@@ -40,12 +39,14 @@ def sim_json(sim: Sim) -> dict[str, Any]:
     }
 
 
+WITH_INPUT = ("activate", "services", "number")  # commands with input of their own, parsed below
+
+
 class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
+    # Each gateway command's words and permission are its row in the registry (lifecycle.TABLE).
     permissions = {"add": "sims.add_sim", "show": "sims.view_sim",
-                   "deactivate": TABLE[SimCommand.DEACTIVATE].permission,
-                   **dict.fromkeys(("activate", "suspend", "reactivate", "query", "services", "number"),
-                                   TABLE[SimCommand.SUSPEND].permission)}
+                   **{row.cli.split()[0]: row.permission for row in TABLE.values()}}
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -58,9 +59,9 @@ class Command(StaffCommand):
         activate.add_argument("iccid")
         for field in ("imei", "number", "name", "address", "postcode", "contact"):
             activate.add_argument(f"--{field}", required=True)
-        for name in ("suspend", "reactivate", "deactivate", "query"):
-            sub.add_parser(name, help=f"{name} a SIM" if name != "query" else "ask aql for its live state") \
-               .add_argument("iccid")
+        for command, row in TABLE.items():  # a command that needs nothing but the SIM: its words and the ICCID
+            if row.cli.split()[0] not in WITH_INPUT:
+                sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})").add_argument("iccid")
         svc = sub.add_parser("services", help="add or remove services")
         svc.add_argument("iccid")
         which = svc.add_mutually_exclusive_group(required=True)
@@ -103,9 +104,8 @@ class Command(StaffCommand):
             if options["assign"]:
                 return services.sim_number_assign(sim_id=sim.pk, actor=actor, number=options["assign"])
             return services.sim_number_change(sim_id=sim.pk, actor=actor, number=options["change"])
-        service = {"suspend": services.sim_suspend, "reactivate": services.sim_reactivate,
-                   "deactivate": services.sim_deactivate, "query": services.sim_query}[action]
-        return service(sim_id=sim.pk, actor=actor)
+        command = next(c for c, row in TABLE.items() if row.cli == action)
+        return services.sim_command(sim_id=sim.pk, actor=actor, command=command)
 
     def _show(self, sim: Sim, as_json: bool) -> None:
         data = sim_json(sim)

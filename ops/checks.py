@@ -28,7 +28,8 @@ def gateway_urls_are_encrypted(app_configs: object = None, **kwargs: object) -> 
 def follower_fits_the_task_timeout(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
     """django-q2 kills a task that outlives Q_CLUSTER's timeout: a follower killed mid-way leaves its
     lease and claims to run out before the next one starts, and a send cut off becomes unknown."""
-    from common.worker import FOLLOW_AT_MOST, step_margin
+    from ops.pipeline import step_margin
+    from ops.worker import FOLLOW_AT_MOST
 
     longest = FOLLOW_AT_MOST + 2 * step_margin()
     timeout = settings.Q_CLUSTER["timeout"]
@@ -42,7 +43,7 @@ def follower_fits_the_task_timeout(app_configs: object = None, **kwargs: object)
 
 @register()
 def sqlite_locks_at_begin(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
-    """On SQLite the worker claims its rows with a read then one UPDATE (common.worker.claim_due):
+    """On SQLite the worker claims its rows with a read then one UPDATE (ops.leases.claim_due):
     exactly once only if the transaction holds the write lock from its BEGIN (IMMEDIATE)."""
     database = settings.DATABASES["default"]
     if "sqlite" not in database["ENGINE"] or database.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE":

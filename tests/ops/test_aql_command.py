@@ -76,7 +76,7 @@ def test_stock_and_order_commands_reach_the_despatch_endpoint(aql_settings):
 
 
 def test_an_unreachable_gateway_exits_3_without_the_password(aql_settings, settings):
-    from common import gateway
+    from ops import gateway
 
     settings.AQL_USIM_URL = "http://127.0.0.1:9/mobile/configure_sim.php"
     gateway.reset()

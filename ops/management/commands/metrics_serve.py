@@ -11,7 +11,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from common.metrics import guarded_app
+from ops.metrics import guarded_app
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -6,7 +6,7 @@ HTTP 500 (we want 503 with the words of what is wrong), runs its checks at once 
 with a database connection of its own (a poll every few seconds would open several), and its
 checks are independent, where ours are not: with the database down there is nothing else to ask.
 
-Readiness reads evidence the worker already writes (common.worker's heartbeats), never calls aql
+Readiness reads evidence the worker already writes (ops.heartbeat), never calls aql
 itself: a probe every few seconds must not add calls to the gateway's polite limit.
 """
 
@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from common.models import Heartbeat
-from common.worker import GATEWAY, worker_status
+from ops.heartbeat import GATEWAY, worker_status
 
 OK = "ok"
 _migrated = False  # once every migration is seen applied, it stays so for the code this process runs

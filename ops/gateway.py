@@ -1,6 +1,6 @@
 """The configured aql clients: one of each per process, so connections are reused. Every call
-through them is counted and timed (common.metrics) and logged, with the journal request, SIM and
-user bound where it was made (common.logs)."""
+through them is counted and timed (ops.metrics) and logged, with the journal request, SIM and
+user bound where it was made (ops.logs)."""
 
 import threading
 import time
@@ -18,8 +18,8 @@ from django.utils import timezone
 from aql.despatch import DespatchClient
 from aql.http import GatewayRejected, GatewayReplyUnreadable, GatewaySession, GatewayUnreachable
 from aql.usim import UsimClient
-from common import metrics
-from common.logs import said
+from ops import metrics
+from ops.logs import said
 
 C = TypeVar("C", UsimClient, DespatchClient)
 logger = structlog.get_logger(__name__)

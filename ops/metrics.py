@@ -1,6 +1,6 @@
 """What each process counts of its calls to aql (prometheus-client), and who may read the figures.
 
-Counted where every call is made (`common.gateway.Observed`): calls by command and outcome, how
+Counted where every call is made (`ops.gateway.Observed`): calls by command and outcome, how
 long they took, aql's error codes, calls under way. The figures of the whole deployment (requests
 in flight, stock, batches...) are read from the database when /metrics is scraped
 (`dashboard.metrics`): one process's counters could not know them.

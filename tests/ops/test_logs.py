@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from common.logs import about, structured_formatter
 from common.redaction import RedactGatewayPassword
+from ops.logs import about, structured_formatter
 from sims import services, tasks
 from sims.models import GatewayRequest, Sim
 from tests.conftest import IMEI, PASSWORD, activation, iccid
@@ -45,7 +45,7 @@ def test_a_command_sent_logs_its_call_with_the_request_the_sim_and_the_user(line
     calls = [line for line in read(lines) if line["event"] == "aql call"]
     assert calls == [{"event": "aql call", "command": "activate", "outcome": "ok", "seconds": calls[0]["seconds"],
                       "gateway_request": request.pk, "iccid": sim.iccid, "user": "agent", "level": "info",
-                      "logger": "common.gateway", "timestamp": calls[0]["timestamp"]}]
+                      "logger": "ops.gateway", "timestamp": calls[0]["timestamp"]}]
 
 
 def test_the_worker_logs_its_follow_up_with_the_request_and_the_sim(lines, world, staff, settings):

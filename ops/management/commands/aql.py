@@ -6,35 +6,33 @@ meaning), 3 when the outcome is unknown (no answer, or one we cannot read).
 """
 
 import dataclasses
+import inspect
 import json
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from aql.despatch import DespatchClient
 from aql.http import GatewayError, GatewayRejected
-from aql.usim import RequestState
-from common import gateway
+from aql.usim import RequestState, UsimClient
 from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED, EXIT_UNKNOWN, refusal_exit_code
 from common.models import AuditAction, AuditEvent
+from ops import gateway
 
-# command -> (endpoint, the fields it takes, by wire name). Every field is required but
-# services (zero or more: aql itself says when none were given) and company.
-COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "activate": ("usim", ("iccid", "imei", "geo_nos", "subname", "subaddress", "subpostcode", "subcontactno")),
-    "deactivate": ("usim", ("iccid", "geo_nos")),
-    "suspend": ("usim", ("iccid", "geo_nos")),
-    "reactivate": ("usim", ("iccid", "geo_nos")),
-    "addservice": ("usim", ("iccid", "geo_nos", "services")),
-    "removeservice": ("usim", ("iccid", "geo_nos", "services")),
-    "assigngeo": ("usim", ("iccid", "geo_nos")),
-    "changegeo": ("usim", ("iccid", "geo_nos", "new_geo_nos")),
-    "queryiccid": ("usim", ("iccid",)),
-    "checkstatus": ("usim", ("request_id",)),
-    "despatch": ("despatch", ("order_ref", "name", "company", "address", "postcode", "contact_no")),
-    "query": ("despatch", ("order_ref",)),
-    "check_stock": ("despatch", ("order_ref",)),
-}
+WIRE_ONLY = ("self", "return_mode", "return_format")
+
+
+def _sent_by(endpoint: str, client: type) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each command a client sends -> (endpoint, its fields by wire name), read from the client's own
+    methods: aql's clients are the one list of the wire's commands (the SIMs' registry, a layer above
+    common, names which of them we journal). Every field is required but services (zero or more:
+    aql itself says when none were given) and company."""
+    return {name: (endpoint, tuple(p for p in inspect.signature(method).parameters if p not in WIRE_ONLY))
+            for name, method in vars(client).items() if inspect.isfunction(method) and not name.startswith("_")}
+
+
+COMMANDS = {**_sent_by("usim", UsimClient), **_sent_by("despatch", DespatchClient)}
 
 
 def _plain(value: Any) -> Any:

@@ -7,8 +7,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from common import gateway, health, worker
 from common.models import Heartbeat
+from ops import gateway, health, heartbeat, worker
 from tests.conftest import iccid
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def healthy(db) -> None:
     """A worker that has just run a pass and had an answer from aql."""
-    worker.heartbeat(name="poll")
-    worker.answered_at(timezone.now())
+    heartbeat.heartbeat(name="poll")
+    heartbeat.answered_at(timezone.now())
 
 
 def beat(name: str, ago: timedelta) -> None:
@@ -69,7 +69,7 @@ def test_readyz_says_which_migrations_are_not_applied(client, healthy, monkeypat
 
 
 def test_readyz_says_no_worker_has_ever_run(client, db):
-    worker.answered_at(timezone.now())
+    heartbeat.answered_at(timezone.now())
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["worker"] == "no worker has ever run a pass: start one (manage.py qcluster)"
@@ -90,7 +90,7 @@ def test_a_worker_starting_counts_as_seen(client, healthy):
 
 
 def test_readyz_says_the_worker_has_had_no_answer_from_aql_yet(client, db):
-    worker.heartbeat(name="poll")
+    heartbeat.heartbeat(name="poll")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["gateway"] == "the worker has had no answer from aql yet"
@@ -98,7 +98,7 @@ def test_readyz_says_the_worker_has_had_no_answer_from_aql_yet(client, db):
 
 def test_readyz_says_when_aql_last_answered_once_it_is_too_long_ago(client, healthy, settings):
     settings.READYZ_GATEWAY_MINUTES = 20
-    beat(worker.GATEWAY, timedelta(minutes=25))
+    beat(heartbeat.GATEWAY, timedelta(minutes=25))
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "not ready", "checks": {
@@ -110,7 +110,7 @@ def test_the_follower_records_when_aql_last_answered_it(world, settings):
     gateway.usim_client().queryiccid(iccid=iccid(1))  # answered by the simulator
     answered = gateway.last_answer()
     worker.follow(span=0)  # (which may ask aql for stock too)
-    assert Heartbeat.objects.get(name=worker.GATEWAY).at == gateway.last_answer() >= answered
+    assert Heartbeat.objects.get(name=heartbeat.GATEWAY).at == gateway.last_answer() >= answered
 
 
 def test_an_unanswered_call_is_no_evidence_and_an_older_answer_never_moves_it_back(world, settings):
@@ -121,9 +121,9 @@ def test_an_unanswered_call_is_no_evidence_and_an_older_answer_never_moves_it_ba
         gateway.usim_client().queryiccid(iccid=iccid(1))
     assert gateway.last_answer() == before
     now = timezone.now()
-    worker.answered_at(now)
-    worker.answered_at(now - timedelta(minutes=5))  # another cluster's older answer
-    assert Heartbeat.objects.get(name=worker.GATEWAY).at == now
+    heartbeat.answered_at(now)
+    heartbeat.answered_at(now - timedelta(minutes=5))  # another cluster's older answer
+    assert Heartbeat.objects.get(name=heartbeat.GATEWAY).at == now
 
 
 def test_health_probes_over_plain_http_are_not_redirected_to_https(settings, client, healthy):

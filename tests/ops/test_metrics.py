@@ -3,8 +3,8 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common import gateway
-from common.metrics import allowed, clear_dead
+from ops import gateway
+from ops.metrics import allowed, clear_dead
 from orders.services import stock_refresh
 from sims import services
 from sims.lifecycle import Command
@@ -115,10 +115,10 @@ def test_the_counters_of_every_process_add_up_in_multiprocess_mode(tmp_path):
     import sys
 
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    count = "from common import metrics; metrics.GATEWAY_CALLS.labels('suspend', 'ok').inc()"
+    count = "from ops import metrics; metrics.GATEWAY_CALLS.labels('suspend', 'ok').inc()"
     for _ in range(2):
         subprocess.run([sys.executable, "-c", count], env=env, check=True)
-    show = ("from prometheus_client import generate_latest; from common import metrics; "
+    show = ("from prometheus_client import generate_latest; from ops import metrics; "
             "print(generate_latest(metrics.registry()).decode())")
     out = subprocess.run([sys.executable, "-c", show], env=env, check=True, capture_output=True, text=True).stdout
     assert 'mvnoadmin_gateway_calls_total{command="suspend",outcome="ok"} 2.0' in out
@@ -128,7 +128,7 @@ def test_a_worker_machine_serves_its_counters_under_the_same_rule():
     """What `manage.py metrics_serve` runs (deploy/worker, WORKER_METRICS_PORT)."""
     from wsgiref.util import setup_testing_defaults
 
-    from common.metrics import guarded_app
+    from ops.metrics import guarded_app
 
     def call(**environ: str) -> tuple[str, bytes]:
         setup_testing_defaults(environ)
