@@ -12,10 +12,11 @@ from django.utils import timezone
 from common.actors import Actor
 from common.audit import name_of
 from common.errors import Refused
-from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep
+from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep, refusal
 from sims.models import AuditAction, GatewayRequest, Sim
 from sims.services.answers import event, settle
 from sims.services.followup import settle_window_ended
+from sims.services.requesters import requester_refusal
 from sims.services.sending import request_send
 
 
@@ -25,8 +26,11 @@ def _queue_again(request_id: int, actor: Actor) -> GatewayRequest:
     def apply(r: GatewayRequest, sim: Sim) -> None:
         before, label = sim.snapshot(), Command(r.command).label
         r.state, r.next_poll_at, r.settled_at = RequestState.TO_SEND, None, None
-        first = f"the first send's aql request id: {r.aql_id or 'none'}; its reply: {r.reply}"  # kept as evidence
-        r.aql_id, r.codes, r.poll_count = None, [], 0
+        first = (f"the send of {r.created_at:%d %b %Y %H:%M} UTC: aql request id {r.aql_id or 'none'}; "
+                 f"its reply: {r.reply}")  # kept as evidence
+        # A send again is a new send: aql's settle window counts from it (here, and in the worker's
+        # reconciling), or a second unanswered one could be sent again at once, or settled unseen.
+        r.created_at, r.aql_id, r.codes, r.poll_count = timezone.now(), None, [], 0
         r.reply = f"sent again by {who} to make an unknown outcome certain; {first}"
         event(sim=sim, actor=actor, request=r, action=AuditAction.SENDING, before=before,
               message=f"{label}: outcome not known, so sent again by {who}. Sending the same change twice leaves "
@@ -54,6 +58,14 @@ def request_send_again(*, request_id: int, actor: Actor) -> GatewayRequest:
     if not settle_window_ended(request):
         raise Refused(f"Not before {timezone.localtime(send_again_from(request)):%d %b %Y %H:%M}: until then aql "
                       "may still be working on the first send, and it refuses a second one while it does.")
+    command = Command(request.command)
+    sim = request.sim
+    # Checked as the worker's send would check them, but before anything changes: refused there, the
+    # row would read "not sent" while the first send may have acted. Refused here, it stays unknown.
+    why = (requester_refusal(actor=request.actor, actor_name=request.actor_name, command=command)
+           or refusal(command=command, state=sim.state, has_number=sim.number_id is not None, in_flight=None))
+    if why:
+        raise Refused(f"Not sent again: {why} Settle it by hand, with aql support's word.")
     queued = _queue_again(request.pk, actor)
     if queued.state != RequestState.TO_SEND:  # settled meanwhile (the worker's look, or someone else)
         return queued

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ops import gateway
 from sims import services, tasks
 from sims.models import GatewayRequest, RequestState, Sim
+from tests.conftest import member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,37 @@ def test_the_workers_own_looks_since_the_send_are_shown_as_evidence(agent, staff
     page = agent.get(f"/requests/{request.pk}/resolve/").text
     assert "asked by agent" in page  # the newest, in full
     assert "Earlier looks since it was sent" in page and "the worker" in page
+
+
+def _due_again(request: GatewayRequest, settings) -> None:
+    settings.AQL_SETTLE_WINDOW = 60  # aql has certainly finished with the send
+    GatewayRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - timedelta(seconds=61))
+
+
+def test_a_change_whose_requester_may_no_longer_give_it_is_not_sent_again_and_stays_unknown(
+        client, world, staff, make_sim, lost_reply, settings):
+    from django.contrib.auth.models import Group
+
+    sim = make_sim(1, number="44113000001", services=("mo_voice",))
+    request = lost_reply(services.sim_services_add, sim_id=sim.pk, actor=staff, services=["mo_sms"])
+    _due_again(request, settings)
+    staff.groups.set([Group.objects.get(name="Observer")])  # the one who asked no longer may
+    client.force_login(member_of("Supervisor", "sam"))
+    page = client.post(f"/requests/{request.pk}/send-again/", follow=True).text
+    assert "Not sent again: agent&#x27;s account no longer may add services" in page
+    assert world.fake.count("addservice") == 1
+    assert GatewayRequest.objects.get(pk=request.pk).state == RequestState.UNKNOWN  # never "not done"
+
+
+def test_a_change_sent_again_without_an_answer_waits_the_window_again_from_that_send(
+        agent, world, staff, make_sim, lost_reply, settings):
+    sim = make_sim(1, number="44113000001", services=("mo_voice",))
+    request = lost_reply(services.sim_services_add, sim_id=sim.pk, actor=staff, services=["mo_sms"])
+    _due_again(request, settings)
+    world.fake.faults.hang_rate, world.fake.faults.hang_seconds = 1.0, 1.0  # the second send unanswered too
+    agent.post(f"/requests/{request.pk}/send-again/")
+    world.fake.faults.hang_rate = 0
+    again = GatewayRequest.objects.get(pk=request.pk)
+    assert again.state == RequestState.UNKNOWN and timezone.now() - again.created_at < timedelta(seconds=30)
+    page = agent.post(f"/requests/{request.pk}/send-again/", follow=True).text
+    assert "Not before" in page and world.fake.count("addservice") == 2
