@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from common.roles import SYSTEM_USERNAME
 from sims import lifecycle
 from sims.lifecycle import Command
+from sims.models import Sim
 
 
 def requester_refusal(*, actor: AbstractBaseUser | None, actor_name: str, command: Command) -> str | None:
@@ -19,3 +20,12 @@ def requester_refusal(*, actor: AbstractBaseUser | None, actor_name: str, comman
         return None
     who = actor.get_username() if actor is not None else actor_name  # (a deleted account: its name is kept)
     return f"{who}'s account no longer may {command.label.lower()} (it was closed, or its role changed)."
+
+
+def send_refusal(*, actor: AbstractBaseUser | None, actor_name: str, command: Command, sim: Sim,
+                 in_flight: str | None = None) -> str | None:
+    """Why `command` is not sent now for `sim` in its requester's name, or None: the requester may no
+    longer give it (`requester_refusal`), or the SIM's state no longer allows it (the lifecycle)."""
+    return (requester_refusal(actor=actor, actor_name=actor_name, command=command)
+            or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
+                                 in_flight=in_flight))

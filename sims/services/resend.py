@@ -12,11 +12,11 @@ from django.utils import timezone
 from common.actors import Actor
 from common.audit import name_of
 from common.errors import Refused
-from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep, refusal
+from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep
 from sims.models import AuditAction, GatewayRequest, Sim
 from sims.services.answers import event, settle
 from sims.services.followup import settle_window_ended
-from sims.services.requesters import requester_refusal
+from sims.services.requesters import send_refusal
 from sims.services.sending import request_send
 
 
@@ -58,12 +58,10 @@ def request_send_again(*, request_id: int, actor: Actor) -> GatewayRequest:
     if not settle_window_ended(request):
         raise Refused(f"Not before {timezone.localtime(send_again_from(request)):%d %b %Y %H:%M}: until then aql "
                       "may still be working on the first send, and it refuses a second one while it does.")
-    command = Command(request.command)
-    sim = request.sim
+    command, sim = Command(request.command), request.sim
     # Checked as the worker's send would check them, but before anything changes: refused there, the
     # row would read "not sent" while the first send may have acted. Refused here, it stays unknown.
-    why = (requester_refusal(actor=request.actor, actor_name=request.actor_name, command=command)
-           or refusal(command=command, state=sim.state, has_number=sim.number_id is not None, in_flight=None))
+    why = send_refusal(actor=request.actor, actor_name=request.actor_name, command=command, sim=sim)
     if why:
         raise Refused(f"Not sent again: {why} Settle it by hand, with aql support's word.")
     queued = _queue_again(request.pk, actor)

@@ -14,12 +14,12 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.models import AuditAction
-from sims import lifecycle, selectors
+from sims import selectors
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.services.answers import event
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
-from sims.services.requesters import requester_refusal
+from sims.services.requesters import send_refusal
 
 State = ScheduledAction.State
 
@@ -112,9 +112,8 @@ def schedule_run(*, action_id: int) -> GatewayRequest | None:
             return None
         sim, command, now = action.sim, Command(action.command), timezone.now()
         busy = selectors.sim_in_flight(sim=sim)
-        why = (requester_refusal(actor=action.actor, actor_name=action.actor_name, command=command)
-               or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
-                                    in_flight=busy.command if busy else None))
+        why = send_refusal(actor=action.actor, actor_name=action.actor_name, command=command, sim=sim,
+                           in_flight=busy.command if busy else None)
         request = GatewayRequest.objects.create(
             sim=sim, command=command, params={"geo_nos": sim.number.number if sim.number else None},
             actor=action.actor, actor_name=action.actor_name, state_before=sim.state,

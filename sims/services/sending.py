@@ -24,7 +24,7 @@ from sims.lifecycle import Command, RequestState, RequestStep
 from sims.models import GatewayRequest
 from sims.services import outbox
 from sims.services.answers import event, finished, queued, reconcile, rejected, settle, undo_queued, unknown
-from sims.services.requesters import requester_refusal
+from sims.services.requesters import send_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +83,9 @@ def request_send(*, request_id: int) -> GatewayRequest:
             request.next_poll_at = sim.not_before
             request.save(update_fields=["next_poll_at"])
             return request
-        label = Command(request.command).label
         command = Command(request.command)
-        why = (requester_refusal(actor=request.actor, actor_name=request.actor_name, command=command)
-               or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
-                                    in_flight=None))
+        label = command.label
+        why = send_refusal(actor=request.actor, actor_name=request.actor_name, command=command, sim=sim)
         request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
             RequestState.SENDING, timezone.now())
         RequestStep.SEND.check(RequestState.TO_SEND, request.state)
