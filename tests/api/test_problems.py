@@ -9,20 +9,13 @@ import pytest
 from api import problems
 from api.v1 import api
 from sims.lifecycle import SimState
-from tests.conftest import IMEI, POOL, iccid
+from tests.api.test_api import ADA, is_problem
+from tests.conftest import POOL, iccid
 
 pytestmark = pytest.mark.django_db
 
-ADA = {"imei": IMEI, "number": POOL[3], "name": "Ada Lovelace", "address": "11-15 Hunslet Road, Leeds",
-       "postcode": "LS10 1JQ", "contact_number": "0113 320 3040"}
-
-
 def code_of(response, status: int) -> str:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["detail"]  # the words stay beside the code
-    return body["code"]
+    return is_problem(response, status)["code"]  # the words (detail) stay beside the code
 
 
 def test_a_sim_busy_with_another_command_is_sim_busy(world, make_sim, agent_api):
