@@ -18,6 +18,7 @@ from sims import services, tasks
 from sims.lifecycle import Command, RequestState, SimState
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
 from sims.services import imports
+from sims.services.imports import csvfile, workflow
 from tests.conftest import IMEI, POOL, iccid
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,12 @@ def activations_confirmed(upload: Upload, staff) -> Batch:
         pass
     batch.refresh_from_db()
     return batch
+
+
+def chunks_of(monkeypatch, size: int) -> None:
+    """Rows read `size` at a time (and the pool's free numbers paged so), as CHUNK would have them."""
+    for module in (csvfile, workflow):
+        monkeypatch.setattr(module, "CHUNK", size)
 
 
 def problems(preview: imports.Preview) -> dict[int, dict[str, str]]:
@@ -121,7 +128,7 @@ def test_a_row_with_more_values_than_columns_is_left_out_not_read_into_the_wrong
 
 
 def test_a_file_of_too_many_rows_is_refused_before_it_is_read_to_the_end(world, monkeypatch):
-    monkeypatch.setattr(imports, "ROWS_AT_MOST", 3)
+    monkeypatch.setattr(csvfile, "ROWS_AT_MOST", 3)
     text = "iccid\n" + "".join(f"8944000000000000{n:04}\n" for n in range(5))
     with pytest.raises(Refused, match="more than 3 rows"):
         imports.preview(source(text), imports.STOCK)
@@ -229,12 +236,12 @@ def test_cancelling_an_activation_batch_gives_back_each_number_and_forgets_each_
 def test_a_number_taken_between_the_check_and_the_queue_is_recorded_as_not_done(world, staff):
     text = HEADER + row(0, POOL[10])
     with imports.reading(source(text), imports.ACTIVATE) as (_, _, rows):
-        checked = imports._Checker(imports.ACTIVATE).check(list(rows))
+        checked = csvfile._Checker(imports.ACTIVATE).check(list(rows))
     assert [r.kind for r in checked] == ["ready"]
     taken = Sim.objects.get(iccid=iccid(5))  # meanwhile, another agent gave it to another SIM
     taken.number = GeographicNumber.objects.get(number=POOL[10])
     taken.save()
-    imports._queue_activations(Batch.objects.create(command=Command.ACTIVATE), checked, {POOL[10]}, staff)
+    workflow._queue_activations(Batch.objects.create(command=Command.ACTIVATE), checked, {POOL[10]}, staff)
     request = GatewayRequest.objects.get(command=Command.ACTIVATE)
     assert (request.state, request.why_not_sent) == (RequestState.NOT_SENT,
                                                      "That number is already in use by another SIM.")
@@ -266,7 +273,7 @@ def test_an_upload_is_done_once_and_cannot_be_cancelled_while_it_is_done(world, 
 
 
 def test_a_file_too_big_is_refused_before_it_is_kept(world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "UPLOAD_BYTES_AT_MOST", 10)
+    monkeypatch.setattr(workflow, "UPLOAD_BYTES_AT_MOST", 10)
     with pytest.raises(Refused, match="at most 0 MB"):
         services.upload_preview(file=SimpleUploadedFile("in.csv", b"iccid\n89440000000000000002\n"),
                                 kind=Upload.STOCK, actor=staff)
@@ -295,7 +302,7 @@ def test_uploads_left_for_a_day_are_deleted_by_the_worker_and_files_without_thei
 
 def test_a_confirmed_file_is_queued_by_the_worker_a_chunk_at_a_time_and_goes_on_where_it_stopped(
         world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    chunks_of(monkeypatch, 2)
     text = HEADER + row(0) + row(1, "bad") + row(2) + row(0) + row(3)  # row 5 repeats row 2's ICCID
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", text.encode()), kind=imports.ACTIVATE,
                                     actor=staff)
@@ -319,12 +326,12 @@ def test_a_confirmed_file_is_queued_by_the_worker_a_chunk_at_a_time_and_goes_on_
 
 
 def test_a_file_half_queued_goes_on_after_an_upgrade_that_changed_the_chunk_size(world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    chunks_of(monkeypatch, 2)
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", "".join([HEADER, *map(row, range(5))]).encode()),
                                     kind=imports.ACTIVATE, actor=staff)
     batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
     assert imports.activations_queue(upload_id=upload.pk, budget=0)  # rows 1-2 queued
-    monkeypatch.setattr(imports, "CHUNK", 3)  # the next release's: its chunks no longer end at row 2
+    chunks_of(monkeypatch, 3)  # the next release's: its chunks no longer end at row 2
     while imports.activations_queue(upload_id=upload.pk, budget=0):
         pass
     batch.refresh_from_db()
@@ -343,7 +350,7 @@ def test_the_worker_queues_a_confirmed_file_through_its_lane(world, staff):
 
 
 def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 1)
+    chunks_of(monkeypatch, 1)
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
                                     kind=imports.ACTIVATE, actor=staff)
     batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
@@ -357,7 +364,7 @@ def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff
 
 
 def test_cancelling_when_only_the_file_is_left_stops_it_and_finishes_the_batch(world, staff, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 1)
+    chunks_of(monkeypatch, 1)
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
                                     kind=imports.ACTIVATE, actor=staff)
     batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
