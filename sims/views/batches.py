@@ -1,18 +1,18 @@
-"""Staff pages of batches: starting one from the SIM list (what it would do first, then the batch)
-and a batch's own page (its progress and its SIMs, a page at a time by outcome). Thin: parse, call
-one service or selector, render. The rest of the batch family is in sims/views.py."""
+"""Staff pages of batches: the list, starting one from the SIM list (what it would do first, then the
+batch), a batch's own page (its progress and its SIMs, a page at a time by outcome), its buttons (try
+again, cancel) and its CSV. Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES
 from common.errors import Refused
 from common.forms import add_refusal
-from common.paging import choice, cursor
+from common.paging import choice, cursor, every_row
 from common.web import forbidden, posted_next, requires, shows_refusals
 from sims import lifecycle, selectors, services
 from sims.forms import BatchForm
@@ -21,6 +21,7 @@ from sims.models import Batch, Sim
 from sims.outcomes import request_outcome
 from sims.selectors_batches import BATCH_OUTCOMES, batch_retryable, batch_rows_page, sims_can_take
 from sims.services.batches import CHUNK
+from sims.views._shared import _command_button, _csv
 
 
 def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str], QuerySet[Sim]]:
@@ -117,3 +118,45 @@ def batch_detail(request: HttpRequest, batch: int) -> HttpResponse:
         "may_cancel": may_give and progress["waiting"],
         "live": live, "messages_redrawn": bool(request.headers.get("HX-Request")) and not live,
         "done": batch.size - progress["waiting"] - progress["in_progress"] - progress["unknown"]})
+
+
+@requires("sims.view_sim")
+def batch_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.batch_page(cursor=cursor(request))
+    return render(request, "sims/batch_list.html", {"batches": page.rows, "page": page})
+
+
+_batch_button = _command_button(Batch.objects.all(), "batch_detail")
+
+
+@_batch_button
+def batch_retry(request: HttpRequest, batch: Batch) -> HttpResponse:
+    """The failed SIMs of a batch, again. Terminating is not retried by a button: a new batch from
+    the SIM list asks for the count typed out."""
+    if batch.command == Command.DEACTIVATE:
+        raise Refused("To terminate them again, choose the SIMs on the SIM list: it asks for the count typed out.")
+    if batch.command == Command.ACTIVATE:  # the rows again, from the batch's file, to preview and confirm
+        upload = services.activations_retry(batch_id=batch.pk, actor=request.user)
+        messages.info(request, "The rows that did not go through, checked again: confirm to queue them.")
+        return redirect("sim_import_preview", upload=upload.pk)
+    again = services.batch_retry(batch_id=batch.pk, actor=request.user)
+    messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
+    return redirect("batch_detail", batch=again.pk)
+
+
+@_batch_button
+def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
+    """Cancel what of a batch is still waiting to be sent; what was sent goes on."""
+    cancelled = services.batch_cancel(batch_id=batch.pk, actor=request.user)
+    messages.success(request, f"{cancelled:,} SIMs still waiting were not sent: cancelled." if cancelled
+                     else "The rest of the file will not be queued: cancelled.")
+    return redirect("batch_detail", batch=batch.pk)
+
+
+@requires("sims.view_sim")
+def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
+    """Each SIM of the batch with how it went, in words."""
+    batch = get_object_or_404(Batch, pk=batch)
+    return _csv(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
+        [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or ""]
+        for row in every_row(selectors.batch_rows(batch=batch))))
