@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.env import django_setup, vendor
-from bench.seed import luhn
+from bench.seed_values import luhn
 
 FIRST = 894499000000000000  # ICCIDs of its own (18 digits and the check digit), apart from seeded ones
 FIRST_NUMBER = 442079000000  # numbers of its own: +44 20 79…
