@@ -20,7 +20,7 @@ class Table:
         # A column added since this was written takes its default, if it has one (a trigger may
         # keep it, as on_sim is kept); one without a default stops the seed here, not mid-COPY.
         if missing := [f.name for f in unnamed if not f.has_default()]:
-            raise SystemExit(f"the seed (bench/seed_world.py) does not fill {model._meta.label}.{', '.join(missing)}: add it")
+            raise SystemExit(f"bench/seed_world.py does not fill {model._meta.label}.{', '.join(missing)}: add it")
         self.columns = [model._meta.get_field(name).column for name in fields] + [f.column for f in unnamed]
         self.defaults = tuple(json.dumps(f.get_default()) if isinstance(f, JSONField) else f.get_default()
                               for f in unnamed)
