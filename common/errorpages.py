@@ -36,7 +36,7 @@ def came_from(request: HttpRequest) -> str | None:
 
 def _page(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
     return render(request, "error.html", {"title": title, "text": text, "back": came_from(request),
-                                          "home": reverse("home")}, status=status)
+                                          "home": reverse("dashboard:home")}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -37,7 +37,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
             add_refusal(form, exc)
         else:
             say(request, order_outcome(order))
-            return redirect("order_detail", order_ref=order.order_ref)
+            return redirect("orders:order_detail", order_ref=order.order_ref)
     return render(request, "orders/order_form.html", {"form": form})
 
 
@@ -60,11 +60,11 @@ def _button(act: Callable[[HttpRequest, DespatchOrder], DespatchOrder]) -> Calla
 
     @requires("orders.place_order")
     @require_POST
-    @shows_refusals("order_detail")
+    @shows_refusals("orders:order_detail")
     def view(request: HttpRequest, order_ref: str) -> HttpResponse:
         order = act(request, get_object_or_404(DespatchOrder, order_ref=order_ref))
         say(request, order_outcome(order))
-        return redirect("order_detail", order_ref=order.order_ref)
+        return redirect("orders:order_detail", order_ref=order.order_ref)
 
     return view
 
@@ -76,28 +76,28 @@ order_place_again = _button(lambda request, order: services.order_place_again(or
 
 
 @requires("orders.view_stocklevel")
-@shows_refusals("stock")
+@shows_refusals("orders:stock")
 def stock(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.has_perm("orders.place_order"):
             return forbidden(request, "orders.place_order")
         services.stock_refresh()
         messages.success(request, "Stock checked with aql just now.")
-        return redirect("stock")
+        return redirect("orders:stock")
     return render(request, "orders/stock.html", {"products": selectors.stock_latest()})
 
 
 @requires("orders.change_product")
 @require_POST
-@shows_refusals("stock")
+@shows_refusals("orders:stock")
 def stock_threshold(request: HttpRequest, code: str) -> HttpResponse:
     """Set one product code's warning threshold, from the stock page."""
     form = ThresholdForm(request.POST)
     if not form.is_valid():
         for error in form.errors["threshold"]:
             messages.error(request, f"{code}: {error}")
-        return redirect("stock")
+        return redirect("orders:stock")
     product = services.product_threshold_set(code=code, threshold=form.cleaned_data["threshold"], actor=request.user)
     threshold = product.low_stock_threshold
     messages.success(request, f"{code}: " + ("no warning." if threshold is None else f"warn below {threshold:,}."))
-    return redirect("stock")
+    return redirect("orders:stock")

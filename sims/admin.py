@@ -64,7 +64,7 @@ def _as_batch(command: Command) -> Callable[[Any, HttpRequest, QuerySet[Sim]], N
             batch = services.batch_start(sim_ids=ids, command=command, actor=request.user)
             return Outcome.done(format_html('{} queued for {} SIMs as <a href="{}">batch {}</a>: the worker sends '
                                             "them in turn.", command.label, f"{batch.size:,}",
-                                            reverse("batch_detail", args=[batch.pk]), batch.pk))
+                                            reverse("sims:batch_detail", args=[batch.pk]), batch.pk))
 
         once(request, start)
 
@@ -331,7 +331,7 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
         if len(chosen) != 1 or chosen[0].state != RequestState.UNKNOWN:
             messages.warning(request, "Choose one request whose outcome is unknown.")
             return None
-        return redirect("request_resolve", pk=chosen[0].pk)
+        return redirect("sims:request_resolve", pk=chosen[0].pk)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: GatewayRequest) -> str:

@@ -56,7 +56,7 @@ class FreeNumberInput(forms.TextInput):
                                 "hx-swap": "outerHTML"})
 
     def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> str:
-        attrs = {**(attrs or {}), "hx-get": reverse("number_free")}
+        attrs = {**(attrs or {}), "hx-get": reverse("sims:number_free")}
         typed = value if isinstance(value, str) else ""  # what was typed, if the form comes back
         return mark_safe(super().render(name, value, attrs, renderer) + free_numbers_box(typed))  # noqa: S308
 

@@ -238,3 +238,16 @@ def manage(*args: str) -> tuple[int, str]:
     except SystemExit as exc:  # --help
         return int(exc.code or 0), out.getvalue()
     return 0, out.getvalue()
+
+
+def site_urls() -> dict[str, object]:
+    """Every named URL of our pages, by its full name ("sims:sim_detail"): admin's and the API's aside."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = {}
+    for top in get_resolver().url_patterns:
+        if isinstance(top, URLPattern) and top.name:
+            found[top.name] = top
+        elif isinstance(top, URLResolver) and top.namespace not in ("admin", None) and top.app_name != "ninja":
+            found.update({f"{top.namespace}:{p.name}": p for p in top.url_patterns if p.name})
+    return found

@@ -71,7 +71,7 @@ def iccid_link(iccid: str) -> SafeString:
     before digits of other scripts were refused) is shown, unlinked, with what to do: a list never
     fails for one bad row."""
     try:
-        return format_html('<a class="mono" href="{}">{}</a>', reverse("sim_detail", args=[iccid]), iccid)
+        return format_html('<a class="mono" href="{}">{}</a>', reverse("sims:sim_detail", args=[iccid]), iccid)
     except NoReverseMatch:
         return format_html('<span class="mono">{}</span> <span class="muted">(not a valid ICCID: an admin '
                            "should correct or delete this record)</span>", iccid)

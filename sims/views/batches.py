@@ -57,7 +57,7 @@ def _can_take(chosen: QuerySet[Sim], ids: list[int], command: Command, scope: st
 
 @requires("sims.view_sim")
 @require_POST
-@shows_refusals(posted_next("sim_list"))
+@shows_refusals(posted_next("sims:sim_list"))
 def batch_new(request: HttpRequest) -> HttpResponse:
     """From the SIM list: what the batch would do (how many of the SIMs can take the command now, and
     what becomes of the others), then (confirmed) the batch itself."""
@@ -83,18 +83,18 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             add_refusal(form, exc)
         else:
             messages.success(request, f"{command.label} scheduled for {len(made):,} SIMs.")
-            return redirect("schedule_list")
+            return redirect("sims:schedule_list")
     elif confirmed and form.is_valid():
         batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
                                      services=form.cleaned_data.get("services"))
         messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
-        return redirect("batch_detail", batch=batch.pk)
+        return redirect("sims:batch_detail", batch=batch.pk)
     scope = "filter" if request.POST.get("scope") == "filter" else "ticked"
     return render(request, "sims/batch_confirm.html", {
         "form": form, "command": command, "count": len(ids), "shown": shown, "scope": scope, "ids": ids,
         "upto": max(ids), "can_take": _can_take(chosen, ids, command, scope),
         "needs_number": lifecycle.TABLE[command].needs_number,
-        "next": posted_next("sim_list")(request)})
+        "next": posted_next("sims:sim_list")(request)})
 
 
 @requires("sims.view_sim")
@@ -126,7 +126,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sims/batch_list.html", {"batches": page.rows, "page": page})
 
 
-_batch_button = _command_button(Batch.objects.all(), "batch_detail")
+_batch_button = _command_button(Batch.objects.all(), "sims:batch_detail")
 
 
 @_batch_button
@@ -138,10 +138,10 @@ def batch_retry(request: HttpRequest, batch: Batch) -> HttpResponse:
     if batch.command == Command.ACTIVATE:  # the rows again, from the batch's file, to preview and confirm
         upload = services.activations_retry(batch_id=batch.pk, actor=request.user)
         messages.info(request, "The rows that did not go through, checked again: confirm to queue them.")
-        return redirect("sim_import_preview", upload=upload.pk)
+        return redirect("sims:sim_import_preview", upload=upload.pk)
     again = services.batch_retry(batch_id=batch.pk, actor=request.user)
     messages.success(request, f"The {again.size:,} SIMs that did not go through are queued again.")
-    return redirect("batch_detail", batch=again.pk)
+    return redirect("sims:batch_detail", batch=again.pk)
 
 
 @_batch_button
@@ -150,7 +150,7 @@ def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
     cancelled = services.batch_cancel(batch_id=batch.pk, actor=request.user)
     messages.success(request, f"{cancelled:,} SIMs still waiting were not sent: cancelled." if cancelled
                      else "The rest of the file will not be queued: cancelled.")
-    return redirect("batch_detail", batch=batch.pk)
+    return redirect("sims:batch_detail", batch=batch.pk)
 
 
 @requires("sims.view_sim")

@@ -34,7 +34,7 @@ def sim_import(request: HttpRequest) -> HttpResponse:
             exc.field = exc.field if exc.field != "file" or not form.cleaned_data.get("pasted") else "pasted"
             add_refusal(form, exc)
         else:
-            return redirect("sim_import_preview", upload=upload.pk)
+            return redirect("sims:sim_import_preview", upload=upload.pk)
     return render(request, "sims/import.html", {"form": form, "columns": COLUMNS})
 
 
@@ -47,7 +47,7 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
     if not request.user.has_perm(permission):
         return forbidden(request, permission)
     if upload.batch_id:  # confirmed: it lives on as its batch
-        return redirect("batch_detail", batch=upload.batch_id)
+        return redirect("sims:batch_detail", batch=upload.batch_id)
     preview = upload.preview
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
@@ -55,23 +55,23 @@ def sim_import_preview(request: HttpRequest, upload: int) -> HttpResponse:
                 services.upload_discard(upload_id=upload.pk)
             except Refused as exc:
                 messages.error(request, exc.message)
-                return redirect("sim_import")
+                return redirect("sims:sim_import")
             messages.info(request, f"{upload.name}: nothing was done, and the file is forgotten.")
-            return redirect("sim_import")
+            return redirect("sims:sim_import")
         try:
             done = services.upload_confirm(upload_id=upload.pk, actor=request.user)
         except Refused as exc:
             messages.error(request, exc.message)
-            return redirect("sim_import_preview", upload=upload.pk)
+            return redirect("sims:sim_import_preview", upload=upload.pk)
         if isinstance(done, Batch):
             messages.success(request, f"The file's {preview['counts']['ready']:,} ready rows are being queued: "
                              "the worker sends them in turn. Follow them here.")
-            return redirect("batch_detail", batch=done.pk)
+            return redirect("sims:batch_detail", batch=done.pk)
         expected = preview["counts"].get("new", 0)
         messages.success(request, f"{done:,} SIMs added." + (
             f" {expected - done:,} of those the preview showed were added by someone else meanwhile."
             if done < expected else ""))
-        return redirect("sim_list")
+        return redirect("sims:sim_list")
     labels = {name: column.label for name, column in COLUMNS[upload.kind].items()}
     return render(request, "sims/import_preview.html", {
         "upload": upload, "preview": preview, "columns": [(c, labels[c]) for c in preview["columns"]],

@@ -21,7 +21,7 @@ def number_list(request: HttpRequest) -> HttpResponse:
     form = BulkNumbersForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
         messages.success(request, f"{added} numbers added to the pool.")
-        return redirect("number_list")
+        return redirect("sims:number_list")
     page = selectors.number_page(show=show, search=q, cursor=cursor(request))
     return render(request, "sims/number_list.html", {"numbers": page.rows, "page": page,
                                                      "show": show, "q": q, "form": form})

@@ -42,7 +42,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "That request has already finished.")
     else:
         say(request, request_outcome(services.request_poll(request_id=journal.pk)))
-    return redirect(posted_next("request_list")(request))
+    return redirect(posted_next("sims:request_list")(request))
 
 
 @requires("sims.view_gatewayrequest")

@@ -32,7 +32,7 @@ def sim_schedule(request: HttpRequest, iccid: str) -> HttpResponse:
         else:
             messages.success(request, f"{Command(form.cleaned_data['command']).label} scheduled for "
                                       f"{timezone.localtime(form.cleaned_data['due_at']):%d %b %Y %H:%M}.")
-            return redirect("sim_detail", iccid=sim.iccid)
+            return redirect("sims:sim_detail", iccid=sim.iccid)
     return render(request, "sims/schedule.html", {"form": form, "sim": sim})
 
 
@@ -46,7 +46,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
                                                        "form": RescheduleForm()})
 
 
-_schedule_button = _command_button(ScheduledAction.objects.select_related("sim"), posted_next("schedule_list"))
+_schedule_button = _command_button(ScheduledAction.objects.select_related("sim"), posted_next("sims:schedule_list"))
 
 
 @_schedule_button
@@ -57,11 +57,11 @@ def schedule_change(request: HttpRequest, action: ScheduledAction) -> HttpRespon
     services.schedule_change(action_id=action.pk, due_at=form.cleaned_data["due_at"], actor=request.user)
     messages.success(request, f"{action.get_command_display()} of {action.sim.iccid} moved to "
                               f"{timezone.localtime(form.cleaned_data['due_at']):%d %b %Y %H:%M}.")
-    return redirect(posted_next("schedule_list")(request))
+    return redirect(posted_next("sims:schedule_list")(request))
 
 
 @_schedule_button
 def schedule_cancel(request: HttpRequest, action: ScheduledAction) -> HttpResponse:
     services.schedule_cancel(action_id=action.pk, actor=request.user)
     messages.success(request, f"{action.get_command_display()} of {action.sim.iccid} cancelled: it will not run.")
-    return redirect(posted_next("schedule_list")(request))
+    return redirect(posted_next("sims:schedule_list")(request))

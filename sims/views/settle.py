@@ -54,7 +54,7 @@ def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             add_refusal(form, exc)
         else:
             say(request, request_outcome(result))
-            return redirect("sim_detail", iccid=journal.sim.iccid)
+            return redirect("sims:sim_detail", iccid=journal.sim.iccid)
     looks = [(look, read_iccid_status(look.reply)) for look in services.request_looks(request=journal)]
     return render(request, "sims/request_settle.html", {
         "journal": journal, "form": form, "looks": looks, "look": looks[0][0] if looks else None,
@@ -66,19 +66,19 @@ def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("sims.settle_request")
 @require_POST
-@shows_refusals("request_resolve")
+@shows_refusals("sims:request_resolve")
 def request_look(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask aql about the SIM of an unknown request now, and come back to settling it."""
     journal = get_object_or_404(GatewayRequest, pk=pk)
     services.sim_query(sim_id=journal.sim_id, actor=request.user)
-    return redirect("request_resolve", pk=journal.pk)
+    return redirect("sims:request_resolve", pk=journal.pk)
 
 
 @requires("sims.settle_request")
 @require_POST
-@shows_refusals("request_resolve")
+@shows_refusals("sims:request_resolve")
 def request_send_again(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a services change whose outcome is unknown again: its answer makes it certain."""
     journal = get_object_or_404(GatewayRequest.objects.select_related("sim"), pk=pk)
     say(request, request_outcome(services.request_send_again(request_id=journal.pk, actor=request.user)))
-    return redirect("sim_detail", iccid=journal.sim.iccid)
+    return redirect("sims:sim_detail", iccid=journal.sim.iccid)

@@ -59,7 +59,7 @@ def sim_add(request: HttpRequest) -> HttpResponse:
     form = BulkSimsForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and (added := form.add(actor=request.user)) is not None:
         messages.success(request, f"{added:,} SIMs added.")
-        return redirect("sim_list")
+        return redirect("sims:sim_list")
     return render(request, "sims/sim_add.html", {"form": form})
 
 
@@ -95,12 +95,12 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
     """A command with no input of its own (a button): run it, say how, back to the SIM (its page checks who may)."""
 
     @require_POST
-    @shows_refusals("sim_detail")
+    @shows_refusals("sims:sim_detail")
     @wraps(service)
     def view(request: HttpRequest, iccid: str) -> HttpResponse:
         sim = _sim(iccid)
         say(request, request_outcome(service(sim_id=sim.pk, actor=request.user)))
-        return redirect("sim_detail", iccid=sim.iccid)
+        return redirect("sims:sim_detail", iccid=sim.iccid)
 
     return view
 
@@ -122,12 +122,12 @@ sim_query = command_requires(Command.QUERYICCID)(_button(services.sim_query))
 
 @requires("sims.erase_subscriber")
 @require_POST
-@shows_refusals("sim_detail")
+@shows_refusals("sims:sim_detail")
 def sim_erase_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     services.subscriber_erase(sim_id=sim.pk, actor=request.user)
     messages.success(request, "The subscriber's personal details were erased.")
-    return redirect("sim_detail", iccid=sim.iccid)
+    return redirect("sims:sim_detail", iccid=sim.iccid)
 
 
 def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict], GatewayRequest],
@@ -141,7 +141,7 @@ def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict],
         else:
             if not form.add_gateway_errors(result):
                 say(request, request_outcome(result))
-                return redirect("sim_detail", iccid=context["sim"].iccid)
+                return redirect("sims:sim_detail", iccid=context["sim"].iccid)
     return render(request, template, {"form": form, **context})
 
 

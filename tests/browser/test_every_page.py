@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, resolve
+from django.urls import URLResolver, resolve
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
@@ -24,7 +24,7 @@ from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, Subscriber
 from sims.services import batch_start, schedule_add, sim_query, sim_suspend, upload_preview
-from tests.conftest import IMEI, POOL, iccid, member_of
+from tests.conftest import IMEI, POOL, iccid, member_of, site_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,30 +32,30 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 900)}
 # Named URL patterns that are not pages to look at, each with why. Anything else must be visited.
 NOT_PAGES = {
     "favicon": "an icon",
-    "healthz": "JSON for a probe (tests/site/test_health.py)",
-    "readyz": "JSON for a probe (tests/site/test_health.py)",
-    "metrics": "text for Prometheus (tests/site/test_metrics.py)",
+    "ops:healthz": "JSON for a probe (tests/site/test_health.py)",
+    "ops:readyz": "JSON for a probe (tests/site/test_health.py)",
+    "dashboard:metrics": "text for Prometheus (tests/site/test_metrics.py)",
     "logout": "a button (POST only)",
-    "sim_reactivate": "a button (POST only)",
-    "sim_services": "a form on the SIM's page (POST only)",
-    "sim_query": "a button (POST only)",
-    "sim_erase_subscriber": "a button (POST only)",
-    "request_check": "a button (POST only)",
-    "request_look": "a button (POST only)",
-    "request_send_again": "a button (POST only)",
-    "number_free": "the number box's search, drawn into the number forms (tests/browser/test_numbers.py)",
-    "order_refresh": "a button (POST only)",
-    "order_submit": "a button (POST only)",
-    "order_place_again": "a button (POST only)",
-    "stock_threshold": "a form on the stock page (POST only)",
-    "batch_new": "the SIM list's batch form, and its confirmation (POST only)",
-    "batch_retry": "a button (POST only)",
-    "batch_cancel": "a button (POST only)",
-    "batch_csv": "a CSV file",
-    "sim_csv": "a CSV file",
-    "request_csv": "a CSV file",
-    "schedule_change": "a form on the schedule's page (POST only)",
-    "schedule_cancel": "a button (POST only)",
+    "sims:sim_reactivate": "a button (POST only)",
+    "sims:sim_services": "a form on the SIM's page (POST only)",
+    "sims:sim_query": "a button (POST only)",
+    "sims:sim_erase_subscriber": "a button (POST only)",
+    "sims:request_check": "a button (POST only)",
+    "sims:request_look": "a button (POST only)",
+    "sims:request_send_again": "a button (POST only)",
+    "sims:number_free": "the number box's search, drawn into the number forms (tests/browser/test_numbers.py)",
+    "orders:order_refresh": "a button (POST only)",
+    "orders:order_submit": "a button (POST only)",
+    "orders:order_place_again": "a button (POST only)",
+    "orders:stock_threshold": "a form on the stock page (POST only)",
+    "sims:batch_new": "the SIM list's batch form, and its confirmation (POST only)",
+    "sims:batch_retry": "a button (POST only)",
+    "sims:batch_cancel": "a button (POST only)",
+    "sims:batch_csv": "a CSV file",
+    "sims:sim_csv": "a CSV file",
+    "sims:request_csv": "a CSV file",
+    "sims:schedule_change": "a form on the schedule's page (POST only)",
+    "sims:schedule_cancel": "a button (POST only)",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -204,8 +204,8 @@ def visit_all(page: Page, base: str, visits: list[Visit], console_errors: list[s
 
 
 def test_every_named_url_is_visited_or_said_not_to_be_a_page(site: list[Visit]):
-    visited = {resolve(urlsplit(v.path).path).url_name for v in site}
-    named = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
+    visited = {resolve(urlsplit(v.path).path).view_name for v in site}
+    named = set(site_urls())
     assert named - visited - NOT_PAGES.keys() == set(), "pages nobody looks at: add them to the visits"
     assert visited & NOT_PAGES.keys() == set()
     assert any(isinstance(p, URLResolver) and p.namespace == "admin" for p in urlpatterns)

@@ -8,7 +8,6 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, get_resolver
 from django.utils import timezone
 
 from common.models import AuditAction, AuditEvent
@@ -18,7 +17,7 @@ from orders.models import DespatchOrder
 from sims import services
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent, Subscriber
-from tests.conftest import iccid, manage, member_of
+from tests.conftest import iccid, manage, member_of, site_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -65,34 +64,36 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 # url name -> (method, the expected status for each of WHO). Redirects are the action done (and the
 # agent sent back to the page); 200 on a form page is the form; 403 is the page that says why not.
 EXPECTED = {
-    **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "number_free", "order_list",
-                     "order_detail", "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv",
-                     "schedule_list"],
+    **dict.fromkeys(["dashboard:home", "sims:sim_list", "sims:sim_detail", "sims:request_list", "sims:number_list",
+                     "sims:number_free", "orders:order_list", "orders:order_detail", "orders:stock", "sims:batch_list",
+                     "sims:batch_detail", "sims:batch_csv", "sims:sim_csv", "sims:request_csv", "sims:schedule_list"],
                     ("GET", READ)),
-    **dict.fromkeys(["schedule_change", "schedule_cancel"], ("POST", DAILY_POST)),  # (a refusal: back to the list)
-    "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
-    "batch_retry": ("POST", DAILY_POST),
-    "batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
-    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import", "sim_schedule"], ("GET", FORM)),
-    "sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
-    **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
-    **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
-                     "order_place_again"], ("POST", DAILY_POST)),
-    **dict.fromkeys(["sim_erase_subscriber", "request_look", "request_send_again", "stock_threshold"],
-                    ("POST", SUPERVISOR_POST)),
-    "sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
+    **dict.fromkeys(["sims:schedule_change", "sims:schedule_cancel"],
+                    ("POST", DAILY_POST)),  # (a refusal: back to the list)
+    "sims:batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
+    "sims:batch_retry": ("POST", DAILY_POST),
+    "sims:batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
+    **dict.fromkeys(["sims:sim_activate", "sims:sim_number", "orders:order_new", "sims:sim_import",
+                     "sims:sim_schedule"], ("GET", FORM)),
+    "sims:sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
+    **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add"], ("GET", SUPERVISOR_FORM)),
+    **dict.fromkeys(["sims:sim_suspend", "sims:sim_reactivate", "sims:sim_query", "sims:request_check",
+                     "orders:order_refresh", "orders:order_submit", "orders:order_place_again"], ("POST", DAILY_POST)),
+    **dict.fromkeys(["sims:sim_erase_subscriber", "sims:request_look", "sims:request_send_again",
+                     "orders:stock_threshold"], ("POST", SUPERVISOR_POST)),
+    "sims:sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
     # Operations, without a sign-in: no worker has run here, so not ready; metrics from loopback.
-    "healthz": ("GET", codes(200, 200, 200, 200, 200)),
-    "readyz": ("GET", codes(503, 503, 503, 503, 503)),
-    "metrics": ("GET", codes(200, 200, 200, 200, 200)),
+    "ops:healthz": ("GET", codes(200, 200, 200, 200, 200)),
+    "ops:readyz": ("GET", codes(503, 503, 503, 503, 503)),
+    "dashboard:metrics": ("GET", codes(200, 200, 200, 200, 200)),
 }
 EXTRA = [  # the same URL by another method, where it does something else
-    ("sim_suspend", "GET", FORM),  # the confirmation page
-    ("number_list", "POST", SUPERVISOR_FORM),  # nothing pasted: the form again, with why
-    ("stock", "POST", DAILY_POST),
+    ("sims:sim_suspend", "GET", FORM),  # the confirmation page
+    ("sims:number_list", "POST", SUPERVISOR_FORM),  # nothing pasted: the form again, with why
+    ("orders:stock", "POST", DAILY_POST),
 ]
 
 
@@ -129,7 +130,7 @@ def places(world, make_sim, staff, settings):
 
 
 def url_names() -> set[str]:
-    return {p.name for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name}
+    return set(site_urls())
 
 
 def test_every_named_url_has_a_row():
@@ -142,7 +143,7 @@ def test_every_named_url_has_a_row():
 def test_every_url_as_every_role(client, users, places, name, method, expected):
     from django.urls import reverse
 
-    pattern = next(p for p in get_resolver().url_patterns if getattr(p, "name", None) == name)
+    pattern = site_urls()[name]
     url = reverse(name, kwargs={k: places[k] for k in pattern.pattern.converters})
     got = []
     for who in WHO:
