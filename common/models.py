@@ -56,33 +56,17 @@ class Event(models.Model):
 
 
 class AuditAction(models.TextChoices):
-    """What the audit trail records, one vocabulary for SIMs, orders and the rest: the services
-    write these, the pages and admin filter by them."""
+    """What the audit trail records of what is not one SIM's (those words are `sims.lifecycle.SimAction`):
+    the services write these, the pages and admin filter by them."""
 
-    # a SIM and its requests
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Accepted by aql"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    REFUSED = "refused", "Refused"
-    UNKNOWN = "unknown", "Outcome unknown"
-    NOT_SENT = "not_sent", "Not done"
-    SETTLED = "settled", "Settled by hand"
-    QUERIED = "queried", "Asked aql"
-    DRIFT = "drift", "Differed from aql"
-    ATTENTION = "attention", "Needs attention"
-    ERASED = "erased", "Personal details erased"
-    CHANGED = "changed", "Details changed"
-    SCHEDULED = "scheduled", "Scheduled"
-    # everything else
     SIGNED_IN = "signed_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     FORBIDDEN = "forbidden", "Refused: no permission"
+    CHANGED = "changed", "Details changed"
     NUMBERS_ADDED = "numbers_added", "Numbers added"
     SIMS_ADDED = "sims_added", "SIMs added"
     GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
     API_KEY = "api_key", "API key made or revoked"
-
 
 
 class AuditEvent(Event):

@@ -33,8 +33,8 @@ from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import search, selectors, services
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
-from sims.lifecycle import PROVISION, TERMINATE, Command
-from sims.models import SIM_ACTIONS, Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
+from sims.lifecycle import PROVISION, TERMINATE, Command, SimAction
+from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
 HISTORY_ROWS = 20
 
@@ -343,13 +343,13 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
 
 
 class SimActionFilter(admin.SimpleListFilter):
-    """The actions a SIM's trail records (sims.models.SIM_ACTIONS), as words: a fixed list, no
+    """The actions a SIM's trail records (sims.lifecycle.SimAction), as words: a fixed list, no
     DISTINCT over the trail, each walked through its index (action, newest first)."""
 
     title, parameter_name = "action", "action__exact"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(action.value, action.label) for action in SIM_ACTIONS]
+        return [(action.value, action.label) for action in SimAction]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(action=self.value()) if self.value() else queryset

@@ -222,6 +222,25 @@ def took_effect(*, command: str, params: Params, status: IccidStatus) -> bool | 
 
 # --- the journal ---------------------------------------------------------------------------------
 
+class SimAction(models.TextChoices):
+    """What a SIM's own trail (SimEvent) records: a request's steps, and what else befell the SIM."""
+
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Accepted by aql"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+    UNKNOWN = "unknown", "Outcome unknown"
+    NOT_SENT = "not_sent", "Not done"
+    SETTLED = "settled", "Settled by hand"
+    QUERIED = "queried", "Asked aql"
+    DRIFT = "drift", "Differed from aql"
+    ATTENTION = "attention", "Needs attention"
+    ERASED = "erased", "Personal details erased"
+    CHANGED = "changed", "Details changed"
+    SCHEDULED = "scheduled", "Scheduled"
+
+
 class RequestState(models.TextChoices):
     """Where a journalled request stands."""
 

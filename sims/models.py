@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from aql import codes
 from aql.usim import SERVICES
-from common.models import AuditAction, Event
+from common.models import Event
 from common.roles import SYSTEM_USERNAME
-from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimState
+from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimAction, SimState
 
 
 class NumberQuerySet(models.QuerySet):
@@ -360,13 +360,6 @@ class ScheduledAction(models.Model):
         return f"{self.get_command_display()} {self.sim} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
-# The actions a SIM's own trail records (SimEvent): its admin filter offers only these, as a
-# filter for one it never has would read the whole trail to find nothing.
-SIM_ACTIONS = (AuditAction.SENDING, AuditAction.SENT, AuditAction.SUCCEEDED, AuditAction.FAILED, AuditAction.REFUSED,
-               AuditAction.UNKNOWN, AuditAction.NOT_SENT, AuditAction.SETTLED, AuditAction.QUERIED, AuditAction.DRIFT,
-               AuditAction.ATTENTION, AuditAction.ERASED, AuditAction.CHANGED, AuditAction.SCHEDULED)
-
-
 class SimEvent(Event):
     """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
     SIM before and after."""
@@ -374,7 +367,7 @@ class SimEvent(Event):
     sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="events")
     request = models.ForeignKey(GatewayRequest, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="events")
-    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    action = models.CharField(max_length=40, choices=SimAction.choices)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
 

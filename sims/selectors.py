@@ -15,11 +15,10 @@ from aql.usim import SERVICES
 from common.paging import Page, first_rows, seek
 from common.roles import SYSTEM_USERNAME
 from common.validators import uk_number_prefix
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState, refusal
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimAction, SimState, refusal
 from sims.models import (
     STAFF,
     SYSTEM,
-    AuditAction,
     Batch,
     GatewayRequest,
     GeographicNumber,
@@ -288,7 +287,7 @@ def journal_figures() -> dict[str, Any]:
         "in_flight": {state: by_state.get(state, 0) for state in IN_FLIGHT},
         "oldest_in_flight": in_flight.order_by("created_at", "pk").values_list("created_at", flat=True).first(),
         "attention": in_flight.filter(needs_attention=True).count(),
-        "drift_last_day": SimEvent.objects.filter(action=AuditAction.DRIFT,
+        "drift_last_day": SimEvent.objects.filter(action=SimAction.DRIFT,
                                                   at__gte=timezone.now() - timedelta(days=1)).count(),
     }
 

@@ -22,8 +22,8 @@ from common.actors import Actor
 from common.transitions import Transition
 from common.validators import phone_national
 from sims import lifecycle, selectors
-from sims.lifecycle import IN_FLIGHT, Command, SimState
-from sims.models import AuditAction, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
+from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
+from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
 from sims.services import outbox
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ Apply = Callable[[GatewayRequest, Sim], None]
 MATCHED = "Asked aql: its record matches ours."  # the routine line (followup.checks_prune deletes old ones)
 
 
-def event(*, sim: Sim, actor: Actor, action: AuditAction, message: str, before: dict,
+def event(*, sim: Sim, actor: Actor, action: SimAction, message: str, before: dict,
           request: GatewayRequest | None = None) -> None:
     """Write one audit event: who, what, the SIM before and after."""
     SimEvent.objects.create(sim=sim, request=request, actor=actor, action=action, message=message,
@@ -90,14 +90,14 @@ def _the_removals(added: GatewayRequest, sim: Sim) -> None:
                                       has_number=sim.number_id is not None, in_flight=None):
         why = refused
     if why:
-        event(sim=sim, actor=added.actor, request=added, action=AuditAction.NOT_SENT, before=sim.snapshot(),
+        event(sim=sim, actor=added.actor, request=added, action=SimAction.NOT_SENT, before=sim.snapshot(),
               message=f"{removals.capitalize()} not removed: {why} Change the services again if they should go.")
         return
     params = {"geo_nos": sim.number.number, "services": added.params["then_remove"]}
     GatewayRequest.objects.create(sim=sim, command=Command.REMOVESERVICE, params=params, actor=added.actor,
                                   actor_name=added.actor_name, state=RequestState.TO_SEND, state_before=sim.state,
                                   next_poll_at=timezone.now())
-    event(sim=sim, actor=added.actor, request=added, action=AuditAction.SENDING, before=sim.snapshot(),
+    event(sim=sim, actor=added.actor, request=added, action=SimAction.SENDING, before=sim.snapshot(),
           message=f"Removing {removals} next, as asked with this change.")
 
 
@@ -111,7 +111,7 @@ def queued(request: GatewayRequest, sim: Sim, *, result: Queued) -> None:
     request.aql_id = result.request_id
     request.reply = result.raw
     request.next_poll_at = _first_check_at()
-    event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENT, before=sim.snapshot(),
+    event(sim=sim, actor=request.actor, request=request, action=SimAction.SENT, before=sim.snapshot(),
           message=f"{Command(request.command).label} accepted by aql (request {result.request_id}).")
 
 
@@ -126,7 +126,7 @@ def rejected(request: GatewayRequest, sim: Sim, *, exc: GatewayRejected) -> None
     if wait:  # 63027, congested: aql asks us to send nothing for this SIM for a while
         sim.not_before = request.settled_at + timedelta(seconds=wait)
         sim.save(update_fields=["not_before"])
-    event(sim=sim, actor=request.actor, request=request, action=AuditAction.REFUSED, before=before,
+    event(sim=sim, actor=request.actor, request=request, action=SimAction.REFUSED, before=before,
           message=f"{Command(request.command).label} refused by aql: " + "; ".join(map(str, exc.codes)))
 
 
@@ -135,7 +135,7 @@ def unknown(request: GatewayRequest, sim: Sim, *, reason: str) -> None:
     request.reply = reason
     # Ask aql what the SIM looks like once it would have finished, as for a first checkstatus.
     request.next_poll_at = _first_check_at()
-    event(sim=sim, actor=request.actor, request=request, action=AuditAction.UNKNOWN, before=sim.snapshot(),
+    event(sim=sim, actor=request.actor, request=request, action=SimAction.UNKNOWN, before=sim.snapshot(),
           message=f"{Command(request.command).label}: no clear answer from aql ({reason}). aql may still be "
                   "doing it, so it is not resent: it will be checked with the gateway.")
 
@@ -149,12 +149,12 @@ def finished(request: GatewayRequest, sim: Sim, *, state: AqlRequestState, raw: 
     if state == AqlRequestState.SUCCESS:
         request.state = RequestState.SUCCESS
         apply_success(request, sim)
-        event(sim=sim, actor=request.actor, request=request, action=AuditAction.SUCCEEDED, before=before,
+        event(sim=sim, actor=request.actor, request=request, action=SimAction.SUCCEEDED, before=before,
               message=f"{label} done.")
     else:
         request.state = RequestState.FAILED
         undo(request, sim)
-        event(sim=sim, actor=request.actor, request=request, action=AuditAction.FAILED, before=before,
+        event(sim=sim, actor=request.actor, request=request, action=SimAction.FAILED, before=before,
               message=f"{label} failed: the network refused it.")
 
 
@@ -221,14 +221,14 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
             changes[name] = (f"{words} was {was}, aql says {'on' if value else 'off'}", value)
     if not changes:
         sim.save(update_fields=["checked_at", "recheck_at"])  # not a change of the SIM: "last changed" stays
-        event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
+        event(sim=sim, actor=request.actor, request=request, action=SimAction.QUERIED, before=before,
               message=MATCHED)
         return
     said = "; ".join(text for text, _ in changes.values())
     busy = selectors.sim_in_flight(sim=sim)
     if busy and busy.state != RequestState.TO_SEND:  # one only waiting is not aql's work: the difference is
         sim.save(update_fields=["checked_at", "recheck_at"])
-        event(sim=sim, actor=request.actor, request=request, action=AuditAction.QUERIED, before=before,
+        event(sim=sim, actor=request.actor, request=request, action=SimAction.QUERIED, before=before,
               message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "
                       "progress: its outcome will settle our record.")
         return
@@ -236,7 +236,7 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
         setattr(sim, name, _number_for(value, sim) if name == "number" and value else value)
     sim.save()
     outbox.drift_found(sim=sim, request=request, fields=list(changes), state_before=before["state"])
-    event(sim=sim, actor=request.actor, request=request, action=AuditAction.DRIFT, before=before,
+    event(sim=sim, actor=request.actor, request=request, action=SimAction.DRIFT, before=before,
           message=f"aql's record differed from ours: {said}. Ours now follows aql.")
 
 
@@ -255,6 +255,6 @@ def _number_for(number: str, sim: Sim) -> GeographicNumber:
         before = previous.snapshot()
         previous.number = None
         previous.save()
-        event(sim=previous, actor=None, action=AuditAction.DRIFT, before=before,
+        event(sim=previous, actor=None, action=SimAction.DRIFT, before=before,
               message=f"Number {phone_national(number)} removed: aql says SIM {sim.iccid} has it.")
     return geo

@@ -14,9 +14,8 @@ from common import validators
 from common.actors import Actor, recorded
 from common.audit import current_interface, name_of
 from common.errors import Refused
-from common.models import AuditAction
 from sims import lifecycle, selectors
-from sims.lifecycle import Command, RequestState
+from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import Batch, GatewayRequest, Sim, SimEvent, Upload
 from sims.selectors_batches import batch_retryable
 from sims.services import outbox
@@ -80,7 +79,7 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
         notes.append((sim, why))
     requests = GatewayRequest.objects.bulk_create(requests)
     timelines(actor, batch.actor_name, [
-        (sim, request, AuditAction.NOT_SENT if why else AuditAction.SENDING,
+        (sim, request, SimAction.NOT_SENT if why else SimAction.SENDING,
          f"{command.label} not done (batch {batch.pk}): {why}" if why
          else f"{command.label} waiting to be sent (batch {batch.pk}).")
         for request, (sim, why) in zip(requests, notes, strict=True)])
@@ -139,7 +138,7 @@ def batch_cancel(*, batch_id: int, actor: Actor) -> int:
             if batch.command == Command.ACTIVATE:
                 for row in rows:  # the number and the subscriber held for each go
                     undo_queued(row, row.sim)
-            timelines(actor, who, [(r.sim, r, AuditAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
+            timelines(actor, who, [(r.sim, r, SimAction.NOT_SENT, f"{label} not done (batch {batch.pk}): {why}")
                                     for r in rows])
             cancelled += len(rows)
     if cancelled or stopped:

@@ -22,7 +22,7 @@ from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from sims import lifecycle, selectors
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
 from sims.services.answers import event, locked_sim
@@ -143,7 +143,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
         sim.save()
         outbox.sim_state_changed(sim=sim, was=before["state"], request=request, cause="command")
-        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=before,
+        event(sim=sim, actor=actor, request=request, action=SimAction.SENDING, before=before,
               # no personal data in the audit trail: it must survive the subscriber's erasure
               message=f"Activation sent with number {validators.phone_national(f['number'])}.")
     return send_and_record(request)
@@ -155,7 +155,7 @@ def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] 
         sim = locked_sim(sim_id)
         number = sim.number.number if sim.number else None
         request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
-        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+        event(sim=sim, actor=actor, request=request, action=SimAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} sent.")
     return send_and_record(request)
 
@@ -230,7 +230,7 @@ def _number_command(command: Command, sim_id: int, actor: Actor, number: str) ->
         request = _journal(sim=sim, command=command, actor=actor,
                            params={"geo_nos": old, "new_geo_nos": new} if old else {"geo_nos": new})
         _hold_number(new, request)
-        event(sim=sim, actor=actor, request=request, action=AuditAction.SENDING, before=sim.snapshot(),
+        event(sim=sim, actor=actor, request=request, action=SimAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} to {validators.phone_national(new)} sent.")
     return send_and_record(request)
 
@@ -282,7 +282,7 @@ def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: s
         subscriber.save()
         sim = Sim.objects.filter(subscriber=subscriber).first()
         if sim is not None:
-            event(sim=sim, actor=actor, action=AuditAction.CHANGED, before=sim.snapshot(),
+            event(sim=sim, actor=actor, action=SimAction.CHANGED, before=sim.snapshot(),
                   message="The subscriber's details were corrected.")
     return subscriber
 
@@ -312,7 +312,7 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
             type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).erase_recipients()
         erasure.uploads_forget(sim=sim, upload_ids=uploads)
         sim.refresh_from_db()
-        event(sim=sim, actor=actor, action=AuditAction.ERASED, before=before,
+        event(sim=sim, actor=actor, action=SimAction.ERASED, before=before,
               message="The subscriber's personal details were erased" + (", and the order's recipient." if orders
                                                                          else "."))
     return sim

@@ -22,8 +22,8 @@ from ops import gateway
 from ops.leases import claim_due
 from ops.logs import about
 from sims import lifecycle
-from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimState
-from sims.models import SYSTEM, AuditAction, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
+from sims.lifecycle import IN_FLIGHT, Command, RequestStep, SimAction, SimState
+from sims.models import SYSTEM, GatewayRequest, RequestState, Sim, SimEvent, SimStateCount
 from sims.services.answers import (
     MATCHED,
     apply_success,
@@ -122,7 +122,7 @@ def _follow(request: GatewayRequest) -> GatewayRequest:
 
 def _flag(request: GatewayRequest, sim: Sim, message: str) -> None:
     request.needs_attention = True
-    event(sim=sim, actor=None, request=request, action=AuditAction.ATTENTION, before=sim.snapshot(), message=message)
+    event(sim=sim, actor=None, request=request, action=SimAction.ATTENTION, before=sim.snapshot(), message=message)
 
 
 def _flag_if_stale(request: GatewayRequest, sim: Sim, also: str = "") -> None:
@@ -179,7 +179,7 @@ def _reconcile_unknown(request: GatewayRequest) -> GatewayRequest:
             undo(r, sim)
             recheck_soon(sim)
             hours = settings.AQL_SETTLE_WINDOW / 3600
-            event(sim=sim, actor=None, request=r, action=AuditAction.NOT_SENT, before=before,
+            event(sim=sim, actor=None, request=r, action=SimAction.NOT_SENT, before=before,
                   message=f"{label} did not take effect: {hours:g} hours after it was sent, aql's record of the "
                           "SIM still shows no change. Send it again if it is still wanted.")
         else:
@@ -235,7 +235,7 @@ def request_resolve(*, request_id: int, happened: bool, actor: Actor) -> Gateway
             undo(r, sim)
             message = f"{label} marked as not done by {who}, having seen {seen}. Send it again if it is still wanted."
         recheck_soon(sim)
-        event(sim=sim, actor=actor, request=r, action=AuditAction.SETTLED, before=before, message=message)
+        event(sim=sim, actor=actor, request=r, action=SimAction.SETTLED, before=before, message=message)
 
     return settle(request_id, RequestStep.RESOLVE, apply)
 
@@ -312,7 +312,7 @@ def checks_prune(*, days: int, budget: float = PRUNE_FOR) -> int:
             routine.filter(after).order_by("created_at", "pk").values_list("pk", "created_at")[:PRUNE_CHUNK])):
         ids = [pk for pk, _ in chunk]
         with transaction.atomic():
-            SimEvent.objects.filter(request_id__in=ids, action=AuditAction.QUERIED, message=MATCHED).delete()
+            SimEvent.objects.filter(request_id__in=ids, action=SimAction.QUERIED, message=MATCHED).delete()
             # a request that still has a line on a timeline (a difference it found) stays
             gone = GatewayRequest.objects.filter(pk__in=ids).exclude(
                 pk__in=SimEvent.objects.filter(request_id__in=ids).values("request_id"))

@@ -11,9 +11,8 @@ from django.utils import timezone
 from aql import codes
 from common import events
 from common.events import EventKind
-from common.models import AuditAction
 from common.roles import SYSTEM_USERNAME
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimAction
 from sims.models import Batch, GatewayRequest, Sim, SimEvent
 
 SETTLED = (RequestState.SUCCESS, *FAILURES)
@@ -40,7 +39,7 @@ def request_settled(*, request: GatewayRequest, sim: Sim, was: str) -> None:
     if request.state == was or request.state not in SETTLED or _routine(request):
         return
     was_unknown = was == RequestState.UNKNOWN or SimEvent.objects.filter(
-        request=request, action=AuditAction.UNKNOWN).exists()
+        request=request, action=SimAction.UNKNOWN).exists()
     table = codes.USIM_CODES
     events.emit(EventKind.REQUEST_SETTLED, {
         "request_id": request.pk, "sim_id": sim.pk, "iccid": sim.iccid, "command": request.command,

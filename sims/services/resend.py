@@ -12,8 +12,8 @@ from django.utils import timezone
 from common.actors import Actor
 from common.audit import name_of
 from common.errors import Refused
-from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep
-from sims.models import AuditAction, GatewayRequest, Sim
+from sims.lifecycle import SENT_AGAIN_SAFELY, Command, RequestState, RequestStep, SimAction
+from sims.models import GatewayRequest, Sim
 from sims.services.answers import event, settle
 from sims.services.followup import settle_window_ended
 from sims.services.requesters import send_refusal
@@ -32,7 +32,7 @@ def _queue_again(request_id: int, actor: Actor) -> GatewayRequest:
         # reconciling), or a second unanswered one could be sent again at once, or settled unseen.
         r.created_at, r.aql_id, r.codes, r.poll_count = timezone.now(), None, [], 0
         r.reply = f"sent again by {who} to make an unknown outcome certain; {first}"
-        event(sim=sim, actor=actor, request=r, action=AuditAction.SENDING, before=before,
+        event(sim=sim, actor=actor, request=r, action=SimAction.SENDING, before=before,
               message=f"{label}: outcome not known, so sent again by {who}. Sending the same change twice leaves "
                       "the SIM as once does; the new answer settles it.")
 

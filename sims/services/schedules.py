@@ -13,9 +13,8 @@ from django.utils import timezone
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
-from common.models import AuditAction
 from sims import selectors
-from sims.lifecycle import Command, RequestState
+from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.services.answers import event
 from sims.services.batches import BATCH_AT_MOST, CHUNK, timelines
@@ -56,7 +55,7 @@ def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime |
             actions = ScheduledAction.objects.bulk_create(
                 ScheduledAction(sim=sim, command=command, due_at=due_at, actor=recorded(actor), actor_name=who)
                 for sim in sims)
-            timelines(actor, who, [(sim, None, AuditAction.SCHEDULED,
+            timelines(actor, who, [(sim, None, SimAction.SCHEDULED,
                                      f"{command.label} scheduled for {_when(due_at)} by {who}.") for sim in sims])
             made += [action.pk for action in actions]
     return made
@@ -77,7 +76,7 @@ def schedule_change(*, action_id: int, due_at: datetime | None, actor: Actor) ->
         action = _locked(action_id)
         was, action.due_at = action.due_at, due_at
         action.save(update_fields=["due_at"])
-        event(sim=action.sim, actor=actor, action=AuditAction.SCHEDULED, before=action.sim.snapshot(),
+        event(sim=action.sim, actor=actor, action=SimAction.SCHEDULED, before=action.sim.snapshot(),
               message=f"{action.get_command_display()} scheduled for {_when(was)} moved to {_when(due_at)} "
                       f"by {name_of(actor)}.")
     return action
@@ -89,7 +88,7 @@ def schedule_cancel(*, action_id: int, actor: Actor) -> ScheduledAction:
         action = _locked(action_id)
         action.state, action.cancelled_by = State.CANCELLED, name_of(actor)
         action.save(update_fields=["state", "cancelled_by"])
-        event(sim=action.sim, actor=actor, action=AuditAction.SCHEDULED, before=action.sim.snapshot(),
+        event(sim=action.sim, actor=actor, action=SimAction.SCHEDULED, before=action.sim.snapshot(),
               message=f"{action.get_command_display()} scheduled for {_when(action.due_at)} cancelled by "
                       f"{action.cancelled_by}.")
     return action
@@ -123,6 +122,6 @@ def schedule_run(*, action_id: int) -> GatewayRequest | None:
         action.save(update_fields=["state", "request"])
         scheduled = f"{command.label} scheduled by {action.actor_name} for {_when(action.due_at)}"
         event(sim=sim, actor=action.actor, request=request, before=sim.snapshot(),
-              action=AuditAction.NOT_SENT if why else AuditAction.SENDING,
+              action=SimAction.NOT_SENT if why else SimAction.SENDING,
               message=f"{scheduled} not done: {why}" if why else f"{scheduled}: waiting to be sent.")
     return request

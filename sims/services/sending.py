@@ -15,12 +15,11 @@ from django.utils import timezone
 from aql.http import GatewayError, GatewayRejected
 from aql.usim import IccidStatus, Queued
 from aql.usim import RequestState as AqlRequestState
-from common.models import AuditAction
 from common.validators import phone_national
 from ops import gateway
 from ops.logs import about, said
 from sims import lifecycle
-from sims.lifecycle import Command, RequestState, RequestStep
+from sims.lifecycle import Command, RequestState, RequestStep, SimAction
 from sims.models import GatewayRequest
 from sims.services import outbox
 from sims.services.answers import event, finished, queued, reconcile, rejected, settle, undo_queued, unknown
@@ -93,16 +92,16 @@ def request_send(*, request_id: int) -> GatewayRequest:
         if why:
             request.settled_at, request.why_not_sent = timezone.now(), why
             undo_queued(request, sim)  # an activation's number and subscriber, held for it, go
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.NOT_SENT, before=before,
+            event(sim=sim, actor=request.actor, request=request, action=SimAction.NOT_SENT, before=before,
                   message=f"{label} not sent: {why}")
         elif request.command == Command.ACTIVATE:  # as the form does as it sends
             sim.imei, sim.state = request.params["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
             sim.save()
             outbox.sim_state_changed(sim=sim, was=before["state"], request=request, cause="command")
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
+            event(sim=sim, actor=request.actor, request=request, action=SimAction.SENDING, before=before,
                   message=f"Activation sent with number {phone_national(request.params['geo_nos'])}.")
         else:
-            event(sim=sim, actor=request.actor, request=request, action=AuditAction.SENDING, before=before,
+            event(sim=sim, actor=request.actor, request=request, action=SimAction.SENDING, before=before,
                   message=f"{label} sent.")
         request.save()
         if why:  # settled without being sent: told as any settled request is

@@ -15,7 +15,7 @@ from common.roles import SYSTEM_USERNAME
 from orders import services as order_services
 from orders.models import DespatchOrder
 from sims import services
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent, Subscriber
 from tests.conftest import iccid, manage, member_of, site_urls
 
@@ -336,7 +336,7 @@ def test_the_retention_setting_erases_subscribers_of_sims_terminated_long_ago(wo
     settings.PERSONAL_DATA_RETENTION_DAYS = 30
     assert tasks.erase_expired_pass() == 1
     assert Sim.objects.get(pk=old.pk).subscriber is None and Sim.objects.get(pk=recent.pk).subscriber is not None
-    event = SimEvent.objects.get(sim=old, action=AuditAction.ERASED)
+    event = SimEvent.objects.get(sim=old, action=SimAction.ERASED)
     assert (event.actor_name, event.interface) == ("system", "worker")
 
 

@@ -24,7 +24,7 @@ from common.errors import Refused
 from common.models import AuditAction, AuditEvent
 from ops.leases import claim_due
 from sims import lifecycle, selectors, selectors_batches
-from sims.lifecycle import Command, RequestState
+from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
 from sims.services import outbox
 from sims.services.batches import CHUNK, timelines
@@ -268,7 +268,7 @@ def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Ac
         cursor.executemany(f"UPDATE {Sim._meta.db_table} SET subscriber_id = %s WHERE id = %s",  # noqa: S608
                            [(sim.subscriber_id, sim.pk) for _, sim, _, _, _ in queued])
     timelines(actor, batch.actor_name, [
-        (sim, request, AuditAction.NOT_SENT if why else AuditAction.SENDING,
+        (sim, request, SimAction.NOT_SENT if why else SimAction.SENDING,
          # (the number is named when it is sent: formatting it here cost a third of the queueing)
          f"Activation not done (batch {batch.pk}): {why}" if why
          else f"Activation waiting to be sent (batch {batch.pk}).")
