@@ -1,6 +1,7 @@
 """Django admin for webhooks: subscriptions (made, changed, removed, paused and resumed through the
 services; the secret shown once, when made) and their deliveries (read-only history)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -104,17 +105,20 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume the selected paused webhooks", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
-        def run(row: Subscription) -> Outcome:
-            services.subscription_resume(subscription_id=row.pk, actor=request.user)
-            return Outcome.done("resumed: its waiting deliveries are sent now.")
-        for_each(request, queryset, run)
+        _each(request, queryset, services.subscription_resume, "resumed: its waiting deliveries are sent now.")
 
     @admin.action(description="Pause the selected webhooks", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet) -> None:
-        def run(row: Subscription) -> Outcome:
-            services.subscription_pause(subscription_id=row.pk, actor=request.user)
-            return Outcome.done("paused: its events wait until it is resumed.")
-        for_each(request, queryset, run)
+        _each(request, queryset, services.subscription_pause, "paused: its events wait until it is resumed.")
+
+
+def _each(request: HttpRequest, queryset: QuerySet, change: Callable[..., object], done: str) -> None:
+    """Make one change to each chosen subscription, saying for each what became of it."""
+
+    def run(row: Subscription) -> Outcome:
+        change(subscription_id=row.pk, actor=request.user)
+        return Outcome.done(done)
+    for_each(request, queryset, run)
 
 
 @admin.register(Delivery)

@@ -98,6 +98,13 @@ def staff(django_user_model):
     return member_of("Supervisor", "agent", django_user_model)
 
 
+@pytest.fixture
+def agent(client, staff):
+    """The test client, signed in as a member of staff who may do everything a page offers."""
+    client.force_login(staff)
+    return client
+
+
 def member_of(role: str, username: str, user_model=None):
     """A user in one of the roles the migrations made (Observer, Customer service, Supervisor, Admin)."""
     from django.contrib.auth import get_user_model

@@ -16,12 +16,6 @@ RECIPIENT = {"name": "Jo Bloggs", "company": "", "address": "1 Park Row, Leeds",
              "contact_no": "07700 900123"}
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def in_the_site_frame(text: str) -> bool:
     """Our layout (its header and main), not Django's bare words."""
     return '<a class="brand" href="/">mvnoadmin</a>' in text and '<main id="main">' in text

@@ -236,7 +236,7 @@ def test_cancelling_an_activation_batch_gives_back_each_number_and_forgets_each_
 def test_a_number_taken_between_the_check_and_the_queue_is_recorded_as_not_done(world, staff):
     text = HEADER + row(0, POOL[10])
     with imports.reading(source(text), imports.ACTIVATE) as (_, _, rows):
-        checked = csvfile._Checker(imports.ACTIVATE).check(list(rows))
+        checked = csvfile.Checker(imports.ACTIVATE).check(list(rows))
     assert [r.kind for r in checked] == ["ready"]
     taken = Sim.objects.get(iccid=iccid(5))  # meanwhile, another agent gave it to another SIM
     taken.number = GeographicNumber.objects.get(number=POOL[10])
@@ -349,12 +349,19 @@ def test_the_worker_queues_a_confirmed_file_through_its_lane(world, staff):
     assert batch.requests.get().state == RequestState.PENDING
 
 
-def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff, monkeypatch):
+@pytest.fixture
+def half_queued(world, staff, monkeypatch) -> tuple:
+    """A file of two activations, confirmed, its first row queued and the second still in the file."""
     chunks_of(monkeypatch, 1)
     upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
                                     kind=imports.ACTIVATE, actor=staff)
     batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
     assert imports.activations_queue(upload_id=upload.pk, budget=0)
+    return upload, batch
+
+
+def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(half_queued, staff):
+    upload, batch = half_queued
     assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 1
     assert not imports.activations_queue(upload_id=upload.pk)
     batch.refresh_from_db()
@@ -363,12 +370,8 @@ def test_cancelling_a_batch_while_its_file_is_queued_stops_the_rest(world, staff
     assert not GeographicNumber.objects.filter(held_by__isnull=False).exists()
 
 
-def test_cancelling_when_only_the_file_is_left_stops_it_and_finishes_the_batch(world, staff, monkeypatch):
-    chunks_of(monkeypatch, 1)
-    upload = imports.upload_preview(file=SimpleUploadedFile("f.csv", (HEADER + row(0) + row(1)).encode()),
-                                    kind=imports.ACTIVATE, actor=staff)
-    batch = imports.upload_confirm(upload_id=upload.pk, actor=staff)
-    assert imports.activations_queue(upload_id=upload.pk, budget=0)
+def test_cancelling_when_only_the_file_is_left_stops_it_and_finishes_the_batch(half_queued, staff):
+    _upload, batch = half_queued
     batch.requests.update(state=RequestState.REJECTED)  # what was queued has settled
     assert services.batch_cancel(batch_id=batch.pk, actor=staff) == 0  # not refused: the file was stopped
     batch.refresh_from_db()

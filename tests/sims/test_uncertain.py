@@ -36,12 +36,6 @@ def slow_aql(world, settings):
     return world
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def due_now() -> None:
     GatewayRequest.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
 

@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def four(world, make_sim):
     return [make_sim(1, number="44113000001"), make_sim(2, number="44113000002"),
             make_sim(3, number="44113000003"), make_sim(4, state=SimState.SUSPENDED, number="44113000004")]

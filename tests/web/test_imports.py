@@ -17,12 +17,6 @@ ACTIVATIONS = ("ICCID,IMEI,Geo_Nos,Customer,Address,Post code,Telephone\n"
                f"{iccid(2)},123,,R2D2,1 Park Row,LS1 5AB,07700 900123\n")
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def upload(client, text: str, kind: str, name: str = "file.csv"):
     return client.post("/sims/import/", {"kind": kind, "file": SimpleUploadedFile(name, text.encode())})
 

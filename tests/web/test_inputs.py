@@ -18,12 +18,6 @@ SAY_WHY = "Type the digits as 0 to 9"
 
 
 @pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def bad_row(world) -> Sim:
     """A SIM saved with full-width digits (as the API, the pages and the CLI once let through), with a request."""
     sim = Sim.objects.create(iccid=WIDE, iccid_reversed=WIDE[::-1], state=SimState.ACTIVE)

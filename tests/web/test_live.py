@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 OUTCOME_IN_PLACE = '<div id="messages" role="status" hx-swap-oob="innerHTML">'
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def redraw(client, url: str) -> str:
     """The page as its own poll asks for it."""
     return client.get(url, HTTP_HX_REQUEST="true").text

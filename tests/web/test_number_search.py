@@ -11,12 +11,6 @@ from tests.web.test_pages import count_queries
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 @pytest.mark.parametrize("typed", ["0113 000 00", "+44 (0)113 000 00", "4411300000", "(0113) 000-00"])
 def test_the_number_search_finds_the_free_numbers_that_start_as_typed_however_written(agent, make_sim, typed):
     make_sim(1, number="44113000001")

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/", "/sims/", "/requests/", "/numbers/", "/orders/", "/stock/", "/orders/new/"]
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 @pytest.mark.parametrize("url", [*PAGES, f"/sims/{iccid(1)}/", f"/sims/{iccid(1)}/activate/"])
 def test_every_page_asks_for_sign_in_first(client, world, url):
     response = client.get(url)

@@ -13,12 +13,6 @@ from tests.conftest import member_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def typed(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
 

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def agent(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def lost_reply(world, settings):
     """The next command's reply is held past our timeout: aql acts, we never hear."""
     settings.AQL_TIMEOUT = 0.3

@@ -29,7 +29,7 @@ NEXT_FREE = "next free"
 class Column:
     label: str  # the staff's word for it
     required: bool
-    aliases: tuple[str, ...]  # headers that mean it, written as `_header` leaves them
+    aliases: tuple[str, ...]  # headers that mean it, written as `header_name` leaves them
 
 
 COLUMNS = {
@@ -69,7 +69,7 @@ class Row:
     kind: str = ""  # stock: new, here, invalid; activation: ready, invalid
 
 
-def _header(text: str) -> str:
+def header_name(text: str) -> str:
     """A header as written, reduced to compare: "Geo_Nos " and "geo-nos" are both "geo nos"."""
     return " ".join(re.sub(r"[_\-.:]", " ", text.strip().lower()).split())
 
@@ -117,7 +117,7 @@ def reading(source: Source, kind: str) -> Iterator[tuple[list[str], list[str], I
             raise Refused(f"The file's first line is not readable as CSV ({exc}).", "file") from None
         wanted, ours, ignored = COLUMNS[kind], [], []
         for header in headers:
-            name = next((n for n, c in wanted.items() if _header(header) in c.aliases), "")
+            name = next((n for n, c in wanted.items() if header_name(header) in c.aliases), "")
             if name and name in ours:
                 raise Refused(f"Two columns mean {wanted[name].label}: keep one.", "file")
             ours.append(name)
@@ -150,7 +150,7 @@ def reading(source: Source, kind: str) -> Iterator[tuple[list[str], list[str], I
         yield [n for n in ours if n], ignored, rows()
 
 
-def _chunks(rows: Iterable[Row], ending_at: int = 0) -> Iterator[list[Row]]:
+def in_chunks(rows: Iterable[Row], ending_at: int = 0) -> Iterator[list[Row]]:
     """The rows CHUNK at a time, a chunk also ending after row `ending_at` (where an earlier step,
     perhaps of a release with another CHUNK, stopped), so the rows before it are whole chunks."""
     chunk: list[Row] = []
@@ -179,7 +179,7 @@ def _label(what: str, most: int) -> Callable[[str], str]:
     return check
 
 
-def _pool_number(typed: str) -> str:
+def pool_number(typed: str) -> str:
     """A number as a row names it, in aql's form. Written as aql writes it, it is looked up in the
     pool as it is (the pool's were checked when added; one not there is said so); written any
     other way, it is read as the forms read it (the slow part of a row: phonenumbers)."""
@@ -188,7 +188,7 @@ def _pool_number(typed: str) -> str:
     return validators.clean_geographic_number(typed)
 
 
-class _Checker:
+class Checker:
     """Checks rows a chunk at a time and remembers what earlier chunks had (repeats in the file,
     how many free numbers are left for the rows that take the next free one)."""
 
@@ -206,9 +206,9 @@ class _Checker:
             with suppress(ValidationError):
                 self.iccids.setdefault(validators.clean_iccid(row.values.get("iccid", "")), row.line)
             typed = row.values.get("number", "")
-            if typed and _header(typed) != NEXT_FREE:
+            if typed and header_name(typed) != NEXT_FREE:
                 with suppress(ValidationError):
-                    self.numbers.setdefault(_pool_number(typed), row.line)
+                    self.numbers.setdefault(pool_number(typed), row.line)
 
     def check(self, chunk: list[Row]) -> list[Row]:
         for row in chunk:
@@ -237,8 +237,8 @@ class _Checker:
                                 ("postcode", v.clean_postcode), ("contact_number", v.clean_contact_number)):
                 _cell(row, name, check)
             typed = row.values.get("number", "")
-            if typed and _header(typed) != NEXT_FREE:
-                _cell(row, "number", _pool_number)
+            if typed and header_name(typed) != NEXT_FREE:
+                _cell(row, "number", pool_number)
                 number = row.clean.get("number")
                 if number and (first := self.numbers.setdefault(number, row.line)) != row.line:
                     row.errors["number"] = f"This number is on row {first} of the file too."

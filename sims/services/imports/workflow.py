@@ -33,12 +33,12 @@ from sims.services.imports.csvfile import (
     COLUMNS,
     NEXT_FREE,
     STOCK,
+    Checker,
     Row,
     Source,
-    _Checker,
-    _chunks,
-    _header,
-    _pool_number,
+    header_name,
+    in_chunks,
+    pool_number,
     reading,
 )
 from sims.services.imports.keeping import upload_discard
@@ -75,8 +75,8 @@ def preview(source: Source, kind: str) -> Preview:
     if kind not in COLUMNS:
         raise Refused("Choose what the file is for.", "kind")
     with reading(source, kind) as (columns, ignored, rows):
-        result, checker = Preview(kind, columns, ignored), _Checker(kind)
-        for chunk in _chunks(rows):
+        result, checker = Preview(kind, columns, ignored), Checker(kind)
+        for chunk in in_chunks(rows):
             for row in checker.check(chunk):
                 result.counts[row.kind] += 1
                 done = row.kind in ("new", "ready")
@@ -97,9 +97,9 @@ def stock_add(*, source: Source, actor: Actor) -> int:
     """Add the file's new SIMs (state unused), with their product code and batch when given, in
     one transaction; rows already here or with a problem are left out, as the preview said.
     Returns how many were added."""
-    checker, added = _Checker(STOCK), 0
+    checker, added = Checker(STOCK), 0
     with reading(source, STOCK) as (_, _, rows), transaction.atomic():
-        for chunk in _chunks(rows):
+        for chunk in in_chunks(rows):
             new = [Sim(iccid=r.clean["iccid"], iccid_reversed=r.clean["iccid"][::-1],
                        product_code=r.clean.get("product_code") or None, lot=r.clean.get("lot") or None)
                    for r in checker.check(chunk) if r.kind == "new"]
@@ -148,9 +148,9 @@ def activations_queue(*, upload_id: int, budget: float = QUEUE_BUDGET) -> bool:
     started, batch, done = time.monotonic(), upload.batch, 0
     try:
         named = _named_numbers(upload.file.open)  # first, so no row takes another's as the next free one
-        checker = _Checker(ACTIVATE)
+        checker = Checker(ACTIVATE)
         with reading(upload.file.open, ACTIVATE) as (_, _, rows):
-            for chunk in _chunks(rows, ending_at=upload.rows_done):
+            for chunk in in_chunks(rows, ending_at=upload.rows_done):
                 if done + len(chunk) <= upload.rows_done:  # queued by an earlier step: only remembered
                     checker.remember(chunk)
                     done += len(chunk)
@@ -205,9 +205,9 @@ def _named_numbers(source: Source) -> set[str]:
     with reading(source, ACTIVATE) as (_, _, rows):
         for row in rows:
             typed = row.values.get("number", "")
-            if typed and _header(typed) != NEXT_FREE:
+            if typed and header_name(typed) != NEXT_FREE:
                 with suppress(ValidationError):
-                    named.add(_pool_number(typed))
+                    named.add(pool_number(typed))
     return named
 
 
