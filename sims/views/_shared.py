@@ -1,15 +1,13 @@
 """What several page families of the SIM app share: a SIM by its ICCID, the button on what holds a
 command, and a CSV file streamed."""
 
-import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from itertools import chain
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -48,32 +46,6 @@ def _command_button(found: QuerySet, back: str | Callable[[HttpRequest], str]) -
         return view
 
     return decorate
-
-
-class _Echo:
-    """A file that hands back what is written: csv.writer's rows, streamed one at a time."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """A value a spreadsheet will not run as a formula: one starting like a formula gets a quote."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
-def _csv(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    """A CSV file streamed a row at a time (a million rows in little memory); its columns are in
-    docs/EXPORTS.md."""
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in r]) for r in rows)),
-        content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _when(moment: datetime | None) -> str:

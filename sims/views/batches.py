@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES
+from common.csvout import csv_download
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, cursor, every_row
@@ -21,7 +22,7 @@ from sims.models import Batch, Sim
 from sims.outcomes import request_outcome
 from sims.selectors_batches import BATCH_OUTCOMES, batch_retryable, batch_rows_page, sims_can_take
 from sims.services.batches import CHUNK
-from sims.views._shared import _command_button, _csv
+from sims.views._shared import _command_button
 
 
 def _batch_sims(request: HttpRequest) -> tuple[list[int], dict[str, str], QuerySet[Sim]]:
@@ -157,6 +158,6 @@ def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
 def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
     """Each SIM of the batch with how it went, in words."""
     batch = get_object_or_404(Batch, pk=batch)
-    return _csv(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
+    return csv_download(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
         [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or ""]
         for row in every_row(selectors.batch_rows(batch=batch))))

@@ -6,13 +6,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from common.csvout import csv_download
 from common.paging import choice, cursor, every_row, parse_date_or_none, search_text
 from common.web import posted_next, requires, say
 from sims import lifecycle, selectors, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
 from sims.outcomes import request_outcome
-from sims.views._shared import _csv, _when
+from sims.views._shared import _when
 
 
 def _request_filters(request: HttpRequest) -> dict:
@@ -49,7 +50,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
 def request_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The journal as its page's filters narrow it, oldest first, each outcome in words."""
     found = selectors.with_latest_message(selectors.requests_filtered(**_request_filters(request)))
-    return _csv("journal.csv", ["id", "sent_at", "iccid", "command", "state", "outcome", "by", "aql_request_id",
+    return csv_download("journal.csv", ["id", "sent_at", "iccid", "command", "state", "outcome", "by", "aql_request_id",
                                 "batch", "settled_at"], (
         [r.pk, _when(r.created_at), r.sim.iccid, r.get_command_display(), r.get_state_display(),
          request_outcome(r).text, r.actor_name, r.aql_id or "", r.batch_id or "", _when(r.settled_at)]

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES
+from common.csvout import csv_download
 from common.errors import Refused
 from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, search_text
@@ -30,7 +31,7 @@ from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.outcomes import request_outcome
 from sims.permissions import command_requires
-from sims.views._shared import _csv, _sim, _when
+from sims.views._shared import _sim, _when
 
 
 @requires("sims.view_sim")
@@ -201,4 +202,4 @@ def sim_csv(request: HttpRequest) -> StreamingHttpResponse:
                 " ".join(sim.services), "yes" if sim.premium else "no", sim.imei, sim.product_code or "",
                 sim.lot or "", _when(sim.created_at), _when(sim.updated_at), *(person if personal else [])]
 
-    return _csv("sims.csv", header, map(row, every_row(found)))
+    return csv_download("sims.csv", header, map(row, every_row(found)))
