@@ -10,7 +10,7 @@ from common.urls import strict_converter
 from common.web import favicon
 from dashboard import metrics
 from dashboard import views as dashboard
-from ops import health
+from ops import connection, health
 from orders import views as orders
 from sims.views import batches, imports, numbers, schedules, settle, sims
 from sims.views import requests as journal
@@ -28,6 +28,8 @@ for pattern in api_urls[0]:
     login_not_required(pattern.callback)
 
 urlpatterns = [
+    # Our own Admin pages, behind Django admin's gate (the Admin role), before its catch-all.
+    path("admin/aql-connection/", admin.site.admin_view(connection.aql_connection), name="aql_connection"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
