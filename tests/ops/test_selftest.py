@@ -1,6 +1,7 @@
 """`manage.py aql selftest`: the connection to aql proved against the simulator, changing nothing there."""
 
 import socket
+from collections.abc import Iterator
 from io import StringIO
 
 import pytest
@@ -116,18 +117,21 @@ def test_an_http_401_is_said_as_a_refused_username_or_password(world, settings, 
         lines(out)["Despatch endpoint accepted the username and password"]
 
 
-def test_a_plain_http_url_beyond_loopback_warns_when_not_debug(world, settings):
-    # The simulator on 127.0.0.2: loopback to the kernel, but not a name the check trusts (the one rule
-    # common.W001 keeps too): it stands for an http address across the network.
+@pytest.fixture
+def far(world) -> Iterator[str]:
+    """The simulator again, on 127.0.0.2: loopback to the kernel, but not a name the check trusts (the one
+    rule common.W001 keeps too), so it stands for a plain-http address across the network. Its base URL."""
     server, base_url = start_in_thread(world.fake, host="127.0.0.2")
-    try:
-        settings.DEBUG = False
-        settings.AQL_DESPATCH_URL = base_url + "/mobile/despatch_sim.php"
-        gateway.reset()
-        status, out, _ = selftest()
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield base_url
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_plain_http_url_beyond_loopback_warns_when_not_debug(far, settings):
+    settings.DEBUG = False
+    settings.AQL_DESPATCH_URL = far + "/mobile/despatch_sim.php"
+    gateway.reset()
+    status, out, _ = selftest()
     check = lines(out)["Despatch endpoint reachable over TLS"]
     assert check.startswith("warning")
     assert "over plain http: the username and password cross the network unencrypted" in check
@@ -135,16 +139,11 @@ def test_a_plain_http_url_beyond_loopback_warns_when_not_debug(world, settings):
     assert status == 0  # a warning, not a failure
 
 
-def test_plain_http_warns_with_debug_on_too(world, settings):
-    server, base_url = start_in_thread(world.fake, host="127.0.0.2")
-    try:
-        settings.DEBUG = True
-        settings.AQL_USIM_URL = base_url + "/mobile/configure_sim.php"
-        gateway.reset()
-        checks = {check.name: check for check in aql_selftest()}
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_plain_http_warns_with_debug_on_too(far, settings):
+    settings.DEBUG = True
+    settings.AQL_USIM_URL = far + "/mobile/configure_sim.php"
+    gateway.reset()
+    checks = {check.name: check for check in aql_selftest()}
     assert checks["USIM gateway reachable over TLS"].status == Status.WARNING
 
 
