@@ -160,14 +160,14 @@ def _account(endpoint: _Endpoint, call: _Call | None) -> Check:
     if call is None:
         return Check(name, Status.NOT_KNOWN, "Not tried: the settings above are missing.", SET_THEM)
     error = call.error
-    refused = [c for c in error.codes if c.code == endpoint.refused_account] if isinstance(
-        error, GatewayRejected) else []
-    if refused or (isinstance(error, GatewayUnreachable) and error.http_status == 401):
-        said = str(refused[0]) if refused else "HTTP 401 Unauthorized"
-        return Check(name, Status.FAILED, f"aql refused the username or password: {said}.", todo, call.ms)
+    rejected = error.codes if isinstance(error, GatewayRejected) else ()
+    refused = next((str(code) for code in rejected if code.code == endpoint.refused_account), None)
+    if refused is None and isinstance(error, GatewayUnreachable) and error.http_status == 401:
+        refused = "HTTP 401 Unauthorized"
+    if refused:
+        return Check(name, Status.FAILED, f"aql refused the username or password: {refused}.", todo, call.ms)
     # An answer, or a refusal of the query itself (a USIM code 63xxx comes after the account's check).
-    if error is None or (isinstance(error, GatewayRejected) and endpoint is USIM
-                         and all(c.code >= 63000 for c in error.codes)):
+    if error is None or (endpoint is USIM and rejected and all(code.code >= 63000 for code in rejected)):
         return Check(name, Status.PASSED, f"aql took the account {settings.AQL_USERNAME} and its password.",
                      ms=call.ms)
     return Check(name, Status.NOT_KNOWN, f"Not known: no answer shows it ({_words(error)}).",
