@@ -40,7 +40,12 @@ class GatewayRejected(GatewayError):
 
 
 class GatewayUnreachable(GatewayError):
-    """No answer came back (refused, timed out, HTTP error status). Whether aql acted is unknown."""
+    """No answer came back (refused, timed out, HTTP error status). Whether aql acted is unknown.
+    `http_status` is the status of an HTTP answer that was not aql's (none when no answer came)."""
+
+    def __init__(self, message: str, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
 
 
 class GatewayReplyUnreadable(GatewayError):
@@ -92,7 +97,7 @@ def post_form(session: requests.Session, url: str, fields: Mapping[str, str]) ->
     except requests.RequestException as exc:
         raise GatewayUnreachable(f"could not reach aql at {url} ({type(exc).__name__})") from exc
     if response.status_code != 200:
-        raise GatewayUnreachable(f"aql answered HTTP {response.status_code} from {url}")
+        raise GatewayUnreachable(f"aql answered HTTP {response.status_code} from {url}", response.status_code)
     # aql declares no charset; requests would guess Latin-1 for text/plain.
     return response.content.decode("utf-8", errors="replace")
 

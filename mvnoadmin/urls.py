@@ -8,6 +8,7 @@ from django.urls import include, path
 from api.v1 import api
 from common.urls import strict_converter
 from common.web import favicon
+from ops import connection
 
 # Error pages in the site's frame, with a way back (500 and 403: templates Django renders itself).
 handler400 = "common.errorpages.bad_request"
@@ -22,6 +23,8 @@ for pattern in api_urls[0]:
     login_not_required(pattern.callback)
 
 urlpatterns = [
+    # Our own Admin pages, behind Django admin's gate (the Admin role), before its catch-all.
+    path("admin/aql-connection/", admin.site.admin_view(connection.aql_connection), name="aql_connection"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.

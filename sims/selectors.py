@@ -15,6 +15,7 @@ from aql.usim import SERVICES
 from common.paging import Page, first_rows, seek
 from common.roles import SYSTEM_USERNAME
 from common.validators import uk_number_prefix
+from ops.selftest import Held
 from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimAction, SimState, refusal
 from sims.models import (
     STAFF,
@@ -172,6 +173,13 @@ def state_counts() -> dict[str, int]:
     """SIMs per state, as the database keeps them (SimStateCount): a few rows, whatever the SIMs."""
     found = dict(SimStateCount.objects.values_list("state", "count"))
     return {state: found.get(state, 0) for state in SimState}
+
+
+def sims_held() -> Held:
+    """How many SIMs we hold (the kept counts: a few rows) and the first recorded, for the selftest to
+    ask aql about and the go-live checklist to count (ops reads them through `ops.selftest.held`)."""
+    first = Sim.objects.order_by("pk").values_list("iccid", flat=True).first()
+    return Held(sum(state_counts().values()), first)
 
 
 def free_numbers(*, typed: str = "", limit: int = 8) -> list[str]:

@@ -165,6 +165,7 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/admin/", who="admin"),
         Visit("/admin/sims/sim/", who="admin"),
         Visit(f"/admin/sims/sim/{active.pk}/change/", who="admin"),
+        Visit("/admin/aql-connection/", who="admin"),
     ]
 
 

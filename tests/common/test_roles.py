@@ -82,6 +82,7 @@ EXPECTED = {
     **dict.fromkeys(["sims:sim_erase_subscriber", "sims:request_look", "sims:request_send_again",
                      "orders:stock_threshold"], ("POST", SUPERVISOR_POST)),
     "sims:sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
+    "aql_connection": ("GET", codes(302, 302, 302, 302, 200)),  # Django admin's page: the Admin role's
     "login": ("GET", codes(200, 200, 200, 200, 200)),
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),

@@ -3,6 +3,9 @@
 For support staff checking the gateway: it uses the configured account, prints the parsed
 answer (`--json` for scripts) and exits 0 on success, 1 when aql refused (every code with its
 meaning), 3 when the outcome is unknown (no answer, or one we cannot read).
+
+`manage.py aql selftest [--iccid ICCID]` proves the connection instead, changing nothing at aql
+(ops.selftest): each check in words, exit 0 when all pass (warnings allowed), 1 otherwise.
 """
 
 import dataclasses
@@ -19,6 +22,7 @@ from common.cli import StaffCommand
 from common.errors import EXIT_REFUSED, EXIT_UNKNOWN, refusal_exit_code
 from common.models import AuditAction, AuditEvent
 from ops import gateway
+from ops.selftest import Check, Status, aql_selftest
 
 WIRE_ONLY = ("self", "return_mode", "return_format")
 
@@ -51,6 +55,8 @@ class Command(StaffCommand):
         super().add_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        selftest = commands.add_parser("selftest", help="prove the connection to aql, changing nothing there")
+        selftest.add_argument("--iccid", help="the SIM to ask aql about (without it: the first SIM we hold)")
         for name, (endpoint, fields) in COMMANDS.items():
             sub = commands.add_parser(name, help=f"{endpoint} endpoint")
             for field in fields:
@@ -73,6 +79,8 @@ class Command(StaffCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["command"]
         actor = self.actor(options)
+        if name == "selftest":
+            return self._selftest(options)
         endpoint, fields = COMMANDS[name]
         kwargs = {field: options[field] for field in fields}
         # Recorded before it is sent, like the journal: a raw command may change a SIM behind our records.
@@ -102,6 +110,21 @@ class Command(StaffCommand):
             code = EXIT_REFUSED if result["state"] == RequestState.FAILED else EXIT_UNKNOWN
             raise CommandError(f"aql answered {name}: {result['state']}.", returncode=code)
 
+    def _selftest(self, options: dict[str, Any]) -> None:
+        checks = aql_selftest(iccid=options["iccid"])  # a bad ICCID: its words, exit 1 (StaffCommand)
+        failed = [check.name for check in checks if not check.passed]
+        if options["json"]:
+            self.stdout.write(json.dumps({"ok": not failed, "checks": [
+                dataclasses.asdict(check) | {"status": str(check.status)} for check in checks]}, indent=2))
+        else:
+            self.stdout.write("\n".join(_check_lines(check) for check in checks))
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(checks)} checks did not pass: {', '.join(failed)}.",
+                               returncode=EXIT_REFUSED)
+        if not options["json"]:
+            self.stdout.write(f"All {len(checks)} checks passed. Nothing was changed at aql: only check_stock and "
+                              "queryiccid were sent.")
+
     def _report(self, data: dict[str, Any], options: dict[str, Any], text: str) -> None:
         if options["json"]:
             self.stdout.write(json.dumps(data, indent=2))
@@ -109,6 +132,12 @@ class Command(StaffCommand):
             self.stdout.write(text)
         else:
             self.stderr.write(text)
+
+
+def _check_lines(check: Check) -> str:
+    took = f" ({check.ms} ms)" if check.ms is not None else ""
+    line = f"{check.status:<10} {check.name}{took}: {check.words}"
+    return line + (f"\n{'':<10} What to do: {check.todo}" if check.todo and check.status is not Status.PASSED else "")
 
 
 def _human(result: Any) -> str:
