@@ -94,10 +94,14 @@ class Sim(models.Model):
                                       related_name="sim", editable=False)
     int_roaming = models.BooleanField("international roaming", default=False, editable=False)
     int_calling = models.BooleanField("international calls", default=False, editable=False)
-    mo_voice = models.BooleanField("outgoing calls", default=False, editable=False)
-    mt_voice = models.BooleanField("incoming calls", default=False, editable=False)
-    mo_sms = models.BooleanField("outgoing SMS", default=False, editable=False)
-    mt_sms = models.BooleanField("incoming SMS", default=False, editable=False)
+    # Voice and SMS are on, off or None: not known. aql's query cannot show them, so a SIM found live at
+    # aql without a command of ours that set them (adopted, or brought in line by a query) has them not
+    # known until a change tells us. Roaming, international calls and premium stay on or off: the query
+    # shows them for every live SIM. A SIM we activate has lifecycle.ACTIVATION_SERVICES, known.
+    mo_voice = models.BooleanField("outgoing calls", null=True, default=False, editable=False)
+    mt_voice = models.BooleanField("incoming calls", null=True, default=False, editable=False)
+    mo_sms = models.BooleanField("outgoing SMS", null=True, default=False, editable=False)
+    mt_sms = models.BooleanField("incoming SMS", null=True, default=False, editable=False)
     premium = models.BooleanField(default=False, editable=False)
     # When aql last told us this SIM's record (queryiccid answered).
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
