@@ -226,8 +226,9 @@ class Upload(models.Model):
     stopped) and kept with its batch, to try its failed rows again. The worker deletes every
     upload a day old (`services.uploads_prune`)."""
 
-    STOCK, ACTIVATE = "stock", "activate"
-    kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs")])
+    STOCK, ACTIVATE, ADOPT = "stock", "activate", "adopt"
+    kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs"),
+                                                    (ADOPT, "Adopt SIMs already in use at aql")])
     file = models.FileField(upload_to="uploads/")
     name = models.CharField(max_length=200, help_text="The file's name on the agent's computer")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -388,3 +389,7 @@ class SimEvent(Event):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# Adoptions are in a module of their own (this one is near its length), imported here for Django to find.
+from sims.models_adoptions import Adoption, AdoptionRow  # noqa: E402, F401

@@ -4,10 +4,11 @@ By job: `commands` (what staff ask: the SIM commands, the pool), `sending` (the 
 request goes to aql, by its row in `lifecycle.TABLE`), `answers` (recording aql's
 answers, the one place a request and its SIM change after a send), `followup` (the
 worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs),
-`imports` (CSV files of SIMs: stock in, activations) and `schedules` (suspends and reactivations
-for later).
+`imports` (CSV files of SIMs: stock in, activations), `schedules` (suspends and reactivations
+for later) and `adoptions` (SIMs already in use at aql, brought into our records).
 """
 
+from sims.services.adoptions import adoption_ask, adoption_ask_again, adoption_rows_claim, adoption_start
 from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_cancel, batch_retry, batch_start
 from sims.services.commands import (
     number_add,
@@ -55,6 +56,10 @@ __all__ = [
     "BATCH_COMMANDS",
     "activations_queue",
     "activations_retry",
+    "adoption_ask",
+    "adoption_ask_again",
+    "adoption_rows_claim",
+    "adoption_start",
     "batch_cancel",
     "batch_retry",
     "batch_start",
