@@ -53,7 +53,7 @@ def adoption_summary(adoption: Adoption, counts: dict[tuple[str, str, str], int]
 def adoption_rows(*, adoption: Adoption, said: str = "") -> QuerySet[AdoptionRow]:
     """The adoption's rows in the order given, each with its SIM (for a link); narrowed to what aql said."""
     rows = adoption.rows.select_related("sim")
-    return rows.filter(said=said) if said in Said.values else rows
+    return rows.filter(said=said) if said and said in Said.values else rows
 
 
 def adoption_rows_page(*, adoption: Adoption, said: str = "", cursor: str = "") -> Page:
