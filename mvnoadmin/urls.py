@@ -12,7 +12,7 @@ from dashboard import metrics
 from dashboard import views as dashboard
 from ops import health
 from orders import views as orders
-from sims.views import batches, imports, numbers, schedules, settle, sims
+from sims.views import adoptions, batches, imports, numbers, schedules, settle, sims
 from sims.views import requests as journal
 
 # Error pages in the site's frame, with a way back (500 and 403: templates Django renders itself).
@@ -45,6 +45,7 @@ urlpatterns = [
     path("sims.csv", sims.sim_csv, name="sim_csv"),
     path("sims/import/", imports.sim_import, name="sim_import"),
     path("sims/import/<int:upload>/", imports.sim_import_preview, name="sim_import_preview"),
+    path("sims/adopt/", imports.sim_adopt, name="sim_adopt"),
     path("sims/<iccid:iccid>/", sims.sim_detail, name="sim_detail"),
     path("sims/<iccid:iccid>/activate/", sims.sim_activate, name="sim_activate"),
     path("sims/<iccid:iccid>/suspend/", sims.sim_suspend, name="sim_suspend"),
@@ -66,6 +67,9 @@ urlpatterns = [
     path("batches/<int:batch>/retry/", batches.batch_retry, name="batch_retry"),
     path("batches/<int:batch>/cancel/", batches.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", batches.batch_csv, name="batch_csv"),
+    path("adoptions/<int:adoption>/", adoptions.adoption_detail, name="adoption_detail"),
+    path("adoptions/<int:adoption>/ask-again/", adoptions.adoption_ask_again, name="adoption_ask_again"),
+    path("adoptions/<int:adoption>/outcomes.csv", adoptions.adoption_csv, name="adoption_csv"),
     path("sims/<iccid:iccid>/schedule/", schedules.sim_schedule, name="sim_schedule"),
     path("scheduled/", schedules.schedule_list, name="schedule_list"),
     path("scheduled/<int:action>/move/", schedules.schedule_change, name="schedule_change"),

@@ -17,6 +17,7 @@ from sims import selectors, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Upload
 from sims.outcomes import code_errors
+from sims.services.imports import KIND_LABELS, PASTED
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 SERVICE_LABELS = selectors.SERVICE_LABELS
@@ -230,10 +231,10 @@ class UploadForm(StaffForm):
         if data.get("file") and pasted:
             raise ValidationError("Upload a file or paste a list, not both.")
         if pasted:
-            if data.get("kind") != Upload.STOCK:
+            if data.get("kind") not in (Upload.STOCK, Upload.ADOPT):
                 self.add_error("pasted", "A pasted list can only add SIMs to stock: activations need a file.")
             else:  # as a file of one column, so it is checked and previewed as a file is
-                data["upload"] = SimpleUploadedFile("pasted.csv", ("iccid\n" + "\n".join(pasted)).encode())
+                data["upload"] = SimpleUploadedFile(PASTED, ("iccid\n" + "\n".join(pasted)).encode())
         elif not data.get("file"):
             self.add_error("file", "Choose a CSV file.")
         else:
@@ -246,6 +247,18 @@ def _when_field(required: bool = True) -> forms.DateTimeField:
         label="When", required=required, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="A date and time to come, in UK time.", error_messages={"invalid": "Enter a date and a time."})
+
+
+class AdoptForm(UploadForm):
+    """ICCIDs of SIMs already in use at aql, in a file with an ICCID column or pasted, for a preview."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, kinds=[(Upload.ADOPT, KIND_LABELS[Upload.ADOPT])], initial={"kind": Upload.ADOPT},
+                         **kwargs)
+        self.fields["kind"].widget = forms.HiddenInput()
+        self.fields["file"].help_text = ("Its first line names the columns, one of them the ICCID; other columns "
+                                         "are left alone. Saved from a spreadsheet as CSV; at most 50,000 rows.")
+        self.fields["pasted"].label = "Or paste ICCIDs"
 
 
 class ScheduleForm(StaffForm):

@@ -23,7 +23,8 @@ from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, Subscriber
-from sims.services import batch_start, schedule_add, sim_query, sim_suspend, upload_preview
+from sims.services import adoption_start, batch_start, schedule_add, sim_query, sim_suspend, upload_preview
+from sims.tasks import adopt_pass
 from tests.conftest import IMEI, POOL, iccid, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +57,8 @@ NOT_PAGES = {
     "request_csv": "a CSV file",
     "schedule_change": "a form on the schedule's page (POST only)",
     "schedule_cancel": "a button (POST only)",
+    "adoption_ask_again": "a button (POST only)",
+    "adoption_csv": "a CSV file",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -128,6 +131,10 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
                  due_at=timezone.now() + timedelta(days=3))  # one on the schedule's page, one on the SIM's
     upload = upload_preview(file=SimpleUploadedFile("march.csv", "\n".join(
         ["iccid,imei,number,name,address,postcode,contact", *rows]).encode()), kind="activate", actor=staff)
+    adopting = upload_preview(file=SimpleUploadedFile("estate.csv", f"iccid\n{iccid(7)}\n{iccid(1)}\n12\n".encode()),
+                              kind="adopt", actor=staff)  # one to ask aql about, one ours, one wrong
+    adoption = adoption_start(iccids=[iccid(8), iccid(600)], actor=staff, source="a test")  # one aql has not
+    adopt_pass()
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -137,6 +144,10 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/sims/import/"),
         Visit("/sims/import/", press="Check the file"),
         Visit(f"/sims/import/{upload.pk}/"),
+        Visit("/sims/adopt/"),
+        Visit("/sims/adopt/", press="Check the ICCIDs"),
+        Visit(f"/sims/import/{adopting.pk}/"),
+        Visit(f"/adoptions/{adoption.pk}/"),
         Visit(f"/sims/{active.iccid}/schedule/"),
         Visit(f"/sims/{active.iccid}/schedule/", press="Schedule it"),
         Visit("/scheduled/"),

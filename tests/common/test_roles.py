@@ -67,7 +67,7 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 EXPECTED = {
     **dict.fromkeys(["home", "sim_list", "sim_detail", "request_list", "number_list", "number_free", "order_list",
                      "order_detail", "stock", "batch_list", "batch_detail", "batch_csv", "sim_csv", "request_csv",
-                     "schedule_list"],
+                     "schedule_list", "adoption_detail", "adoption_csv"],
                     ("GET", READ)),
     **dict.fromkeys(["schedule_change", "schedule_cancel"], ("POST", DAILY_POST)),  # (a refusal: back to the list)
     "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
@@ -75,10 +75,11 @@ EXPECTED = {
     "batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
     **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import", "sim_schedule"], ("GET", FORM)),
     "sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
-    **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add"], ("GET", SUPERVISOR_FORM)),
+    **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add", "sim_adopt"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",
                      "order_place_again"], ("POST", DAILY_POST)),
-    **dict.fromkeys(["sim_erase_subscriber", "request_look", "request_send_again", "stock_threshold"],
+    **dict.fromkeys(["sim_erase_subscriber", "request_look", "request_send_again", "stock_threshold",
+                     "adoption_ask_again"],
                     ("POST", SUPERVISOR_POST)),
     "sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "login": ("GET", codes(200, 200, 200, 200, 200)),
@@ -124,8 +125,9 @@ def places(world, make_sim, staff, settings):
                                      kind="stock", actor=staff)
     services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
                           due_at=timezone.now() + timedelta(days=1))
+    adoption = services.adoption_start(iccids=[iccid(9)], actor=staff, source="a test")
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
-            "upload": upload.pk, "action": ScheduledAction.objects.get().pk}
+            "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk}
 
 
 def url_names() -> set[str]:
