@@ -55,6 +55,7 @@ urlpatterns = [
     path("sims/<iccid:iccid>/number/", sims.sim_number, name="sim_number"),
     path("sims/<iccid:iccid>/query/", sims.sim_query, name="sim_query"),
     path("sims/<iccid:iccid>/erase-subscriber/", sims.sim_erase_subscriber, name="sim_erase_subscriber"),
+    path("sims/<iccid:iccid>/subscriber/", sims.sim_subscriber, name="sim_subscriber"),
     path("requests/", journal.request_list, name="request_list"),
     path("requests.csv", journal.request_csv, name="request_csv"),
     path("requests/<int:pk>/check/", journal.request_check, name="request_check"),

@@ -171,8 +171,9 @@ class Sim(models.Model):
         return SimState(self.state).colour
 
     @property
-    def services(self) -> list[str]:
-        return [name for name in SERVICES if getattr(self, name)]
+    def services(self) -> dict[str, bool | None]:
+        """Each service by name: on (True), off (False) or not known (None)."""
+        return {name: getattr(self, name) for name in SERVICES}
 
     def snapshot(self) -> dict:
         """What an audit event records before and after a change."""

@@ -25,6 +25,7 @@ from sims.services.commands import (
     sim_services_set,
     sim_suspend,
     subscriber_erase,
+    subscriber_fill,
     subscriber_update,
     subscribers_erase_expired,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "sim_suspend",
     "sims_take_for_drift",
     "subscriber_erase",
+    "subscriber_fill",
     "subscriber_update",
     "subscribers_erase_expired",
     "upload_confirm",

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aql.http import GatewayError, GatewayRejected
-from aql.usim import SERVICES, IccidState, IccidStatus
+from aql.usim import IccidState, IccidStatus
 from common import validators
 from common.actors import Actor, recorded
 from common.audit import name_of
@@ -38,7 +38,7 @@ from sims.selectors_adoptions import adoption_counts, adoption_summary
 from sims.services.answers import _number_for, event, reconcile, settle
 
 NOT_KNOWN = None  # an adopted SIM's calls and texts: aql's query cannot show them
-UNSHOWN = tuple(name for name in SERVICES if name not in lifecycle.SHOWN_BY_QUERY)  # calls and texts
+UNSHOWN = lifecycle.NOT_SHOWN_BY_QUERY  # calls and texts
 ADOPT_PERMISSION = "sims.add_sim"  # adopting adds SIMs to our records: a Supervisor's to do
 ADOPT_AT_MOST = 1_000_000  # ICCIDs in one adoption
 CHUNK = 500  # rows written a transaction (SQLite's one write lock is let go between them)

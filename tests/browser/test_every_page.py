@@ -22,7 +22,7 @@ from mvnoadmin.urls import urlpatterns
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
-from sims.models import GatewayRequest, Subscriber
+from sims.models import GatewayRequest, Sim, Subscriber
 from sims.services import adoption_start, batch_start, schedule_add, sim_query, sim_suspend, upload_preview
 from sims.tasks import adopt_pass
 from tests.conftest import IMEI, POOL, iccid, member_of
@@ -113,6 +113,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     lost = sim_suspend(sim_id=unsure.pk, actor=staff)
     GatewayRequest.objects.filter(pk=lost.pk).update(needs_attention=True)
     sim_query(sim_id=unsure.pk, actor=staff)  # aql's record, for settling by hand
+    adopted = iccid(4)  # in use at aql, unused to us: a query adopts it, calls, texts and subscriber not known
+    world.fake.put_sim(adopted, state="active", geo_nos="44113000004", services=("mo_voice", "mt_voice", "mo_sms"))
+    sim_query(sim_id=Sim.objects.get(iccid=adopted).pk, actor=staff)
     suspended = make_sim(5, state="suspended", number="44113000005")
     terminated = make_sim(6, state="terminated")
     terminated.subscriber = Subscriber.objects.create(**ADA)
@@ -156,6 +159,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/sims/{in_flight.iccid}/"),
         Visit(f"/sims/{unsure.iccid}/"),
         Visit(f"/sims/{suspended.iccid}/"),
+        Visit(f"/sims/{adopted}/"),
+        Visit(f"/sims/{adopted}/subscriber/"),
+        Visit(f"/sims/{adopted}/subscriber/", press="Record the subscriber"),
         Visit(f"/sims/{terminated.iccid}/"),
         Visit(f"/sims/{unused}/activate/"),
         Visit(f"/sims/{unused}/activate/", press="Activate"),

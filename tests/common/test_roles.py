@@ -73,7 +73,8 @@ EXPECTED = {
     "batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
     "batch_retry": ("POST", DAILY_POST),
     "batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
-    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import", "sim_schedule"], ("GET", FORM)),
+    **dict.fromkeys(["sim_activate", "sim_number", "order_new", "sim_import", "sim_schedule", "sim_subscriber"],
+                    ("GET", FORM)),
     "sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sim_deactivate", "request_resolve", "sim_add", "sim_adopt"], ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sim_suspend", "sim_reactivate", "sim_query", "request_check", "order_refresh", "order_submit",

@@ -154,6 +154,7 @@ def test_a_sim_we_hold_follows_aqls_record_and_says_what_differed(estate, aql_se
     tasks.adopt_pass()
     sim = Sim.objects.get(iccid=active)
     assert sim.state == SimState.ACTIVE and sim.number.number == estate.sim(active).geo_nos
+    assert all(getattr(sim, name) is None for name in CALLS_AND_TEXTS)  # not known, never guessed off
     row = adoption.rows.get()
     assert row.did == Did.FOLLOWED
     assert row.outcome.startswith("Ours already; aql's record differed, and ours now follows it: state was unused, "

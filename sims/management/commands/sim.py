@@ -36,7 +36,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
         "state": sim.state,
         "number": sim.number.number if sim.number else None,
         "imei": sim.imei or None,
-        "services": sim.services,
+        "services": sim.services,  # each service's name: true, false or null (not known)
         "premium": sim.premium,
         "requests": [
             {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
@@ -130,7 +130,7 @@ class Command(StaffCommand):
             self.stdout.write(json.dumps(data, indent=2))
             return
         self.stdout.write(f"{sim.iccid}  {sim.get_state_display()}  number {data['number'] or 'none'}")
-        self.stdout.write(f"services: {', '.join(data['services']) or 'none'}")
+        self.stdout.write(f"services: {selectors.services_said(sim.services)}")
         for r in data["requests"]:
             codes_text = "; ".join(f"{c['code']} {c['message']}" for c in r["codes"])
             self.stdout.write(f"  {r['created_at'][:19]}  {r['command']:<13} {r['state']:<9} {codes_text}")
