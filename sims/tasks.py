@@ -163,12 +163,7 @@ def adopt_pass() -> int | None:
     """Ask aql about the ICCIDs of adoptions waiting to be asked, now (`manage.py sim adopt --wait`):
     for PASS_BUDGET seconds at most. Returns how many, or None while the worker's follower is running
     (it asks them itself)."""
-    def run() -> int:
-        done = in_batches(ADOPTIONS.take, ADOPTIONS.step)
-        heartbeat(name="poll")
-        return done
-
-    return by_hand(run)
+    return by_hand(lambda: in_batches(ADOPTIONS.take, ADOPTIONS.step))
 
 
 def drift_pass() -> int | None:

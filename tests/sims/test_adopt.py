@@ -211,3 +211,16 @@ def test_a_list_with_a_bad_or_repeated_iccid_is_refused_in_words_and_nothing_is_
         services.adoption_start(iccids=given, actor=staff, source="a test")
     assert any(message.startswith(words) for message in refused.value.messages)
     assert not AdoptionRow.objects.exists()
+
+
+def test_the_workers_follower_asks_adoptions_in_a_lane_of_their_own_after_staffs_commands(estate, aql_settings,
+                                                                                        staff):
+    from ops import worker
+
+    order = [lane.name for lane in sorted(worker.LANES.values(), key=lambda lane: lane.order)]
+    assert order.index("requests") < order.index("adoptions") < order.index("drift")
+    iccids = list(estate.iccids())[:5]
+    adoption = services.adoption_start(iccids=iccids, actor=staff, source="a test")
+    worker.follow(span=1, every=0.05)
+    assert queried(aql_settings.fake) == Counter(iccids)
+    assert set(adoption.rows.values_list("state", flat=True)) == {State.DONE}
