@@ -31,6 +31,15 @@ be read, the state is `unknown`, never failure or success without evidence: `out
 words what is known and what is being done to find out. Do not send the command again: it is
 checked for you, and a second one could act twice.
 
+## What is not known
+
+A SIM's `services` map each service's name to `true` (on), `false` (off) or `null`: not known. The
+gateway's record of a SIM does not show its voice and SMS services, so a SIM found in use at the
+gateway without a change of ours (one adopted from it) has them `null` until a change of services
+tells us; never guessed off. To change services on such a SIM, list in `keep` those to leave as they
+are: the others are set as `services` says. Likewise `subscriber_not_known` is `true` for a SIM in
+use whose subscriber we do not hold (adopted) until staff fill it in.
+
 ## Retrying safely: `Idempotency-Key`
 
 Send each write (`POST`, `PUT`, `DELETE`) with a header `Idempotency-Key` holding a value of your

@@ -78,5 +78,6 @@ def luhn(body: str) -> str:
 
 @cache
 def services_json(services: tuple[str, ...]) -> str:
-    """The services as an audit snapshot lists them (a handful of combinations: made once each)."""
-    return json.dumps(list(services))
+    """The services as an audit snapshot maps them, each name to on or off (a handful of combinations:
+    made once each). The seeded SIMs' services are all known: each story starts with our activation."""
+    return json.dumps({name: name in services for name in SERVICE_ORDER})

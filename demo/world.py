@@ -315,7 +315,8 @@ def _drift(seeder: _Seeder, sim_ids: list[int]) -> None:
     changes = (({"services": ["int_roaming"]}, seeder.who()), ({"state": "suspended"}, None))
     for sim_id, (change, actor) in zip(sim_ids, changes, strict=True):
         sim = Sim.objects.select_related("number").get(pk=sim_id)
-        record = {"iccid": sim.iccid, "state": sim.state, "geo_nos": sim.number.number, "services": sim.services}
+        record = {"iccid": sim.iccid, "state": sim.state, "geo_nos": sim.number.number,
+                  "services": [name for name, on in sim.services.items() if on]}
         for key, value in change.items():
             record[key] = record[key] + value if key == "services" else value
         seeder.control.call("sims", record)

@@ -83,6 +83,12 @@ def _on_the_batch_page(command: Command) -> Callable[[Any, HttpRequest, QuerySet
     return act
 
 
+def _service_shown(name: str) -> Callable[[Any, Sim], str]:
+    """A SIM's service on its admin page, in words."""
+    return admin.display(description=Sim._meta.get_field(name).verbose_name)(
+        lambda modeladmin, obj: selectors.SERVICE_WORDS[getattr(obj, name)])
+
+
 @admin.register(Sim)
 class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     form = SimForm
@@ -94,9 +100,9 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     search_help_text = ("ICCID or its last digits, geographic number, subscriber name, postcode or its first half"
                         " (G41), or a name and a postcode together")
     sortable_by = ("iccid", "updated_at")  # each walks an index; a sort by state or number would sort every SIM
-    readonly_fields = ("state", "imei", "number_shown", "subscriber", "int_roaming", "int_calling", "mo_voice",
-                       "mt_voice", "mo_sms", "mt_sms", "premium", "from_order", "checked_at", "created_at",
-                       "updated_at")
+    # Each service in words: on, off or not known (a boolean's icon would say "None" to a screen reader).
+    readonly_fields = ("state", "imei", "number_shown", "subscriber", *(f"{name}_shown" for name in SERVICE_LABELS),
+                       "premium", "from_order", "checked_at", "created_at", "updated_at")
     actions = ("suspend", "reactivate", "add_services", "remove_services", "query_gateway", "terminate",
                "erase_subscriber")
 
@@ -158,7 +164,11 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
 
     @admin.display(description="services")
     def services_on(self, obj: Sim) -> str:
-        return ", ".join(SERVICE_LABELS[name] for name in obj.services) or "none"
+        return selectors.services_said(obj.services)
+
+    int_roaming_shown, int_calling_shown = _service_shown("int_roaming"), _service_shown("int_calling")
+    mo_voice_shown, mt_voice_shown = _service_shown("mo_voice"), _service_shown("mt_voice")
+    mo_sms_shown, mt_sms_shown = _service_shown("mo_sms"), _service_shown("mt_sms")
 
     suspend = admin.action(description="Suspend the selected SIMs (a batch)", permissions=["provision"])(
         _as_batch(Command.SUSPEND))

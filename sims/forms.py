@@ -1,7 +1,7 @@
 """Staff forms. They check the shape of the input; the services check it again (they also serve
 admin and the CLI), and what aql says is put back next to the field it concerns."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from sims import selectors, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Upload
 from sims.outcomes import code_errors
+from sims.services.imports import KIND_LABELS, PASTED
 
 # aql's field names -> ours, so an error code lands next to the input it is about.
 SERVICE_LABELS = selectors.SERVICE_LABELS
@@ -75,26 +76,59 @@ class FreeNumberField(forms.CharField):
         return validators.clean_geographic_number(text) if text else text
 
 
-class ActivateForm(PersonChecks, StaffForm):
-    imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
-    number = FreeNumberField(label="Geographic number")
+class SubscriberForm(PersonChecks, StaffForm):
+    """A subscriber's details: an activation's, or those of a SIM in use whose subscriber is not known."""
+
     name = forms.CharField(label="Subscriber name", max_length=100)
     address = forms.CharField(label="Address", max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
     postcode = forms.CharField(label="Postcode", max_length=12)
     contact_number = forms.CharField(label="Contact phone number", max_length=30)
 
-    def clean_imei(self) -> str:
-        return validators.clean_imei(self.cleaned_data["imei"])
-
     def clean_contact_number(self) -> str:
         return validators.clean_contact_number(self.cleaned_data["contact_number"])
 
 
+class ActivateForm(SubscriberForm):
+    imei = forms.CharField(label="Handset IMEI", max_length=40, help_text="15 digits: dial *#06# on the handset.")
+    number = FreeNumberField(label="Geographic number")
+    field_order = ["imei", "number"]  # then the subscriber's
+
+    def clean_imei(self) -> str:
+        return validators.clean_imei(self.cleaned_data["imei"])
+
+
 class ServicesForm(StaffForm):
-    """The services the SIM should have: ticked as it has them now, changed to the end state wanted."""
+    """The services the SIM should have: ticked as it has them now, changed to the end state wanted.
+    A service not known (adopted from aql) is a choice of three of its own, `set_<name>`: left as it
+    is unless staff choose on or off, so saving the form never switches off what we cannot see."""
 
     services = forms.MultipleChoiceField(choices=list(SERVICE_LABELS.items()), widget=forms.CheckboxSelectMultiple,
                                          required=False)
+    LEAVE = "leave"
+    CHOICES = [(LEAVE, "Leave as it is (not known)"), ("on", "On"), ("off", "Off")]
+
+    def __init__(self, *args, not_known: Iterable[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_known = [name for name in SERVICE_LABELS if name in not_known]
+        for name in self.not_known:
+            self.fields[f"set_{name}"] = forms.ChoiceField(label=SERVICE_LABELS[name], choices=self.CHOICES,
+                                                           initial=self.LEAVE, required=False,
+                                                           widget=forms.RadioSelect)
+
+    def clean(self) -> dict:
+        """`services`: the end state wanted; `keep`: the not-known services to leave as they are."""
+        data = super().clean()
+        chosen = {name: data.get(f"set_{name}") or self.LEAVE for name in self.not_known}
+        data["services"] = [name for name in data.get("services", []) if name not in chosen] + [
+            name for name, choice in chosen.items() if choice == "on"]
+        data["keep"] = [name for name, choice in chosen.items() if choice == self.LEAVE]
+        return data
+
+    def rows(self, states: list[tuple[str, str, str]]) -> list[tuple]:
+        """Each service as the form shows it: name, label, where it stands now, and its choice of three
+        when it is not known (None: a checkbox)."""
+        return [(name, label, now, self[f"set_{name}"] if name in self.not_known else None)
+                for name, label, now in states]
 
 
 class NumberForm(StaffForm):
@@ -230,10 +264,10 @@ class UploadForm(StaffForm):
         if data.get("file") and pasted:
             raise ValidationError("Upload a file or paste a list, not both.")
         if pasted:
-            if data.get("kind") != Upload.STOCK:
+            if data.get("kind") not in (Upload.STOCK, Upload.ADOPT):
                 self.add_error("pasted", "A pasted list can only add SIMs to stock: activations need a file.")
             else:  # as a file of one column, so it is checked and previewed as a file is
-                data["upload"] = SimpleUploadedFile("pasted.csv", ("iccid\n" + "\n".join(pasted)).encode())
+                data["upload"] = SimpleUploadedFile(PASTED, ("iccid\n" + "\n".join(pasted)).encode())
         elif not data.get("file"):
             self.add_error("file", "Choose a CSV file.")
         else:
@@ -246,6 +280,18 @@ def _when_field(required: bool = True) -> forms.DateTimeField:
         label="When", required=required, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="A date and time to come, in UK time.", error_messages={"invalid": "Enter a date and a time."})
+
+
+class AdoptForm(UploadForm):
+    """ICCIDs of SIMs already in use at aql, in a file with an ICCID column or pasted, for a preview."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, kinds=[(Upload.ADOPT, KIND_LABELS[Upload.ADOPT])], initial={"kind": Upload.ADOPT},
+                         **kwargs)
+        self.fields["kind"].widget = forms.HiddenInput()
+        self.fields["file"].help_text = ("Its first line names the columns, one of them the ICCID; other columns "
+                                         "are left alone. Saved from a spreadsheet as CSV; at most 50,000 rows.")
+        self.fields["pasted"].label = "Or paste ICCIDs"
 
 
 class ScheduleForm(StaffForm):

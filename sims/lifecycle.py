@@ -188,6 +188,9 @@ SCHEDULE_NAMES = tuple(TABLE[c].api for c in SCHEDULED)
 SENT_AGAIN_SAFELY = frozenset({Command.ADDSERVICE, Command.REMOVESERVICE})
 # What aql's record (queryiccid) shows of a SIM's services: the rest it cannot show at all.
 SHOWN_BY_QUERY = ("int_roaming", "int_calling")
+# Voice and SMS: a SIM found live at aql without a command of ours that set them has them not known
+# (None) until a change of services, an activation or a termination tells us.
+NOT_SHOWN_BY_QUERY = tuple(name for name in SERVICES if name not in SHOWN_BY_QUERY)
 
 
 def refusal(*, command: Command, state: str, has_number: bool, in_flight: str | None) -> str | None:

@@ -94,10 +94,14 @@ class Sim(models.Model):
                                       related_name="sim", editable=False)
     int_roaming = models.BooleanField("international roaming", default=False, editable=False)
     int_calling = models.BooleanField("international calls", default=False, editable=False)
-    mo_voice = models.BooleanField("outgoing calls", default=False, editable=False)
-    mt_voice = models.BooleanField("incoming calls", default=False, editable=False)
-    mo_sms = models.BooleanField("outgoing SMS", default=False, editable=False)
-    mt_sms = models.BooleanField("incoming SMS", default=False, editable=False)
+    # Voice and SMS are on, off or None: not known. aql's query cannot show them, so a SIM found live at
+    # aql without a command of ours that set them (adopted, or brought in line by a query) has them not
+    # known until a change tells us. Roaming, international calls and premium stay on or off: the query
+    # shows them for every live SIM. A SIM we activate has lifecycle.ACTIVATION_SERVICES, known.
+    mo_voice = models.BooleanField("outgoing calls", null=True, default=False, editable=False)
+    mt_voice = models.BooleanField("incoming calls", null=True, default=False, editable=False)
+    mo_sms = models.BooleanField("outgoing SMS", null=True, default=False, editable=False)
+    mt_sms = models.BooleanField("incoming SMS", null=True, default=False, editable=False)
     premium = models.BooleanField(default=False, editable=False)
     # When aql last told us this SIM's record (queryiccid answered).
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
@@ -167,8 +171,9 @@ class Sim(models.Model):
         return SimState(self.state).colour
 
     @property
-    def services(self) -> list[str]:
-        return [name for name in SERVICES if getattr(self, name)]
+    def services(self) -> dict[str, bool | None]:
+        """Each service by name: on (True), off (False) or not known (None)."""
+        return {name: getattr(self, name) for name in SERVICES}
 
     def snapshot(self) -> dict:
         """What an audit event records before and after a change."""
@@ -222,8 +227,9 @@ class Upload(models.Model):
     stopped) and kept with its batch, to try its failed rows again. The worker deletes every
     upload a day old (`services.uploads_prune`)."""
 
-    STOCK, ACTIVATE = "stock", "activate"
-    kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs")])
+    STOCK, ACTIVATE, ADOPT = "stock", "activate", "adopt"
+    kind = models.CharField(max_length=10, choices=[(STOCK, "Add SIMs to stock"), (ACTIVATE, "Activate SIMs"),
+                                                    (ADOPT, "Adopt SIMs already in use at aql")])
     file = models.FileField(upload_to="uploads/")
     name = models.CharField(max_length=200, help_text="The file's name on the agent's computer")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -377,3 +383,7 @@ class SimEvent(Event):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# Adoptions are in a module of their own (this one is near its length), imported here for Django to find.
+from sims.models_adoptions import Adoption, AdoptionRow  # noqa: E402, F401

@@ -225,11 +225,38 @@ def drift_full_pass(*, counts: dict[str, int]) -> timedelta | None:
 
 
 SERVICE_LABELS = {name: capfirst(Sim._meta.get_field(name).verbose_name) for name in SERVICES}
+NOT_KNOWN = "not known"  # a service aql's record cannot show, found on a SIM live at aql (adopted from it)
+SERVICE_WORDS = {True: "on", False: "off", None: f"{NOT_KNOWN} (adopted from aql)"}  # one service, in words
+
+
+def subscriber_not_known(sim: Sim) -> bool:
+    """In use at aql with no subscriber on record: adopted from aql, whose record has no subscriber
+    either, until staff fill it in (a SIM we activate always has one; an unused one has none yet)."""
+    return sim.state in (SimState.ACTIVE, SimState.SUSPENDED) and sim.subscriber_id is None
+
+
+def subscriber_fill_refusal(sim: Sim) -> str | None:
+    """Why the SIM's subscriber cannot be filled in, in staff's words; None when it can."""
+    if subscriber_not_known(sim):
+        return None
+    if sim.subscriber_id:
+        return "This SIM's subscriber is on record already: an administrator can correct the details."
+    return "Only a SIM in use has a subscriber to fill in."
+
+
+def services_said(services: dict[str, bool | None]) -> str:
+    """A SIM's services in words: those on, then those not known (adopted from aql)."""
+    on = ", ".join(SERVICE_LABELS[name] for name, value in services.items() if value)
+    unknown = ", ".join(SERVICE_LABELS[name] for name, value in services.items() if value is None)
+    if not unknown:
+        return on or "none"
+    return f"{on or 'none known'}; {NOT_KNOWN} (adopted from aql): {unknown}"
 
 
 def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[str, str, str]]:
-    """Each service by name with where it stands: on, off, or changing while aql works on it
-    (turning on, turning off, or turning off next when a change needs both commands)."""
+    """Each service by name with where it stands: on, off, not known (NOT_KNOWN: voice and SMS of a
+    SIM found live at aql), or changing while aql works on it (turning on, turning off, or turning off
+    next when a change needs both commands)."""
     changing: dict[str, str] = {}
     if in_flight and in_flight.command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         turning = "turning on" if in_flight.command == Command.ADDSERVICE else "turning off"
@@ -239,7 +266,7 @@ def service_states(*, sim: Sim, in_flight: GatewayRequest | None) -> list[tuple[
             turning = "changing, outcome not known yet"
         changing = {**dict.fromkeys(in_flight.params.get("then_remove", []), "turning off next"),
                     **dict.fromkeys(in_flight.params.get("services", []), turning)}
-    return [(name, label, changing.get(name, "on" if getattr(sim, name) else "off"))
+    return [(name, label, changing.get(name, {True: "on", False: "off", None: NOT_KNOWN}[getattr(sim, name)]))
             for name, label in SERVICE_LABELS.items()]
 
 

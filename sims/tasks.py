@@ -113,19 +113,35 @@ class _Files:
         services.activations_queue(upload_id=pk, budget=min(QUEUE_BUDGET, step_margin() / 2))
 
 
+class _Adoptions:
+    """The adoption lane: ICCIDs of SIMs already in use at aql, each asked about once (queryiccid),
+    at the pipeline's rate like every call. A row is marked asked in the database when taken, before
+    aql is asked, and never taken again: a restart goes on with those still waiting."""
+
+    @staticmethod
+    def take(n: int) -> list[int]:
+        return services.adoption_rows_claim(limit=n)
+
+    @staticmethod
+    def step(pk: int) -> None:
+        services.adoption_ask(row_id=pk)
+
+
 def _drift_per_hour() -> int:
     return selectors.drift_per_hour(counts=selectors.state_counts())
 
 
-REQUESTS, DRIFT, SCHEDULED, FILES = _Requests(), _Drift(), _Scheduled(), _Files()
+REQUESTS, DRIFT, SCHEDULED, FILES, ADOPTIONS = _Requests(), _Drift(), _Scheduled(), _Files(), _Adoptions()
 
 
 def register_lanes() -> None:
     """Give the follower the SIM side's gateway work: what is scheduled for now and files of
-    activations first (they only journal), then requests, drift last of all."""
+    activations first (they only journal), then requests, adoptions (staff's commands go first), drift
+    last of all."""
     register(Lane("scheduled", 0, SCHEDULED.take, SCHEDULED.step))
     register(Lane("files", 0, FILES.take, FILES.step))
     register(Lane("requests", 1, REQUESTS.take, REQUESTS.step))
+    register(Lane("adoptions", 50, ADOPTIONS.take, ADOPTIONS.step))
     register(Lane("drift", 90, DRIFT.take, DRIFT.step))
 
 
@@ -141,6 +157,13 @@ def poll_pass() -> int | None:
         return done
 
     return by_hand(run)
+
+
+def adopt_pass() -> int | None:
+    """Ask aql about the ICCIDs of adoptions waiting to be asked, now (`manage.py sim adopt --wait`):
+    for PASS_BUDGET seconds at most. Returns how many, or None while the worker's follower is running
+    (it asks them itself)."""
+    return by_hand(lambda: in_batches(ADOPTIONS.take, ADOPTIONS.step))
 
 
 def drift_pass() -> int | None:

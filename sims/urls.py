@@ -1,8 +1,8 @@
-"""The SIM pages: SIMs and their commands, the journal, batches, schedules, imports and numbers."""
+"""The SIM pages: SIMs and their commands, the journal, batches, schedules, imports, adoptions and numbers."""
 
 from django.urls import path
 
-from sims.views import batches, imports, numbers, schedules, settle, sims
+from sims.views import adoptions, batches, imports, numbers, schedules, settle, sims
 from sims.views import requests as journal
 
 app_name = "sims"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("sims.csv", sims.sim_csv, name="sim_csv"),
     path("sims/import/", imports.sim_import, name="sim_import"),
     path("sims/import/<int:upload>/", imports.sim_import_preview, name="sim_import_preview"),
+    path("sims/adopt/", imports.sim_adopt, name="sim_adopt"),
     path("sims/<iccid:iccid>/", sims.sim_detail, name="sim_detail"),
     path("sims/<iccid:iccid>/activate/", sims.sim_activate, name="sim_activate"),
     path("sims/<iccid:iccid>/suspend/", sims.sim_suspend, name="sim_suspend"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("sims/<iccid:iccid>/number/", sims.sim_number, name="sim_number"),
     path("sims/<iccid:iccid>/query/", sims.sim_query, name="sim_query"),
     path("sims/<iccid:iccid>/erase-subscriber/", sims.sim_erase_subscriber, name="sim_erase_subscriber"),
+    path("sims/<iccid:iccid>/subscriber/", sims.sim_subscriber, name="sim_subscriber"),
     path("sims/<iccid:iccid>/schedule/", schedules.sim_schedule, name="sim_schedule"),
     # the journal
     path("requests/", journal.request_list, name="request_list"),
@@ -37,6 +39,10 @@ urlpatterns = [
     path("batches/<int:batch>/retry/", batches.batch_retry, name="batch_retry"),
     path("batches/<int:batch>/cancel/", batches.batch_cancel, name="batch_cancel"),
     path("batches/<int:batch>/outcomes.csv", batches.batch_csv, name="batch_csv"),
+    # SIMs already in use at aql, asked about one by one
+    path("adoptions/<int:adoption>/", adoptions.adoption_detail, name="adoption_detail"),
+    path("adoptions/<int:adoption>/ask-again/", adoptions.adoption_ask_again, name="adoption_ask_again"),
+    path("adoptions/<int:adoption>/outcomes.csv", adoptions.adoption_csv, name="adoption_csv"),
     path("scheduled/", schedules.schedule_list, name="schedule_list"),
     path("scheduled/<int:action>/move/", schedules.schedule_change, name="schedule_change"),
     path("scheduled/<int:action>/cancel/", schedules.schedule_cancel, name="schedule_cancel"),

@@ -29,7 +29,9 @@ class SimOut(Schema):
     state: str
     number: str | None
     imei: str
-    services: list[str]
+    services: dict[str, bool | None] = Field(
+        description="Each service by name: true on, false off, null not known (voice and SMS of a SIM adopted from "
+                    "the gateway, whose record does not show them, until a change of services tells us)")
     product_code: str | None
     batch: str | None
     command_in_flight: str | None
@@ -45,6 +47,8 @@ class Subscriber(Schema):
 
 class SimDetail(SimOut):
     subscriber: Subscriber | None  # only for a key whose role may see personal details
+    subscriber_not_known: bool = Field(description="In use at the gateway, but we hold no subscriber for it "
+                                                   "(adopted): not known until staff fill it in")
     requests: list[RequestOut]  # the latest 20
 
 
@@ -92,6 +96,7 @@ def sim_detail(request: HttpRequest, iccid: str):
     return {**_sim_out(sim, in_flight.command if in_flight else None),
             "subscriber": personal and {"name": personal.name, "address": personal.address,
                                         "postcode": personal.postcode, "contact_number": personal.contact_number},
+            "subscriber_not_known": selectors.subscriber_not_known(sim),
             "requests": [request_out(r) for r in latest]}
 
 
@@ -105,7 +110,8 @@ class ActivateIn(Schema):
 
 
 class ServicesIn(Schema):
-    services: list[str]  # exactly these on, the rest off
+    services: list[str]  # exactly these on, the rest off...
+    keep: list[str] = Field(default=[], description="...but these left as they are (those not known, say)")
 
 
 class NumberIn(Schema):
@@ -145,8 +151,8 @@ def sim_deactivate(request: HttpRequest, iccid: str):
 
 @sims.put("/sims/{iccid}/services", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
 def sim_services_set(request: HttpRequest, iccid: str, body: ServicesIn):
-    """Give an active SIM exactly these services (additions first, then removals)."""
-    return _command(PROVISION, sim_services.sim_services_set)(request, iccid, services=body.services)
+    """Give an active SIM exactly these services but those kept (additions first, then removals)."""
+    return _command(PROVISION, sim_services.sim_services_set)(request, iccid, services=body.services, keep=body.keep)
 
 
 @sims.put("/sims/{iccid}/number", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})

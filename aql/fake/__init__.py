@@ -15,7 +15,8 @@ Where the spec is silent or self-contradictory, the code says what it assumes, n
 code that assumes it. Standard library only: it must run anywhere the tests run. It imports
 nothing of the clients it checks (it is their oracle), so its constants are its own.
 
-The package: `state` (vocabulary, records, clock, shared helpers), `usim` and `despatch`
+The package: `state` (vocabulary, records, clock, shared helpers), `estate` (SIMs in use on the
+account before we first look), `usim` and `despatch`
 (each endpoint's rules), `control` (the JSON endpoints), `core` (`FakeAql`, which puts them
 together and routes requests), `wire` (reading requests, writing replies) and `server`
 (serving it over HTTP). Everything public is importable from here.
@@ -23,6 +24,7 @@ together and routes requests), `wire` (reading requests, writing replies) and `s
 
 from aql.fake.core import HTTP_500_PAGE, FakeAql
 from aql.fake.despatch import DESPATCH_COMMANDS, DESPATCH_TEXT
+from aql.fake.estate import Estate, EstateSim
 from aql.fake.server import PASSWORD_PARAM_RE, ThreadingWSGIServer, serve, start_in_thread
 from aql.fake.state import (
     ACTIVATION_SERVICES,
@@ -83,6 +85,8 @@ __all__ = [
     "WRONG_STATE",
     "Account",
     "Call",
+    "Estate",
+    "EstateSim",
     "FakeAql",
     "Faults",
     "OrderRecord",

@@ -8,6 +8,7 @@ from dataclasses import asdict, fields
 from typing import Any
 from wsgiref.types import WSGIEnvironment
 
+from aql.fake.estate import Estate
 from aql.fake.state import CONTROL_PREFIX, Faults, RequestRecord, SimRecord, SimulatorState
 from aql.fake.wire import _json_reply, _read_body, _Reply
 
@@ -15,7 +16,7 @@ from aql.fake.wire import _json_reply, _read_body, _Reply
 class Control(SimulatorState):
     """The control endpoints, a mixin of `FakeAql`.
 
-    They go through its public methods (`state`, `advance`, `force`, `put_sim`, `sim`), as a
+    They go through its public methods (`state`, `advance`, `force`, `put_sim`, `sim`, `put_estate`), as a
     driver in the same process would.
     """
 
@@ -28,6 +29,7 @@ class Control(SimulatorState):
             "advance": ("POST", self._control_advance),
             "force": ("POST", self._control_force),
             "sims": ("POST", self._control_sims),
+            "estate": ("POST", self._control_estate),
         }
         payload: Any = {}
         if method == "POST":
@@ -90,6 +92,16 @@ class Control(SimulatorState):
             premium=bool(payload.get("premium", False)),
         )
         return _sim_json(self.sim(iccid))
+
+
+    def _control_estate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(payload) - {f.name for f in fields(Estate)}
+        if unknown:
+            raise ValueError(f"unknown estate fields {sorted(unknown)}")
+        numbers = {key: (str(value) if key == "first" else int(value) if key in ("count", "seed") else float(value))
+                   for key, value in payload.items()}
+        self.put_estate(Estate(**numbers))  # type: ignore[arg-type]
+        return self.account.estate.describe()
 
 
 def _sim_json(sim: SimRecord) -> dict[str, Any]:

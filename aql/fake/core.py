@@ -11,6 +11,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 from aql.fake.control import Control, _faults_json, _request_json, _sim_json
 from aql.fake.despatch import DespatchRules
+from aql.fake.estate import Estate
 from aql.fake.state import (
     CONTROL_PREFIX,
     DESPATCH_PATH,
@@ -67,6 +68,12 @@ class FakeAql(UsimRules, DespatchRules, Control):
             sim = self._sim_record(iccid)
             self._set_geo(sim, geo_nos)
             sim.state, sim.services, sim.premium, sim.pending_request = state, services, premium, None
+
+    def put_estate(self, estate: Estate) -> None:
+        """Give the account SIMs already in use (see `Estate`): each made as the estate says when first
+        touched. A SIM touched already stays as it is."""
+        with self._lock:
+            self.account.estate = estate
 
     def sim(self, iccid: str) -> SimRecord:
         """A copy of the SIM's record. KeyError if the ICCID is not on the account."""
@@ -138,6 +145,7 @@ class FakeAql(UsimRules, DespatchRules, Control):
                 "stock": dict(self.account.stock),
                 "calls": dict(Counter(c.command for c in self.calls if c.endpoint != "control")),
                 "faults": _faults_json(self.faults),
+                "estate": self.account.estate.describe(),
             }
 
     # --- WSGI ---

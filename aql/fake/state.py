@@ -19,6 +19,7 @@ from typing import Any
 
 from stdnum import luhn
 
+from aql.fake.estate import Estate
 from aql.fake.wire import _redact_query, _without_password
 
 USIM_PATH = "/mobile/configure_sim.php"
@@ -58,6 +59,7 @@ class Account:
     data_iccids: set[str] = field(default_factory=set)  # data-only: voice/SMS services -> 63034
     misconfigured_iccids: set[str] = field(default_factory=set)  # activate -> 63014
     foreign_imeis: set[str] = field(default_factory=set)  # activate with one -> 63021
+    estate: Estate = field(default_factory=Estate)  # SIMs in use before we first look (none by default)
 
     def __repr__(self) -> str:  # never the password
         return f"Account(username={self.username!r}, iccid_first={self.iccid_first!r})"
@@ -229,12 +231,16 @@ class SimulatorState:
         )
 
     def _on_account(self, iccid: str) -> bool:
-        return iccid in self._sims or self.account.in_range(iccid)
+        return iccid in self._sims or self.account.in_range(iccid) or self.account.estate.place(iccid) is not None
 
     def _sim_record(self, iccid: str) -> SimRecord:
-        """The live record of a SIM on the account, made (unused) on first sight."""
+        """The live record of a SIM on the account, made on first sight: as the estate had it, or unused."""
         if iccid not in self._sims:
-            self._sims[iccid] = SimRecord(iccid)
+            held = self.account.estate.sim(iccid)
+            sim = self._sims[iccid] = SimRecord(iccid)
+            if held is not None:
+                sim.state, sim.services, sim.premium = held.state, set(held.services), held.premium
+                self._set_geo(sim, held.geo_nos)
         return self._sims[iccid]
 
     def _set_geo(self, sim: SimRecord, number: str | None) -> None:

@@ -4,10 +4,11 @@ By job: `commands` (what staff ask: the SIM commands, the pool), `sending` (the 
 request goes to aql, by its row in `lifecycle.TABLE`), `answers` (recording aql's
 answers, the one place a request and its SIM change after a send), `followup` (the
 worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs),
-`imports` (CSV files of SIMs: stock in, activations) and `schedules` (suspends and reactivations
-for later).
+`imports` (CSV files of SIMs: stock in, activations), `schedules` (suspends and reactivations
+for later) and `adoptions` (SIMs already in use at aql, brought into our records).
 """
 
+from sims.services.adoptions import adoption_ask, adoption_ask_again, adoption_rows_claim, adoption_start
 from sims.services.batches import BATCH_AT_MOST, BATCH_COMMANDS, batch_cancel, batch_retry, batch_start
 from sims.services.commands import (
     number_add,
@@ -24,6 +25,7 @@ from sims.services.commands import (
     sim_services_set,
     sim_suspend,
     subscriber_erase,
+    subscriber_fill,
     subscriber_update,
     subscribers_erase_expired,
 )
@@ -55,6 +57,10 @@ __all__ = [
     "BATCH_COMMANDS",
     "activations_queue",
     "activations_retry",
+    "adoption_ask",
+    "adoption_ask_again",
+    "adoption_rows_claim",
+    "adoption_start",
     "batch_cancel",
     "batch_retry",
     "batch_start",
@@ -87,6 +93,7 @@ __all__ = [
     "sim_suspend",
     "sims_take_for_drift",
     "subscriber_erase",
+    "subscriber_fill",
     "subscriber_update",
     "subscribers_erase_expired",
     "upload_confirm",

@@ -31,6 +31,7 @@ Apply = Callable[[GatewayRequest, Sim], None]
 
 
 MATCHED = "Asked aql: its record matches ours."  # the routine line (followup.checks_prune deletes old ones)
+NOT_KNOWN_SAID = "calls and texts not known (adopted from aql: its record does not show them)"
 
 
 def event(*, sim: Sim, actor: Actor, action: SimAction, message: str, before: dict,
@@ -219,12 +220,17 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
         if value is not None and getattr(sim, name) != value:
             was, words = "on" if getattr(sim, name) else "off", Sim._meta.get_field(name).verbose_name
             changes[name] = (f"{words} was {was}, aql says {'on' if value else 'off'}", value)
+    if live and sim.state not in (SimState.ACTIVE, SimState.SUSPENDED):
+        # Live at aql without a command of ours that set its services (an estate adopted, a SIM used
+        # elsewhere): its record cannot show voice and SMS, so they are not known, never guessed off.
+        hidden = [name for name in lifecycle.NOT_SHOWN_BY_QUERY if getattr(sim, name) is not None]
+        changes |= {name: (NOT_KNOWN_SAID if n == 0 else "", None) for n, name in enumerate(hidden)}
     if not changes:
         sim.save(update_fields=["checked_at", "recheck_at"])  # not a change of the SIM: "last changed" stays
         event(sim=sim, actor=request.actor, request=request, action=SimAction.QUERIED, before=before,
               message=MATCHED)
         return
-    said = "; ".join(text for text, _ in changes.values())
+    said = "; ".join(text for text, _ in changes.values() if text)
     busy = selectors.sim_in_flight(sim=sim)
     if busy and busy.state != RequestState.TO_SEND:  # one only waiting is not aql's work: the difference is
         sim.save(update_fields=["checked_at", "recheck_at"])

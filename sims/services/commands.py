@@ -200,18 +200,20 @@ def sim_services_remove(*, sim_id: int, actor: Actor, services: list[str]) -> Ga
     return _services_command(Command.REMOVESERVICE, sim_id, actor, services)
 
 
-def sim_services_set(*, sim_id: int, actor: Actor, services: list[str]) -> GatewayRequest:
-    """Give an active SIM exactly these services (the end state staff ticked): what to add and
-    what to remove is worked out here. aql changes services one way per command, so when both
-    are needed the additions go first and the removals are sent once aql has done them.
-    Refused, with nothing sent, when the SIM has these services already."""
+def sim_services_set(*, sim_id: int, actor: Actor, services: list[str], keep: Iterable[str] = ()) -> GatewayRequest:
+    """Give an active SIM exactly these services (the end state staff ticked), but for those in `keep`,
+    left as they are: what to add and what to remove is worked out here. A service not known (None)
+    is added when wanted and removed when not (aql's add and remove are "make it so"), unless kept.
+    aql changes services one way per command, so when both are needed the additions go first and the
+    removals are sent once aql has done them. Refused, with nothing sent, when nothing would change."""
     wanted = set(services)
-    if unknown := wanted - set(SERVICES):
+    if unknown := (wanted | set(keep)) - set(SERVICES):
         raise ValidationError({"services": f"Unknown service: {', '.join(sorted(unknown))}."})
     sim = Sim.objects.get(pk=sim_id)
     _refuse_unless_allowed(sim, Command.ADDSERVICE)  # (checked again under lock when sent)
-    on = set(sim.services)
-    add, remove = [n for n in SERVICES if n in wanted - on], [n for n in SERVICES if n in on - wanted]
+    now = {name: on for name, on in sim.services.items() if name not in set(keep) - wanted}
+    add = [n for n, on in now.items() if n in wanted and on is not True]
+    remove = [n for n, on in now.items() if n not in wanted and on is not False]
     if not add and not remove:
         raise Refused("Nothing to change: the SIM has just these services now. Tick or untick one first.",
                       "services")
@@ -285,6 +287,26 @@ def subscriber_update(*, subscriber_id: int, actor: Actor, name: str, address: s
             event(sim=sim, actor=actor, action=SimAction.CHANGED, before=sim.snapshot(),
                   message="The subscriber's details were corrected.")
     return subscriber
+
+
+def subscriber_fill(*, sim_id: int, actor: Actor, name: str, address: str, postcode: str,
+                    contact_number: str) -> Sim:
+    """Record the subscriber of a SIM in use whose subscriber is not known (adopted from aql, whose
+    record has none): checked as an activation checks them, and recorded on the SIM's trail without
+    the details themselves. Refused when the SIM has one (correct it in admin) or is not in use."""
+    v = validators
+    f = v.clean_all(name=(v.clean_name, name), address=(v.clean_address, address),
+                    postcode=(v.clean_postcode, postcode), contact_number=(v.clean_contact_number, contact_number))
+    with transaction.atomic():
+        sim = locked_sim(sim_id)
+        if why := selectors.subscriber_fill_refusal(sim):
+            raise Refused(why)
+        before = sim.snapshot()
+        sim.subscriber = Subscriber.objects.create(**f)
+        sim.save(update_fields=["subscriber", "updated_at"])
+        event(sim=sim, actor=actor, action=SimAction.CHANGED, before=before,
+              message="The subscriber's details were filled in: not known before (adopted from aql).")
+    return sim
 
 
 def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:

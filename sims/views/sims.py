@@ -1,6 +1,7 @@
 """Staff pages for SIMs: the list (and its CSV), adding SIMs, a SIM's page, its commands (buttons and
 forms) and erasing its subscriber. Thin: parse, call one service, render."""
 
+import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -26,6 +27,7 @@ from sims.forms import (
     DeactivateForm,
     NumberForm,
     ServicesForm,
+    SubscriberForm,
 )
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim
@@ -72,17 +74,30 @@ def _detail_context(sim: Sim, user: User) -> dict:
     return {"sim": sim, "in_flight": in_flight, "allowed": allowed, "Command": Command,
             "timeline": selectors.sim_timeline(sim=sim),
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
-            "services_shown": [s for s in states if s[2] != "off"],  # on, or changing
+            "services_shown": [s for s in states if s[2] not in ("off", selectors.NOT_KNOWN)],  # on, or changing
+            "services_not_known": [label for _, label, now in states if now == selectors.NOT_KNOWN],
+            "subscriber_not_known": selectors.subscriber_not_known(sim),
+            "may_fill_subscriber": user.has_perm(lifecycle.TABLE[Command.ACTIVATE].permission),
             "order": getattr(sim, "order", None),
             "schedulable": selectors.sim_schedulable(sim=sim),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
+
+
+def _not_known(sim: Sim) -> list[str]:
+    return [name for name, on in sim.services.items() if on is None]
+
+
+def _services_form(context: dict, form: ServicesForm) -> dict:
+    context.update(services_form=form, service_rows=form.rows(context["service_states"]))
+    return context
 
 
 @requires("sims.view_sim")
 def sim_detail(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     context = _detail_context(sim, request.user)
-    context["services_form"] = ServicesForm(initial={"services": sim.services})
+    _services_form(context, ServicesForm(initial={"services": [n for n, on in sim.services.items() if on]},
+                                         not_known=_not_known(sim)))
     # While aql works on it, the page asks for itself again and takes the whole SIM from the answer
     # (state, number, services, subscriber, what can be done, the timeline): nothing stays stale.
     if request.headers.get("HX-Request") and context["in_flight"] is None and (
@@ -175,14 +190,32 @@ def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
 @require_POST
 def sim_services(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
-    form = ServicesForm(request.POST)
+    form = ServicesForm(request.POST, not_known=_not_known(sim))
 
     def send(data: dict) -> GatewayRequest:
-        return services.sim_services_set(sim_id=sim.pk, actor=request.user, services=data["services"])
+        return services.sim_services_set(sim_id=sim.pk, actor=request.user, services=data["services"],
+                                         keep=data["keep"])
 
     # On a refusal the SIM's own page comes back, the errors beside the ticked services.
     return _form_page(request, form, "sims/sim_detail.html", send,
-                      {**_detail_context(sim, request.user), "services_form": form})
+                      _services_form(_detail_context(sim, request.user), form))
+
+
+@command_requires(Command.ACTIVATE)  # who may activate a SIM for a subscriber may fill one in
+def sim_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
+    """The subscriber of a SIM in use whose subscriber is not known (adopted from aql), filled in."""
+    sim = _sim(iccid)
+    form = SubscriberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.subscriber_fill(sim_id=sim.pk, actor=request.user, **form.cleaned_data)
+        except (ValidationError, Refused) as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, "The subscriber's details were recorded.")
+            return redirect("sims:sim_detail", iccid=sim.iccid)
+    return render(request, "sims/subscriber.html", {"form": form, "sim": sim,
+                                                    "why_not": selectors.subscriber_fill_refusal(sim)})
 
 
 @requires("sims.view_sim")
@@ -199,7 +232,7 @@ def sim_csv(request: HttpRequest) -> StreamingHttpResponse:
     def row(sim: Sim) -> list:
         person = [sim.subscriber.name, sim.subscriber.postcode] if sim.subscriber else ["", ""]
         return [sim.iccid, sim.get_state_display(), phone_national(sim.number.number) if sim.number else "",
-                " ".join(sim.services), "yes" if sim.premium else "no", sim.imei, sim.product_code or "",
+                json.dumps(sim.services), "yes" if sim.premium else "no", sim.imei, sim.product_code or "",
                 sim.lot or "", _when(sim.created_at), _when(sim.updated_at), *(person if personal else [])]
 
     return csv_download("sims.csv", header, map(row, every_row(found)))

@@ -22,8 +22,9 @@ from mvnoadmin.urls import urlpatterns
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
-from sims.models import GatewayRequest, Subscriber
-from sims.services import batch_start, schedule_add, sim_query, sim_suspend, upload_preview
+from sims.models import GatewayRequest, Sim, Subscriber
+from sims.services import adoption_start, batch_start, schedule_add, sim_query, sim_suspend, upload_preview
+from sims.tasks import adopt_pass
 from tests.conftest import IMEI, POOL, iccid, member_of, site_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +57,8 @@ NOT_PAGES = {
     "sims:request_csv": "a CSV file",
     "sims:schedule_change": "a form on the schedule's page (POST only)",
     "sims:schedule_cancel": "a button (POST only)",
+    "sims:adoption_ask_again": "a button (POST only)",
+    "sims:adoption_csv": "a CSV file",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}
@@ -110,6 +113,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     lost = sim_suspend(sim_id=unsure.pk, actor=staff)
     GatewayRequest.objects.filter(pk=lost.pk).update(needs_attention=True)
     sim_query(sim_id=unsure.pk, actor=staff)  # aql's record, for settling by hand
+    adopted = iccid(4)  # in use at aql, unused to us: a query adopts it, calls, texts and subscriber not known
+    world.fake.put_sim(adopted, state="active", geo_nos="44113000004", services=("mo_voice", "mt_voice", "mo_sms"))
+    sim_query(sim_id=Sim.objects.get(iccid=adopted).pk, actor=staff)
     suspended = make_sim(5, state="suspended", number="44113000005")
     terminated = make_sim(6, state="terminated")
     terminated.subscriber = Subscriber.objects.create(**ADA)
@@ -128,6 +134,10 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
                  due_at=timezone.now() + timedelta(days=3))  # one on the schedule's page, one on the SIM's
     upload = upload_preview(file=SimpleUploadedFile("march.csv", "\n".join(
         ["iccid,imei,number,name,address,postcode,contact", *rows]).encode()), kind="activate", actor=staff)
+    adopting = upload_preview(file=SimpleUploadedFile("estate.csv", f"iccid\n{iccid(7)}\n{iccid(1)}\n12\n".encode()),
+                              kind="adopt", actor=staff)  # one to ask aql about, one ours, one wrong
+    adoption = adoption_start(iccids=[iccid(8), iccid(600)], actor=staff, source="a test")  # one aql has not
+    adopt_pass()
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -137,6 +147,10 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/sims/import/"),
         Visit("/sims/import/", press="Check the file"),
         Visit(f"/sims/import/{upload.pk}/"),
+        Visit("/sims/adopt/"),
+        Visit("/sims/adopt/", press="Check the ICCIDs"),
+        Visit(f"/sims/import/{adopting.pk}/"),
+        Visit(f"/adoptions/{adoption.pk}/"),
         Visit(f"/sims/{active.iccid}/schedule/"),
         Visit(f"/sims/{active.iccid}/schedule/", press="Schedule it"),
         Visit("/scheduled/"),
@@ -145,6 +159,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/sims/{in_flight.iccid}/"),
         Visit(f"/sims/{unsure.iccid}/"),
         Visit(f"/sims/{suspended.iccid}/"),
+        Visit(f"/sims/{adopted}/"),
+        Visit(f"/sims/{adopted}/subscriber/"),
+        Visit(f"/sims/{adopted}/subscriber/", press="Record the subscriber"),
         Visit(f"/sims/{terminated.iccid}/"),
         Visit(f"/sims/{unused}/activate/"),
         Visit(f"/sims/{unused}/activate/", press="Activate"),

@@ -66,7 +66,8 @@ SUPERVISOR_POST = codes(302, 403, 403, 302, 302)
 EXPECTED = {
     **dict.fromkeys(["dashboard:home", "sims:sim_list", "sims:sim_detail", "sims:request_list", "sims:number_list",
                      "sims:number_free", "orders:order_list", "orders:order_detail", "orders:stock", "sims:batch_list",
-                     "sims:batch_detail", "sims:batch_csv", "sims:sim_csv", "sims:request_csv", "sims:schedule_list"],
+                     "sims:batch_detail", "sims:batch_csv", "sims:sim_csv", "sims:request_csv", "sims:schedule_list",
+                     "sims:adoption_detail", "sims:adoption_csv"],
                     ("GET", READ)),
     **dict.fromkeys(["sims:schedule_change", "sims:schedule_cancel"],
                     ("POST", DAILY_POST)),  # (a refusal: back to the list)
@@ -74,13 +75,14 @@ EXPECTED = {
     "sims:batch_retry": ("POST", DAILY_POST),
     "sims:batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
     **dict.fromkeys(["sims:sim_activate", "sims:sim_number", "orders:order_new", "sims:sim_import",
-                     "sims:sim_schedule"], ("GET", FORM)),
+                     "sims:sim_schedule", "sims:sim_subscriber"], ("GET", FORM)),
     "sims:sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
-    **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add"], ("GET", SUPERVISOR_FORM)),
+    **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add", "sims:sim_adopt"],
+                    ("GET", SUPERVISOR_FORM)),
     **dict.fromkeys(["sims:sim_suspend", "sims:sim_reactivate", "sims:sim_query", "sims:request_check",
                      "orders:order_refresh", "orders:order_submit", "orders:order_place_again"], ("POST", DAILY_POST)),
     **dict.fromkeys(["sims:sim_erase_subscriber", "sims:request_look", "sims:request_send_again",
-                     "orders:stock_threshold"], ("POST", SUPERVISOR_POST)),
+                     "orders:stock_threshold", "sims:adoption_ask_again"], ("POST", SUPERVISOR_POST)),
     "sims:sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "aql_connection": ("GET", codes(302, 302, 302, 302, 200)),  # Django admin's page: the Admin role's
     "login": ("GET", codes(200, 200, 200, 200, 200)),
@@ -126,8 +128,9 @@ def places(world, make_sim, staff, settings):
                                      kind="stock", actor=staff)
     services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
                           due_at=timezone.now() + timedelta(days=1))
+    adoption = services.adoption_start(iccids=[iccid(9)], actor=staff, source="a test")
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
-            "upload": upload.pk, "action": ScheduledAction.objects.get().pk}
+            "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk}
 
 
 def url_names() -> set[str]:

@@ -23,6 +23,10 @@ def fresh(sim: Sim) -> Sim:
     return Sim.objects.select_related("number", "subscriber").get(pk=sim.pk)
 
 
+def services_on(sim: Sim) -> list[str]:
+    return [name for name, on in sim.services.items() if on]
+
+
 # --- activate ---------------------------------------------------------------------------------
 
 def test_activate_is_journalled_sent_once_and_pending_until_aql_succeeds(world, staff):
@@ -40,7 +44,7 @@ def test_activate_is_journalled_sent_once_and_pending_until_aql_succeeds(world, 
     sim = fresh(sim)
     assert request.state == RequestState.SUCCESS and request.settled_at
     assert (sim.state, sim.number.number, sim.imei) == (SimState.ACTIVE, "44113000005", "490154203237518")
-    assert sim.services == ["mo_voice", "mt_voice", "mo_sms", "mt_sms"]
+    assert services_on(sim) == ["mo_voice", "mt_voice", "mo_sms", "mt_sms"]
     assert list(sim.events.values_list("action", flat=True)) == ["succeeded", "sent", "sending"]
     success = sim.events.first()
     assert (success.before["state"], success.after["state"], success.actor) == ("pending", "active", staff)
@@ -117,7 +121,7 @@ def test_deactivate_terminates_and_returns_the_number_to_the_pool(world, staff, 
     request = settle(world, services.sim_deactivate(sim_id=sim.pk, actor=staff))
     assert request.params == {"geo_nos": "44113000001"}
     sim = fresh(sim)
-    assert (sim.state, sim.number, sim.services) == (SimState.TERMINATED, None, [])
+    assert (sim.state, sim.number, services_on(sim)) == (SimState.TERMINATED, None, [])
     assert GeographicNumber.objects.filter(number="44113000001", sim__isnull=True).exists()
 
 
@@ -128,7 +132,7 @@ def test_add_and_remove_services(world, staff, make_sim):
     settle(world, request)
     assert (fresh(sim).int_roaming, fresh(sim).int_calling) == (True, True)
     settle(world, services.sim_services_remove(sim_id=sim.pk, actor=staff, services=["int_roaming"]))
-    assert fresh(sim).services == ["int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms"]
+    assert services_on(fresh(sim)) == ["int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms"]
 
 
 def test_a_service_aql_does_not_offer_yet_is_refused_with_63032(world, staff, make_sim):
@@ -158,7 +162,7 @@ def test_services_by_end_state_send_only_what_changes(world, staff, make_sim):
     assert (request.command, request.params["services"]) == ("addservice", ["int_roaming"])
     request = settle(world, services.sim_services_set(sim_id=sim.pk, actor=staff, services=["mo_voice", "mt_voice"]))
     assert (request.command, request.params["services"]) == ("removeservice", ["int_roaming", "mo_sms", "mt_sms"])
-    assert fresh(sim).services == ["mo_voice", "mt_voice"]
+    assert services_on(fresh(sim)) == ["mo_voice", "mt_voice"]
     assert world.fake.sim(sim.iccid).services == {"mo_voice", "mt_voice"}
 
 
@@ -180,7 +184,7 @@ def test_services_that_need_adding_and_removing_add_first_then_remove_once_aql_h
     assert services.request_poll(request_id=removal.pk).state == RequestState.PENDING  # taken once: sent once
     assert world.fake.count("removeservice") == 1
     settle(world, removal)
-    assert fresh(sim).services == ["int_roaming", "mo_voice"]
+    assert services_on(fresh(sim)) == ["int_roaming", "mo_voice"]
 
 
 def test_a_removal_waiting_to_be_sent_is_not_sent_if_the_sim_moved_on_meanwhile(world, staff, make_sim):

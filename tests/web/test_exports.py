@@ -3,6 +3,7 @@ matching the data; personal details only for those who may see them."""
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -30,7 +31,9 @@ def test_the_sim_csv_has_every_sim_the_filter_shows_as_the_list_shows_it(client,
     assert [r["iccid"] for r in rows] == [s.iccid for s in active] and len(rows) == 131
     first, customer = rows[0], rows[1]
     assert first["state"] == "Active" and first["number"] == phone_national("44113000001")
-    assert first["services"] == "mo_voice mt_voice mo_sms mt_sms" and first["premium"] == "no"
+    assert json.loads(first["services"]) == {"int_roaming": False, "int_calling": False, "mo_voice": True,
+                                             "mt_voice": True, "mo_sms": True, "mt_sms": True}
+    assert first["premium"] == "no"
     assert (customer["subscriber_name"], customer["subscriber_postcode"]) == ("Customer 0", "LS1 1AA")
     assert {r["product_code"] for r in rows} >= {"AQL-123", ""}
     assert len(read(client.get("/sims.csv?q=Customer 12"))) == 1 + 10  # a search, as the list's

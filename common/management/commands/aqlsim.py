@@ -10,7 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from aql.fake import DESPATCH_PATH, SERVICES, USIM_PATH, Account, FakeAql, Faults, serve
+from aql.fake import DESPATCH_PATH, SERVICES, USIM_PATH, Account, Estate, FakeAql, Faults, serve
+from aql.fake.estate import ESTATE_FIRST
 
 SECONDS = {
     "settle_after": "seconds before a two-step request leaves 'pending'",
@@ -42,22 +43,32 @@ class Command(BaseCommand):
         for name, text in RATES.items():
             parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float, metavar="R",
                                 help=f"{text} (0 to 1)")
+        parser.add_argument("--estate", type=int, default=0, metavar="N",
+                            help="start with N SIMs already in use on the account (active, suspended, terminated, "
+                                 f"unused), ICCIDs from {ESTATE_FIRST}; made as first asked about")
+        parser.add_argument("--estate-seed", type=int, default=0, metavar="S",
+                            help="seed of the estate: the same seed, the same SIMs")
         parser.add_argument("--unsupported-services", metavar="a,b",
                             help=f"services answered 63032 (not yet supported), of: {', '.join(SERVICES)}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         faults = _faults(options)
         defaults = Account()
+        if options["estate"] < 0:
+            raise CommandError("--estate cannot be negative")
         account = Account(
             username=getattr(settings, "AQL_USERNAME", "") or defaults.username,
             password=getattr(settings, "AQL_PASSWORD", "") or defaults.password,
+            estate=Estate(count=options["estate"], seed=options["estate_seed"]),
         )
         app = FakeAql(account, faults)
 
         def ready(base_url: str) -> None:  # one line, never the password
             self.stdout.write(
                 f"aql simulator listening on {base_url} (USIM {USIM_PATH}, despatch {DESPATCH_PATH}, "
-                f"control /_aqlsim/state) for account {account.username!r}; Ctrl-C to stop"
+                f"control /_aqlsim/state) for account {account.username!r}"
+                + (f" with an estate of {account.estate.count:,} SIMs" if account.estate.count else "")
+                + "; Ctrl-C to stop"
             )
             self.stdout.flush()
 

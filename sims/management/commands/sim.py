@@ -5,20 +5,28 @@ failed (by us or by aql, with the reason), 3 outcome unknown (aql did not answer
 will be checked, not resent).
 """
 
+import csv
 import json
+import time
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.db.models import Q
+from django.utils import timezone
 
 from aql import codes
 from aql.usim import SERVICES
 from common import validators
 from common.cli import StaffCommand
-from common.errors import EXIT_REFUSED
-from sims import selectors, services
+from common.errors import EXIT_DONE, EXIT_REFUSED, EXIT_UNKNOWN
+from sims import selectors, services, tasks
 from sims.lifecycle import TABLE
-from sims.models import GatewayRequest, RequestState, Sim
+from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
 from sims.outcomes import request_outcome
+from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
+from sims.services.adoptions import ADOPT_PERMISSION, lost_before
 
 
 def sim_json(sim: Sim) -> dict[str, Any]:
@@ -28,7 +36,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
         "state": sim.state,
         "number": sim.number.number if sim.number else None,
         "imei": sim.imei or None,
-        "services": sim.services,
+        "services": sim.services,  # each service's name: true, false or null (not known)
         "premium": sim.premium,
         "requests": [
             {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
@@ -45,13 +53,19 @@ WITH_INPUT = ("activate", "services", "number")  # commands with input of their 
 class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
     # Each gateway command's words and permission are its row in the registry (lifecycle.TABLE).
-    permissions = {"add": "sims.add_sim", "show": "sims.view_sim",
+    permissions = {"add": "sims.add_sim", "show": "sims.view_sim", "adopt": ADOPT_PERMISSION,
                    **{row.cli.split()[0]: row.permission for row in TABLE.values()}}
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         sub.add_parser("add", help="record SIMs on our account").add_argument("iccids", nargs="+", metavar="ICCID")
+        adopt = sub.add_parser("adopt", help="take over SIMs already in use at aql: each ICCID asked about once "
+                                             "(queryiccid), recorded as aql has it, or compared if ours already")
+        adopt.add_argument("iccids", nargs="*", metavar="ICCID")
+        adopt.add_argument("--file", help="one ICCID a line, or a CSV file with an iccid column")
+        adopt.add_argument("--wait", action="store_true",
+                           help="ask aql now, from here, and report each ICCID not added (else the worker asks)")
         show = sub.add_parser("show", help="a SIM and its requests")
         show.add_argument("iccid")
         show.add_argument("--json", action="store_true")
@@ -79,6 +93,9 @@ class Command(StaffCommand):
         if action == "add":
             added = services.sim_add(iccids=options["iccids"], actor=actor)
             self.stdout.write(f"{len(added)} SIMs added.")
+            return
+        if action == "adopt":
+            self._adopt(actor, options)
             return
         sim = self._sim(options["iccid"])
         if action == "show":
@@ -113,13 +130,72 @@ class Command(StaffCommand):
             self.stdout.write(json.dumps(data, indent=2))
             return
         self.stdout.write(f"{sim.iccid}  {sim.get_state_display()}  number {data['number'] or 'none'}")
-        self.stdout.write(f"services: {', '.join(data['services']) or 'none'}")
+        self.stdout.write(f"services: {selectors.services_said(sim.services)}")
         for r in data["requests"]:
             codes_text = "; ".join(f"{c['code']} {c['message']}" for c in r["codes"])
             self.stdout.write(f"  {r['created_at'][:19]}  {r['command']:<13} {r['state']:<9} {codes_text}")
+
+    def _adopt(self, actor: Any, options: dict[str, Any]) -> None:
+        """Start an adoption; with --wait, ask aql about each ICCID now and report. Exit 0 when every one
+        was answered, 1 when aql said some are not on our account, 3 when some answers are not known."""
+        if bool(options["iccids"]) == bool(options["file"]):
+            raise CommandError("Give the ICCIDs, or --file with them: one or the other.", returncode=EXIT_REFUSED)
+        iccids = options["iccids"] or _listed(Path(options["file"]))
+        source = f"file {Path(options['file']).name}" if options["file"] else "the command line"
+        adoption = services.adoption_start(iccids=iccids, actor=actor, source=source)
+        self.stdout.write(f"Adoption {adoption.pk}: {adoption.size:,} ICCIDs to ask aql about.")
+        if not options["wait"]:
+            self.stdout.write(f"The worker asks aql about each in turn: see /adoptions/{adoption.pk}/.")
+            return
+        while _asking(adoption):
+            if tasks.adopt_pass() is None:  # the worker's follower is asking them: wait for it
+                time.sleep(1)
+        adoption.refresh_from_db()
+        progress = adoption_progress(adoption, lost_before=lost_before())
+        adopted = (Did.ADDED, Did.MATCHED, Did.FOLLOWED)
+        for row in adoption_rows(adoption=adoption).exclude(did__in=adopted)[:100]:
+            self.stdout.write(f"  {row.iccid}: {row.outcome or row.get_state_display()}")
+        self.stdout.write(adoption_summary(adoption, adoption_counts(adoption.pk)))
+        refused = dict((said, n) for said, _, n in progress["said"]).get
+        code = (EXIT_UNKNOWN if progress["not_known"] or progress["asking"]
+                else EXIT_REFUSED if refused(Said.NOT_ON_ACCOUNT) or refused(Said.INVALID) else EXIT_DONE)
+        if code != EXIT_DONE:
+            raise CommandError("Not every ICCID was adopted: see the lines above.", returncode=code)
 
     def _sim(self, iccid: str) -> Sim:
         try:
             return selectors.sim_detail(iccid=validators.clean_iccid(iccid, check_digit=False))
         except Sim.DoesNotExist:
             raise CommandError(f"No SIM {iccid} on record (add it with `sim add`).", returncode=EXIT_REFUSED) from None
+
+
+Said, Did, State = AdoptionRow.Said, AdoptionRow.Did, AdoptionRow.State
+
+
+def _asking(adoption: Adoption) -> bool:
+    """Whether ICCIDs of the adoption wait to be asked, or are being asked (not asked so long ago that
+    the answer is lost)."""
+    recent = timezone.now() - lost_before()
+    return adoption.rows.filter(Q(state=State.WAITING) | Q(state=State.ASKING, asked_at__gte=recent)).exists()
+
+
+def _listed(path: Path) -> list[str]:
+    """The ICCIDs in a file: one a line, or a CSV file whose first line names an iccid column."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as lines:
+            first = lines.readline()
+            if not any(ch.isalpha() for ch in first):  # no header: an ICCID a line
+                return [line.strip() for line in chain([first], lines) if line.strip()]
+            try:
+                dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+            except csv.Error:  # one column: nothing to tell
+                dialect = csv.excel
+            rows = csv.reader(chain([first], lines), dialect)
+            header = [name.strip().lower() for name in next(rows)]
+            if "iccid" not in header:
+                raise CommandError(f"{path.name} has no iccid column: its first line names the columns.",
+                                   returncode=EXIT_REFUSED)
+            at = header.index("iccid")
+            return [row[at].strip() for row in rows if len(row) > at and row[at].strip()]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CommandError(f"Cannot read {path}: {exc}", returncode=EXIT_REFUSED) from None

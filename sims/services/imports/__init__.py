@@ -1,5 +1,6 @@
 """CSV files of SIMs: stock in (ICCIDs, with a product code and a batch if the file has them) and
-bulk activation (one SIM a row, with its subscriber). A file is read a row at a time, never held
+bulk activation (one SIM a row, with its subscriber), and ICCIDs of SIMs already in use at aql to
+adopt (sims.services.adoptions). A file is read a row at a time, never held
 whole; each row is checked by the same validators as the single forms, and against the database
 a chunk of rows at a time. Nothing is written until the agent has seen the preview and confirmed:
 then the file is read and checked again, as things may have changed meanwhile.
@@ -16,6 +17,7 @@ day). Callers import from here.
 
 from sims.services.imports.csvfile import (
     ACTIVATE,
+    ADOPT,
     COLUMNS,
     KIND_LABELS,
     ROWS_AT_MOST,
@@ -27,12 +29,14 @@ from sims.services.imports.csvfile import (
 )
 from sims.services.imports.keeping import UPLOAD_DIR, UPLOAD_KEPT, upload_discard, uploads_prune
 from sims.services.imports.workflow import (
+    PASTED,
     QUEUE_BUDGET,
     UPLOAD_BYTES_AT_MOST,
     Preview,
     activations_queue,
     activations_retry,
     activations_start,
+    adoption_from_file,
     preview,
     stock_add,
     upload_confirm,
@@ -42,8 +46,10 @@ from sims.services.imports.workflow import (
 
 __all__ = [
     "ACTIVATE",
+    "ADOPT",
     "COLUMNS",
     "KIND_LABELS",
+    "PASTED",
     "QUEUE_BUDGET",
     "ROWS_AT_MOST",
     "STOCK",
@@ -57,6 +63,7 @@ __all__ = [
     "activations_queue",
     "activations_retry",
     "activations_start",
+    "adoption_from_file",
     "preview",
     "reading",
     "stock_add",

@@ -20,7 +20,7 @@ from sims.lifecycle import Command
 from sims.models import GeographicNumber, Sim, Upload
 from sims.services.batches import BATCH_AT_MOST, CHUNK
 
-STOCK, ACTIVATE = Upload.STOCK, Upload.ACTIVATE
+STOCK, ACTIVATE, ADOPT = Upload.STOCK, Upload.ACTIVATE, Upload.ADOPT
 ROWS_AT_MOST = BATCH_AT_MOST  # rows in one file: a batch's limit
 NEXT_FREE = "next free"
 
@@ -55,7 +55,8 @@ COLUMNS = {
                                                           "mobile")),
     },
 }
-KIND_LABELS = {STOCK: "Add SIMs to stock", ACTIVATE: "Activate SIMs"}
+COLUMNS[ADOPT] = {"iccid": COLUMNS[STOCK]["iccid"]}  # SIMs already in use at aql: their ICCIDs only
+KIND_LABELS = {STOCK: "Add SIMs to stock", ACTIVATE: "Activate SIMs", ADOPT: "Adopt SIMs already in use at aql"}
 LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]*")  # a product code or a batch, as printed on the box
 Source = Callable[[], IO[bytes]]  # opens the file anew: a confirmation reads it again from the start
 
@@ -66,7 +67,7 @@ class Row:
     values: dict[str, str]  # as written in the file
     clean: dict[str, str] = field(default_factory=dict)  # as they will be recorded
     errors: dict[str, str] = field(default_factory=dict)  # column -> why, in the staff's words
-    kind: str = ""  # stock: new, here, invalid; activation: ready, invalid
+    kind: str = ""  # stock: new, here, invalid; activation: ready, invalid; adoption: new, ours, invalid
 
 
 def header_name(text: str) -> str:
@@ -216,7 +217,7 @@ class Checker:
             iccid = row.clean.get("iccid")
             if iccid and (first := self.iccids.setdefault(iccid, row.line)) != row.line:
                 row.errors["iccid"] = f"This ICCID is on row {first} of the file too."
-        (self._stock if self.kind == STOCK else self._activation)(chunk)
+        {STOCK: self._stock, ACTIVATE: self._activation, ADOPT: self._adoption}[self.kind](chunk)
         for row in chunk:
             row.kind = "invalid" if row.errors else row.kind
         return chunk
@@ -229,6 +230,13 @@ class Checker:
                    .values_list("iccid", flat=True))
         for row in chunk:
             row.kind = "here" if row.clean.get("iccid") in here else "new"
+
+    def _adoption(self, chunk: list[Row]) -> None:
+        """A SIM we hold already is compared with aql's record (not overwritten): done too, and said so."""
+        ours = set(Sim.objects.filter(iccid__in=[r.clean["iccid"] for r in chunk if "iccid" in r.clean])
+                   .values_list("iccid", flat=True))
+        for row in chunk:
+            row.kind = "ours" if row.clean.get("iccid") in ours else "new"
 
     def _activation(self, chunk: list[Row]) -> None:
         v = validators

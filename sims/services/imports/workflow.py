@@ -25,11 +25,13 @@ from common.models import AuditAction, AuditEvent
 from ops.leases import claim_due
 from sims import lifecycle, selectors, selectors_batches
 from sims.lifecycle import Command, RequestState, SimAction
-from sims.models import Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
+from sims.models import Adoption, Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
 from sims.services import outbox
+from sims.services.adoptions import adoption_start
 from sims.services.batches import CHUNK, timelines
 from sims.services.imports.csvfile import (
     ACTIVATE,
+    ADOPT,
     COLUMNS,
     NEXT_FREE,
     STOCK,
@@ -44,6 +46,7 @@ from sims.services.imports.csvfile import (
 from sims.services.imports.keeping import upload_discard
 
 SHOWN = 200  # rows with a problem the preview lists (the rest are counted)
+PASTED = "pasted.csv"  # the name a pasted list is kept under (forms.UploadForm)
 
 
 @dataclass
@@ -79,7 +82,7 @@ def preview(source: Source, kind: str) -> Preview:
         for chunk in in_chunks(rows):
             for row in checker.check(chunk):
                 result.counts[row.kind] += 1
-                done = row.kind in ("new", "ready")
+                done = row.kind in ("new", "ready", "ours")
                 if done and len(result.sample) < 10:
                     result.sample.append(row)
                 elif not done and len(result.problems) < SHOWN:
@@ -301,9 +304,10 @@ def upload_preview(*, file: UploadedFile, kind: str, actor: Actor) -> Upload:
     return upload
 
 
-def upload_confirm(*, upload_id: int, actor: Actor) -> int | Batch:
+def upload_confirm(*, upload_id: int, actor: Actor) -> int | Batch | Adoption:
     """Do what the agent saw in the preview: add the SIMs (how many; the file is read and checked
-    again, then deleted with the upload), or start the activations (the batch the worker fills)."""
+    again, then deleted with the upload), start the activations (the batch the worker fills), or
+    start the adoption (the file read and checked again, then deleted)."""
     # Taken once: a second press, or a cancel meanwhile, finds it taken and is refused.
     if not Upload.objects.filter(pk=upload_id, confirming=False).update(confirming=True):
         raise Refused("This file is being done already, or was cancelled.")
@@ -311,12 +315,26 @@ def upload_confirm(*, upload_id: int, actor: Actor) -> int | Batch:
     try:
         if upload.kind == ACTIVATE:
             return activations_start(upload=upload, actor=actor)  # the file is kept: see Upload
-        added = stock_add(source=upload.file.open, actor=actor)
+        done = (adoption_from_file(upload=upload, actor=actor) if upload.kind == ADOPT
+                else stock_add(source=upload.file.open, actor=actor))
     except BaseException:
         Upload.objects.filter(pk=upload_id).update(confirming=False)  # nothing done: again
         raise
     upload_discard(upload_id=upload.pk, force=True)
-    return added
+    return done
+
+
+def adoption_from_file(*, upload: Upload, actor: Actor) -> Adoption:
+    """Adopt the ICCIDs of a confirmed file, read and checked again: rows with a problem are left out,
+    as the preview said. Returns the adoption (sims.services.adoptions), which the worker asks about."""
+    checker, iccids = Checker(ADOPT), []
+    with reading(upload.file.open, ADOPT) as (_, _, rows):
+        for chunk in in_chunks(rows):
+            iccids += [row.clean["iccid"] for row in checker.check(chunk) if row.kind in ("new", "ours")]
+    if not iccids:
+        raise Refused("No row of the file can be adopted: correct them and upload it again.", "file")
+    pasted = upload.name == PASTED
+    return adoption_start(iccids=iccids, actor=actor, source="a pasted list" if pasted else f"file {upload.name}")
 
 
 
