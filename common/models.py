@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     SIMS_ADDED = "sims_added", "SIMs added"
     GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
     API_KEY = "api_key", "API key made or revoked"
+    NUMBER_REST_ENDED = "number_rest_ended", "A number's rest ended early"
 
 
 class AuditEvent(Event):

@@ -255,6 +255,10 @@ AQL_CHECKS_KEPT_DAYS = env.int("AQL_CHECKS_KEPT_DAYS", default=7)
 # Days after a SIM is terminated before its subscriber's details are erased by the worker (daily);
 # unset or 0: never by itself (staff erase them by hand).
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
+# Days a number freed from a subscriber's SIM (terminated, or its number changed) rests before it
+# can go to someone new, so its callers never reach a stranger; its subscriber may have it back
+# meanwhile, and a Supervisor may end a rest early. 0: numbers go back to the pool at once.
+NUMBER_REST_DAYS = env.int("NUMBER_REST_DAYS", default=90)
 AQL_ORDER_CHECK_INTERVAL = env.int("AQL_ORDER_CHECK_INTERVAL", default=300)  # an open order at most this often
 
 # --- Operations: health and metrics ----------------------------------------------

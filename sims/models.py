@@ -13,17 +13,7 @@ from aql.usim import SERVICES
 from common.models import Event
 from common.roles import SYSTEM_USERNAME
 from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimAction, SimState
-
-
-class NumberQuerySet(models.QuerySet):
-    def available(self) -> "NumberQuerySet":
-        """On no SIM, and not held for a command in flight: free to give out (a small partial
-        index, however many numbers are in use)."""
-        return self.filter(on_sim=False, held_by__isnull=True)
-
-    def in_use(self) -> "NumberQuerySet":
-        """On a SIM, or held for a command in flight that gives it to one."""
-        return self.exclude(on_sim=False, held_by__isnull=True)
+from sims.models_numbers import FREE, NumberQuerySet
 
 
 class GeographicNumber(models.Model):
@@ -43,13 +33,20 @@ class GeographicNumber(models.Model):
     # Whether a SIM has ever had it, kept by the same triggers (migration 0026): such a number is in
     # that SIM's history and aql's, and is never deleted.
     was_on_sim = models.BooleanField("ever on a SIM", default=False, editable=False)
+    # Freed from a subscriber's SIM (terminated, or its number changed): it rests (NUMBER_REST_DAYS)
+    # so its callers never reach a stranger; only who it rests for may have it back meanwhile
+    # (sims.selectors_rests). Cleared by the worker's ten-minute pass once over, or by a Supervisor.
+    rests_since = models.DateTimeField(null=True, blank=True, editable=False)
+    rests_until = models.DateTimeField(null=True, blank=True, editable=False)
+    rests_for = models.ForeignKey("Subscriber", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  editable=False)  # erased with the subscriber: then it rests for nobody
 
     objects = NumberQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
-        indexes = [models.Index(fields=["number"], condition=models.Q(on_sim=False, held_by__isnull=True),
-                                name="number_free")]
+        indexes = [models.Index(fields=["number"], condition=FREE, name="number_free"),
+                   models.Index(fields=["number"], condition=Q(rests_until__isnull=False), name="number_resting")]
         constraints = [models.UniqueConstraint(fields=["held_by"], condition=models.Q(held_by__isnull=False),
                                                name="number_held_once")]
 

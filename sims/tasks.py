@@ -187,9 +187,11 @@ def prune_checks_pass() -> int:
     """Delete the system's routine comparisons with aql that found nothing to change, once they are
     older than AQL_CHECKS_KEPT_DAYS (never when 0): every ten minutes, for at most half a minute,
     a little at a time (a backlog, as in a journal kept before this existed, goes over many passes).
+    Also frees the numbers whose rest is over (so a rest lasts up to ten minutes longer, never shorter).
     Returns how many requests went."""
     days = settings.AQL_CHECKS_KEPT_DAYS
     pruned = services.checks_prune(days=days) if days else 0
     services.uploads_prune()  # and the CSV files left unconfirmed for a day
+    services.number_rests_end_due()  # and the numbers whose rest is over go back to the free list
     heartbeat(name="prune")
     return pruned

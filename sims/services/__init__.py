@@ -50,6 +50,7 @@ from sims.services.imports import (
     uploads_prune,
 )
 from sims.services.resend import request_send_again
+from sims.services.rests import number_rest_end, number_rests_end_due
 from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
 
 __all__ = [
@@ -67,6 +68,8 @@ __all__ = [
     "checks_prune",
     "latest_look",
     "number_add",
+    "number_rest_end",
+    "number_rests_end_due",
     "poll_delay",
     "request_claim_due",
     "request_looks",

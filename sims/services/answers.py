@@ -24,7 +24,7 @@ from common.validators import phone_national
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
-from sims.services import outbox
+from sims.services import outbox, rests
 
 logger = logging.getLogger(__name__)
 Apply = Callable[[GatewayRequest, Sim], None]
@@ -167,13 +167,15 @@ def apply_success(request: GatewayRequest, sim: Sim) -> None:
     for name, on in move.services(request.params).items():
         setattr(sim, name, on)
     held = GeographicNumber.objects.filter(held_by=request).first() if move.takes_number else None
-    if held:  # the SIM takes the number held for it
-        held.held_by = None
-        held.save(update_fields=["held_by"])
+    left = sim.number if held or move.frees_number else None  # the number the SIM leaves, if any
+    if held:  # the SIM takes the number held for it (a rest it had, its subscriber's, is over)
+        held.held_by = held.rests_since = held.rests_until = held.rests_for = None
+        held.save(update_fields=["held_by", "rests_since", "rests_until", "rests_for"])
         sim.number = held
     if move.frees_number:  # terminated for good: its number goes back to the pool
         sim.number = None
     sim.save()
+    rests.number_rest_start(number=left, sim=sim, request=request)  # it rests before going to someone new
 
 
 def undo(request: GatewayRequest, sim: Sim) -> None:
@@ -238,9 +240,11 @@ def reconcile(request: GatewayRequest, sim: Sim, *, status: IccidStatus) -> None
               message=f"aql's record differs from ours ({said}) while {busy.get_command_display()} is in "
                       "progress: its outcome will settle our record.")
         return
+    left = sim.number if "number" in changes else None
     for name, (_, value) in changes.items():
         setattr(sim, name, _number_for(value, sim) if name == "number" and value else value)
     sim.save()
+    rests.number_rest_start(number=left, sim=sim)  # freed at aql (terminated, or another number): it rests too
     outbox.drift_found(sim=sim, request=request, fields=list(changes), state_before=before["state"])
     event(sim=sim, actor=request.actor, request=request, action=SimAction.DRIFT, before=before,
           message=f"aql's record differed from ours: {said}. Ours now follows aql.")

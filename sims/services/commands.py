@@ -21,7 +21,7 @@ from common.actors import Actor, recorded
 from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
-from sims import lifecycle, selectors
+from sims import lifecycle, selectors, selectors_rests
 from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
@@ -110,13 +110,12 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
                       code="sim-busy") from None
 
 
-def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
-    """Reserve a pool number for the request, so no other SIM can be given it meanwhile."""
+def _hold_number(number: str, request: GatewayRequest, for_subscriber_id: int | None = None) -> GeographicNumber:
+    """Reserve a pool number for the request, so no other SIM can be given it meanwhile. A resting
+    number is refused unless it rests for `for_subscriber_id` (their own number back)."""
     geo = GeographicNumber.objects.select_for_update().filter(number=number).first()
-    if geo is None:
-        raise Refused("That number is not in our pool: add it under Numbers first.", "number")
-    if GeographicNumber.objects.in_use().filter(pk=geo.pk).exists():
-        raise Refused("That number is already in use by another SIM.", "number")
+    if why := selectors_rests.number_refusal(geo=geo, for_subscriber_id=for_subscriber_id):
+        raise why
     geo.held_by = request
     geo.save(update_fields=["held_by"])
     return geo
@@ -125,8 +124,10 @@ def _hold_number(number: str, request: GatewayRequest) -> GeographicNumber:
 # --- the commands ----------------------------------------------------------------------------
 
 def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str, address: str,
-                 postcode: str, contact_number: str) -> GatewayRequest:
-    """Activate an unused SIM for a subscriber with a pool number. aql answers later (two-step)."""
+                 postcode: str, contact_number: str, returning_subscriber_id: int | None = None) -> GatewayRequest:
+    """Activate an unused SIM for a subscriber with a pool number. aql answers later (two-step).
+    `returning_subscriber_id`: the subscriber on record (a terminated SIM's) this activation is for
+    again: a number resting for them is theirs to have back (its rest refuses anyone else)."""
     v = validators
     f = v.clean_all(imei=(v.clean_imei, imei), number=(v.clean_geographic_number, number),
                     name=(v.clean_name, name), address=(v.clean_address, address),
@@ -137,7 +138,7 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
         # The subscriber's details stay in Subscriber (erasable), not in the journal.
         request = _journal(sim=sim, command=Command.ACTIVATE, actor=actor,
                            params={"imei": f["imei"], "geo_nos": f["number"]})
-        _hold_number(f["number"], request)
+        _hold_number(f["number"], request, returning_subscriber_id)
         sim.subscriber = Subscriber.objects.create(name=f["name"], address=f["address"], postcode=f["postcode"],
                                                    contact_number=f["contact_number"])
         sim.imei, sim.state = f["imei"], lifecycle.TABLE[Command.ACTIVATE].in_flight
@@ -231,7 +232,7 @@ def _number_command(command: Command, sim_id: int, actor: Actor, number: str) ->
             raise Refused("This SIM already has that number.", "number")
         request = _journal(sim=sim, command=command, actor=actor,
                            params={"geo_nos": old, "new_geo_nos": new} if old else {"geo_nos": new})
-        _hold_number(new, request)
+        _hold_number(new, request, sim.subscriber_id)  # the SIM's subscriber may have their resting number back
         event(sim=sim, actor=actor, request=request, action=SimAction.SENDING, before=sim.snapshot(),
               message=f"{command.label} to {validators.phone_national(new)} sent.")
     return send_and_record(request)

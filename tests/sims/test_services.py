@@ -452,7 +452,9 @@ def test_sims_per_state_are_kept_by_the_database_however_a_sim_changes(world, st
     assert kept() == counted() == {SimState.UNUSED: 9, SimState.SUSPENDED: 1, SimState.TERMINATED: 1}
 
 
-def test_whether_a_number_is_on_a_sim_is_kept_by_the_database_however_the_sim_changes(world, staff, make_sim):
+def test_whether_a_number_is_on_a_sim_is_kept_by_the_database_however_the_sim_changes(world, staff, make_sim,
+                                                                                       settings):
+    settings.NUMBER_REST_DAYS = 0  # a freed number is free at once (tests/sims/test_rests.py: numbers that rest)
     def kept() -> set[str]:
         return set(GeographicNumber.objects.filter(on_sim=True).values_list("number", flat=True))
 
