@@ -82,6 +82,10 @@ not. Match on `code`:
 - `aql-` and a number, such as `aql-63204` (422, or 409 when it stops a later command): the gateway
   refused with that code; `errors` gives each of its codes with its meaning. `aql-63027` means the
   network is congested and nothing may be sent for the SIM until the time `detail` gives.
+- `number-resting` (422, on the field `number`): the number was freed from a subscriber's SIM and rests
+  (`NUMBER_REST_DAYS`, 90 days by default) before going to someone new; `detail` says until when. The
+  pool's `rests_until` shows it; `GET /numbers?show=resting` lists them. A number resting for the SIM's own
+  subscriber (a number change back) is not refused.
 - `not-sent` (409): a request that was never sent to the gateway; `request` points to it.
 - `order-refused` (422): the gateway refused a despatch order at once; `detail` says why.
 - `idempotency-key-reused` (422), `idempotency-key-too-long` (422), `idempotency-key-in-use` (409),

@@ -32,6 +32,7 @@ from common.admin import (
 from common.forms import PersonChecks
 from common.outcomes import Outcome
 from sims import search, selectors, services
+from sims.admin_rests import RestActions, RestingFilter
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
 from sims.lifecycle import PROVISION, TERMINATE, Command, SimAction
 from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
@@ -212,12 +213,12 @@ def _in_use(number: GeographicNumber) -> bool:
 
 
 @admin.register(GeographicNumber)
-class GeographicNumberAdmin(LongList, KeepsHistory, admin.ModelAdmin):
-    list_display = ("number_shown", "sim", "held_by", "added_at")
+class GeographicNumberAdmin(RestActions, LongList, KeepsHistory, admin.ModelAdmin):
+    list_display = ("number_shown", "sim", "held_by", "rests_until", "added_at")
     list_select_related = ("sim", "held_by")
     search_fields = ("number",)
-    readonly_fields = ("held_by", "added_at")
-    list_filter = ("on_sim",)  # kept on the number: no search of every number for one no SIM points at
+    readonly_fields = ("held_by", "rests_since", "rests_until", "added_at")
+    list_filter = ("on_sim", RestingFilter)  # kept on the number: no search of every number for one no SIM points at
     sortable_by = ("number_shown",)  # by number, its own index; by date added would sort the pool
     change_list_template = "admin/sims/geographicnumber/change_list.html"
 

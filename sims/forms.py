@@ -135,6 +135,13 @@ class NumberForm(StaffForm):
     number = FreeNumberField(label="New geographic number")
 
 
+class RestEndForm(StaffForm):
+    """Why a number's rest ends early (a Supervisor): required, kept in the audit trail."""
+
+    reason = forms.CharField(label="Why end its rest now", max_length=500, required=False,
+                             help_text="Kept in the audit trail with your name.")  # the service says when it is missing
+
+
 class DeactivateForm(StaffForm):
     confirm = forms.CharField(label="Type the SIM's ICCID to confirm", max_length=30)
 

@@ -111,7 +111,7 @@ def sim_page(*, search: str = "", by_person: bool = True, state: str = "", servi
     return _label_in_flight(seek(qs, SIM_SORTS[sim_sort(sort, service)], cursor))
 
 
-NUMBER_VIEWS = ("available", "assigned")
+NUMBER_VIEWS = ("available", "assigned", "resting")
 REQUEST_VIEWS = {
     "in_flight": Q(state__in=IN_FLIGHT),
     "failed": Q(state__in=FAILURES),
@@ -157,6 +157,8 @@ def number_page(*, show: str = "", search: str = "", cursor: str = "") -> Page:
         qs = qs.available()
     elif show == "assigned":
         qs = qs.filter(sim__isnull=False)
+    elif show == "resting":  # freed from a subscriber's SIM, not yet anyone else's: their own small index
+        qs = qs.resting()
     if search:
         qs = qs.filter(number_starts_q(search))
     return seek(qs, ("number",), cursor)

@@ -34,6 +34,11 @@ def rest_words(geo: GeographicNumber) -> str:
             f"until {day(since)}): numbers rest {days} days before going to someone new.")
 
 
+def number_resting_detail(*, number: str) -> GeographicNumber | None:
+    """A pool number, written in aql's form (a URL's), with the SIM of the subscriber it rests for."""
+    return GeographicNumber.objects.select_related("rests_for__sim").filter(number=number).first()
+
+
 def number_refusal(*, geo: GeographicNumber | None, for_subscriber_id: int | None = None,
                    in_use: bool | None = None) -> Refused | None:
     """Why this pool number (None: not in the pool) may not go to a SIM now, as the refusal to raise

@@ -49,4 +49,5 @@ urlpatterns = [
     # the number pool
     path("numbers/", numbers.number_list, name="number_list"),
     path("numbers/free/", numbers.number_free, name="number_free"),
+    path("numbers/<str:number>/rest/end/", numbers.number_rest_end, name="number_rest_end"),
 ]

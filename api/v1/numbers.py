@@ -1,5 +1,6 @@
 """The pool of geographic numbers (`/numbers`): listed, searched, added."""
 
+from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
@@ -21,6 +22,7 @@ class NumbersIn(Schema):
 class NumberOut(Schema):
     number: str
     sim: str | None
+    rests_until: datetime | None  # freed from a subscriber's SIM: no one new may have it before then
 
 
 class NumberPage(Paged):
@@ -31,13 +33,14 @@ numbers = Router(tags=["SIMs"])
 
 
 @numbers.get("/numbers", response={200: NumberPage, **PROBLEMS})
-def number_list(request: HttpRequest, show: Literal["available", "assigned"] | None = None, q: str = "",
+def number_list(request: HttpRequest, show: Literal["available", "assigned", "resting"] | None = None, q: str = "",
                 cursor: str = ""):
-    """The pool of geographic numbers: free ones, or those on a SIM."""
+    """The pool of geographic numbers: free ones, those on a SIM, or those resting (freed from a
+    subscriber's SIM, given to no one new until `rests_until`)."""
     may(request, "sims.view_geographicnumber")
     page = selectors.number_page(show=show or "", search=q[:30], cursor=cursor[:500])
-    return {"items": [{"number": n.number, "sim": n.sim.iccid if getattr(n, "sim", None) else None}
-                      for n in page.rows], "next": page.next or None}
+    return {"items": [{"number": n.number, "sim": n.sim.iccid if getattr(n, "sim", None) else None,
+                       "rests_until": n.rests_until} for n in page.rows], "next": page.next or None}
 
 
 @numbers.post("/numbers", response={201: Added, **WRITE_PROBLEMS})

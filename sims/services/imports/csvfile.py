@@ -18,6 +18,7 @@ from common.errors import Refused
 from sims import lifecycle, selectors
 from sims.lifecycle import Command
 from sims.models import GeographicNumber, Sim, Upload
+from sims.selectors_rests import is_resting, rest_words
 from sims.services.batches import BATCH_AT_MOST, CHUNK
 
 STOCK, ACTIVATE, ADOPT = Upload.STOCK, Upload.ACTIVATE, Upload.ADOPT
@@ -254,7 +255,8 @@ class Checker:
         sims = {s.iccid: s for s in Sim.objects.filter(iccid__in=iccids).only("pk", "iccid", "state", "number_id")}
         busy = selectors.commands_in_flight(sims=sims.values())
         named = [r.clean["number"] for r in chunk if r.clean.get("number")]
-        pool = dict(GeographicNumber.objects.filter(number__in=named).values_list("number", "pk"))
+        pool = {n.number: n for n in GeographicNumber.objects.filter(number__in=named)
+                .only("pk", "number", "rests_since", "rests_until")}
         used = set(GeographicNumber.objects.in_use().filter(number__in=named).values_list("number", flat=True))
         for row in chunk:
             sim = sims.get(row.clean.get("iccid", ""))
@@ -270,6 +272,8 @@ class Checker:
                     row.errors["number"] = "Not in our pool: add it under Numbers first."
                 elif number in used:
                     row.errors["number"] = "Already in use by another SIM."
+                elif is_resting(pool[number]):  # a row brings someone new: a resting number is not theirs
+                    row.errors["number"] = rest_words(pool[number])
         for row in chunk:  # the free numbers left go first to the rows that name them, then in turn
             if not row.errors and row.clean.get("number"):
                 self.free_left -= 1

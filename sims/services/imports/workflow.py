@@ -26,6 +26,7 @@ from ops.leases import claim_due
 from sims import lifecycle, selectors, selectors_batches
 from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import Adoption, Batch, GatewayRequest, GeographicNumber, Sim, Subscriber, Upload
+from sims.selectors_rests import is_resting, rest_words
 from sims.services import outbox
 from sims.services.adoptions import adoption_start
 from sims.services.batches import CHUNK, timelines
@@ -245,7 +246,8 @@ def _queue_activations(batch: Batch, rows: list[Row], named: set[str], actor: Ac
         if not why and row.clean["number"]:
             number = pool.get(row.clean["number"])
             why = ("That number is not in our pool: add it under Numbers first." if number is None
-                   else "That number is already in use by another SIM." if number.number in used else None)
+                   else "That number is already in use by another SIM." if number.number in used
+                   else rest_words(number) if is_resting(number) else None)  # resting since the preview
         elif not why:
             number = next(free, None)
             why = None if number else "No free number was left in the pool for it: add numbers, then its row again."
