@@ -22,7 +22,7 @@ from mvnoadmin.urls import urlpatterns
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
-from sims.models import GatewayRequest, Sim, Subscriber
+from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import adoption_start, batch_start, schedule_add, sim_query, sim_suspend, upload_preview
 from sims.tasks import adopt_pass
 from tests.conftest import IMEI, POOL, iccid, member_of, site_urls
@@ -120,6 +120,8 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     terminated = make_sim(6, state="terminated")
     terminated.subscriber = Subscriber.objects.create(**ADA)
     terminated.save()
+    GeographicNumber.objects.filter(number="44113000009").update(  # its number, resting for its subscriber
+        rests_since=timezone.now(), rests_until=timezone.now() + timedelta(days=90), rests_for=terminated.subscriber)
     order = order_despatch(actor=staff, **GRACE)
     for hours_ago in range(6, -1, -2):  # a stock history, for the sparklines; AQL-123 falls below its threshold
         for level in stock_refresh():
@@ -171,6 +173,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/requests/{lost.pk}/resolve/"),
         Visit("/requests/?who=all"),
         Visit("/numbers/"),
+        Visit("/numbers/?show=resting"),
+        Visit("/numbers/44113000009/rest/end/"),
+        Visit("/numbers/44113000009/rest/end/", press="End its rest"),
         Visit("/batches/"),
         Visit(f"/batches/{batch.pk}/"),
         Visit("/orders/"),

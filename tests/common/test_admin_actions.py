@@ -1,9 +1,12 @@
 """Every Django admin action of ours, tried by an admin account that may only look: not offered, and
 not run when posted anyway; offered to the Admin role."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from api import keys
 from api.models import ApiKey
@@ -13,7 +16,7 @@ from hooks.models import Subscription
 from orders import services as order_services
 from orders.models import StockLevel
 from sims import services
-from sims.models import SimEvent
+from sims.models import GeographicNumber, SimEvent
 from tests.conftest import member_of
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +27,7 @@ ACTIONS = [  # (changelist, action, the permission it needs)
     ("sims/sim", "query_gateway", "sims.provision_sim"), ("sims/sim", "terminate", "sims.terminate_sim"),
     ("sims/sim", "erase_subscriber", "sims.erase_subscriber"),
     ("sims/gatewayrequest", "settle_by_hand", "sims.settle_request"),
+    ("sims/geographicnumber", "end_rest", "sims.add_geographicnumber"),
     ("orders/despatchorder", "refresh", "orders.place_order"), ("orders/despatchorder", "submit", "orders.place_order"),
     ("orders/stocklevel", "refresh_stock", "orders.place_order"),
     ("api/apikey", "revoke", "api.change_apikey"),
@@ -56,13 +60,18 @@ def a_row_the_action_would_change(changelist: str, action: str, make_sim, boss) 
     if changelist == "orders/despatchorder":
         return order_services.order_despatch(actor=boss, name="Jo Bloggs", company="", address="1 Road",
                                              postcode="LS1 1AA", contact_no="07700900123").pk
+    if changelist == "sims/geographicnumber":  # a resting number
+        rest = {"rests_since": timezone.now(), "rests_until": timezone.now() + timedelta(days=90)}
+        GeographicNumber.objects.filter(number="44113000009").update(**rest)
+        return GeographicNumber.objects.get(number="44113000009").pk
     sim = make_sim(1, number="44113000001")
     return services.sim_query(sim_id=sim.pk, actor=boss).pk if changelist == "sims/gatewayrequest" else sim.pk
 
 
 def what_actions_change(world) -> tuple:
     return (len(world.fake.calls), SimEvent.objects.count(), AuditEvent.objects.count(),
-            ApiKey.objects.filter(revoked_at=None).count(), Subscription.objects.filter(active=True).count())
+            ApiKey.objects.filter(revoked_at=None).count(), Subscription.objects.filter(active=True).count(),
+            GeographicNumber.objects.resting().count())
 
 
 @pytest.mark.parametrize("changelist, action, permission", ACTIONS, ids=[a for _, a, _ in ACTIONS])
@@ -82,7 +91,8 @@ def test_an_admin_action_runs_only_for_a_role_that_may_do_it(client, world, make
     page = client.get(f"/admin/{changelist}/")
     assert page.status_code == 200 and f'value="{action}"' not in page.text  # seen, the action not offered...
     before = what_actions_change(world)
-    client.post(f"/admin/{changelist}/", {"action": action, "_selected_action": [target]}, follow=True)
+    client.post(f"/admin/{changelist}/", {"action": action, "_selected_action": [target], "reason": "asked"},
+                follow=True)  # (a reason: the one input an action takes, ending a rest)
     assert what_actions_change(world) == before  # ...and not run if posted
     assert boss.has_perm(permission)
     client.force_login(boss)

@@ -83,6 +83,7 @@ EXPECTED = {
                      "orders:order_refresh", "orders:order_submit", "orders:order_place_again"], ("POST", DAILY_POST)),
     **dict.fromkeys(["sims:sim_erase_subscriber", "sims:request_look", "sims:request_send_again",
                      "orders:stock_threshold", "sims:adoption_ask_again"], ("POST", SUPERVISOR_POST)),
+    "sims:number_rest_end": ("POST", SUPERVISOR_FORM),  # no reason given: the form again, saying why one is needed
     "sims:sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "aql_connection": ("GET", codes(302, 302, 302, 302, 200)),  # Django admin's page: the Admin role's
     "login": ("GET", codes(200, 200, 200, 200, 200)),
@@ -130,7 +131,8 @@ def places(world, make_sim, staff, settings):
                           due_at=timezone.now() + timedelta(days=1))
     adoption = services.adoption_start(iccids=[iccid(9)], actor=staff, source="a test")
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
-            "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk}
+            "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk,
+            "number": "44113000003"}
 
 
 def url_names() -> set[str]:

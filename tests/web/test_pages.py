@@ -68,7 +68,8 @@ def count_queries(client, url: str) -> int:
 def test_each_page_runs_the_same_queries_for_10_and_1000_sims(world, staff, make_sim, agent):
     sim = some_of_everything(staff, make_sim)
     urls = [*PAGES, f"/sims/{sim.iccid}/", "/sims/?q=Customer", "/sims/?q=0002&state=active",
-            "/requests/?show=in_flight", "/numbers/?show=available", f"/sims/{iccid(0)}/activate/"]
+            "/requests/?show=in_flight", "/numbers/?show=available", "/numbers/?show=resting",
+            f"/sims/{iccid(0)}/activate/"]
     at_ten = {url: count_queries(agent, url) for url in urls}
     assert Sim.objects.count() == 10
     more_rows(sim, staff, 990)
