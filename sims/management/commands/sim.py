@@ -40,7 +40,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
         "services": sim.services,  # each service's name: true, false or null (not known)
         "premium": sim.premium,
         "requests": [
-            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
+            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id, "reason": r.reason,
              "codes": [{"code": c, "message": codes.usim(c).message} for c in r.codes],
              "created_at": r.created_at.isoformat(), "settled_at": r.settled_at and r.settled_at.isoformat()}
             for r in sim.requests.order_by("-created_at")
