@@ -130,7 +130,7 @@ def sim_suspend(request: HttpRequest, iccid: str) -> HttpResponse:
     own, or presses "Lost" or "Stolen" on the SIM's page (the same suspend, at once). Lost or stolen,
     the replacement (a new SIM with the same number) is offered next, where the site has that page."""
     sim = _sim(iccid)
-    form = SuspendForm(request.POST or None)
+    form = SuspendForm(request.POST if request.method == "POST" else None)  # an empty post too: says what is missing
 
     def offer_replacement(sent: GatewayRequest) -> None:
         queued = sent.state in (RequestState.TO_SEND, RequestState.SENDING, RequestState.PENDING, RequestState.SUCCESS)
@@ -195,7 +195,7 @@ def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
 @command_requires(Command.DEACTIVATE)
 def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
-    form = DeactivateForm(request.POST or None, iccid=sim.iccid)
+    form = DeactivateForm(request.POST if request.method == "POST" else None, iccid=sim.iccid)
     return _form_page(request, form, "sims/deactivate.html",
                       lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user, reason=data["reason"],
                                                            reason_words=data["reason_words"]), {"sim": sim})
