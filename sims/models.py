@@ -13,6 +13,7 @@ from aql.usim import SERVICES
 from common.models import Event
 from common.roles import SYSTEM_USERNAME
 from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimAction, SimState
+from sims.reasons import StopReason
 
 
 class NumberQuerySet(models.QuerySet):
@@ -266,6 +267,9 @@ class GatewayRequest(models.Model):
     # Why a request was never sent (the SIM could not take it when its turn came), in staff's words.
     # Nullable: a column added to a journal of millions without rewriting it.
     why_not_sent = models.TextField(null=True, blank=True)  # noqa: DJ001
+    # Why a suspend or termination was asked (sims.reasons), and staff's words with it; null: not said.
+    reason = models.CharField(max_length=20, choices=StopReason.choices, null=True, blank=True)  # noqa: DJ001
+    reason_words = models.TextField(null=True, blank=True)  # noqa: DJ001  (personal, maybe: never in a webhook)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # When the worker next looks at it (checkstatus, or queryiccid for an unknown outcome).
@@ -307,6 +311,8 @@ class GatewayRequest(models.Model):
                          name="request_system_failed"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
             models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
+            models.Index(fields=["reason", "-created_at", "-id"], condition=Q(reason__isnull=False),
+                         name="request_reason"),  # the journal's filter by reason: only the rows that have one
         ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).
@@ -356,6 +362,8 @@ class ScheduledAction(models.Model):
     request = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="scheduled_by", help_text="What it became when it ran")
     cancelled_by = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=20, choices=StopReason.choices, null=True, blank=True)  # noqa: DJ001
+    reason_words = models.TextField(null=True, blank=True)  # noqa: DJ001  (the request it makes carries both)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -25,6 +25,7 @@ from sims import selectors, services, tasks
 from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
 from sims.outcomes import request_outcome
+from sims.reasons import StopReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
 
@@ -39,7 +40,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
         "services": sim.services,  # each service's name: true, false or null (not known)
         "premium": sim.premium,
         "requests": [
-            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
+            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id, "reason": r.reason,
              "codes": [{"code": c, "message": codes.usim(c).message} for c in r.codes],
              "created_at": r.created_at.isoformat(), "settled_at": r.settled_at and r.settled_at.isoformat()}
             for r in sim.requests.order_by("-created_at")
@@ -75,7 +76,13 @@ class Command(StaffCommand):
             activate.add_argument(f"--{field}", required=True)
         for command, row in TABLE.items():  # a command that needs nothing but the SIM: its words and the ICCID
             if row.cli.split()[0] not in WITH_INPUT:
-                sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})").add_argument("iccid")
+                one = sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})")
+                one.add_argument("iccid")
+                if row.asks_why:  # a suspend or a termination says why
+                    one.add_argument("--reason", required=True, choices=StopReason.values,
+                                     help="why the line is stopped")
+                    one.add_argument("--reason-words", default="", metavar="WORDS",
+                                     help="why, in a few words (required with --reason other)")
         svc = sub.add_parser("services", help="add or remove services")
         svc.add_argument("iccid")
         which = svc.add_mutually_exclusive_group(required=True)
@@ -122,7 +129,8 @@ class Command(StaffCommand):
                 return services.sim_number_assign(sim_id=sim.pk, actor=actor, number=options["assign"])
             return services.sim_number_change(sim_id=sim.pk, actor=actor, number=options["change"])
         command = next(c for c, row in TABLE.items() if row.cli == action)
-        return services.sim_command(sim_id=sim.pk, actor=actor, command=command)
+        return services.sim_command(sim_id=sim.pk, actor=actor, command=command, reason=options.get("reason"),
+                                    reason_words=options.get("reason_words"))
 
     def _show(self, sim: Sim, as_json: bool) -> None:
         data = sim_json(sim)
