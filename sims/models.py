@@ -18,12 +18,17 @@ from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState
 class NumberQuerySet(models.QuerySet):
     def available(self) -> "NumberQuerySet":
         """On no SIM, and not held for a command in flight: free to give out (a small partial
-        index, however many numbers are in use)."""
-        return self.filter(on_sim=False, held_by__isnull=True)
+        index, however many numbers are in use), nor kept for a replacement under way."""
+        return self.filter(on_sim=False, held_by__isnull=True).exclude(pk__in=_kept())
 
     def in_use(self) -> "NumberQuerySet":
-        """On a SIM, or held for a command in flight that gives it to one."""
-        return self.exclude(on_sim=False, held_by__isnull=True)
+        """On a SIM, or held for a command in flight that gives it to one, or for a replacement."""
+        return self.filter(~Q(on_sim=False, held_by__isnull=True) | Q(pk__in=_kept()))
+
+
+def _kept() -> models.QuerySet:
+    """The numbers replacements under way hold (a few: their own small query)."""
+    return Replacement.objects.filter(state__in=HOLDING).values("number_id")
 
 
 class GeographicNumber(models.Model):
@@ -385,5 +390,6 @@ class SimEvent(Event):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
 
-# Adoptions are in a module of their own (this one is near its length), imported here for Django to find.
+# Adoptions and replacements are in modules of their own (this one is near its length), imported here for Django.
 from sims.models_adoptions import Adoption, AdoptionRow  # noqa: E402, F401
+from sims.models_replacements import HOLDING, Replacement, ReplacementStep  # noqa: E402, F401
