@@ -10,8 +10,8 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.validators import phone_national
-from sims import selectors
-from sims.lifecycle import IN_FLIGHT, SimAction, SimState
+from sims import lifecycle, selectors
+from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
 from sims.models import GeographicNumber, Replacement, Sim
 from sims.models_replacements import HOLDING, ReplacementState
 from sims.selectors_replacements import sim_replacement
@@ -19,6 +19,8 @@ from sims.services import replacement_steps
 from sims.services.answers import event, locked_sim
 
 LIVE = (SimState.ACTIVE, SimState.SUSPENDED)
+REPLACE_PERMISSION = lifecycle.TABLE[Command.ACTIVATE].permission  # Customer service's: it activates the new SIM
+SUPERVISE_PERMISSION = lifecycle.TERMINATE  # resume or abandon a stopped one: a Supervisor's
 
 
 def _check_old(old: Sim) -> None:

@@ -8,7 +8,7 @@ from sims import services, tasks
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim, SimEvent, Subscriber
 from sims.models_replacements import ReplacementState
-from tests.conftest import IMEI, iccid, member_of
+from tests.conftest import IMEI, iccid, manage, member_of
 from tests.sims.test_uncertain import AQL_TAKES, due_now, fresh
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +193,15 @@ def test_replace_refuses_in_words(world, staff, old_sim):
         services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
     assert not Replacement.objects.exists()
     assert not GatewayRequest.objects.filter(command=Command.ACTIVATE).exists()
+
+
+def test_the_command_line_starts_a_replacement_and_refuses_in_words(world, old_sim):
+    old = old_sim()
+    member_of("Observer", "watcher")
+    member_of("Customer service", "clerk")
+    assert manage("sim", "--user", "watcher", "replace", old.iccid, "--with", iccid(5))[0] == 1
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    assert status == 0 and "Replacement" in out and "activating the new sim" in out.lower()
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6))
+    assert status == 1 and "already part of replacement" in out
+    assert run(world, Replacement.objects.get()).state == ReplacementState.DONE
