@@ -25,6 +25,21 @@ class ReplacementState(models.TextChoices):
     ABANDONED = "abandoned", "Abandoned"
 
 
+# The steps, in the order of each plan, and what each is in words (docs/REPLACEMENT.md says why).
+ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END = "activate", "add", "remove", "old_off", "new_on", "old_end"
+# For an active old SIM the subscriber stays reachable on it until the number moves: the number is
+# off a SIM only between OLD_OFF and NEW_ON, two one-step commands. A suspended SIM cannot change
+# number (changegeo needs it active), so it is terminated first and the number then moves.
+PLANS = {"active": (ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END),
+         "suspended": (ACTIVATE, ADD, REMOVE, OLD_END, NEW_ON)}  # by Replacement.plan
+WORDS = {ACTIVATE: "Activating the new SIM on a stand-in number",
+         ADD: "Giving the new SIM the old one's services",
+         REMOVE: "Removing from the new SIM services the old one did not have",
+         OLD_OFF: "Moving the old SIM onto a stand-in number, to free the kept one",
+         NEW_ON: "Moving the kept number to the new SIM",
+         OLD_END: "Terminating the old SIM",
+         "": "Finished"}
+
 # The states in which the procedure holds its number: no one else can take it.
 HOLDING = (ReplacementState.RUNNING, ReplacementState.WAITING, ReplacementState.STOPPED)
 

@@ -16,21 +16,8 @@ from common.events import EventKind
 from common.validators import phone_national
 from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import GatewayRequest, GeographicNumber, Replacement, ReplacementStep, Sim, SimEvent, Subscriber
-from sims.models_replacements import ReplacementState
+from sims.models_replacements import ACTIVATE, ADD, NEW_ON, OLD_OFF, PLANS, REMOVE, WORDS, ReplacementState
 
-ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END = "activate", "add", "remove", "old_off", "new_on", "old_end"
-# For an active old SIM the subscriber stays reachable on it until the number moves: the number is
-# off a SIM only between OLD_OFF and NEW_ON, two one-step commands. A suspended SIM cannot change
-# number (changegeo needs it active), so it is terminated first and the number then moves.
-PLANS = {Replacement.ACTIVE: (ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END),
-         Replacement.SUSPENDED: (ACTIVATE, ADD, REMOVE, OLD_END, NEW_ON)}
-WORDS = {ACTIVATE: "Activating the new SIM on a stand-in number",
-         ADD: "Giving the new SIM the old one's services",
-         REMOVE: "Removing from the new SIM services the old one did not have",
-         OLD_OFF: "Moving the old SIM onto a stand-in number, to free the kept one",
-         NEW_ON: "Moving the kept number to the new SIM",
-         OLD_END: "Terminating the old SIM",
-         "": "Finished"}
 DONE_WORDS = "Done: the new SIM has the number and the subscriber; the old SIM is terminated."
 
 

@@ -24,10 +24,10 @@ from common.errors import EXIT_DONE, EXIT_REFUSED, EXIT_UNKNOWN
 from sims import selectors, services, tasks
 from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
+from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
-from sims.services.replacement_steps import WORDS
 from sims.services.replacements import REPLACE_PERMISSION
 
 
