@@ -2,7 +2,8 @@
 
 from django.db.models import Q
 
-from sims.models import Replacement
+from sims.lifecycle import SimState
+from sims.models import Replacement, Sim
 from sims.models_replacements import HOLDING, WORDS, ReplacementState
 
 
@@ -43,3 +44,8 @@ def replacement_json(replacement: Replacement) -> dict:
             "finished_at": replacement.finished_at, "by": replacement.actor_name,
             "steps": [{"step": s.step, "request_id": s.request_id, "command": s.request.command,
                        "state": s.request.state} for s in replacement.steps.all()]}
+
+
+def unused_sims_ending(*, digits: str) -> list[Sim]:
+    """At most two unused SIMs whose ICCID ends with `digits` (the reversed ICCID's index, a range)."""
+    return list(Sim.objects.filter(iccid_reversed__startswith=digits[::-1], state=SimState.UNUSED)[:2])
