@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from common import validators
 from common.actors import Actor
 from common.forms import PersonChecks, add_refusal
-from sims import reasons, selectors, services
+from sims import reasons, selectors, selectors_replacements, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Upload
 from sims.outcomes import code_errors
@@ -360,3 +360,27 @@ class ScheduleForm(StaffForm):
 
 class RescheduleForm(StaffForm):
     due_at = _when_field()
+
+
+class ReplaceForm(StaffForm):
+    """Replacing a SIM: the new SIM by its last digits (an unused one of ours), the handset kept or not."""
+
+    new_sim = forms.CharField(label="New SIM: the last digits of its ICCID", max_length=20,
+                              help_text="At least 4 digits: an unused SIM of ours")
+    imei = forms.CharField(label="Handset IMEI", max_length=20, required=False,
+                           help_text="Leave empty to keep the old SIM's handset")
+
+    def clean_new_sim(self) -> str:
+        digits = self.cleaned_data["new_sim"].replace(" ", "")
+        if not digits.isdigit() or len(digits) < 4:
+            raise ValidationError("Type at least the last 4 digits of the new SIM's ICCID, digits only.")
+        found = selectors_replacements.unused_sims_ending(digits=digits)
+        if not found:
+            raise ValidationError("No unused SIM of ours ends with those digits.")
+        if len(found) > 1:
+            raise ValidationError(f"More than one unused SIM ends with {digits}: type more digits.")
+        return found[0].iccid
+
+    def clean_imei(self) -> str:
+        imei = self.cleaned_data["imei"].replace(" ", "")
+        return validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else ""

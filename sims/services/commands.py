@@ -26,6 +26,7 @@ from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
 from sims.services.answers import event, locked_sim
+from sims.services.requesters import replacement_refusal
 from sims.services.sending import send_and_record
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -98,6 +99,8 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
              reason_words: str | None = None) -> GatewayRequest:
     """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
     _refuse_unless_allowed(sim, command)
+    if why := replacement_refusal(sim_id=sim.pk, command=command):
+        raise Refused(why, code="sim-replacing")
     if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
         wait = timezone.localtime(sim.not_before)
         raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "

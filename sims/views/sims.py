@@ -37,6 +37,7 @@ from sims.outcomes import request_outcome
 from sims.permissions import command_requires
 from sims.reasons import REPLACE_AFTER
 from sims.views._shared import _sim, _when, url_if_there
+from sims.views.replacements import replacement_context
 
 
 @requires("sims.view_sim")
@@ -81,6 +82,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "services_not_known": [label for _, label, now in states if now == selectors.NOT_KNOWN],
             "subscriber_not_known": selectors.subscriber_not_known(sim),
             "may_fill_subscriber": user.has_perm(lifecycle.TABLE[Command.ACTIVATE].permission),
+            **replacement_context(sim, user, in_flight),
             "order": getattr(sim, "order", None),
             "schedulable": selectors.sim_schedulable(sim=sim),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}

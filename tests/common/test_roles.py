@@ -75,7 +75,9 @@ EXPECTED = {
     "sims:batch_retry": ("POST", DAILY_POST),
     "sims:batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
     **dict.fromkeys(["sims:sim_activate", "sims:sim_number", "orders:order_new", "sims:sim_import",
-                     "sims:sim_schedule", "sims:sim_subscriber"], ("GET", FORM)),
+                     "sims:sim_schedule", "sims:sim_subscriber", "sims:sim_replace"], ("GET", FORM)),
+    # (no replacement has that id here: a Supervisor is let through to "not found")
+    **dict.fromkeys(["sims:replacement_resume", "sims:replacement_abandon"], ("POST", codes(302, 403, 403, 404, 404))),
     "sims:sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add", "sims:sim_adopt"],
                     ("GET", SUPERVISOR_FORM)),

@@ -24,10 +24,12 @@ from common.errors import EXIT_DONE, EXIT_REFUSED, EXIT_UNKNOWN
 from sims import selectors, services, tasks
 from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
+from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
 from sims.reasons import StopReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
+from sims.services.replacements import REPLACE_PERMISSION
 
 
 def sim_json(sim: Sim) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
     # Each gateway command's words and permission are its row in the registry (lifecycle.TABLE).
     permissions = {"add": "sims.add_sim", "show": "sims.view_sim", "adopt": ADOPT_PERMISSION,
+                   "replace": REPLACE_PERMISSION,
                    **{row.cli.split()[0]: row.permission for row in TABLE.values()}}
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,6 +70,11 @@ class Command(StaffCommand):
         adopt.add_argument("--file", help="one ICCID a line, or a CSV file with an iccid column")
         adopt.add_argument("--wait", action="store_true",
                            help="ask aql now, from here, and report each ICCID not added (else the worker asks)")
+        replace = sub.add_parser("replace", help="replace an active or suspended SIM by an unused one, keeping its "
+                                                  "number, subscriber and services (the worker sends each step)")
+        replace.add_argument("iccid", metavar="OLD")
+        replace.add_argument("--with", dest="new", required=True, metavar="NEW", help="the unused SIM's ICCID")
+        replace.add_argument("--imei", help="the handset's IMEI, if not the old SIM's")
         show = sub.add_parser("show", help="a SIM and its requests")
         show.add_argument("iccid")
         show.add_argument("--json", action="store_true")
@@ -105,6 +113,12 @@ class Command(StaffCommand):
             self._adopt(actor, options)
             return
         sim = self._sim(options["iccid"])
+        if action == "replace":
+            new = self._sim(options["new"])
+            done = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, imei=options["imei"], actor=actor)
+            self.stdout.write(f"Replacement {done.pk} started: SIM {new.iccid} takes over from {sim.iccid}. "
+                              f"Next: {WORDS[done.step].lower()}. The worker sends each step; see /sims/{sim.iccid}/.")
+            return
         if action == "show":
             self._show(sim, options["json"])
             return
