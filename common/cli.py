@@ -6,12 +6,20 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 
 from common import audit
 from common.errors import EXIT_DONE, EXIT_REFUSED, REFUSALS, refusal_exit_code, refusal_text
 from common.models import AuditAction, AuditEvent
 from common.outcomes import Outcome
 from common.roles import permission_words, system_user
+
+
+def migrations_missing() -> int:
+    """How many of the code's migrations this database lacks (0 when it is up to date)."""
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def actor_from(username: str | None) -> Any:
@@ -43,6 +51,12 @@ class StaffCommand(BaseCommand):
                 return super().execute(*args, **options)
             except REFUSALS as exc:
                 raise CommandError(refusal_text(exc), returncode=refusal_exit_code(exc)) from None
+            except DatabaseError:
+                # A fresh install's first command, before migrate: say so, not a traceback of SQL.
+                if missing := migrations_missing():
+                    raise CommandError(f"The database lacks {missing} migration{'s' if missing != 1 else ''}: "
+                                       "run manage.py migrate first.", returncode=EXIT_REFUSED) from None
+                raise
 
     def actor(self, options: dict[str, Any]) -> Any:
         """Who the command acts for, once it is clear they may: a refusal is recorded and exits 1."""

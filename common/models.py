@@ -96,6 +96,7 @@ class EventKind(models.TextChoices):
     ORDER_DESPATCHED = "order.despatched", "Order despatched"
     STOCK_LOW = "stock.low", "Stock low"
     BATCH_FINISHED = "batch.finished", "Batch finished"
+    SIM_REPLACED = "sim.replaced", "SIM replaced (the number kept)"
 
 
 class OutboxEvent(models.Model):

@@ -40,6 +40,7 @@ from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim
 SIM_COUNT = 200
 NUMBER_COUNT = 130
 ACTIVATED = 118  # activated and settled; some then suspended, terminated or given services
+WHY = ("customer_request", "lost", "unpaid", "stolen", "fraud_suspected")  # why the seeded lines were stopped
 # The staff, one per role below Admin (the admin is demo_setup's): each gets a login in the banner.
 STAFF = (("sam", "Sam", "Okafor", "Customer service"), ("priya", "Priya", "Shah", "Supervisor"),
          ("olu", "Olu", "Bankole", "Observer"))
@@ -287,10 +288,10 @@ def _history(seeder: _Seeder, sims: list[int]) -> tuple[list[int], list[int]]:
 
     # A day's work: suspensions, terminations, international services.
     suspended, terminated, extras = active[0:14], active[14:20], active[20:40]
-    for sim_id in suspended:
-        services.sim_suspend(sim_id=sim_id, actor=seeder.who())
-    for sim_id in terminated:
-        services.sim_deactivate(sim_id=sim_id, actor=seeder.who())
+    for i, sim_id in enumerate(suspended):
+        services.sim_suspend(sim_id=sim_id, actor=seeder.who(), reason=WHY[i % len(WHY)])
+    for i, sim_id in enumerate(terminated):
+        services.sim_deactivate(sim_id=sim_id, actor=seeder.who(), reason=WHY[(i + 2) % len(WHY)])
     for i, sim_id in enumerate(extras):
         wanted = (["int_roaming"], ["int_calling"], ["int_roaming", "int_calling"])[i % 3]
         services.sim_services_add(sim_id=sim_id, actor=seeder.who(), services=wanted)
@@ -300,7 +301,7 @@ def _history(seeder: _Seeder, sims: list[int]) -> tuple[list[int], list[int]]:
     for sim_id in suspended[:3]:
         services.sim_reactivate(sim_id=sim_id, actor=seeder.who())
     for sim_id in suspended[3:6]:
-        services.sim_deactivate(sim_id=sim_id, actor=seeder.who())
+        services.sim_deactivate(sim_id=sim_id, actor=seeder.who(), reason="customer_request")
     for sim_id in extras[:2]:  # these two had int_roaming added
         services.sim_services_remove(sim_id=sim_id, actor=seeder.who(), services=["int_roaming"])
     for sim_id in active[40:42]:  # one-step: settles at once
@@ -368,7 +369,7 @@ def _left_for_the_newcomer(seeder: _Seeder, *, unused: list[int], active: list[i
     services.request_poll(request_id=unsure.pk)
     for sim_id in unused:
         seeder.activate(sim_id)
-    services.sim_suspend(sim_id=active[1], actor=seeder.who())
+    services.sim_suspend(sim_id=active[1], actor=seeder.who(), reason="unpaid")
     services.sim_services_add(sim_id=active[2], actor=seeder.who(), services=["int_calling"])
     services.sim_reactivate(sim_id=suspended, actor=seeder.who())
     seeder.despatch()  # processing: aql posts it out soon; the worker's order pass sees it later

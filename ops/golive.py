@@ -13,6 +13,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import checks
 
+from common.cli import migrations_missing
 from ops.health import OK, readiness
 from ops.selftest import Status, aql_selftest, held
 
@@ -90,7 +91,12 @@ STEPS: tuple[Callable[[], Step], ...] = (_selftest, _deploy_checks, _adopted, _w
 
 
 def golive_checklist() -> list[Step]:
-    """Each step of going live, in order, with where this deployment stands on it."""
+    """Each step of going live, in order, with where this deployment stands on it; on a database not
+    yet migrated, that alone (every other step reads the database)."""
+    if missing := migrations_missing():
+        return [Step("The database is migrated", "manage.py migrate", Done.NOT_DONE,
+                     f"{missing} migration{'s' if missing != 1 else ''} not applied: run manage.py migrate, "
+                     "then this again (the other steps read the database).")]
     return [step() for step in STEPS]
 
 

@@ -12,8 +12,8 @@ from django.utils.safestring import mark_safe
 
 from common import validators
 from common.actors import Actor
-from common.forms import PersonChecks
-from sims import selectors, services
+from common.forms import PersonChecks, add_refusal
+from sims import reasons, selectors, selectors_replacements, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest, ScheduledAction, Upload
 from sims.outcomes import code_errors
@@ -135,6 +135,43 @@ class NumberForm(StaffForm):
     number = FreeNumberField(label="New geographic number")
 
 
+def _reason_fields(form: forms.Form, *, label: str = "Why") -> None:
+    """Why a line is stopped (sims.reasons) and staff's words with it, as two fields of `form`; whether
+    a reason is required is `_clean_reason`'s to say (a schedule's reactivate has none)."""
+    form.fields["reason"] = forms.ChoiceField(label=label, required=False,
+                                              choices=[("", "Choose a reason…"), *reasons.StopReason.choices])
+    form.fields["reason_words"] = forms.CharField(
+        label="In a few words", required=False, max_length=reasons.WORDS_AT_MOST,
+        help_text="Required for \"other\". Kept with the request for staff; never sent to aql or to webhooks.")
+
+
+def _clean_reason(form: forms.Form, data: dict, command: str | None) -> dict:
+    """The reason checked as the service checks it, each error beside its field: required for a
+    suspend or a termination, none for another command."""
+    if not command or not reasons.asks_why(command):
+        data["reason"] = data["reason_words"] = None
+    elif not data.get("reason"):
+        form.add_error("reason", reasons.REASON_REQUIRED)
+    else:
+        try:
+            data["reason"], data["reason_words"] = reasons.clean_reason(data["reason"], data.get("reason_words"),
+                                                                        command=command)
+        except ValidationError as exc:
+            add_refusal(form, exc)
+    return data
+
+
+class SuspendForm(StaffForm):
+    """Why the line is stopped (the SIM page's "Lost" and "Stolen" buttons post it at once)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _reason_fields(self)
+
+    def clean(self) -> dict:
+        return _clean_reason(self, super().clean(), Command.SUSPEND)
+
+
 class RestEndForm(StaffForm):
     """Why a number's rest ends early (a Supervisor): required, kept in the audit trail."""
 
@@ -148,6 +185,11 @@ class DeactivateForm(StaffForm):
     def __init__(self, *args, iccid: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.iccid = iccid
+        _reason_fields(self)
+        self.order_fields(["reason", "reason_words", "confirm"])
+
+    def clean(self) -> dict:
+        return _clean_reason(self, super().clean(), Command.DEACTIVATE)
 
     def clean_confirm(self) -> str:
         typed = self.cleaned_data["confirm"].replace(" ", "")
@@ -227,7 +269,10 @@ class BatchForm(StaffForm):
 
     def __init__(self, *args, command: Command, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.count = count
+        self.count, self.command = count, command
+        if reasons.asks_why(command):
+            _reason_fields(self)
+            self.order_fields(["reason", "reason_words"])  # first: the why, then the rest
         if command in ScheduledAction.COMMANDS:  # now, or scheduled for later
             self.fields["due_at"] = _when_field(required=False)
             self.fields["due_at"].label = "Later, at (leave empty to send now)"
@@ -248,6 +293,9 @@ class BatchForm(StaffForm):
         if typed != str(self.count):
             raise ValidationError(f"Type {self.count} (the number of SIMs) to terminate them for good.")
         return typed
+
+    def clean(self) -> dict:
+        return _clean_reason(self, super().clean(), self.command)
 
 
 class UploadForm(StaffForm):
@@ -308,6 +356,38 @@ class ScheduleForm(StaffForm):
                                 choices=[(c.value, c.label) for c in ScheduledAction.COMMANDS])
     due_at = _when_field()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _reason_fields(self, label="Why (a suspend)")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        return _clean_reason(self, data, data.get("command"))
+
 
 class RescheduleForm(StaffForm):
     due_at = _when_field()
+
+
+class ReplaceForm(StaffForm):
+    """Replacing a SIM: the new SIM by its last digits (an unused one of ours), the handset kept or not."""
+
+    new_sim = forms.CharField(label="New SIM: the last digits of its ICCID", max_length=20,
+                              help_text="At least 4 digits: an unused SIM of ours")
+    imei = forms.CharField(label="Handset IMEI", max_length=20, required=False,
+                           help_text="Leave empty to keep the old SIM's handset")
+
+    def clean_new_sim(self) -> str:
+        digits = self.cleaned_data["new_sim"].replace(" ", "")
+        if not digits.isdigit() or len(digits) < 4:
+            raise ValidationError("Type at least the last 4 digits of the new SIM's ICCID, digits only.")
+        found = selectors_replacements.unused_sims_ending(digits=digits)
+        if not found:
+            raise ValidationError("No unused SIM of ours ends with those digits.")
+        if len(found) > 1:
+            raise ValidationError(f"More than one unused SIM ends with {digits}: type more digits.")
+        return found[0].iccid
+
+    def clean_imei(self) -> str:
+        imei = self.cleaned_data["imei"].replace(" ", "")
+        return validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else ""

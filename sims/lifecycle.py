@@ -103,6 +103,7 @@ class Move:
     brings_subscriber: bool = False  # undone, the subscriber and handset it brought go too
     seen: Seen = field(default=_never_seen)
     permission: str = PROVISION  # who may send it
+    asks_why: bool = False  # staff say why (sims.reasons.StopReason), kept on the journalled request
 
 
 def _live(status: IccidStatus, params: Params) -> bool | None:
@@ -146,7 +147,7 @@ TABLE: dict[Command, Move] = {
     Command.SUSPEND: Move(
         allowed_from=frozenset({SimState.ACTIVE}), cli="suspend", api="suspend", two_step=True,
         send=lambda c, sim, p: c.suspend(iccid=sim.iccid, geo_nos=p["geo_nos"]), batch=True, schedule=True,
-        on_success=SimState.SUSPENDED, needs_number=True, seen=_in_state(SimState.SUSPENDED)),
+        asks_why=True, on_success=SimState.SUSPENDED, needs_number=True, seen=_in_state(SimState.SUSPENDED)),
     Command.REACTIVATE: Move(
         allowed_from=frozenset({SimState.SUSPENDED}), cli="reactivate", api="reactivate", two_step=True,
         send=lambda c, sim, p: c.reactivate(iccid=sim.iccid, geo_nos=p["geo_nos"]), batch=True, schedule=True,
@@ -154,7 +155,7 @@ TABLE: dict[Command, Move] = {
     Command.DEACTIVATE: Move(
         allowed_from=frozenset({SimState.ACTIVE, SimState.SUSPENDED}), cli="deactivate", api="deactivate",
         send=lambda c, sim, p: c.deactivate(iccid=sim.iccid, geo_nos=p["geo_nos"]), two_step=True, batch=True,
-        permission=TERMINATE, on_success=SimState.TERMINATED, needs_number=True, frees_number=True,
+        asks_why=True, permission=TERMINATE, on_success=SimState.TERMINATED, needs_number=True, frees_number=True,
         services=lambda p: dict.fromkeys(SERVICES, False), seen=_in_state(SimState.TERMINATED)),
     Command.ADDSERVICE: Move(
         allowed_from=frozenset({SimState.ACTIVE}), cli="services --add", api="addservice", two_step=True,

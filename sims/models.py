@@ -12,8 +12,34 @@ from aql import codes
 from aql.usim import SERVICES
 from common.models import Event
 from common.roles import SYSTEM_USERNAME
-from sims.lifecycle import FAILURES, IN_FLIGHT, SCHEDULED, Command, RequestState, SimAction, SimState
-from sims.models_numbers import FREE, NumberQuerySet
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimAction, SimState
+from sims.reasons import StopReason
+
+# Free to give out: on no SIM, held for no command in flight, not resting (the free numbers' partial
+# index has this very condition; one cannot hold now(), so a rest that is over is cleared by the
+# worker's ten-minute pass, sims.services.rests), and kept for no replacement (below).
+FREE = Q(on_sim=False, held_by__isnull=True, rests_until__isnull=True)
+
+
+class NumberQuerySet(models.QuerySet):
+    def available(self) -> "NumberQuerySet":
+        """Free to give out (`FREE`: a small partial index, however many numbers are in use or resting),
+        nor kept for a replacement under way."""
+        return self.filter(FREE).exclude(pk__in=_kept())
+
+    def in_use(self) -> "NumberQuerySet":
+        """On a SIM, or held for a command in flight that gives it to one, or for a replacement (a resting
+        number is none of these: `resting`)."""
+        return self.filter(~Q(on_sim=False, held_by__isnull=True) | Q(pk__in=_kept()))
+
+    def resting(self) -> "NumberQuerySet":
+        """Freed from a subscriber's SIM and resting (or its rest just over, not yet cleared)."""
+        return self.filter(rests_until__isnull=False)
+
+
+def _kept() -> models.QuerySet:
+    """The numbers replacements under way hold (a few: their own small query)."""
+    return Replacement.objects.filter(state__in=HOLDING).values("number_id")
 
 
 class GeographicNumber(models.Model):
@@ -263,6 +289,9 @@ class GatewayRequest(models.Model):
     # Why a request was never sent (the SIM could not take it when its turn came), in staff's words.
     # Nullable: a column added to a journal of millions without rewriting it.
     why_not_sent = models.TextField(null=True, blank=True)  # noqa: DJ001
+    # Why a suspend or termination was asked (sims.reasons), and staff's words with it; null: not said.
+    reason = models.CharField(max_length=20, choices=StopReason.choices, null=True, blank=True)  # noqa: DJ001
+    reason_words = models.TextField(null=True, blank=True)  # noqa: DJ001  (personal, maybe: never in a webhook)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # When the worker next looks at it (checkstatus, or queryiccid for an unknown outcome).
@@ -304,6 +333,8 @@ class GatewayRequest(models.Model):
                          name="request_system_failed"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
             models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
+            models.Index(fields=["reason", "-created_at", "-id"], condition=Q(reason__isnull=False),
+                         name="request_reason"),  # the journal's filter by reason: only the rows that have one
         ]
         constraints = [
             # One command in flight per SIM (asking the gateway is a read, it may run beside one).
@@ -330,39 +361,6 @@ class GatewayRequest(models.Model):
         return [str(codes.usim(c)) for c in self.codes]
 
 
-class ScheduledAction(models.Model):
-    """A suspend or a reactivate to give a SIM at a time to come (at the end of a contract, say).
-    Until then it holds nothing: the SIM takes other commands meanwhile, and the action can be
-    moved or cancelled. When it is due, the worker journals it as its scheduler's own request,
-    waiting to be sent (or not done, with why, if the SIM cannot take it then): it has run."""
-
-    class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        RAN = "ran", "Ran"
-        CANCELLED = "cancelled", "Cancelled"
-
-    COMMANDS = SCHEDULED  # the registry's rows that may be scheduled
-    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="scheduled")
-    command = models.CharField(max_length=16, choices=[(c.value, c.label) for c in COMMANDS])
-    due_at = models.DateTimeField("when")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    actor_name = models.CharField("scheduled by", max_length=150, default="system")
-    created_at = models.DateTimeField(auto_now_add=True)
-    request = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="scheduled_by", help_text="What it became when it ran")
-    cancelled_by = models.CharField(max_length=150, blank=True)
-
-    class Meta:
-        ordering = ["due_at", "id"]
-        # Those still to run, by when: the worker's look for the due ones and the list's order.
-        indexes = [models.Index(fields=["state", "due_at", "id"], name="scheduled_due")]
-
-    def __str__(self) -> str:
-        return f"{self.get_command_display()} {self.sim} at {self.due_at:%Y-%m-%d %H:%M}"
-
-
 class SimEvent(Event):
     """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
     SIM before and after."""
@@ -382,5 +380,8 @@ class SimEvent(Event):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
 
-# Adoptions are in a module of their own (this one is near its length), imported here for Django to find.
+# Schedules, adoptions and replacements are in modules of their own (this one is near its length), imported here
+# for Django to find.
 from sims.models_adoptions import Adoption, AdoptionRow  # noqa: E402, F401
+from sims.models_replacements import HOLDING, Replacement, ReplacementStep  # noqa: E402, F401
+from sims.models_schedules import ScheduledAction  # noqa: E402, F401

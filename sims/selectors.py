@@ -130,7 +130,7 @@ def request_page(*, cursor: str = "", **filters: Any) -> Page:
 
 
 def requests_filtered(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",
-                      since: date | None = None) -> QuerySet[GatewayRequest]:
+                      since: date | None = None, reason: str = "") -> QuerySet[GatewayRequest]:
     """The journal as its page's filters narrow it (its pages, or its CSV)."""
     qs = GatewayRequest.objects.select_related("sim").filter(WHO.get(who, Q()))
     if show in REQUEST_VIEWS:
@@ -141,6 +141,8 @@ def requests_filtered(*, show: str = "", who: str = "staff", person: str = "", c
         qs = qs.filter(command=command)
     if state:
         qs = qs.filter(state=state)
+    if reason:  # why a line was stopped: the index of the rows with a reason
+        qs = qs.filter(reason=reason)
     if since:
         qs = qs.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone()))
     return qs

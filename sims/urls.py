@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sims.views import adoptions, batches, imports, numbers, schedules, settle, sims
+from sims.views import adoptions, batches, imports, numbers, replacements, schedules, settle, sims
 from sims.views import requests as journal
 
 app_name = "sims"
@@ -25,6 +25,9 @@ urlpatterns = [
     path("sims/<iccid:iccid>/erase-subscriber/", sims.sim_erase_subscriber, name="sim_erase_subscriber"),
     path("sims/<iccid:iccid>/subscriber/", sims.sim_subscriber, name="sim_subscriber"),
     path("sims/<iccid:iccid>/schedule/", schedules.sim_schedule, name="sim_schedule"),
+    path("sims/<iccid:iccid>/replace/", replacements.sim_replace, name="sim_replace"),
+    path("replacements/<int:pk>/resume/", replacements.replacement_resume, name="replacement_resume"),
+    path("replacements/<int:pk>/abandon/", replacements.replacement_abandon, name="replacement_abandon"),
     # the journal
     path("requests/", journal.request_list, name="request_list"),
     path("requests.csv", journal.request_csv, name="request_csv"),

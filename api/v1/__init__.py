@@ -20,7 +20,7 @@ from api import docs
 from api.auth import KeyAuth
 from api.problems import handlers_install
 from api.throttle import KeyThrottle
-from api.v1 import batches, journal, numbers, orders, sims, webhooks
+from api.v1 import batches, journal, numbers, orders, replacements, sims, webhooks
 
 
 class Api(NinjaAPI):
@@ -44,6 +44,7 @@ api = Api(title="mvnoadmin", version="1", description=docs.DESCRIPTION, urls_nam
 handlers_install(api)
 
 # In this order: the schema lists paths as they are registered.
-for _router in (sims.sims, numbers.numbers, batches.schedules, journal.journal, batches.batches, orders.orders,
+for _router in (sims.sims, replacements.replacements, numbers.numbers,
+                batches.schedules, journal.journal, batches.batches, orders.orders,
                 webhooks.webhooks):
     api.add_router("/", _router)

@@ -12,10 +12,11 @@ from api.auth import PROVISION, may
 from api.idempotency import write
 from api.problems import PROBLEMS, WRITE_PROBLEMS, problem
 from api.v1.sims import CHUNK, sims_by_iccid
-from sims import lifecycle, selectors
+from sims import lifecycle, reasons, selectors
 from sims import services as sim_services
 from sims.lifecycle import Command
 from sims.models import Batch, ScheduledAction
+from sims.reasons import StopReason
 
 # --- scheduled actions ---------------------------------------------------------------------------
 
@@ -28,6 +29,7 @@ class ScheduledOut(Schema):
     state: str
     by: str
     request: str | None  # the journal's request, once it ran
+    reason: str | None  # a suspend's reason; the request it makes carries it
 
 
 class ScheduledPage(Paged):
@@ -38,6 +40,8 @@ class ScheduleIn(Schema):
     command: Literal[lifecycle.SCHEDULE_NAMES]  # the registry's rows that can be scheduled
     iccids: list[str] = Field(max_length=50_000)
     due_at: datetime
+    reason: StopReason | None = Field(default=None, description="A suspend's reason (required for one)")
+    reason_words: str = Field(default="", description="Required when `reason` is `other`; never in a webhook")
 
 
 class RescheduleIn(Schema):
@@ -46,7 +50,7 @@ class RescheduleIn(Schema):
 
 def _scheduled(a: ScheduledAction) -> dict:
     return {"id": a.pk, "url": f"/api/v1/scheduled/{a.pk}", "sim": a.sim.iccid, "command": a.command,
-            "due_at": a.due_at, "state": a.state, "by": a.actor_name,
+            "due_at": a.due_at, "state": a.state, "by": a.actor_name, "reason": a.reason,
             "request": f"/api/v1/requests/{a.request_id}" if a.request_id else None}
 
 
@@ -65,6 +69,7 @@ def schedule_list(request: HttpRequest, done: bool = False, cursor: str = ""):
 def schedule_add(request: HttpRequest, body: ScheduleIn):
     """Schedule a suspend or a reactivate of these SIMs for a time to come (checked when it runs)."""
     may(request, PROVISION)
+    reasons.require(body.command, body.reason)
 
     def run() -> HttpResponse:
         found = sims_by_iccid(body.iccids)
@@ -73,7 +78,8 @@ def schedule_add(request: HttpRequest, body: ScheduleIn):
                            [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}" if body.iccids
                              else "At least one."}])
         ids = sim_services.schedule_add(sim_ids=list(found.values()), command=Command(body.command),
-                                        due_at=body.due_at, actor=request.auth.owner)
+                                        due_at=body.due_at, actor=request.auth.owner, reason=body.reason,
+                                        reason_words=body.reason_words)
         made = [a for start in range(0, len(ids), CHUNK) for a in ScheduledAction.objects.filter(
             pk__in=ids[start:start + CHUNK]).select_related("sim").order_by("pk")]
         return answer({"items": [_scheduled(a) for a in made], "next": None}, 201)
@@ -117,6 +123,7 @@ class BatchOut(Schema):
     created_at: datetime
     finished: bool
     progress: Progress
+    reason: str | None  # a suspend's or termination's, on each SIM's request
 
 
 class BatchPage(Paged):
@@ -127,12 +134,15 @@ class BatchIn(Schema):
     command: Literal[lifecycle.BATCH_NAMES]  # the registry's rows that can be batched
     iccids: list[str] = Field(max_length=50_000)
     services: list[str] | None = None
+    reason: StopReason | None = Field(default=None, description="Why: required for a suspend or a termination")
+    reason_words: str = Field(default="", description="Required when `reason` is `other`; never in a webhook")
 
 
 def _batch(batch: Batch, progress: dict[str, int] | None = None) -> dict:
     progress = progress or selectors.batch_progress(batch)
     return {"id": batch.pk, "url": f"/api/v1/batches/{batch.pk}", "command": batch.command, "size": batch.size,
             "by": batch.actor_name, "created_at": batch.created_at, "progress": progress,
+            "reason": batch.params.get("reason"),
             "finished": selectors.batch_finished(batch, progress)}
 
 
@@ -160,6 +170,7 @@ def batch_create(request: HttpRequest, body: BatchIn):
     """One command for many SIMs (at most 50,000): each SIM's request waits its turn; follow the batch."""
     command = Command(body.command)
     may(request, lifecycle.TABLE[command].permission)
+    reasons.require(command, body.reason)
 
     def run() -> HttpResponse:
         wanted = list(dict.fromkeys(body.iccids))
@@ -171,7 +182,7 @@ def batch_create(request: HttpRequest, body: BatchIn):
             return problem(request, 422, f"{len(missing):,} of these ICCIDs are not SIMs of ours.",
                            [{"field": "iccids", "message": f"Not ours: {', '.join(missing[:20])}"}])
         batch = sim_services.batch_start(sim_ids=list(found.values()), command=command, actor=request.auth.owner,
-                                         services=body.services)
+                                         services=body.services, reason=body.reason, reason_words=body.reason_words)
         return answer(_batch(batch), 202, location=f"/api/v1/batches/{batch.pk}")
 
     return write(request, run)

@@ -17,6 +17,7 @@ from sims import services as sim_services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
 from sims.outcomes import code_errors, request_outcome
+from sims.reasons import StopReason
 
 
 class Code(Schema):
@@ -38,6 +39,7 @@ class RequestOut(Schema):
     codes: list[Code]
     by: str
     batch: int | None
+    reason: str | None  # why a suspend or termination was asked (a code of StopReason); null: none said
     created_at: datetime
     settled_at: datetime | None
     next_check_at: datetime | None
@@ -48,8 +50,8 @@ def request_out(r: GatewayRequest) -> dict:
             "state": r.state, "settled": not r.in_flight,
             "outcome": request_outcome(r).text,
             "codes": [{"code": c.code, "meaning": c.message, "field": f} for f, c in code_errors(r)],
-            "by": r.actor_name, "batch": r.batch_id, "created_at": r.created_at, "settled_at": r.settled_at,
-            "next_check_at": r.next_poll_at}
+            "by": r.actor_name, "batch": r.batch_id, "reason": r.reason, "created_at": r.created_at,
+            "settled_at": r.settled_at, "next_check_at": r.next_poll_at}
 
 
 def sent(request: HttpRequest, r: GatewayRequest) -> JsonResponse:
@@ -76,12 +78,13 @@ journal = Router(tags=["journal"])
 @journal.get("/requests", response={200: RequestPage, **PROBLEMS})
 def request_list(request: HttpRequest, cursor: str = "", command: Command | None = None,
                  state: RequestState | None = None, view: Literal["in_flight", "failed", "attention", "unknown"]
-                 | None = None, who: Literal["staff", "system", "all"] = "staff", since: date | None = None):
+                 | None = None, who: Literal["staff", "system", "all"] = "staff", since: date | None = None,
+                 reason: StopReason | None = None):
     """The journal, newest first: what staff and keys asked by default (`who=system`: the worker's own checks)."""
     may(request, "sims.view_gatewayrequest")
     # (with each request's latest timeline line: what a query found, read with the rows)
     page = seek(selectors.with_latest_message(selectors.requests_filtered(
-        show=view or "", who=who, command=command or "", state=state or "", since=since)),
+        show=view or "", who=who, command=command or "", state=state or "", since=since, reason=reason or "")),
         ("-created_at", "-pk"), cursor[:500])
     return {"items": [request_out(r) for r in page.rows], "next": page.next or None}
 

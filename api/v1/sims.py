@@ -17,10 +17,11 @@ from api.problems import PROBLEMS, WRITE_PROBLEMS
 from api.v1.journal import RequestOut, request_out, sent
 from aql.usim import SERVICES
 from common import validators
-from sims import selectors
+from sims import reasons, selectors
 from sims import services as sim_services
-from sims.lifecycle import SimState
+from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, Sim
+from sims.reasons import StopReason
 
 
 class SimOut(Schema):
@@ -118,9 +119,19 @@ class NumberIn(Schema):
     number: str
 
 
-def _command(permission: str, send: Callable[..., GatewayRequest]) -> Callable:
+class StopIn(Schema):
+    """Why the line is stopped: a suspend or a termination says so."""
+    reason: StopReason | None = Field(default=None, description="Required: " + ", ".join(StopReason.values))
+    reason_words: str = Field(default="", description="Why, in a few words: required when `reason` is `other`; "
+                                                      "kept for staff, never in a webhook")
+
+
+def _command(permission: str, send: Callable[..., GatewayRequest], stop: Command | None = None) -> Callable:
+    """The endpoint's work: who may, then (for a suspend or a termination, `stop`) why, then the service."""
     def run(request: HttpRequest, iccid: str, **data: object) -> HttpResponse:
         may(request, permission)
+        if stop:
+            reasons.require(stop, data.get("reason"))  # 422, in words, and nothing sent
         return write(request, lambda: sent(request, send(sim_id=_sim(iccid).pk, actor=request.auth.owner, **data)))
     return run
 
@@ -132,9 +143,9 @@ def sim_activate(request: HttpRequest, iccid: str, body: ActivateIn):
 
 
 @sims.post("/sims/{iccid}/suspend", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
-def sim_suspend(request: HttpRequest, iccid: str):
-    """Suspend an active SIM."""
-    return _command(PROVISION, sim_services.sim_suspend)(request, iccid)
+def sim_suspend(request: HttpRequest, iccid: str, body: StopIn):
+    """Suspend an active SIM, saying why (`reason`; `reason_words` with `other`)."""
+    return _command(PROVISION, sim_services.sim_suspend, Command.SUSPEND)(request, iccid, **body.model_dump())
 
 
 @sims.post("/sims/{iccid}/reactivate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
@@ -144,9 +155,10 @@ def sim_reactivate(request: HttpRequest, iccid: str):
 
 
 @sims.post("/sims/{iccid}/deactivate", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})
-def sim_deactivate(request: HttpRequest, iccid: str):
-    """Terminate a SIM for good (Supervisor): its number goes back to the pool when aql has done it."""
-    return _command(TERMINATE, sim_services.sim_deactivate)(request, iccid)
+def sim_deactivate(request: HttpRequest, iccid: str, body: StopIn):
+    """Terminate a SIM for good (Supervisor), saying why as a suspend does: its number goes back to the pool
+    when aql has done it."""
+    return _command(TERMINATE, sim_services.sim_deactivate, Command.DEACTIVATE)(request, iccid, **body.model_dump())
 
 
 @sims.put("/sims/{iccid}/services", response={200: RequestOut, 202: RequestOut, **WRITE_PROBLEMS})

@@ -5,7 +5,8 @@ request goes to aql, by its row in `lifecycle.TABLE`), `answers` (recording aql'
 answers, the one place a request and its SIM change after a send), `followup` (the
 worker's steps, and staff settling what aql cannot show), `batches` (one command for many SIMs),
 `imports` (CSV files of SIMs: stock in, activations), `schedules` (suspends and reactivations
-for later) and `adoptions` (SIMs already in use at aql, brought into our records).
+for later), `replacements` (a SIM replaced, keeping its number) and `adoptions` (SIMs already in use
+at aql, brought into our records).
 """
 
 from sims.services.adoptions import adoption_ask, adoption_ask_again, adoption_rows_claim, adoption_start
@@ -49,6 +50,7 @@ from sims.services.imports import (
     uploads_due,
     uploads_prune,
 )
+from sims.services.replacements import replacement_abandon, replacement_resume, sim_replace
 from sims.services.resend import request_send_again
 from sims.services.rests import number_rest_end, number_rests_end_due
 from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
@@ -71,6 +73,8 @@ __all__ = [
     "number_rest_end",
     "number_rests_end_due",
     "poll_delay",
+    "replacement_abandon",
+    "replacement_resume",
     "request_claim_due",
     "request_looks",
     "request_mark_lost",
@@ -90,6 +94,7 @@ __all__ = [
     "sim_number_change",
     "sim_query",
     "sim_reactivate",
+    "sim_replace",
     "sim_services_add",
     "sim_services_remove",
     "sim_services_set",

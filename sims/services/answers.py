@@ -24,7 +24,7 @@ from common.validators import phone_national
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
-from sims.services import outbox, rests
+from sims.services import outbox, replacement_steps, rests
 
 logger = logging.getLogger(__name__)
 Apply = Callable[[GatewayRequest, Sim], None]
@@ -64,6 +64,8 @@ def settle(request_id: int, step: Transition, apply: Apply) -> GatewayRequest:
         request.save()
         if request.state not in IN_FLIGHT:  # saved first: the SIM's one place in flight is free
             _the_removals(request, sim)  # in this transaction, with the outcome: never lost
+        if request.command != Command.QUERYICCID:  # a replacement's step moves it, in this transaction too
+            replacement_steps.step_settled(request)
         # Integrators are told in this transaction too (the outbox): with the change, or not at all.
         outbox.sim_state_changed(sim=sim, was=sim_was, request=request,
                                  cause="aql_record" if request.command == Command.QUERYICCID else "command")

@@ -14,7 +14,7 @@ from common import validators
 from common.actors import Actor, recorded
 from common.audit import current_interface, name_of
 from common.errors import Refused
-from sims import lifecycle, selectors
+from sims import lifecycle, reasons, selectors
 from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import Batch, GatewayRequest, Sim, SimEvent, Upload
 from sims.selectors_batches import batch_retryable
@@ -24,10 +24,13 @@ from sims.services.answers import undo_queued
 BATCH_COMMANDS = lifecycle.BATCHED  # the registry's rows that may be given to many SIMs at once
 BATCH_AT_MOST = 50_000  # SIMs in one batch
 CHUNK = 500  # SIMs a query (SQLite's limit on a query's parameters)
+REASON = ("reason", "reason_words")  # a batch's params that go on each request's own fields, not to aql
 
 
-def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, services: list[str] | None = None) -> Batch:
-    """Give every SIM in `sim_ids` the command: each one's request waits to be sent by the worker,
+def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, services: list[str] | None = None,
+                reason: str | None = None, reason_words: str | None = None) -> Batch:
+    """Give every SIM in `sim_ids` the command (a suspend or a termination with its reason, kept on
+    each SIM's request): each one's request waits to be sent by the worker,
     or is recorded as not done with the lifecycle's reason (a SIM in the wrong state, another
     command in flight). A transaction a chunk of SIMs, each locked as a single command locks its
     SIM, so nothing is queued twice, and SQLite's one write lock is never held for the whole batch
@@ -35,7 +38,8 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
     command = Command(command)
     if command not in BATCH_COMMANDS:
         raise Refused(f"{command.label} cannot be given to many SIMs at once.")
-    params: dict[str, Any] = {}
+    reason, reason_words = reasons.clean_reason(reason, reason_words, command=command)
+    params: dict[str, Any] = {"reason": reason, "reason_words": reason_words} if reason else {}
     if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         params["services"] = validators.clean_all(services=(validators.clean_services, services or []))["services"]
     ids = list(dict.fromkeys(sim_ids))
@@ -65,7 +69,8 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
     command, now = Command(batch.command), timezone.now()
     sims = Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids).order_by("pk")
     busy = selectors.commands_in_flight(sims=ids)
-    command_params = {k: v for k, v in batch.params.items() if k not in outbox.BOOKKEEPING}
+    command_params = {k: v for k, v in batch.params.items() if k not in (*outbox.BOOKKEEPING, *REASON)}
+    reason = batch.params.get("reason")
     requests, notes = [], []
     for sim in sims:
         why = lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
@@ -75,13 +80,14 @@ def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
             sim=sim, batch=batch, command=command, params={**number, **command_params}, actor=recorded(actor),
             actor_name=batch.actor_name, state_before=sim.state,
             state=RequestState.NOT_SENT if why else RequestState.TO_SEND,
-            next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why))
+            next_poll_at=None if why else now, settled_at=now if why else None, why_not_sent=why,
+            reason=reason, reason_words=batch.params.get("reason_words")))
         notes.append((sim, why))
     requests = GatewayRequest.objects.bulk_create(requests)
     timelines(actor, batch.actor_name, [
         (sim, request, SimAction.NOT_SENT if why else SimAction.SENDING,
          f"{command.label} not done (batch {batch.pk}): {why}" if why
-         else f"{command.label} waiting to be sent (batch {batch.pk}).")
+         else f"{command.label} waiting to be sent (batch {batch.pk}).{reasons.why(reason)}")
         for request, (sim, why) in zip(requests, notes, strict=True)])
 
 
@@ -108,7 +114,8 @@ def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
         raise Refused("Nothing to try again: of the SIMs that did not go through, none could now (their SIM "
                       "cannot take it, or aql would refuse it the same way).")
     return batch_start(sim_ids=again, command=Command(batch.command), actor=actor,
-                       services=batch.params.get("services"))
+                       services=batch.params.get("services"), reason=batch.params.get("reason"),
+                       reason_words=batch.params.get("reason_words"))
 
 
 def batch_cancel(*, batch_id: int, actor: Actor) -> int:

@@ -21,11 +21,12 @@ from common.actors import Actor, recorded
 from common.audit import ERASED, forget_admin_history, name_of
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
-from sims import lifecycle, selectors, selectors_rests
+from sims import lifecycle, reasons, selectors, selectors_rests
 from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import erasure, outbox
 from sims.services.answers import event, locked_sim
+from sims.services.requesters import replacement_refusal
 from sims.services.sending import send_and_record
 
 # --- numbers and SIMs ------------------------------------------------------------------------
@@ -94,9 +95,12 @@ def _refuse_unless_allowed(sim: Sim, command: Command) -> None:
         raise Refused(why, code="sim-busy" if busy else "sim-state")
 
 
-def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]) -> GatewayRequest:
+def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any], reason: str | None = None,
+             reason_words: str | None = None) -> GatewayRequest:
     """Refuse what the lifecycle forbids; otherwise write the request, not yet sent."""
     _refuse_unless_allowed(sim, command)
+    if why := replacement_refusal(sim_id=sim.pk, command=command):
+        raise Refused(why, code="sim-replacing")
     if sim.not_before and sim.not_before > timezone.now() and command != Command.QUERYICCID:
         wait = timezone.localtime(sim.not_before)
         raise Refused(f"aql said the network was congested and asked us to wait: send nothing for this SIM "
@@ -104,7 +108,8 @@ def _journal(*, sim: Sim, command: Command, actor: Actor, params: dict[str, Any]
     try:
         with transaction.atomic():  # the unique index is the last guard against a race
             return GatewayRequest.objects.create(sim=sim, command=command, params=params, actor=recorded(actor),
-                                                 actor_name=name_of(actor), state_before=sim.state)
+                                                 actor_name=name_of(actor), state_before=sim.state, reason=reason,
+                                                 reason_words=reason_words)
     except IntegrityError:
         raise Refused("Another command was just sent for this SIM: wait for it to finish.",
                       code="sim-busy") from None
@@ -150,28 +155,36 @@ def sim_activate(*, sim_id: int, actor: Actor, imei: str, number: str, name: str
     return send_and_record(request)
 
 
-def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None) -> GatewayRequest:
-    """A command that names the SIM and its number, and changes nothing until aql succeeds."""
+def _simple(command: Command, sim_id: int, actor: Actor, params: dict[str, Any] | None = None,
+            reason: str | None = None, reason_words: str | None = None) -> GatewayRequest:
+    """A command that names the SIM and its number, and changes nothing until aql succeeds. A suspend
+    or a termination carries its reason (checked first: a bad one sends nothing)."""
+    reason, reason_words = reasons.clean_reason(reason, reason_words, command=command)
     with transaction.atomic():
         sim = locked_sim(sim_id)
         number = sim.number.number if sim.number else None
-        request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})})
+        request = _journal(sim=sim, command=command, actor=actor, params={"geo_nos": number, **(params or {})},
+                           reason=reason, reason_words=reason_words)
         event(sim=sim, actor=actor, request=request, action=SimAction.SENDING, before=sim.snapshot(),
-              message=f"{command.label} sent.")
+              message=f"{command.label} sent.{reasons.why(reason)}")
     return send_and_record(request)
 
 
-def sim_command(*, sim_id: int, actor: Actor, command: Command) -> GatewayRequest:
+def sim_command(*, sim_id: int, actor: Actor, command: Command, reason: str | None = None,
+                reason_words: str | None = None) -> GatewayRequest:
     """Give a SIM a command that needs nothing but the SIM (suspend, reactivate, terminate, the query):
-    the command line sends each such row of the registry through this."""
+    the command line sends each such row of the registry through this, a suspend or a termination
+    with its reason."""
     if command == Command.QUERYICCID:
         return sim_query(sim_id=sim_id, actor=actor)
-    return _simple(command, sim_id, actor)
+    return _simple(command, sim_id, actor, reason=reason, reason_words=reason_words)
 
 
-def sim_suspend(*, sim_id: int, actor: Actor) -> GatewayRequest:
-    """Suspend an active SIM (two-step)."""
-    return _simple(Command.SUSPEND, sim_id, actor)
+def sim_suspend(*, sim_id: int, actor: Actor, reason: str | None = None,
+                reason_words: str | None = None) -> GatewayRequest:
+    """Suspend an active SIM (two-step), saying why (`sims.reasons`). The staff interfaces require a
+    reason; without one (the system's own calls) the journal records none said, never a guessed one."""
+    return _simple(Command.SUSPEND, sim_id, actor, reason=reason, reason_words=reason_words)
 
 
 def sim_reactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
@@ -179,9 +192,11 @@ def sim_reactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
     return _simple(Command.REACTIVATE, sim_id, actor)
 
 
-def sim_deactivate(*, sim_id: int, actor: Actor) -> GatewayRequest:
-    """Terminate a SIM for good (two-step); on success its number returns to the pool."""
-    return _simple(Command.DEACTIVATE, sim_id, actor)
+def sim_deactivate(*, sim_id: int, actor: Actor, reason: str | None = None,
+                   reason_words: str | None = None) -> GatewayRequest:
+    """Terminate a SIM for good (two-step), saying why, as a suspend does; on success its number returns
+    to the pool."""
+    return _simple(Command.DEACTIVATE, sim_id, actor, reason=reason, reason_words=reason_words)
 
 
 def _services_command(command: Command, sim_id: int, actor: Actor, services: list[str],
@@ -313,7 +328,8 @@ def subscriber_fill(*, sim_id: int, actor: Actor, name: str, address: str, postc
 def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
     """Erase the personal data kept for a terminated SIM's subscriber: the subscriber (name,
     address, postcode, contact number), the recipient of the order that posted the SIM, and
-    Django admin's history of both, and any kept file of activations with a row for it (erasure.py).
+    Django admin's history of both, any kept file of activations with a row for it (erasure.py), and the
+    words staff gave with a reason to stop its line.
     The SIM, its journal and its audit trail stay: they hold none."""
     uploads = erasure.uploads_holding(iccid=Sim.objects.values_list("iccid", flat=True).get(pk=sim_id))
     with transaction.atomic():
@@ -334,6 +350,9 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
         if orders:
             type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).erase_recipients()
         erasure.uploads_forget(sim=sim, upload_ids=uploads)
+        # The words staff gave with a reason to stop its line may name the subscriber: they go too.
+        for rows in (sim.requests, sim.scheduled):
+            rows.exclude(reason_words=None).update(reason_words=None)
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=SimAction.ERASED, before=before,
               message="The subscriber's personal details were erased" + (", and the order's recipient." if orders

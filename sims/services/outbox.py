@@ -2,7 +2,9 @@
 that makes the change, inside its transaction, so the event commits or rolls back with it.
 
 Payloads carry ids, the ICCID, the command, states and outcome words, aql's codes with their
-meanings, and the API path of the resource: never the subscriber's details or the SIM's number.
+meanings, a suspend's or termination's reason as its code, and the API path of the resource: never
+the subscriber's details, the SIM's number, or the words staff gave with a reason (they may name a
+person).
 """
 
 from django.db.models import Count
@@ -24,7 +26,8 @@ def sim_state_changed(*, sim: Sim, was: str, request: GatewayRequest | None, cau
         return
     events.emit(EventKind.SIM_STATE_CHANGED, {
         "sim_id": sim.pk, "iccid": sim.iccid, "state_before": was, "state": sim.state, "cause": cause,
-        "request_id": request.pk if request else None, "url": events.sim_url(sim.iccid)})
+        "request_id": request.pk if request else None, "reason": request.reason if request else None,
+        "url": events.sim_url(sim.iccid)})
 
 
 def _routine(request: GatewayRequest) -> bool:
@@ -46,7 +49,7 @@ def request_settled(*, request: GatewayRequest, sim: Sim, was: str) -> None:
         "outcome": "success" if request.state == RequestState.SUCCESS else "failed", "state": request.state,
         "was_unknown": was_unknown,
         "errors": [{"code": n, "meaning": codes.lookup(table, n).message} for n in request.codes],
-        "why_not_sent": request.why_not_sent or None, "batch_id": request.batch_id,
+        "why_not_sent": request.why_not_sent or None, "batch_id": request.batch_id, "reason": request.reason,
         "url": events.request_url(request.pk)})
 
 
@@ -76,6 +79,7 @@ def batch_finish_if_done(batch_id: int) -> bool:
     batch.save(update_fields=["params"])
     events.emit(EventKind.BATCH_FINISHED, {
         "batch_id": batch.pk, "command": batch.command, "size": batch.size, "counts": counts,
+        "reason": batch.params.get("reason"),
         "url": events.batch_url(batch.pk)})
     return True
 

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from common.roles import SYSTEM_USERNAME
 from sims import lifecycle
 from sims.lifecycle import Command
-from sims.models import Sim
+from sims.models import GatewayRequest, ReplacementStep, Sim
+from sims.selectors_replacements import sim_replacement
 
 
 def requester_refusal(*, actor: AbstractBaseUser | None, actor_name: str, command: Command) -> str | None:
@@ -23,9 +24,26 @@ def requester_refusal(*, actor: AbstractBaseUser | None, actor_name: str, comman
 
 
 def send_refusal(*, actor: AbstractBaseUser | None, actor_name: str, command: Command, sim: Sim,
-                 in_flight: str | None = None) -> str | None:
+                 in_flight: str | None = None, request: GatewayRequest | None = None) -> str | None:
     """Why `command` is not sent now for `sim` in its requester's name, or None: the requester may no
-    longer give it (`requester_refusal`), or the SIM's state no longer allows it (the lifecycle)."""
-    return (requester_refusal(actor=actor, actor_name=actor_name, command=command)
+    longer give it (`requester_refusal`), or the SIM's state no longer allows it (the lifecycle), or the
+    SIM is being replaced and `request` is not one of the replacement's steps. A step is sent while its
+    requester may still replace a SIM (the activation's permission: the termination is part of it)."""
+    step = request is not None and ReplacementStep.objects.filter(request=request).exists()
+    if step:
+        command_of_requester = Command.ACTIVATE
+    elif replacing := replacement_refusal(sim_id=sim.pk, command=command):
+        return replacing
+    else:
+        command_of_requester = command
+    return (requester_refusal(actor=actor, actor_name=actor_name, command=command_of_requester)
             or lifecycle.refusal(command=command, state=sim.state, has_number=sim.number_id is not None,
                                  in_flight=in_flight))
+
+
+def replacement_refusal(*, sim_id: int, command: Command) -> str | None:
+    """Why no command but a query may be given to a SIM a replacement is under way for, or None."""
+    if command == Command.QUERYICCID or (replacement := sim_replacement(sim_id=sim_id)) is None:
+        return None
+    return (f"This SIM is part of replacement {replacement.pk} (SIM {replacement.old_sim.iccid} by "
+            f"{replacement.new_sim.iccid}): no other command until it is done or abandoned.")

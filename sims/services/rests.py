@@ -11,19 +11,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common import validators
 from common.actors import Actor, recorded
 from common.errors import Refused
 from common.models import AuditAction, AuditEvent
-from sims.models import GatewayRequest, GeographicNumber, Sim
+from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim
 from sims.models_adoptions import AdoptionRow
 from sims.selectors_rests import NOT_IN_POOL, day
 
-# A request's params key, set by a procedure's step whose freed number only stood in for a moment
-# (never a subscriber's to be called on): that number does not rest.
-STAND_IN = "stand_in"
 REASON_AT_MOST = 500
 NO_REST = {"rests_since": None, "rests_until": None, "rests_for": None}
 LIVE_AT_AQL = (AdoptionRow.Said.ACTIVE, AdoptionRow.Said.SUSPENDED)
@@ -35,14 +33,19 @@ def _someones(sim: Sim) -> bool:
     return sim.subscriber_id is not None or AdoptionRow.objects.filter(sim=sim, said__in=LIVE_AT_AQL).exists()
 
 
+def _stood_in(number: GeographicNumber, request: GatewayRequest | None) -> bool:
+    """Whether the number was a stand-in of the replacement whose step `request` is: on a SIM for a
+    moment while the kept number moved, never a subscriber's to be called on (docs/REPLACEMENT.md)."""
+    return request is not None and Replacement.objects.filter(steps__request=request).filter(
+        Q(new_stand_in=number) | Q(old_stand_in=number)).exists()
+
+
 def number_rest_start(*, number: GeographicNumber | None, sim: Sim, request: GatewayRequest | None = None) -> None:
     """`number` has just left `sim` (in the transaction that records it): it rests for the SIM's
-    subscriber, if it was someone's (`_someones`), unless resting is off (NUMBER_REST_DAYS=0) or the
-    request says it only stood in (`STAND_IN`)."""
+    subscriber, if it was someone's (`_someones`), unless resting is off (NUMBER_REST_DAYS=0) or it
+    only stood in for a replacement's step (`_stood_in`)."""
     days = settings.NUMBER_REST_DAYS
-    if number is None or days <= 0 or (request is not None and request.params.get(STAND_IN)):
-        return
-    if not _someones(sim):
+    if number is None or days <= 0 or not _someones(sim) or _stood_in(number, request):
         return
     now = timezone.now()
     GeographicNumber.objects.filter(pk=number.pk).update(  # update(): on_sim is the database triggers' to keep

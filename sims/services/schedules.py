@@ -13,7 +13,7 @@ from django.utils import timezone
 from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
-from sims import selectors
+from sims import reasons, selectors
 from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.services.answers import event
@@ -35,13 +35,16 @@ def _clean_due(due_at: datetime | None) -> datetime:
     return due_at
 
 
-def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime | None, actor: Actor) -> list[int]:
-    """Schedule the command for each SIM at `due_at` (a time to come). Nothing is checked against
+def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime | None, actor: Actor,
+                 reason: str | None = None, reason_words: str | None = None) -> list[int]:
+    """Schedule the command for each SIM at `due_at` (a time to come); a suspend keeps its reason, and
+    the request it makes when it runs carries it. Nothing is checked against
     the SIM's state now: it is checked when it runs, as it may change meanwhile. A line on each
     SIM's timeline says who scheduled what for when. Returns the ids of the actions made."""
     command = Command(command)
     if command not in ScheduledAction.COMMANDS:
         raise Refused(f"{command.label} cannot be scheduled: only suspend and reactivate can.")
+    reason, reason_words = reasons.clean_reason(reason, reason_words, command=command)
     due_at = _clean_due(due_at)
     ids = list(dict.fromkeys(sim_ids))
     if not ids:
@@ -53,10 +56,11 @@ def schedule_add(*, sim_ids: Iterable[int], command: Command, due_at: datetime |
         with transaction.atomic():
             sims = list(Sim.objects.select_related("number").filter(pk__in=ids[start:start + CHUNK]).order_by("pk"))
             actions = ScheduledAction.objects.bulk_create(
-                ScheduledAction(sim=sim, command=command, due_at=due_at, actor=recorded(actor), actor_name=who)
+                ScheduledAction(sim=sim, command=command, due_at=due_at, actor=recorded(actor), actor_name=who,
+                                reason=reason, reason_words=reason_words)
                 for sim in sims)
-            timelines(actor, who, [(sim, None, SimAction.SCHEDULED,
-                                     f"{command.label} scheduled for {_when(due_at)} by {who}.") for sim in sims])
+            timelines(actor, who, [(sim, None, SimAction.SCHEDULED, f"{command.label} scheduled for {_when(due_at)} "
+                                                                    f"by {who}.{reasons.why(reason)}") for sim in sims])
             made += [action.pk for action in actions]
     return made
 
@@ -117,11 +121,13 @@ def schedule_run(*, action_id: int) -> GatewayRequest | None:
             sim=sim, command=command, params={"geo_nos": sim.number.number if sim.number else None},
             actor=action.actor, actor_name=action.actor_name, state_before=sim.state,
             state=RequestState.NOT_SENT if why else RequestState.TO_SEND, next_poll_at=None if why else now,
-            settled_at=now if why else None, why_not_sent=why or "")
+            settled_at=now if why else None, why_not_sent=why or "", reason=action.reason,
+            reason_words=action.reason_words)
         action.state, action.request = State.RAN, request
         action.save(update_fields=["state", "request"])
         scheduled = f"{command.label} scheduled by {action.actor_name} for {_when(action.due_at)}"
         event(sim=sim, actor=action.actor, request=request, before=sim.snapshot(),
               action=SimAction.NOT_SENT if why else SimAction.SENDING,
-              message=f"{scheduled} not done: {why}" if why else f"{scheduled}: waiting to be sent.")
+              message=f"{scheduled} not done: {why}" if why
+              else f"{scheduled}: waiting to be sent.{reasons.why(action.reason)}")
     return request

@@ -21,7 +21,7 @@ from ops.logs import about, said
 from sims import lifecycle
 from sims.lifecycle import Command, RequestState, RequestStep, SimAction
 from sims.models import GatewayRequest
-from sims.services import outbox
+from sims.services import outbox, replacement_steps
 from sims.services.answers import event, finished, queued, reconcile, rejected, settle, undo_queued, unknown
 from sims.services.requesters import send_refusal
 
@@ -84,7 +84,8 @@ def request_send(*, request_id: int) -> GatewayRequest:
             return request
         command = Command(request.command)
         label = command.label
-        why = send_refusal(actor=request.actor, actor_name=request.actor_name, command=command, sim=sim)
+        why = send_refusal(actor=request.actor, actor_name=request.actor_name, command=command, sim=sim,
+                           request=request)
         request.state, request.next_poll_at = (RequestState.NOT_SENT, None) if why else (
             RequestState.SENDING, timezone.now())
         RequestStep.SEND.check(RequestState.TO_SEND, request.state)
@@ -105,6 +106,7 @@ def request_send(*, request_id: int) -> GatewayRequest:
                   message=f"{label} sent.")
         request.save()
         if why:  # settled without being sent: told as any settled request is
+            replacement_steps.step_settled(request)
             outbox.request_settled(request=request, sim=sim, was=RequestState.TO_SEND)
             if request.batch_id:
                 outbox.batch_finish_if_done(request.batch_id)

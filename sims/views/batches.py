@@ -79,7 +79,8 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     if confirmed and form.is_valid() and form.cleaned_data.get("due_at"):
         try:
             made = services.schedule_add(sim_ids=ids, command=command, due_at=form.cleaned_data["due_at"],
-                                         actor=request.user)
+                                         actor=request.user, reason=form.cleaned_data.get("reason"),
+                                         reason_words=form.cleaned_data.get("reason_words"))
         except ValidationError as exc:
             add_refusal(form, exc)
         else:
@@ -87,7 +88,8 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             return redirect("sims:schedule_list")
     elif confirmed and form.is_valid():
         batch = services.batch_start(sim_ids=ids, command=command, actor=request.user,
-                                     services=form.cleaned_data.get("services"))
+                                     services=form.cleaned_data.get("services"), reason=form.cleaned_data.get("reason"),
+                                     reason_words=form.cleaned_data.get("reason_words"))
         messages.success(request, f"{command.label} queued for {batch.size:,} SIMs: the worker sends them in turn.")
         return redirect("sims:batch_detail", batch=batch.pk)
     scope = "filter" if request.POST.get("scope") == "filter" else "ticked"
@@ -158,6 +160,6 @@ def batch_cancel(request: HttpRequest, batch: Batch) -> HttpResponse:
 def batch_csv(request: HttpRequest, batch: int) -> StreamingHttpResponse:
     """Each SIM of the batch with how it went, in words."""
     batch = get_object_or_404(Batch, pk=batch)
-    return csv_download(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id"], (
-        [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or ""]
-        for row in every_row(selectors.batch_rows(batch=batch))))
+    return csv_download(f"batch-{batch.pk}.csv", ["iccid", "command", "state", "outcome", "aql_request_id", "reason"], (
+        [row.sim.iccid, row.get_command_display(), row.get_state_display(), request_outcome(row).text, row.aql_id or "",
+         row.reason or ""] for row in every_row(selectors.batch_rows(batch=batch))))

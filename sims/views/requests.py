@@ -13,6 +13,7 @@ from sims import lifecycle, selectors, services
 from sims.lifecycle import Command, RequestState
 from sims.models import GatewayRequest
 from sims.outcomes import request_outcome
+from sims.reasons import StopReason
 from sims.views._shared import _when
 
 
@@ -20,7 +21,8 @@ def _request_filters(request: HttpRequest) -> dict:
     return {"show": choice(request, "show", selectors.REQUEST_VIEWS),
             "who": choice(request, "who", selectors.WHO, default="staff"),
             "person": search_text(request, "person")[:150], "command": choice(request, "command", Command.values),
-            "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since")}
+            "state": choice(request, "state", RequestState.values), "since": parse_date_or_none(request, "since"),
+            "reason": choice(request, "reason", StopReason.values)}
 
 
 @requires("sims.view_gatewayrequest")
@@ -31,6 +33,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     live = any(r.in_flight for r in page.rows)
     return render(request, "sims/_request_rows.html" if redraw else "sims/request_list.html", {
         "requests": page.rows, "page": page, **filters, "commands": Command.choices, "states": RequestState.choices,
+        "reasons": StopReason.choices,
         "live": live, "messages_redrawn": redraw and not live})  # its last: a banner of one in flight goes
 
 
@@ -51,7 +54,7 @@ def request_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The journal as its page's filters narrow it, oldest first, each outcome in words."""
     found = selectors.with_latest_message(selectors.requests_filtered(**_request_filters(request)))
     return csv_download("journal.csv", ["id", "sent_at", "iccid", "command", "state", "outcome", "by", "aql_request_id",
-                                "batch", "settled_at"], (
+                                "batch", "settled_at", "reason"], (
         [r.pk, _when(r.created_at), r.sim.iccid, r.get_command_display(), r.get_state_display(),
-         request_outcome(r).text, r.actor_name, r.aql_id or "", r.batch_id or "", _when(r.settled_at)]
+         request_outcome(r).text, r.actor_name, r.aql_id or "", r.batch_id or "", _when(r.settled_at), r.reason or ""]
         for r in every_row(found)))

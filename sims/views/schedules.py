@@ -26,7 +26,8 @@ def sim_schedule(request: HttpRequest, iccid: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.schedule_add(sim_ids=[sim.pk], command=form.cleaned_data["command"],
-                                  due_at=form.cleaned_data["due_at"], actor=request.user)
+                                  due_at=form.cleaned_data["due_at"], actor=request.user,
+                                  reason=form.cleaned_data["reason"], reason_words=form.cleaned_data["reason_words"])
         except (ValidationError, Refused) as exc:
             add_refusal(form, exc)
         else:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from aql.usim import SERVICES
@@ -28,12 +29,15 @@ from sims.forms import (
     NumberForm,
     ServicesForm,
     SubscriberForm,
+    SuspendForm,
 )
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, RequestState, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.outcomes import request_outcome
 from sims.permissions import command_requires
-from sims.views._shared import _sim, _when
+from sims.reasons import REPLACE_AFTER
+from sims.views._shared import _sim, _when, url_if_there
+from sims.views.replacements import replacement_context
 
 
 @requires("sims.view_sim")
@@ -78,6 +82,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
             "services_not_known": [label for _, label, now in states if now == selectors.NOT_KNOWN],
             "subscriber_not_known": selectors.subscriber_not_known(sim),
             "may_fill_subscriber": user.has_perm(lifecycle.TABLE[Command.ACTIVATE].permission),
+            **replacement_context(sim, user, in_flight),
             "order": getattr(sim, "order", None),
             "schedulable": selectors.sim_schedulable(sim=sim),
             "scheduled": list(sim.scheduled.filter(state=ScheduledAction.State.SCHEDULED).order_by("due_at", "pk"))}
@@ -121,15 +126,23 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
     return view
 
 
-_suspend_now = _button(services.sim_suspend)
-
-
 @command_requires(Command.SUSPEND)
 def sim_suspend(request: HttpRequest, iccid: str) -> HttpResponse:
-    """Suspending stops the subscriber's service: the agent confirms it on a page of its own first."""
-    if request.method == "POST":
-        return _suspend_now(request, iccid)
-    return render(request, "sims/suspend.html", {"sim": _sim(iccid)})
+    """Suspending stops the subscriber's service: the agent says why and confirms it on a page of its
+    own, or presses "Lost" or "Stolen" on the SIM's page (the same suspend, at once). Lost or stolen,
+    the replacement (a new SIM with the same number) is offered next, where the site has that page."""
+    sim = _sim(iccid)
+    form = SuspendForm(request.POST if request.method == "POST" else None)  # an empty post too: says what is missing
+
+    def offer_replacement(sent: GatewayRequest) -> None:
+        queued = sent.state in (RequestState.TO_SEND, RequestState.SENDING, RequestState.PENDING, RequestState.SUCCESS)
+        if queued and sent.reason in REPLACE_AFTER and (url := url_if_there("sims:sim_replace", iccid=sim.iccid)):
+            messages.info(request, format_html("Next: a new SIM for the subscriber, keeping the number. "
+                                               '<a href="{}">Replace this SIM…</a>', url))
+
+    return _form_page(request, form, "sims/suspend.html", lambda data: services.sim_suspend(
+        sim_id=sim.pk, actor=request.user, reason=data["reason"], reason_words=data["reason_words"]), {"sim": sim},
+        then=offer_replacement)
 
 
 sim_reactivate = command_requires(Command.REACTIVATE)(_button(services.sim_reactivate))
@@ -147,8 +160,9 @@ def sim_erase_subscriber(request: HttpRequest, iccid: str) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict], GatewayRequest],
-               context: dict) -> HttpResponse:
-    """A command with a form: errors (ours, our rules', aql's) go next to their fields, and what was typed stays."""
+               context: dict, then: Callable[[GatewayRequest], None] | None = None) -> HttpResponse:
+    """A command with a form: errors (ours, our rules', aql's) go next to their fields, and what was typed stays;
+    sent, its outcome is said (and `then` says what comes next)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = send(form.cleaned_data)
@@ -157,6 +171,8 @@ def _form_page(request: HttpRequest, form, template: str, send: Callable[[dict],
         else:
             if not form.add_gateway_errors(result):
                 say(request, request_outcome(result))
+                if then:
+                    then(result)
                 return redirect("sims:sim_detail", iccid=context["sim"].iccid)
     return render(request, template, {"form": form, **context})
 
@@ -181,9 +197,10 @@ def sim_number(request: HttpRequest, iccid: str) -> HttpResponse:
 @command_requires(Command.DEACTIVATE)
 def sim_deactivate(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
-    form = DeactivateForm(request.POST or None, iccid=sim.iccid)
+    form = DeactivateForm(request.POST if request.method == "POST" else None, iccid=sim.iccid)
     return _form_page(request, form, "sims/deactivate.html",
-                      lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user), {"sim": sim})
+                      lambda data: services.sim_deactivate(sim_id=sim.pk, actor=request.user, reason=data["reason"],
+                                                           reason_words=data["reason_words"]), {"sim": sim})
 
 
 @command_requires(Command.ADDSERVICE)  # and removing: one permission for both (a test holds them equal)

@@ -13,6 +13,7 @@ from sims.models import GatewayRequest, SimEvent
 from tests.conftest import IMEI, POOL, iccid
 
 pytestmark = pytest.mark.django_db
+LOST = {"reason": "lost"}  # why a suspend or a termination is asked: every one says
 
 ADA = {"imei": IMEI, "number": POOL[3], "name": "Ada Lovelace", "address": "11-15 Hunslet Road, Leeds",
        "postcode": "LS10 1JQ", "contact_number": "0113 320 3040"}
@@ -49,12 +50,12 @@ def test_a_key_may_do_what_its_role_may_and_a_refusal_is_403_and_recorded(world,
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     observer = as_role("Observer")
     assert observer.get(f"/api/v1/sims/{iccid(1)}").status_code == 200
-    body = is_problem(observer.post(f"/api/v1/sims/{iccid(1)}/suspend"), 403)
+    body = is_problem(observer.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST), 403)
     assert body["detail"].startswith("This key (Observer) may not activate, suspend")
     assert AuditEvent.objects.filter(action=AuditAction.FORBIDDEN, actor=observer.row.owner).exists()
     agent = as_role("Customer service")
-    is_problem(agent.post(f"/api/v1/sims/{iccid(1)}/deactivate"), 403)  # terminating is a Supervisor's
-    assert as_role("Supervisor").post(f"/api/v1/sims/{iccid(1)}/deactivate").status_code == 202
+    is_problem(agent.post(f"/api/v1/sims/{iccid(1)}/deactivate", LOST), 403)  # terminating is a Supervisor's
+    assert as_role("Supervisor").post(f"/api/v1/sims/{iccid(1)}/deactivate", LOST).status_code == 202
 
 
 def test_personal_details_go_only_to_a_key_whose_role_sees_them(world, make_sim, as_role, agent_api):
@@ -106,7 +107,7 @@ def test_activation_is_202_with_the_request_to_follow_and_recorded_as_the_keys_o
 def test_an_unknown_outcome_says_so_in_words_and_blocks_a_second_command(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     world.fake.force("suspend", [500])  # aql's reply is its error page: not known whether it acted
-    body = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend").json()
+    body = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST).json()
     assert (body["state"], body["settled"]) == ("unknown", False)
     assert "aql may still be doing this" in body["outcome"] and body["next_check_at"]
     refused = is_problem(agent_api.post(f"/api/v1/sims/{iccid(1)}/reactivate"), 409)
@@ -131,7 +132,7 @@ def test_bad_input_is_422_per_field_and_changes_nothing(world, agent_api):
 
 def test_a_sim_not_ours_is_404(world, agent_api):
     is_problem(agent_api.get("/api/v1/sims/8944000000000009999"), 404)
-    is_problem(agent_api.post("/api/v1/sims/8944000000000009999/suspend"), 404)
+    is_problem(agent_api.post("/api/v1/sims/8944000000000009999/suspend", LOST), 404)
 
 
 def test_services_number_and_query(world, make_sim, agent_api):
@@ -154,19 +155,19 @@ def test_services_number_and_query(world, make_sim, agent_api):
 
 def test_the_same_idempotency_key_replays_the_first_answer_and_sends_nothing_twice(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
-    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-1")
-    again = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-1")
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.json() == first.json() and again["Location"] == first["Location"]
     assert again["Idempotent-Replayed"] == "true"
     assert world.fake.count("suspend") == 1
-    body = is_problem(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="k-1"), 422)
+    body = is_problem(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-1"), 422)
     assert body["errors"][0]["field"] == "Idempotency-Key"
 
 
 def test_a_refusal_is_replayed_too(world, agent_api):
-    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-2")  # unused: refused
-    again = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-2")
+    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-2")  # unused: refused
+    again = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-2")
     assert first.status_code == again.status_code == 409 and first.json() == again.json()
 
 
@@ -174,8 +175,8 @@ def test_idempotency_keys_are_each_keys_own(world, make_sim, as_role):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     make_sim(2, SimState.ACTIVE, number=POOL[2])
     one, two = as_role("Customer service", "one"), as_role("Customer service", "two")
-    assert one.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="same").status_code == 202
-    assert two.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="same").status_code == 202
+    assert one.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="same").status_code == 202
+    assert two.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="same").status_code == 202
 
 
 def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_again(world, make_sim, agent_api,
@@ -185,12 +186,12 @@ def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_ag
 
     for n in (1, 2, 3):
         make_sim(n, SimState.ACTIVE, number=POOL[n])
-    assert agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-old").status_code == 202
-    assert agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="k-new").status_code == 202
+    assert agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-old").status_code == 202
+    assert agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-new").status_code == 202
     IdempotentReply.objects.filter(idempotency_key="k-old").update(
         created_at=timezone.now() - settings.API_IDEMPOTENCY_KEPT - timezone.timedelta(minutes=1))
     # Past its day and not yet deleted, the key reads as new: another request with it is done.
-    assert agent_api.post(f"/api/v1/sims/{iccid(3)}/suspend", HTTP_IDEMPOTENCY_KEY="k-old").status_code == 202
+    assert agent_api.post(f"/api/v1/sims/{iccid(3)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-old").status_code == 202
     assert world.fake.count("suspend") == 3
     IdempotentReply.objects.update(created_at=timezone.now() - settings.API_IDEMPOTENCY_KEPT * 2)
     IdempotentReply.objects.filter(idempotency_key="k-new").update(created_at=timezone.now())
@@ -202,7 +203,7 @@ def test_answers_past_their_day_are_deleted_by_the_worker_and_their_keys_free_ag
 
 def test_the_journal_lists_and_filters(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
-    agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend")
+    agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST)
     items = agent_api.get("/api/v1/requests?command=suspend").json()["items"]
     assert [r["sim"] for r in items] == [iccid(1)]
     assert agent_api.get("/api/v1/requests?view=failed").json()["items"] == []
@@ -212,7 +213,7 @@ def test_the_journal_lists_and_filters(world, make_sim, agent_api):
 def test_a_batch_is_202_and_followed_to_its_end(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     make_sim(2, SimState.ACTIVE, number=POOL[2])
-    response = agent_api.post("/api/v1/batches", {"command": "suspend", "iccids": [iccid(1), iccid(2)]})
+    response = agent_api.post("/api/v1/batches", {"command": "suspend", **LOST, "iccids": [iccid(1), iccid(2)]})
     assert response.status_code == 202, response.content
     batch = response.json()
     assert (batch["size"], batch["progress"]["waiting"], batch["finished"]) == (2, 2, False)
@@ -223,10 +224,10 @@ def test_a_batch_is_202_and_followed_to_its_end(world, make_sim, agent_api):
     done = agent_api.get(batch["url"]).json()
     assert (done["progress"]["succeeded"], done["finished"]) == (2, True)
     assert agent_api.get("/api/v1/batches").json()["items"][0]["id"] == batch["id"]
-    body = is_problem(agent_api.post("/api/v1/batches", {"command": "suspend", "iccids": ["89440000000000099999"]}),
-                      422)
+    body = is_problem(agent_api.post("/api/v1/batches", {"command": "suspend", **LOST,
+                                                         "iccids": ["89440000000000099999"]}), 422)
     assert body["errors"][0]["field"] == "iccids"
-    is_problem(agent_api.post("/api/v1/batches", {"command": "deactivate", "iccids": [iccid(1)]}), 403)
+    is_problem(agent_api.post("/api/v1/batches", {"command": "deactivate", **LOST, "iccids": [iccid(1)]}), 403)
 
 
 def test_an_order_is_placed_and_followed_and_stock_is_listed(world, agent_api):
@@ -282,7 +283,7 @@ def test_sims_and_numbers_are_added_all_or_nothing(world, as_role):
     assert "Not an ICCID" in body["detail"]
     assert supervisor.post("/api/v1/numbers", {"numbers": ["0113 496 0999"]}).json() == {"added": 1}
     free = supervisor.get("/api/v1/numbers?show=available&q=0113496099").json()["items"]
-    assert free == [{"number": "441134960999", "sim": None}]
+    assert free == [{"number": "441134960999", "sim": None, "rests_until": None}]
     is_problem(as_role("Observer").post("/api/v1/numbers", {"numbers": ["0113 496 0998"]}), 403)
 
 
@@ -290,7 +291,7 @@ def test_an_unknown_request_is_checked_then_settled_by_a_supervisor(world, make_
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     agent, supervisor = as_role("Customer service"), as_role("Supervisor")
     world.fake.force("suspend", [500])
-    unknown = agent.post(f"/api/v1/sims/{iccid(1)}/suspend").json()
+    unknown = agent.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST).json()
     assert unknown["state"] == "unknown"
     checked = agent.post(f"{unknown['url']}/check")
     assert checked.status_code in (200, 202) and checked.json()["id"] == unknown["id"]
@@ -306,7 +307,8 @@ def test_an_unknown_request_is_checked_then_settled_by_a_supervisor(world, make_
 def test_scheduled_actions_are_made_moved_and_cancelled(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     when = (timezone.now() + timezone.timedelta(days=3)).replace(microsecond=0)
-    made = agent_api.post("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)], "due_at": when.isoformat()})
+    made = agent_api.post("/api/v1/scheduled", {"command": "suspend", **LOST, "iccids": [iccid(1)],
+                                                "due_at": when.isoformat()})
     assert made.status_code == 201, made.content
     (action,) = made.json()["items"]
     assert (action["sim"], action["state"], action["by"]) == (iccid(1), "scheduled", "customer-service (API key shop)")
@@ -316,7 +318,7 @@ def test_scheduled_actions_are_made_moved_and_cancelled(world, make_sim, agent_a
     assert agent_api.get("/api/v1/scheduled").json()["items"][0]["id"] == action["id"]
     assert agent_api.delete(action["url"]).json()["state"] == "cancelled"
     is_problem(agent_api.delete(action["url"]), 409)
-    past = agent_api.post("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)],
+    past = agent_api.post("/api/v1/scheduled", {"command": "suspend", **LOST, "iccids": [iccid(1)],
                                                 "due_at": "2020-01-01T00:00:00Z"})
     is_problem(past, 422)
 
@@ -376,7 +378,7 @@ def test_a_key_never_does_more_than_its_owner_may_now(world, make_sim, django_us
     api = KeyClient(key)
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     supervisor.groups.set([Group.objects.get(name="Observer")])  # moved to a lesser role
-    is_problem(api.post(f"/api/v1/sims/{iccid(1)}/suspend"), 403)
+    is_problem(api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST), 403)
 
 
 def test_a_write_that_died_without_an_answer_is_not_run_again_for_its_key(world, make_sim, agent_api):
@@ -390,9 +392,9 @@ def test_a_write_that_died_without_an_answer_is_not_run_again_for_its_key(world,
     import hashlib
 
     path = f"/api/v1/sims/{iccid(1)}/suspend"
-    same.fingerprint = hashlib.sha256(b"\n".join([b"POST", path.encode(), b"{}"])).hexdigest()
+    same.fingerprint = hashlib.sha256(b"\n".join([b"POST", path.encode(), b'{"reason": "lost"}'])).hexdigest()
     same.save()
-    body = is_problem(agent_api.post(path, HTTP_IDEMPOTENCY_KEY="k-dead"), 409)
+    body = is_problem(agent_api.post(path, LOST, HTTP_IDEMPOTENCY_KEY="k-dead"), 409)
     assert "ended without an answer: whether it did anything is not known" in body["detail"]
     assert world.fake.count("suspend") == 0
 

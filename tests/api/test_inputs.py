@@ -11,6 +11,7 @@ from tests.conftest import IMEI, activation, iccid
 from tests.web.test_inputs import WIDE, bad_row  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
+LOST = {"reason": "lost"}  # why a suspend or a termination is asked: every one says
 SAY_WHY = "Type the digits as 0 to 9"
 
 
@@ -30,8 +31,8 @@ def test_the_api_lists_still_answer_with_a_sim_saved_in_full_width_digits(agent_
 def test_a_sim_is_not_found_or_acted_on_by_other_scripts_digits(agent_api, bad_row):  # noqa: F811
     body = is_problem(agent_api.get(f"/api/v1/sims/{WIDE}"), 422)
     assert body["errors"][0]["field"] == "iccid" and SAY_WHY in body["errors"][0]["message"]
-    is_problem(agent_api.post(f"/api/v1/sims/{WIDE}/suspend"), 422)
-    body = is_problem(agent_api.post("/api/v1/batches", {"command": "suspend", "iccids": [WIDE]}), 422)
+    is_problem(agent_api.post(f"/api/v1/sims/{WIDE}/suspend", LOST), 422)
+    body = is_problem(agent_api.post("/api/v1/batches", {"command": "suspend", **LOST, "iccids": [WIDE]}), 422)
     assert body["errors"][0]["field"] == "iccids" and SAY_WHY in body["errors"][0]["message"]
     assert not bad_row.requests.exclude(command="suspend").exists() and bad_row.requests.count() == 1
 

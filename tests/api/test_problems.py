@@ -13,6 +13,7 @@ from tests.api.test_api import ADA, is_problem
 from tests.conftest import POOL, iccid
 
 pytestmark = pytest.mark.django_db
+LOST = {"reason": "lost"}  # why a suspend or a termination is asked: every one says
 
 def code_of(response, status: int) -> str:
     return is_problem(response, status)["code"]  # the words (detail) stay beside the code
@@ -20,15 +21,15 @@ def code_of(response, status: int) -> str:
 
 def test_a_sim_busy_with_another_command_is_sim_busy(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
-    assert agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend").status_code == 202  # aql works on it
-    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend"), 409) == "sim-busy"
+    assert agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST).status_code == 202  # aql works on it
+    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST), 409) == "sim-busy"
     assert code_of(agent_api.put(f"/api/v1/sims/{iccid(1)}/services", {"services": ["mo_sms"]}), 409) == "sim-busy"
 
 
 def test_a_command_the_sims_state_does_not_allow_is_sim_state(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     assert code_of(agent_api.post(f"/api/v1/sims/{iccid(1)}/reactivate"), 409) == "sim-state"
-    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend"), 409) == "sim-state"  # unused
+    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST), 409) == "sim-state"  # unused
 
 
 def test_aql_refusing_is_aql_and_its_code(world, agent_api):
@@ -41,8 +42,8 @@ def test_aql_refusing_is_aql_and_its_code(world, agent_api):
 def test_after_aql_says_congested_the_next_command_is_aql_63027_until_the_wait_is_over(world, make_sim, agent_api):
     make_sim(1, SimState.ACTIVE, number=POOL[1])
     world.fake.force("suspend", [63027])
-    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend"), 422) == "aql-63027"
-    refused = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend")
+    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST), 422) == "aql-63027"
+    refused = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST)
     assert code_of(refused, 409) == "aql-63027" and "congested" in refused.json()["detail"]
     assert world.fake.count("suspend") == 1
 
@@ -61,11 +62,11 @@ def test_the_plumbings_problems_each_have_their_code(world, client, agent_api, s
     assert code_of(agent_api.get("/api/v1/sims/8944000000000009999"), 404) == "not-found"
     assert code_of(agent_api.get("/api/v1/sims?state=sleepy"), 422) == "invalid"
     assert code_of(agent_api.post("/api/v1/sims", {"iccids": [iccid(1)]}), 403) == "forbidden"
-    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = agent_api.post(f"/api/v1/sims/{iccid(1)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.json()["code"] == "sim-state"  # unused: refused, and kept for the key
-    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="k-1"),
+    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k-1"),
                    422) == "idempotency-key-reused"
-    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", HTTP_IDEMPOTENCY_KEY="k" * 201),
+    assert code_of(agent_api.post(f"/api/v1/sims/{iccid(2)}/suspend", LOST, HTTP_IDEMPOTENCY_KEY="k" * 201),
                    422) == "idempotency-key-too-long"
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     assert code_of(agent_api.post("/api/v1/numbers", {"numbers": [POOL[0]] * 100}), 413) == "too-large"

@@ -34,6 +34,7 @@ def test_a_batchs_page_lists_its_sims_filters_them_by_outcome_and_links_each(pag
     expect(page.locator("#can-take")).to_contain_text("1 is in a state suspend cannot run from")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "batch-confirm.png", full_page=True)
+    page.get_by_label("Why", exact=True).select_option("unpaid")
     page.get_by_role("button", name="Suspend 4 SIMs").click()
     expect(page.get_by_text("Suspend queued for 4 SIMs")).to_be_visible()
 

@@ -75,7 +75,8 @@ def test_an_agent_provisions_a_sim_from_search_to_services(page: Page, live_serv
 
     # suspend, then reactivate
     page.get_by_role("link", name="Suspend…").click()
-    page.get_by_role("button", name="Suspend this SIM").click()  # confirmed on a page of its own
+    page.get_by_label("Why", exact=True).select_option("customer_request")  # said why, on a page of its own
+    page.get_by_role("button", name="Suspend this SIM").click()
     expect(live).to_contain_text("Suspend in progress")
     run_the_worker(world)
     expect(live.locator(".badge")).to_have_text("Suspended", timeout=15_000)

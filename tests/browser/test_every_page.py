@@ -59,6 +59,8 @@ NOT_PAGES = {
     "sims:schedule_cancel": "a button (POST only)",
     "sims:adoption_ask_again": "a button (POST only)",
     "sims:adoption_csv": "a CSV file",
+    "sims:replacement_resume": "a button (POST only; tests/web/test_replace.py)",
+    "sims:replacement_abandon": "a button (POST only; tests/web/test_replace.py)",
 }
 ADA = {"name": "Ada Lovelace", "address": "11-15 Hunslet Road", "postcode": "LS10 1JQ",
        "contact_number": "441133203040"}

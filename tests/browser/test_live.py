@@ -55,6 +55,7 @@ def test_a_commands_sent_banner_gives_way_to_its_outcome_when_the_sim_page_redra
     sign_in("agent")
     page.goto(live_server.url + f"/sims/{sim.iccid}/")
     page.get_by_role("link", name="Suspend…").click()
+    page.get_by_label("Why", exact=True).select_option("customer_request")
     page.get_by_role("button", name="Suspend this SIM").click()
     banners = page.locator("main .msg")
     expect(banners).to_have_text(["Suspend sent: aql is working on it."])

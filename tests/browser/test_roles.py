@@ -62,7 +62,8 @@ def test_customer_service_sees_their_buttons_and_not_terminate(page: Page, live_
 
     actions = the_actions(page)
     # exactly the daily commands an active SIM with a number takes; Terminate is a supervisor's
-    expect(actions.locator(".actions").get_by_role("button")).to_have_text(["Ask the gateway now"])
+    expect(actions.locator(".actions").get_by_role("button")).to_have_text(["Ask the gateway now", "Lost: suspend now",
+                                                                             "Stolen: suspend now"])
     expect(actions.locator(".actions").get_by_role("link")).to_have_text(["Suspend…", "Change the number…",
                                                                            "Suspend or reactivate later…"])
     expect(actions.get_by_role("group", name="Services")).to_be_visible()
@@ -75,7 +76,8 @@ def test_customer_service_sees_their_buttons_and_not_terminate(page: Page, live_
 
     # and the buttons shown work for them
     actions.get_by_role("link", name="Suspend…").click()
-    page.get_by_role("button", name="Suspend this SIM").click()  # confirmed on a page of its own
+    page.get_by_label("Why", exact=True).select_option("unpaid")  # said why, on a page of its own
+    page.get_by_role("button", name="Suspend this SIM").click()
     expect(page.get_by_text("Suspend sent: aql is working on it.")).to_be_visible()
     expect(page.locator("#sim-live")).to_contain_text("Suspend in progress")
     assert world.fake.count("suspend") == 1

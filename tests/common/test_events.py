@@ -50,9 +50,11 @@ def test_an_event_refuses_a_persons_details_and_wants_a_transaction(db):
         emit("sim.exploded", {})
 
 
-def test_a_suspend_tells_the_sim_state_and_the_settled_request_once(world, staff, make_sim):
+def test_a_suspend_tells_the_sim_state_and_the_settled_request_once_with_its_reason_but_not_the_words(
+        world, staff, make_sim):
     sim = make_sim(1, number="44113000001")
-    request = services.sim_suspend(sim_id=sim.pk, actor=staff)
+    words = "Ada rang from 07700 900123: phone left on a train"  # a person's details: never in a webhook
+    request = services.sim_suspend(sim_id=sim.pk, actor=staff, reason="other", reason_words=words)
     assert not told(EventKind.REQUEST_SETTLED)  # accepted by aql is not settled
     world.fake.advance(world.fake.faults.settle_after)
     due_now()
@@ -61,10 +63,11 @@ def test_a_suspend_tells_the_sim_state_and_the_settled_request_once(world, staff
     assert told(EventKind.REQUEST_SETTLED) == [{
         "request_id": request.pk, "sim_id": sim.pk, "iccid": sim.iccid, "command": "suspend", "outcome": "success",
         "state": "success", "was_unknown": False, "errors": [], "why_not_sent": None, "batch_id": None,
-        "url": f"/api/v1/requests/{request.pk}"}]
+        "reason": "other", "url": f"/api/v1/requests/{request.pk}"}]
     assert told(EventKind.SIM_STATE_CHANGED) == [{
         "sim_id": sim.pk, "iccid": sim.iccid, "state_before": "active", "state": "suspended", "cause": "command",
-        "request_id": request.pk, "url": f"/api/v1/sims/{sim.iccid}"}]
+        "request_id": request.pk, "reason": "other", "url": f"/api/v1/sims/{sim.iccid}"}]
+    assert "07700" not in str(list(OutboxEvent.objects.values_list("payload", flat=True)))
 
 
 def test_a_refused_command_is_settled_failed_with_each_code_and_its_meaning(world, staff, make_sim):
@@ -113,7 +116,7 @@ def test_drift_is_told_with_the_fields_that_differed_but_not_the_number(world, m
 def test_a_batch_is_told_finished_once_when_its_last_request_settles(world, staff, make_sim):
     sims = [make_sim(n, number=f"4411300000{n}") for n in (1, 2)]
     sims.append(make_sim(3, state=SimState.SUSPENDED, number="44113000003"))  # not done: wrong state
-    batch = services.batch_start(sim_ids=[s.pk for s in sims], command=Command.SUSPEND, actor=staff)
+    batch = services.batch_start(sim_ids=[s.pk for s in sims], command=Command.SUSPEND, actor=staff, reason="unpaid")
     assert not told(EventKind.BATCH_FINISHED) and batch.params["queueing"] is False
     tasks.poll_pass()  # sent
     world.fake.advance(world.fake.faults.settle_after)
@@ -125,7 +128,7 @@ def test_a_batch_is_told_finished_once_when_its_last_request_settles(world, staf
     tasks.poll_pass()
     tasks.poll_pass()
     assert told(EventKind.BATCH_FINISHED) == [{"batch_id": batch.pk, "command": "suspend", "size": 3,
-                                               "counts": {"success": 2, "not_sent": 1},
+                                               "counts": {"success": 2, "not_sent": 1}, "reason": "unpaid",
                                                "url": f"/api/v1/batches/{batch.pk}"}]
     assert "queueing" not in GatewayRequest.objects.filter(batch=batch).first().params  # bookkeeping stays home
 

@@ -1,8 +1,12 @@
 """`manage.py golive`: the go-live checklist's state on this deployment, in the README's order."""
 
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from ops import gateway, heartbeat
@@ -88,3 +92,15 @@ def test_a_failing_selftest_leaves_the_first_step_not_done_without_the_password(
 def test_golive_sends_aql_only_what_changes_nothing(production):
     manage("golive")
     assert sorted(call.command for call in production.fake.calls) == ["check_stock", "queryiccid"]
+
+
+@pytest.mark.parametrize("command", [["golive"], ["aql", "selftest"], ["sim", "show", "8944120000000000006"]])
+def test_before_migrate_the_commands_say_so_in_words_not_a_traceback(command, tmp_path):
+    """A fresh install's first command, on a database not yet made: what to do, exit 1."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "migrat" in done.stdout + done.stderr and "run manage.py migrate" in done.stdout + done.stderr

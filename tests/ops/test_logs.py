@@ -80,7 +80,7 @@ def test_no_line_carries_the_password_or_the_subscribers_details(lines, world, s
 def test_a_web_request_names_the_signed_in_user(lines, client, make_sim, staff):
     sim = make_sim(1, number="44113000001")
     client.force_login(staff)
-    assert client.post(f"/sims/{sim.iccid}/suspend/").status_code == 302
+    assert client.post(f"/sims/{sim.iccid}/suspend/", {"reason": "lost"}).status_code == 302
     call = next(line for line in read(lines) if line["event"] == "aql call")
     assert (call["user"], call["iccid"], call["path"], call["method"]) == (
         "agent", sim.iccid, f"/sims/{sim.iccid}/suspend/", "POST")

@@ -88,7 +88,7 @@ def test_terminating_from_admin_goes_on_to_the_batch_page_which_asks_for_the_cou
     sims = [make_sim(n, SimState.ACTIVE, number=POOL[n]) for n in (1, 2)]
     step = admin_client.post("/admin/sims/sim/", {"action": "terminate", "_selected_action": [s.pk for s in sims]})
     assert 'action="/batches/new/"' in step.text and "for the count typed out" in step.text
-    confirm = admin_client.post("/batches/new/", {"command": "deactivate", "scope": "ticked",
+    confirm = admin_client.post("/batches/new/", {"command": "deactivate", "reason": "unpaid", "scope": "ticked",
                                                   "sim": [s.pk for s in sims], "next": "/admin/sims/sim/"})
     assert confirm.status_code == 200 and not Batch.objects.exists()  # the staff site's page asks first
     assert "Type the number of SIMs to confirm" in confirm.text

@@ -30,7 +30,7 @@ def test_add_activate_and_show_a_sim_as_json(world, staff):
 
 
 def test_a_command_the_lifecycle_forbids_exits_1_with_why(world):
-    status, out = manage("sim", "suspend", iccid(1))
+    status, out = manage("sim", "suspend", iccid(1), "--reason", "lost")
     assert status == 1 and "Suspend needs a SIM that is active; this one is unused." in out
     assert world.fake.count("suspend") == 0
 

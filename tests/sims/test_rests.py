@@ -98,16 +98,17 @@ def test_a_number_aql_says_a_subscribers_sim_no_longer_has_rests_too(world, staf
     assert number(POOL[1]).rests_for_id == sim.subscriber_id and POOL[1] not in free()
 
 
-def test_a_number_that_only_stood_in_for_a_procedure_does_not_rest(world, staff, make_sim):
-    sim = with_subscriber(make_sim(1, number=POOL[1]))
-    request = GatewayRequest.objects.create(sim=sim, command="changegeo", state_before=sim.state,
-                                            params={"geo_nos": POOL[1], "new_geo_nos": POOL[8],
-                                                    services.rests.STAND_IN: True})
-    GeographicNumber.objects.filter(number=POOL[8]).update(held_by=request)
-    from sims.services.answers import apply_success
+def test_a_replacement_leaves_its_stand_ins_free_and_the_kept_number_with_its_subscriber(world, staff, make_sim):
+    from tests.sims.test_replace import run
 
-    apply_success(request, Sim.objects.select_related("number").get(pk=sim.pk))
-    assert number(POOL[1]).rests_until is None and POOL[1] in free()
+    old = with_subscriber(make_sim(1, number=POOL[1]))
+    replacement = run(world, services.sim_replace(sim_id=old.pk, new_sim_id=Sim.objects.get(iccid=iccid(5)).pk,
+                                                  actor=staff, imei=IMEI))
+    assert replacement.state == "done" and Sim.objects.get(iccid=iccid(5)).number.number == POOL[1]
+    assert number(POOL[1]).rests_until is None  # on the new SIM: no rest
+    stand_ins = {replacement.new_stand_in.number, replacement.old_stand_in.number}
+    assert not GeographicNumber.objects.filter(number__in=stand_ins, rests_until__isnull=False).exists()
+    assert stand_ins <= free()  # never a subscriber's: nobody calls them
 
 
 def test_number_rest_days_0_turns_resting_off(world, staff, make_sim, settings):

@@ -185,7 +185,7 @@ def test_63027_makes_the_sim_wait_before_any_other_command(world, staff, make_si
 def test_the_wait_after_63027_is_shown_on_the_sims_page(agent, world, make_sim):
     sim = a_sim(make_sim, SimState.ACTIVE)
     world.fake.force("suspend", [63027])
-    agent.post(f"/sims/{sim.iccid}/suspend/")
-    page = agent.post(f"/sims/{sim.iccid}/suspend/", follow=True).text
+    agent.post(f"/sims/{sim.iccid}/suspend/", {"reason": "lost"})
+    page = agent.post(f"/sims/{sim.iccid}/suspend/", {"reason": "lost"}, follow=True).text
     assert "asked us to wait: send nothing for this SIM before" in page
     assert world.fake.count("suspend") == 1

@@ -30,7 +30,8 @@ def test_the_list_offers_a_batch_of_the_ticked_sims_or_of_all_it_shows(agent, fo
 
 
 def test_the_ticked_sims_are_confirmed_then_queued_and_followed_on_the_batchs_page(agent, world, four):
-    ticked = {"command": "suspend", "scope": "ticked", "sim": [four[0].pk, four[3].pk], "next": "/sims/?state="}
+    ticked = {"command": "suspend", "reason": "unpaid",
+              "scope": "ticked", "sim": [four[0].pk, four[3].pk], "next": "/sims/?state="}
     confirm = agent.post("/batches/new/", ticked)
     assert confirm.status_code == 200 and "Suspend: 2 SIMs" in confirm.text and not Batch.objects.exists()
 
@@ -47,15 +48,19 @@ def test_the_ticked_sims_are_confirmed_then_queued_and_followed_on_the_batchs_pa
 
 
 def test_every_sim_the_filter_shows_goes_in_the_batch(agent, four):
-    chosen = {"command": "suspend", "scope": "filter", "state": "active", "confirmed": "1"}
+    chosen = {"command": "suspend", "reason": "unpaid", "scope": "filter", "state": "active", "confirmed": "1"}
     agent.post("/batches/new/", chosen)
     assert Batch.objects.get().size == 3  # the three active ones, none other
 
 
 @pytest.mark.parametrize(("form", "error"), [
     ({"command": "deactivate"}, "Type 2 (the number of SIMs) to terminate them for good."),
-    ({"command": "deactivate", "confirm": "3"}, "Type 2 (the number of SIMs) to terminate them for good."),
+    ({"command": "deactivate", "reason": "unpaid", "confirm": "3"},
+     "Type 2 (the number of SIMs) to terminate them for good."),
     ({"command": "addservice"}, "Choose at least one service."),
+    ({"command": "suspend"}, "Say why the line is stopped: lost, stolen, customer request"),  # no reason
+    ({"command": "deactivate", "reason": "other", "confirm": "2"}, "Say in a few words why"),
+    ({"command": "suspend", "reason": "bored"}, "Select a valid choice."),
 ])
 def test_a_batch_form_with_a_mistake_says_so_by_the_field_and_queues_nothing(agent, four, form, error):
     page = agent.post("/batches/new/", {"scope": "ticked", "sim": [four[0].pk, four[1].pk], "confirmed": "1", **form})
@@ -64,7 +69,8 @@ def test_a_batch_form_with_a_mistake_says_so_by_the_field_and_queues_nothing(age
 
 
 def test_terminating_many_is_done_once_the_count_is_typed(agent, four):
-    agent.post("/batches/new/", {"command": "deactivate", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
+    agent.post("/batches/new/", {"command": "deactivate", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [four[0].pk, four[1].pk],
                                  "confirmed": "1", "confirm": "2"})
     assert Batch.objects.get().command == "deactivate"
 
@@ -80,7 +86,8 @@ def test_a_batch_with_nothing_to_do_goes_back_to_the_list_saying_why(agent, four
 
 def test_a_batch_is_retried_only_by_one_who_may_give_its_command_and_terminating_never_by_a_button(
         client, agent, world, four):
-    agent.post("/batches/new/", {"command": "deactivate", "scope": "ticked", "sim": [four[0].pk, four[3].pk],
+    agent.post("/batches/new/", {"command": "deactivate", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [four[0].pk, four[3].pk],
                                  "confirmed": "1", "confirm": "2"})
     agent.post("/batches/new/", {"command": "reactivate", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
                                  "confirmed": "1"})  # all not done: they are active...
@@ -99,11 +106,13 @@ def test_a_batch_is_retried_only_by_one_who_may_give_its_command_and_terminating
 
 
 def test_every_sim_the_filter_showed_is_the_batch_and_none_added_after(agent, four):
-    shown = agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "state": "active"})
+    shown = agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                         "scope": "filter", "state": "active"})
     upto = shown.context["upto"]
     Sim.objects.filter(pk=four[3].pk).update(state=SimState.ACTIVE)  # shown as suspended; now active...
     new = Sim.objects.create(iccid="8944100000000000999", iccid_reversed="9990000000000001448", state="active")
-    agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "state": "active", "upto": upto,
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "filter", "state": "active", "upto": upto,
                                  "confirmed": "1"})
     chosen = set(Batch.objects.get().requests.values_list("sim_id", flat=True))
     assert new.pk not in chosen and four[0].pk in chosen  # added after it was shown: not in the batch
@@ -112,25 +121,29 @@ def test_every_sim_the_filter_showed_is_the_batch_and_none_added_after(agent, fo
 def test_an_observer_may_look_at_batches_but_not_start_one(client, world, four):
     client.force_login(member_of("Observer", "watcher"))
     assert 'id="batch-form"' not in client.get("/sims/").text
-    assert client.post("/batches/new/", {"command": "suspend", "sim": [four[0].pk]}).status_code == 403
+    assert client.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                         "sim": [four[0].pk]}).status_code == 403
     assert client.get("/batches/").status_code == 200 and not Batch.objects.exists()
 
 
 def test_the_outcomes_csv_has_a_row_for_every_sim_in_words(agent, four):
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     batch = Batch.objects.get()
     response = agent.get(f"/batches/{batch.pk}/outcomes.csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["iccid", "command", "state", "outcome", "aql_request_id"]
+    assert rows[0] == ["iccid", "command", "state", "outcome", "aql_request_id", "reason"]
     assert sorted(r[0] for r in rows[1:]) == sorted(s.iccid for s in four)
+    assert {r[5] for r in rows[1:]} == {"unpaid"}  # the batch's reason, on every SIM's request
     states = sorted(r[2] for r in rows[1:])
     assert states == ["Not done", "Waiting to be sent", "Waiting to be sent", "Waiting to be sent"]
     assert any("this one is suspended" in r[3] for r in rows[1:])
 
 
 def test_trying_again_queues_only_what_did_not_go_through(agent, four):
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     first = Batch.objects.get()
     Sim.objects.filter(pk=four[3].pk).update(state=SimState.ACTIVE)  # not done: it was suspended; active since
@@ -140,12 +153,12 @@ def test_trying_again_queues_only_what_did_not_go_through(agent, four):
 
 
 def test_a_batch_page_runs_the_same_queries_for_a_few_rows_and_many(agent, staff, four):
-    agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "confirmed": "1"})
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid", "scope": "filter", "confirmed": "1"})
     batch = Batch.objects.get()
     urls = [f"/batches/{batch.pk}/", "/batches/"]
     few = {url: count_queries(agent, url) for url in urls}
     more_rows(four[0], staff, 300)
-    agent.post("/batches/new/", {"command": "suspend", "scope": "filter", "confirmed": "1"})
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid", "scope": "filter", "confirmed": "1"})
     many = Batch.objects.latest("pk")
     assert many.requests.count() > 300
     assert {url.replace(str(batch.pk), str(many.pk)): n for url, n in few.items()} == {
@@ -167,7 +180,8 @@ def test_the_outcomes_csv_reads_what_each_query_found_with_the_rows(agent, world
 
 
 def test_the_sims_still_waiting_are_cancelled_from_the_batchs_page(agent, world, four):
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [four[0].pk, four[1].pk],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [four[0].pk, four[1].pk],
                                  "confirmed": "1"})
     batch = Batch.objects.get()
     assert "Cancel the 2 still waiting" in agent.get(f"/batches/{batch.pk}/").text
@@ -181,7 +195,8 @@ def test_the_sims_still_waiting_are_cancelled_from_the_batchs_page(agent, world,
 
 def test_a_batchs_page_lists_its_sims_each_linked_with_its_outcome_in_words(agent, world, four):
     world.fake.force("suspend", [500])  # the first sent: aql's system failed part-way
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     batch = Batch.objects.get()
     tasks.poll_pass()
@@ -195,7 +210,8 @@ def test_a_batchs_page_lists_its_sims_each_linked_with_its_outcome_in_words(agen
 @pytest.mark.parametrize("outcome", ["failed", "unknown", "in_progress", ""])
 def test_a_batchs_page_narrows_its_sims_by_outcome(agent, world, four, outcome):
     world.fake.force("suspend", [500])
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     batch = Batch.objects.get()
     tasks.poll_pass()
@@ -223,7 +239,8 @@ def test_a_batchs_sims_are_paged_by_key(agent, staff, world):
 
 def test_the_confirmation_says_how_many_can_take_it_now_and_what_becomes_of_the_others(agent, staff, four):
     services.sim_suspend(sim_id=four[2].pk, actor=staff)  # in flight
-    page = agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    page = agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                        "scope": "ticked", "sim": [s.pk for s in four],
                                         "next": "/sims/"}).text
     assert "2 of the 4 can take it now" in page
     assert "1 is in a state suspend cannot run from" in page and "1 has another command in progress." in page
@@ -235,7 +252,8 @@ def test_the_confirmation_says_how_many_can_take_it_now_and_what_becomes_of_the_
 def test_try_again_is_offered_only_for_the_sims_that_could_go_through_now(agent, world, four):
     world.fake.force("suspend", [63003])  # not on our account: aql would refuse it the same way
     world.fake.force("suspend", [500])  # not known: aql may still be doing it
-    agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in four],
+    agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                 "scope": "ticked", "sim": [s.pk for s in four],
                                  "confirmed": "1"})
     batch = Batch.objects.get()
     tasks.poll_pass()
@@ -255,7 +273,8 @@ def test_a_batchs_page_and_its_confirmation_run_the_same_queries_for_10_sims_and
         pages = [count_queries(agent, f"/batches/{batch.pk}/{query}")
                  for query in ("", "?outcome=waiting", "?outcome=failed")]
         with CaptureQueriesContext(connection) as captured:
-            assert agent.post("/batches/new/", {"command": "suspend", "scope": "filter"}).status_code == 200
+            assert agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                                "scope": "filter"}).status_code == 200
         Sim.objects.update(state=SimState.TERMINATED)  # out of the next filter
         return [*pages, len(captured)]
 

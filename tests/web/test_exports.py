@@ -50,13 +50,13 @@ def test_the_journal_csv_has_every_request_the_filters_show_in_words(client, sta
     client.force_login(staff)
     sim = make_sim(1, number="44113000001")
     world.fake.force("suspend", [500])  # the answer lost
-    services.sim_suspend(sim_id=sim.pk, actor=staff)
+    services.sim_suspend(sim_id=sim.pk, actor=staff, reason="stolen")
     services.sim_query(sim_id=sim.pk, actor=staff)
     rows = read(client.get("/requests.csv?show=unknown"))
     request = GatewayRequest.objects.get(state="unknown")
     assert rows == [{"id": str(request.pk), "sent_at": rows[0]["sent_at"], "iccid": sim.iccid, "command": "Suspend",
                      "state": "Outcome unknown", "outcome": rows[0]["outcome"], "by": staff.username,
-                     "aql_request_id": "", "batch": "", "settled_at": ""}]
+                     "aql_request_id": "", "batch": "", "settled_at": "", "reason": "stolen"}]
     assert "not resent" in rows[0]["outcome"] or "unknown" in rows[0]["outcome"].lower()
     assert len(read(client.get("/requests.csv"))) == 2
     client.force_login(member_of("Customer service", "cs"))

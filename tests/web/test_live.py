@@ -31,7 +31,7 @@ def run_the_worker(world) -> None:
 def test_a_sims_sent_banner_stays_while_aql_works_and_its_outcome_takes_its_place_after(agent, world, make_sim):
     sim = make_sim(1, number="44113000001")
     url = f"/sims/{sim.iccid}/"
-    assert "Suspend sent: aql is working on it." in agent.post(f"{url}suspend/", follow=True).text
+    assert "Suspend sent: aql is working on it." in agent.post(f"{url}suspend/", {"reason": "lost"}, follow=True).text
     assert OUTCOME_IN_PLACE not in redraw(agent, url)  # still in flight: the banner is left as it is
     run_the_worker(world)
     last = redraw(agent, url)
@@ -79,7 +79,8 @@ def test_the_request_lists_banner_is_taken_away_when_its_rows_last_redraw(agent,
 
 def test_a_batchs_queued_banner_is_taken_away_when_its_card_last_redraws(agent, world, make_sim):
     sim = make_sim(1, number="44113000001")
-    queued = agent.post("/batches/new/", {"command": "suspend", "scope": "ticked", "sim": [sim.pk], "confirmed": "1",
+    queued = agent.post("/batches/new/", {"command": "suspend", "reason": "unpaid",
+                                          "scope": "ticked", "sim": [sim.pk], "confirmed": "1",
                                           "next": "/sims/"}, follow=True)
     url = queued.redirect_chain[-1][0]
     assert "Suspend queued for 1 SIMs" in queued.text and OUTCOME_IN_PLACE not in redraw(agent, url)

@@ -140,17 +140,17 @@ def test_activating_shows_the_sim_pending_then_active_after_the_worker(agent, wo
 
 
 def test_a_button_the_state_forbids_changes_nothing_and_says_why(agent, world):
-    response = agent.post(f"/sims/{iccid(0)}/suspend/", follow=True)
+    response = agent.post(f"/sims/{iccid(0)}/suspend/", {"reason": "lost"}, follow=True)
     assert "Suspend needs a SIM that is active; this one is unused." in response.text
     assert world.fake.count("suspend") == 0
 
 
 def test_terminating_needs_the_iccid_typed(agent, world, make_sim):
     sim = make_sim(1, number="44113000001")
-    response = agent.post(f"/sims/{sim.iccid}/deactivate/", {"confirm": "1234"})
+    response = agent.post(f"/sims/{sim.iccid}/deactivate/", {"reason": "unpaid", "confirm": "1234"})
     assert response.status_code == 200 and "That is not this SIM&#x27;s ICCID." in response.text
     assert world.fake.count("deactivate") == 0
-    agent.post(f"/sims/{sim.iccid}/deactivate/", {"confirm": sim.iccid})
+    agent.post(f"/sims/{sim.iccid}/deactivate/", {"reason": "unpaid", "confirm": sim.iccid})
     assert world.fake.count("deactivate") == 1
 
 
@@ -318,7 +318,7 @@ def test_suspending_is_confirmed_on_a_page_of_its_own_first(agent, world, make_s
     sim = make_sim(1, number="44113000001")
     page = agent.get(f"/sims/{sim.iccid}/suspend/").text
     assert "Suspend SIM" in page and "Suspend this SIM" in page and world.fake.count("suspend") == 0
-    response = agent.post(f"/sims/{sim.iccid}/suspend/", follow=True)
+    response = agent.post(f"/sims/{sim.iccid}/suspend/", {"reason": "customer_request"}, follow=True)
     assert "Suspend sent: aql is working on it." in response.text and world.fake.count("suspend") == 1
 
 

@@ -21,7 +21,8 @@ def test_a_suspend_is_scheduled_from_the_sims_page_and_shown_there(agent, make_s
     sim = make_sim(1, number="44113000001")
     assert "Suspend or reactivate later…" in agent.get(f"/sims/{sim.iccid}/").text
     when = timezone.now() + timedelta(days=30)
-    done = agent.post(f"/sims/{sim.iccid}/schedule/", {"command": "suspend", "due_at": typed(when)}, follow=True)
+    done = agent.post(f"/sims/{sim.iccid}/schedule/", {"command": "suspend", "reason": "unpaid",
+                                                       "due_at": typed(when)}, follow=True)
     assert done.redirect_chain[-1][0] == f"/sims/{sim.iccid}/"
     assert "Suspend scheduled for " in done.text and "Scheduled: Suspend on " in done.text
     assert ScheduledAction.objects.get().sim == sim
@@ -40,9 +41,11 @@ def test_a_suspended_sim_is_offered_a_reactivate_later(agent, make_sim):
 
 
 @pytest.mark.parametrize("form, field, error", [
-    ({"command": "suspend", "due_at": "2020-01-01T10:00"}, "due_at", "Choose a time to come"),
-    ({"command": "suspend", "due_at": "next week"}, "due_at", "Enter a date and a time."),
+    ({"command": "suspend", "reason": "unpaid", "due_at": "2020-01-01T10:00"}, "due_at", "Choose a time to come"),
+    ({"command": "suspend", "reason": "unpaid", "due_at": "next week"}, "due_at", "Enter a date and a time."),
     ({"command": "terminate", "due_at": "2099-01-01T10:00"}, "command", "Select a valid choice"),
+    ({"command": "suspend", "due_at": "2099-01-01T10:00"}, "reason", "Say why the line is stopped"),
+    ({"command": "suspend", "reason": "other", "due_at": "2099-01-01T10:00"}, "reason_words", "Say in a few words"),
 ])
 def test_a_schedule_form_with_a_mistake_says_so_by_the_field(agent, make_sim, form, field, error):
     sim = make_sim(1, number="44113000001")
@@ -54,7 +57,7 @@ def test_a_schedule_form_with_a_mistake_says_so_by_the_field(agent, make_sim, fo
 def test_many_sims_are_scheduled_from_the_list_then_moved_and_cancelled_from_the_schedule(agent, make_sim):
     sims = [make_sim(n, number=f"4411300000{n}") for n in (1, 2)]
     when = timezone.now() + timedelta(days=2)
-    form = {"command": "suspend", "scope": "ticked", "sim": [s.pk for s in sims], "confirmed": "1",
+    form = {"command": "suspend", "reason": "unpaid", "scope": "ticked", "sim": [s.pk for s in sims], "confirmed": "1",
             "due_at": typed(when)}
     done = agent.post("/batches/new/", form, follow=True)
     assert done.redirect_chain[-1][0] == "/scheduled/" and "Suspend scheduled for 2 SIMs." in done.text
@@ -87,6 +90,6 @@ def test_an_observer_sees_the_schedule_but_changes_nothing(client, make_sim, sta
 
 def test_a_time_typed_in_summer_is_uk_time(agent, make_sim):
     sim = make_sim(1, number="44113000001")
-    agent.post(f"/sims/{sim.iccid}/schedule/", {"command": "suspend", "due_at": "2099-07-01T10:00"})
+    agent.post(f"/sims/{sim.iccid}/schedule/", {"command": "suspend", "reason": "unpaid", "due_at": "2099-07-01T10:00"})
     due = ScheduledAction.objects.get().due_at
     assert due.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == "2099-07-01 09:00"  # British Summer Time

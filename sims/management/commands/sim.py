@@ -24,9 +24,12 @@ from common.errors import EXIT_DONE, EXIT_REFUSED, EXIT_UNKNOWN
 from sims import selectors, services, tasks
 from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
+from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
+from sims.reasons import StopReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
+from sims.services.replacements import REPLACE_PERMISSION
 
 
 def sim_json(sim: Sim) -> dict[str, Any]:
@@ -39,7 +42,7 @@ def sim_json(sim: Sim) -> dict[str, Any]:
         "services": sim.services,  # each service's name: true, false or null (not known)
         "premium": sim.premium,
         "requests": [
-            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id,
+            {"id": r.pk, "command": r.command, "state": r.state, "aql_id": r.aql_id, "reason": r.reason,
              "codes": [{"code": c, "message": codes.usim(c).message} for c in r.codes],
              "created_at": r.created_at.isoformat(), "settled_at": r.settled_at and r.settled_at.isoformat()}
             for r in sim.requests.order_by("-created_at")
@@ -54,6 +57,7 @@ class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
     # Each gateway command's words and permission are its row in the registry (lifecycle.TABLE).
     permissions = {"add": "sims.add_sim", "show": "sims.view_sim", "adopt": ADOPT_PERMISSION,
+                   "replace": REPLACE_PERMISSION,
                    **{row.cli.split()[0]: row.permission for row in TABLE.values()}}
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -66,6 +70,11 @@ class Command(StaffCommand):
         adopt.add_argument("--file", help="one ICCID a line, or a CSV file with an iccid column")
         adopt.add_argument("--wait", action="store_true",
                            help="ask aql now, from here, and report each ICCID not added (else the worker asks)")
+        replace = sub.add_parser("replace", help="replace an active or suspended SIM by an unused one, keeping its "
+                                                  "number, subscriber and services (the worker sends each step)")
+        replace.add_argument("iccid", metavar="OLD")
+        replace.add_argument("--with", dest="new", required=True, metavar="NEW", help="the unused SIM's ICCID")
+        replace.add_argument("--imei", help="the handset's IMEI, if not the old SIM's")
         show = sub.add_parser("show", help="a SIM and its requests")
         show.add_argument("iccid")
         show.add_argument("--json", action="store_true")
@@ -75,7 +84,13 @@ class Command(StaffCommand):
             activate.add_argument(f"--{field}", required=True)
         for command, row in TABLE.items():  # a command that needs nothing but the SIM: its words and the ICCID
             if row.cli.split()[0] not in WITH_INPUT:
-                sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})").add_argument("iccid")
+                one = sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})")
+                one.add_argument("iccid")
+                if row.asks_why:  # a suspend or a termination says why
+                    one.add_argument("--reason", required=True, choices=StopReason.values,
+                                     help="why the line is stopped")
+                    one.add_argument("--reason-words", default="", metavar="WORDS",
+                                     help="why, in a few words (required with --reason other)")
         svc = sub.add_parser("services", help="add or remove services")
         svc.add_argument("iccid")
         which = svc.add_mutually_exclusive_group(required=True)
@@ -98,6 +113,12 @@ class Command(StaffCommand):
             self._adopt(actor, options)
             return
         sim = self._sim(options["iccid"])
+        if action == "replace":
+            new = self._sim(options["new"])
+            done = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, imei=options["imei"], actor=actor)
+            self.stdout.write(f"Replacement {done.pk} started: SIM {new.iccid} takes over from {sim.iccid}. "
+                              f"Next: {WORDS[done.step].lower()}. The worker sends each step; see /sims/{sim.iccid}/.")
+            return
         if action == "show":
             self._show(sim, options["json"])
             return
@@ -122,7 +143,8 @@ class Command(StaffCommand):
                 return services.sim_number_assign(sim_id=sim.pk, actor=actor, number=options["assign"])
             return services.sim_number_change(sim_id=sim.pk, actor=actor, number=options["change"])
         command = next(c for c, row in TABLE.items() if row.cli == action)
-        return services.sim_command(sim_id=sim.pk, actor=actor, command=command)
+        return services.sim_command(sim_id=sim.pk, actor=actor, command=command, reason=options.get("reason"),
+                                    reason_words=options.get("reason_words"))
 
     def _show(self, sim: Sim, as_json: bool) -> None:
         data = sim_json(sim)

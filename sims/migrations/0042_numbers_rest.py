@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sims', '0039_adoptions'),
+        ('sims', '0041_replacements'),
     ]
 
     operations = [

@@ -1,0 +1,51 @@
+"""Reads of replacements (sims.models_replacements) that pages, services and the worker share."""
+
+from django.db.models import Q
+
+from sims.lifecycle import SimState
+from sims.models import Replacement, Sim
+from sims.models_replacements import HOLDING, WORDS, ReplacementState
+
+
+def sim_replacement(*, sim_id: int) -> Replacement | None:
+    """The replacement under way (running, waiting or stopped) that involves this SIM, old or new."""
+    return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id), state__in=HOLDING)
+            .select_related("old_sim", "new_sim", "number").first())
+
+
+def sim_replacement_latest(*, sim_id: int) -> Replacement | None:
+    """The latest replacement that involved this SIM, under way or finished (the SIM page shows it)."""
+    return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id))
+            .select_related("old_sim", "new_sim", "number").order_by("-created_at", "-id").first())
+
+
+def replacement_said(replacement: Replacement) -> str:
+    """Where the procedure stands, in staff's words (the pages, the API and the command line say this)."""
+    state = ReplacementState(replacement.state)
+    step = WORDS[replacement.step].lower()
+    if state == ReplacementState.RUNNING:
+        return f"In progress: {step}."
+    if state == ReplacementState.WAITING:
+        return (f"Waiting: {step}: aql's answer was not clear, so nothing more is sent until the outcome is "
+                "known (it is checked with aql).")
+    if state == ReplacementState.STOPPED:
+        return f"Stopped at “{step}”: {replacement.stopped_why}"
+    if state == ReplacementState.DONE:
+        return "Done: the new SIM has the number, the subscriber and the services; the old SIM is terminated."
+    return "Abandoned: nothing more is sent; each SIM stays as aql has it."
+
+
+def replacement_json(replacement: Replacement) -> dict:
+    """The procedure for the API and `sim show --json`: ids, ICCIDs, where it stands, each step's request."""
+    return {"id": replacement.pk, "url": f"/api/v1/replacements/{replacement.pk}",
+            "old_iccid": replacement.old_sim.iccid, "new_iccid": replacement.new_sim.iccid,
+            "number": replacement.number.number, "state": replacement.state, "step": replacement.step or None,
+            "said": replacement_said(replacement), "created_at": replacement.created_at,
+            "finished_at": replacement.finished_at, "by": replacement.actor_name,
+            "steps": [{"step": s.step, "request_id": s.request_id, "command": s.request.command,
+                       "state": s.request.state} for s in replacement.steps.all()]}
+
+
+def unused_sims_ending(*, digits: str) -> list[Sim]:
+    """At most two unused SIMs whose ICCID ends with `digits` (the reversed ICCID's index, a range)."""
+    return list(Sim.objects.filter(iccid_reversed__startswith=digits[::-1], state=SimState.UNUSED)[:2])

@@ -1,0 +1,139 @@
+"""Replacing a SIM, keeping its number: starting the procedure, and a Supervisor resuming or abandoning
+one that stopped. The steps themselves, and how the procedure moves: `replacement_steps`.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common import validators
+from common.actors import Actor, recorded
+from common.audit import name_of
+from common.errors import Refused
+from common.validators import phone_national
+from sims import lifecycle, selectors
+from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
+from sims.models import GeographicNumber, Replacement, Sim
+from sims.models_replacements import HOLDING, ReplacementState
+from sims.selectors_replacements import sim_replacement
+from sims.services import replacement_steps
+from sims.services.answers import event, locked_sim
+
+LIVE = (SimState.ACTIVE, SimState.SUSPENDED)
+REPLACE_PERMISSION = lifecycle.TABLE[Command.ACTIVATE].permission  # Customer service's: it activates the new SIM
+SUPERVISE_PERMISSION = lifecycle.TERMINATE  # resume or abandon a stopped one: a Supervisor's
+
+
+def _check_old(old: Sim) -> None:
+    if old.state not in LIVE:
+        raise Refused(f"Only an active or suspended SIM can be replaced; this one is "
+                      f"{SimState(old.state).label.lower()}.", code="sim-state")
+    if old.number_id is None:
+        raise Refused("This SIM has no number to keep: give it one, or activate the new SIM instead.",
+                      code="sim-state")
+    if old.subscriber_id is None:
+        raise Refused("This SIM's subscriber is not known (adopted from aql): fill in their details first; the "
+                      "new SIM is activated with them.", code="sim-state")
+
+
+def _check_new(old: Sim, new: Sim | None) -> Sim:
+    if new is None:
+        raise Refused("No SIM of ours has that ICCID.", "new_sim")
+    if new.pk == old.pk:
+        raise Refused("Choose another SIM: a SIM cannot replace itself.", "new_sim")
+    if new.state != SimState.UNUSED:
+        raise Refused(f"The new SIM must be unused; {new.iccid} is {SimState(new.state).label.lower()}.", "new_sim")
+    return new
+
+
+def _check_free(old: Sim, new: Sim) -> None:
+    for sim, which in ((old, "this SIM"), (new, f"the new SIM {new.iccid}")):
+        if busy := selectors.sim_in_flight(sim=sim):
+            raise Refused(f"{busy.get_command_display()} is still in progress for {which}: wait for it to finish.",
+                          code="sim-busy")
+        if other := sim_replacement(sim_id=sim.pk):
+            raise Refused(f"{which.capitalize()} is already part of replacement {other.pk}: one at a time.",
+                          code="sim-replacing")
+
+
+def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None = None) -> Replacement:
+    """Start replacing an active or suspended SIM by an unused one of ours that keeps its number, its
+    subscriber and its services; the IMEI is the old SIM's unless another is given. The number is held
+    for the procedure from now to its end. Its first step (activating the new SIM on a stand-in number)
+    is journalled for the worker to send; each later step when the one before has succeeded."""
+    new_imei = validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
+    with transaction.atomic():
+        old = locked_sim(sim_id)
+        _check_old(old)
+        new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
+        _check_free(old, new)
+        new_imei = new_imei or old.imei
+        if not new_imei:
+            raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
+        plan = Replacement.ACTIVE if old.state == SimState.ACTIVE else Replacement.SUSPENDED
+        needed = 2 if plan == Replacement.ACTIVE else 1
+        if GeographicNumber.objects.available().order_by()[:needed].count() < needed:
+            raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
+                          "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
+        try:
+            with transaction.atomic():
+                replacement = Replacement.objects.create(
+                    old_sim=old, new_sim=new, plan=plan, number=old.number, imei=new_imei, services=old.services,
+                    step=replacement_steps.ACTIVATE, actor=recorded(actor), actor_name=name_of(actor))
+        except IntegrityError:
+            raise Refused("A replacement was just started for one of these SIMs.", code="sim-replacing") from None
+        kept = phone_national(old.number.number)
+        event(sim=old, actor=actor, action=SimAction.CHANGED, before=old.snapshot(),
+              message=f"Replacement {replacement.pk} started: SIM {new.iccid} takes over the number {kept}.")
+        event(sim=new, actor=actor, action=SimAction.CHANGED, before=new.snapshot(),
+              message=f"Replacement {replacement.pk} started: this SIM replaces {old.iccid} with the number {kept}.")
+        replacement_steps.journal_step(replacement, replacement_steps.ACTIVATE)
+        if replacement.state == ReplacementState.STOPPED:  # nothing sent: refuse rather than start stopped
+            raise Refused(replacement.stopped_why, code="pool-empty")
+    return replacement
+
+
+def _locked(replacement_id: int) -> Replacement:
+    return Replacement.objects.select_for_update().select_related("number").get(pk=replacement_id)
+
+
+def replacement_resume(*, replacement_id: int, actor: Actor) -> Replacement:
+    """Send a stopped procedure's step again (a Supervisor, once what aql said is put right)."""
+    with transaction.atomic():
+        replacement = _locked(replacement_id)
+        if replacement.state != ReplacementState.STOPPED:
+            raise Refused(f"Only a stopped replacement can be resumed; this one is "
+                          f"{replacement.get_state_display().lower()}.")
+        replacement_steps.journal_step(replacement, replacement.step)
+        for sim in Sim.objects.filter(pk__in=(replacement.old_sim_id, replacement.new_sim_id)):
+            event(sim=sim, actor=actor, action=SimAction.CHANGED, before=sim.snapshot(),
+                  message=f"Replacement {replacement.pk} resumed by {name_of(actor)}.")
+    return replacement
+
+
+def abandon_words(replacement: Replacement) -> str:
+    """What abandoning leaves, in words: nothing is sent to aql; each SIM keeps what aql has on it."""
+    holder = Sim.objects.filter(number=replacement.number).first()
+    where = (f"stays on SIM {holder.iccid}" if holder else
+             "is on no SIM now, and goes back to the pool")
+    return (f"Nothing more is sent to aql. The number {phone_national(replacement.number.number)} {where}; "
+            "each SIM stays as aql has it (a stand-in number on a SIM stays on it).")
+
+
+def replacement_abandon(*, replacement_id: int, actor: Actor) -> Replacement:
+    """Give up a procedure whose current step is not with aql (a Supervisor): it lets the number go
+    wherever aql has it (abandon_words says where), and both SIMs may take commands again."""
+    with transaction.atomic():
+        replacement = _locked(replacement_id)
+        if replacement.state not in HOLDING:
+            raise Refused(f"This replacement is {replacement.get_state_display().lower()}: nothing to abandon.")
+        step = replacement.steps.order_by("-id").select_related("request").first()
+        if step and step.request.state in IN_FLIGHT:
+            raise Refused("Its current step is still with aql (or its outcome not yet known): wait for it to "
+                          "settle, then abandon.", code="sim-busy")
+        words = abandon_words(replacement)
+        replacement.state, replacement.finished_at = ReplacementState.ABANDONED, timezone.now()
+        replacement.save()
+        for sim in Sim.objects.filter(pk__in=(replacement.old_sim_id, replacement.new_sim_id)):
+            event(sim=sim, actor=actor, action=SimAction.CHANGED, before=sim.snapshot(),
+                  message=f"Replacement {replacement.pk} abandoned by {name_of(actor)}. {words}")
+    return replacement

@@ -1,0 +1,55 @@
+"""The replacement page: the new SIM found by its last digits, a confirmation in words, then both SIM
+pages show the procedure and redraw while it moves; a stopped one offers a Supervisor resume or abandon."""
+
+import pytest
+
+from sims import services
+from sims.models import Replacement, Sim
+from sims.models_replacements import ReplacementState
+from tests.conftest import iccid, member_of
+from tests.sims.test_replace import old_sim, run  # noqa: F401 (old_sim: a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def old_sim_made(old_sim):  # noqa: F811 (the fixture imported above)
+    return old_sim()
+
+
+def test_customer_service_replaces_a_sim_from_its_page_with_a_confirmation(world, client, old_sim_made):
+    old = old_sim_made
+    client.force_login(member_of("Customer service", "clerk"))
+    assert "Replace this SIM" in client.get(f"/sims/{old.iccid}/").text
+    page = client.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5)[-6:], "imei": ""}).text
+    assert "will take over from this one" in page and "terminated for good" in page
+    assert not Replacement.objects.exists(), "nothing starts before the confirmation"
+    answer = client.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5), "imei": "", "confirmed": "1"})
+    assert answer.status_code == 302
+    replacement = Replacement.objects.get()
+    for sim in (old.iccid, iccid(5)):
+        page = client.get(f"/sims/{sim}/").text
+        assert "Activating the new SIM on a stand-in number".lower() in page.lower()
+        assert 'hx-trigger="every 5s"' in page  # redrawn while it moves
+    run(world, replacement)
+    page = client.get(f"/sims/{iccid(5)}/").text
+    assert "Done: the new SIM has the number" in page and f"Replaces SIM {old.iccid}" in page
+
+
+def test_the_page_refuses_bad_digits_next_to_the_field(world, agent, old_sim_made):
+    page = agent.post(f"/sims/{old_sim_made.iccid}/replace/", {"new_sim": "12a"}).text
+    assert "at least the last 4 digits" in page
+    page = agent.post(f"/sims/{old_sim_made.iccid}/replace/", {"new_sim": "99999999"}).text
+    assert "No unused SIM of ours ends with those digits." in page
+
+
+def test_a_stopped_replacement_offers_a_supervisor_resume_and_abandon(world, agent, staff, old_sim_made):
+    replacement = services.sim_replace(sim_id=old_sim_made.pk, new_sim_id=Sim.objects.get(iccid=iccid(5)).pk,
+                                       actor=staff)
+    world.fake.faults.fail_rate = 1.0
+    run(world, replacement)
+    page = agent.get(f"/sims/{old_sim_made.iccid}/").text
+    assert "Resume: send the step again" in page and "refused" in page
+    agent.post(f"/replacements/{replacement.pk}/abandon/")
+    replacement.refresh_from_db()
+    assert replacement.state == ReplacementState.ABANDONED
