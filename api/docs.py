@@ -79,6 +79,10 @@ not. Match on `code`:
 
 - `sim-busy` (409): another command for the SIM is under way; wait for it to settle.
 - `sim-state` (409): the SIM's state (or its number, or the lack of one) does not allow this command.
+- `sim-replacing` (409): the SIM is being replaced (a new SIM taking its number): no other command until
+  that procedure is done or abandoned.
+- `pool-empty` (409): a replacement moves the number through free pool numbers that stand in for a
+  moment, and the pool has too few: add numbers first.
 - `aql-` and a number, such as `aql-63204` (422, or 409 when it stops a later command): the gateway
   refused with that code; `errors` gives each of its codes with its meaning. `aql-63027` means the
   network is congested and nothing may be sent for the SIM until the time `detail` gives.

@@ -9,7 +9,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -52,11 +51,3 @@ def _command_button(found: QuerySet, back: str | Callable[[HttpRequest], str]) -
 def _when(moment: datetime | None) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
 
-
-def url_if_there(name: str, **kwargs: Any) -> str | None:
-    """The URL named `name`, or None while the site has no page of that name (one a later change
-    brings: a link to it shows once it is there)."""
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return None

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -36,7 +37,7 @@ from sims.models import GatewayRequest, ScheduledAction, Sim
 from sims.outcomes import request_outcome
 from sims.permissions import command_requires
 from sims.reasons import REPLACE_AFTER
-from sims.views._shared import _sim, _when, url_if_there
+from sims.views._shared import _sim, _when
 from sims.views.replacements import replacement_context
 
 
@@ -130,15 +131,16 @@ def _button(service: Callable[..., GatewayRequest]) -> Callable[..., HttpRespons
 def sim_suspend(request: HttpRequest, iccid: str) -> HttpResponse:
     """Suspending stops the subscriber's service: the agent says why and confirms it on a page of its
     own, or presses "Lost" or "Stolen" on the SIM's page (the same suspend, at once). Lost or stolen,
-    the replacement (a new SIM with the same number) is offered next, where the site has that page."""
+    the replacement (a new SIM with the same number) is offered next."""
     sim = _sim(iccid)
     form = SuspendForm(request.POST if request.method == "POST" else None)  # an empty post too: says what is missing
 
     def offer_replacement(sent: GatewayRequest) -> None:
         queued = sent.state in (RequestState.TO_SEND, RequestState.SENDING, RequestState.PENDING, RequestState.SUCCESS)
-        if queued and sent.reason in REPLACE_AFTER and (url := url_if_there("sims:sim_replace", iccid=sim.iccid)):
+        if queued and sent.reason in REPLACE_AFTER:
             messages.info(request, format_html("Next: a new SIM for the subscriber, keeping the number. "
-                                               '<a href="{}">Replace this SIM…</a>', url))
+                                               '<a href="{}">Replace this SIM…</a>',
+                                               reverse("sims:sim_replace", kwargs={"iccid": sim.iccid})))
 
     return _form_page(request, form, "sims/suspend.html", lambda data: services.sim_suspend(
         sim_id=sim.pk, actor=request.user, reason=data["reason"], reason_words=data["reason_words"]), {"sim": sim},

@@ -65,6 +65,7 @@ def test_customer_service_sees_their_buttons_and_not_terminate(page: Page, live_
     expect(actions.locator(".actions").get_by_role("button")).to_have_text(["Ask the gateway now", "Lost: suspend now",
                                                                              "Stolen: suspend now"])
     expect(actions.locator(".actions").get_by_role("link")).to_have_text(["Suspend…", "Change the number…",
+                                                                           "Replace this SIM…",
                                                                            "Suspend or reactivate later…"])
     expect(actions.get_by_role("group", name="Services")).to_be_visible()
     expect(actions.get_by_role("button", name="Save the services")).to_be_visible()

@@ -57,8 +57,7 @@ def test_an_active_sims_page_offers_lost_or_stolen_which_suspends_at_once_with_t
     response = client.post(f"/sims/{sim.iccid}/suspend/", {"reason": "stolen"}, follow=True)  # the button's post
     assert "Suspend sent: aql is working on it." in response.text and world.fake.count("suspend") == 1
     assert GatewayRequest.objects.get().reason == "stolen"
-    # No replacement page on this site yet: nothing offered, nothing broken.
-    assert "Replace this SIM" not in response.text and "/replace/" not in response.text
+    assert f'<a href="/sims/{sim.iccid}/replace/">Replace this SIM…</a>' in response.text  # offered next
     assert "Lost: suspend now" not in client.get(f"/sims/{sim.iccid}/").text  # in flight: not again
 
 
@@ -72,22 +71,20 @@ def test_the_buttons_are_not_offered_to_an_observer_nor_for_a_suspended_sim(clie
     assert world.fake.count("suspend") == 0
 
 
-def test_lost_offers_the_replacement_next_once_the_site_has_its_page(agent, world, make_sim, settings):
-    settings.ROOT_URLCONF = "tests.web.urls_with_replace"
+def test_lost_offers_the_replacement_next(agent, world, make_sim):
     lost, unpaid = make_sim(1, number="44113000001"), make_sim(2, number="44113000002")
     page = agent.post(f"/sims/{lost.iccid}/suspend/", {"reason": "lost"}, follow=True).text
     assert f'<a href="/sims/{lost.iccid}/replace/">Replace this SIM…</a>' in page
     assert page.index("Suspend sent") < page.index("Replace this SIM")  # the outcome first, then what is next
     page = agent.post(f"/sims/{unpaid.iccid}/suspend/", {"reason": "unpaid"}, follow=True).text
-    assert "Replace this SIM" not in page  # not for a line stopped for another reason
+    assert f'<a href="/sims/{unpaid.iccid}/replace/">Replace this SIM…</a>' not in page  # stopped for another reason
 
 
-def test_lost_refused_by_aql_offers_no_replacement(agent, world, make_sim, settings):
-    settings.ROOT_URLCONF = "tests.web.urls_with_replace"
+def test_lost_refused_by_aql_offers_no_replacement(agent, world, make_sim):
     sim = make_sim(1, number="44113000001")
     world.fake.force("suspend", [63003])
     page = agent.post(f"/sims/{sim.iccid}/suspend/", {"reason": "lost"}, follow=True).text
-    assert "63003" in page and "Replace this SIM" not in page
+    assert "63003" in page and f'<a href="/sims/{sim.iccid}/replace/">Replace this SIM…</a>' not in page
 
 
 def test_a_batch_keeps_its_reason_on_each_sims_request_and_timeline(agent, world, make_sim):
