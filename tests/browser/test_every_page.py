@@ -172,6 +172,8 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/sims/{active.iccid}/suspend/"),
         Visit(f"/sims/{active.iccid}/number/"),
         Visit(f"/sims/{active.iccid}/deactivate/"),
+        Visit(f"/sims/{active.iccid}/replace/"),
+        Visit(f"/sims/{suspended.iccid}/replace/"),
         Visit(f"/requests/{lost.pk}/resolve/"),
         Visit("/requests/?who=all"),
         Visit("/numbers/"),
