@@ -26,8 +26,8 @@ urlpatterns = [
     path("sims/<iccid:iccid>/subscriber/", sims.sim_subscriber, name="sim_subscriber"),
     path("sims/<iccid:iccid>/schedule/", schedules.sim_schedule, name="sim_schedule"),
     path("sims/<iccid:iccid>/replace/", replacements.sim_replace, name="sim_replace"),
-    path("replacements/<int:pk>/resume/", replacements.replacement_resume, name="replacement_resume"),
-    path("replacements/<int:pk>/abandon/", replacements.replacement_abandon, name="replacement_abandon"),
+    path("replacements/<int:replacement>/resume/", replacements.replacement_resume, name="replacement_resume"),
+    path("replacements/<int:replacement>/abandon/", replacements.replacement_abandon, name="replacement_abandon"),
     # the journal
     path("requests/", journal.request_list, name="request_list"),
     path("requests.csv", journal.request_csv, name="request_csv"),

@@ -23,6 +23,7 @@ from aql.fake.state import (
     OrderRecord,
     RequestRecord,
     SimRecord,
+    _key,
 )
 from aql.fake.usim import UsimRules
 from aql.fake.wire import _read_form, _Reply
@@ -122,8 +123,9 @@ class FakeAql(UsimRules, DespatchRules, Control):
         with self._lock:
             return sum(1 for c in self.calls if c.command == command and c.endpoint != "control")
 
-    def force(self, command: str, codes: list[int], times: int = 1) -> None:
-        """Answer the next `times` calls of `command` with exactly `codes`, without executing.
+    def force(self, command: str, codes: list[int], times: int = 1, iccid: str = "") -> None:
+        """Answer the next `times` calls of `command` (for `iccid` only, when given) with exactly
+        `codes`, without executing.
 
         USIM commands reply ``status: c1,c2``; despatch commands ``<code>: <text>`` (the first
         code). This reaches the codes the rules never produce, such as 400, 500 and 63033.
@@ -131,7 +133,14 @@ class FakeAql(UsimRules, DespatchRules, Control):
         if not codes:
             raise ValueError("force needs at least one code")
         with self._lock:
-            self._forced.setdefault(command, []).extend([list(codes)] * times)
+            self._forced.setdefault(_key(command, iccid), []).extend([list(codes)] * times)
+
+    def lose_reply(self, command: str, iccid: str = "", times: int = 1) -> None:
+        """Carry out the next `times` calls of `command` (for `iccid` only, when given), then hold
+        each reply `faults.hang_seconds`: the caller gives up not knowing it was done."""
+        with self._lock:
+            key = _key(command, iccid)
+            self._lost[key] = self._lost.get(key, 0) + times
 
     def state(self) -> dict[str, Any]:
         """Everything worth seeing, as JSON-ready data (what ``GET /_aqlsim/state`` returns)."""
@@ -181,9 +190,10 @@ class FakeAql(UsimRules, DespatchRules, Control):
                 return _Reply("500 Internal Server Error", "text/html; charset=utf-8", HTTP_500_PAGE)
             usim = endpoint == "usim"
             text = self._usim(params, congested=draw.congested) if usim else self._despatch(params)
+            lost = self._take_lost(params)
         if draw.malformed:
             text = _garble(text)
-        if draw.hang:  # done, but the answer is stuck: the caller cannot know it was done
+        if draw.hang or lost:  # done, but the answer is stuck: the caller cannot know it was done
             time.sleep(self.faults.hang_seconds)
         return _Reply("200 OK", "text/plain; charset=utf-8", text.encode("utf-8"))
 

@@ -190,7 +190,8 @@ class SimulatorState:
         self._deferred: deque[tuple[float, str, str]] = deque()  # one-step changes to come: (when, iccid, number)
         self._next_id = FIRST_REQUEST_ID
         self._orders: dict[str, OrderRecord] = {}
-        self._forced: dict[str, list[list[int]]] = {}
+        self._forced: dict[str, list[list[int]]] = {}  # by command, or "command iccid" (_key)
+        self._lost: dict[str, int] = {}  # replies to hold back, by command or "command iccid"
         self._rng_seed: int | None = None
         self._rngs: dict[str, random.Random] = {}
 
@@ -221,7 +222,7 @@ class SimulatorState:
             return [unauthenticated]
         if params.get("command", "") not in commands:
             return [unknown_command]
-        return self._take_forced(params["command"])
+        return self._take_forced(params["command"], params.get("iccid", ""))
 
     def _authenticated(self, params: dict[str, str]) -> bool:
         username, password = params.get("username", ""), params.get("password", "")
@@ -251,9 +252,21 @@ class SimulatorState:
         if number is not None:
             self._geo_owner[number] = sim.iccid
 
-    def _take_forced(self, command: str) -> list[int] | None:
-        queue = self._forced.get(command)
-        return queue.pop(0) if queue else None
+    def _take_forced(self, command: str, iccid: str) -> list[int] | None:
+        for key in (_key(command, iccid), command):
+            if queue := self._forced.get(key):
+                return queue.pop(0)
+        return None
+
+    def _take_lost(self, params: dict[str, str] | None) -> bool:
+        """Whether this call's reply is to be held back (lose_reply), counting it off."""
+        if not params:
+            return False
+        for key in (_key(params.get("command", ""), params.get("iccid", "")), params.get("command", "")):
+            if self._lost.get(key, 0) > 0:
+                self._lost[key] -= 1
+                return True
+        return False
 
     def _record(self, endpoint: str, method: str, path: str, query_string: str,
                 params: dict[str, Any] | None) -> None:
@@ -286,3 +299,8 @@ class SimulatorState:
             hang=self._chance("hang", f.hang_rate),
             congested=self._chance("congestion", f.congestion_rate),
         )
+
+
+def _key(command: str, iccid: str = "") -> str:
+    """Where a forced answer or a lost reply waits: for one SIM, or for any."""
+    return f"{command} {iccid}" if iccid else command

@@ -57,15 +57,15 @@ def _supervise(act: Callable[..., Replacement], done: str) -> Callable[..., Http
     """A Supervisor's button on a replacement: its refusal, or what was done, shown on the old SIM's page."""
     @requires(SUPERVISE_PERMISSION)
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        replacement = get_object_or_404(Replacement.objects.select_related("old_sim"), pk=pk)
+    def view(request: HttpRequest, replacement: int) -> HttpResponse:  # the URL names the replacement's id
+        found = get_object_or_404(Replacement.objects.select_related("old_sim"), pk=replacement)
         try:
-            act(replacement_id=replacement.pk, actor=request.user)
+            act(replacement_id=found.pk, actor=request.user)
         except Refused as exc:
             messages.error(request, refusal_text(exc))
         else:
-            messages.success(request, f"Replacement {replacement.pk} {done}.")
-        return redirect("sims:sim_detail", iccid=replacement.old_sim.iccid)
+            messages.success(request, f"Replacement {found.pk} {done}.")
+        return redirect("sims:sim_detail", iccid=found.old_sim.iccid)
     return view
 
 

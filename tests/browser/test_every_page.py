@@ -23,7 +23,17 @@ from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
-from sims.services import adoption_start, batch_start, schedule_add, sim_query, sim_suspend, upload_preview
+from sims.services import (
+    adoption_start,
+    batch_start,
+    schedule_add,
+    sim_add,
+    sim_query,
+    sim_replace,
+    sim_suspend,
+    upload_preview,
+)
+from sims.services.sending import request_send
 from sims.tasks import adopt_pass
 from tests.conftest import IMEI, POOL, iccid, member_of, site_urls
 
@@ -142,6 +152,13 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
                               kind="adopt", actor=staff)  # one to ask aql about, one ours, one wrong
     adoption = adoption_start(iccids=[iccid(8), iccid(600)], actor=staff, source="a test")  # one aql has not
     adopt_pass()
+    sim_add(iccids=[iccid(10), iccid(11)])  # a replacement refused by aql: stopped, a Supervisor's buttons showing
+    replaced = make_sim(10, number="44113000010")
+    replaced.subscriber, replaced.imei = Subscriber.objects.create(**ADA), IMEI
+    replaced.save()
+    replacement = sim_replace(sim_id=replaced.pk, new_sim_id=Sim.objects.get(iccid=iccid(11)).pk, actor=staff)
+    world.fake.force("activate", [63021])
+    request_send(request_id=replacement.steps.get().request_id)
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -174,6 +191,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit(f"/sims/{active.iccid}/deactivate/"),
         Visit(f"/sims/{active.iccid}/replace/"),
         Visit(f"/sims/{suspended.iccid}/replace/"),
+        Visit(f"/sims/{active.iccid}/replace/", press="Next: check what will happen"),
+        Visit(f"/sims/{replaced.iccid}/"),
+        Visit(f"/sims/{iccid(11)}/"),
         Visit(f"/requests/{lost.pk}/resolve/"),
         Visit("/requests/?who=all"),
         Visit("/numbers/"),

@@ -17,7 +17,8 @@ from orders.models import DespatchOrder
 from sims import services
 from sims.lifecycle import Command, SimAction, SimState
 from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent, Subscriber
-from tests.conftest import iccid, manage, member_of, site_urls
+from sims.services.sending import request_send
+from tests.conftest import IMEI, iccid, manage, member_of, site_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +77,8 @@ EXPECTED = {
     "sims:batch_cancel": ("POST", DAILY_POST),  # nothing waiting: back to the batch, saying so
     **dict.fromkeys(["sims:sim_activate", "sims:sim_number", "orders:order_new", "sims:sim_import",
                      "sims:sim_schedule", "sims:sim_subscriber", "sims:sim_replace"], ("GET", FORM)),
-    # (no replacement has that id here: a Supervisor is let through to "not found")
-    **dict.fromkeys(["sims:replacement_resume", "sims:replacement_abandon"], ("POST", codes(302, 403, 403, 404, 404))),
+    # a stopped replacement: a Supervisor's (the Admin's is refused in words: the Supervisor's went first)
+    **dict.fromkeys(["sims:replacement_resume", "sims:replacement_abandon"], ("POST", SUPERVISOR_POST)),
     "sims:sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add", "sims:sim_adopt"],
                     ("GET", SUPERVISOR_FORM)),
@@ -133,9 +134,17 @@ def places(world, make_sim, staff, settings):
     services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
                           due_at=timezone.now() + timedelta(days=1))
     adoption = services.adoption_start(iccids=[iccid(9)], actor=staff, source="a test")
+    replaced = make_sim(3, number="44113000003")  # a replacement aql refused: stopped, for a Supervisor
+    replaced.subscriber = Subscriber.objects.create(name="Ada Lovelace", address="1 Road", postcode="LS1 1AA",
+                                                    contact_number="447700900123")
+    replaced.imei = IMEI
+    replaced.save()
+    replacement = services.sim_replace(sim_id=replaced.pk, new_sim_id=Sim.objects.get(iccid=iccid(4)).pk, actor=staff)
+    world.fake.force("activate", [63021])
+    request_send(request_id=replacement.steps.get().request_id)
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
             "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk,
-            "number": "44113000003"}
+            "number": "44113000003", "replacement": replacement.pk}
 
 
 def url_names() -> set[str]:

@@ -1,13 +1,17 @@
 """Replacing a SIM, keeping its number, against the simulator: each step sent by the worker, the number
 never free and never on two SIMs, unknown outcomes waited for, refusals stopping with words."""
 
+import json
+
 import pytest
 
 from common.errors import Refused
+from ops import gateway
 from sims import services, tasks
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import Command, RequestState, SimState
 from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim, SimEvent, Subscriber
-from sims.models_replacements import ReplacementState
+from sims.models_replacements import ACTIVATE, ADD, NEW_ON, OLD_END, OLD_OFF, PLANS, REMOVE, ReplacementState
+from sims.selectors_replacements import replacement_said
 from tests.conftest import IMEI, iccid, manage, member_of
 from tests.sims.test_uncertain import AQL_TAKES, due_now, fresh
 
@@ -205,3 +209,88 @@ def test_the_command_line_starts_a_replacement_and_refuses_in_words(world, old_s
     status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6))
     assert status == 1 and "already part of replacement" in out
     assert run(world, Replacement.objects.get()).state == ReplacementState.DONE
+
+
+def test_sim_show_json_names_the_replacement_and_the_other_sim(world, old_sim):
+    old = old_sim()
+    member_of("Customer service", "clerk")
+    assert json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"] is None
+    manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    replacement = Replacement.objects.get()
+    shown = json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"]
+    assert shown["id"] == replacement.pk and shown["state"] == "running" and shown["step"] == "activate"
+    assert shown["this_sim_is"] == "old" and shown["other_iccid"] == iccid(5) and shown["number"] == KEPT
+    run(world, replacement)
+    shown = json.loads(manage("sim", "--user", "clerk", "show", iccid(5), "--json")[1])["replacement"]
+    assert (shown["state"], shown["step"], shown["this_sim_is"]) == ("done", None, "new")
+    assert shown["other_iccid"] == old.iccid and shown["said"].startswith("Done")
+
+
+# --- each step of the active plan, its reply lost, then refused ------------------------------------
+# Roaming to add and incoming SMS to remove: every step of the plan has something to send.
+MIXED = ("mo_voice", "mt_voice", "mo_sms", "int_roaming")
+# What each step sends, and to which SIM (the old, 1, or the new, 5).
+SENT = {ACTIVATE: ("activate", 5), ADD: ("addservice", 5), REMOVE: ("removeservice", 5),
+        OLD_OFF: ("changegeo", 1), NEW_ON: ("changegeo", 5), OLD_END: ("deactivate", 1)}
+ONCE_EACH = {"activate": 1, "addservice": 1, "removeservice": 1, "changegeo": 2, "deactivate": 1}
+
+
+def worker(world, replacement: Replacement, until: tuple[str, ...], passes: int = 12) -> Replacement:
+    """The worker, pass after pass (aql finishing each two-step command in between), until the
+    procedure is in one of `until`; the kept number checked safe after every pass."""
+    for _ in range(passes):
+        due_now()
+        tasks.poll_pass()
+        assert_number_safe(world)
+        replacement.refresh_from_db()
+        if replacement.state in until:
+            return replacement
+        world.fake.advance(AQL_TAKES)
+    return replacement
+
+
+def sent(world) -> dict[str, int]:
+    return {command: world.fake.count(command) for command in ONCE_EACH}
+
+
+@pytest.mark.parametrize("step", PLANS["active"])
+def test_a_lost_reply_at_each_step_waits_then_settles_and_finishes_sending_nothing_twice(world, staff, old_sim,
+                                                                                          settings, step):
+    old = old_sim(services=MIXED)
+    command, n = SENT[step]
+    settings.AQL_TIMEOUT = 0.3
+    gateway.reset()
+    world.fake.faults.hang_seconds = 1.0
+    world.fake.lose_reply(command, iccid=iccid(n))
+    replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
+    replacement = worker(world, replacement, until=(ReplacementState.WAITING, ReplacementState.DONE,
+                                                    ReplacementState.STOPPED))
+    assert (replacement.state, replacement.step) == (ReplacementState.WAITING, step)
+    assert "nothing more is sent until the outcome is known" in replacement_said(replacement)
+    lost = step_request(replacement, step)
+    assert lost.state == RequestState.UNKNOWN
+    replacement = worker(world, replacement, until=(ReplacementState.DONE, ReplacementState.STOPPED))
+    if replacement.state == ReplacementState.WAITING:  # aql's query cannot show it (SMS): staff settle by evidence
+        lost.refresh_from_db()
+        assert lost.needs_attention
+        services.sim_query(sim_id=lost.sim_id, actor=staff)
+        services.request_resolve(request_id=lost.pk, happened=True, actor=staff)
+        replacement = worker(world, replacement, until=(ReplacementState.DONE, ReplacementState.STOPPED))
+    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
+    assert sent(world) == ONCE_EACH
+
+
+@pytest.mark.parametrize("step", PLANS["active"])
+def test_a_refusal_at_each_step_stops_with_words_holding_the_number_and_resume_finishes(world, staff, old_sim, step):
+    old = old_sim(services=MIXED)
+    command, n = SENT[step]
+    world.fake.force(command, [63026], iccid=iccid(n))  # aql: not in a state for it; nothing done
+    replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
+    replacement = worker(world, replacement, until=(ReplacementState.STOPPED, ReplacementState.DONE))
+    assert (replacement.state, replacement.step) == (ReplacementState.STOPPED, step)
+    assert "63026" in replacement.stopped_why and "resume" in replacement.stopped_why
+    assert_number_safe(world)
+    services.replacement_resume(replacement_id=replacement.pk, actor=staff)
+    replacement = worker(world, replacement, until=(ReplacementState.STOPPED, ReplacementState.DONE))
+    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
+    assert sent(world) == ONCE_EACH | {command: ONCE_EACH[command] + 1}  # the refused one sent again, once

@@ -28,6 +28,7 @@ from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
 from sims.reasons import StopReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
+from sims.selectors_replacements import replacement_said, sim_replacement_latest
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
 from sims.services.replacements import REPLACE_PERMISSION
 
@@ -47,7 +48,19 @@ def sim_json(sim: Sim) -> dict[str, Any]:
              "created_at": r.created_at.isoformat(), "settled_at": r.settled_at and r.settled_at.isoformat()}
             for r in sim.requests.order_by("-created_at")
         ],
+        "replacement": replacement_of(sim),
     }
+
+
+def replacement_of(sim: Sim) -> dict[str, Any] | None:
+    """The latest replacement this SIM is part of (under way or finished), naming the other SIM."""
+    found = sim_replacement_latest(sim_id=sim.pk)
+    if found is None:
+        return None
+    old = found.old_sim_id == sim.pk
+    return {"id": found.pk, "state": found.state, "step": found.step or None, "said": replacement_said(found),
+            "this_sim_is": "old" if old else "new", "other_iccid": (found.new_sim if old else found.old_sim).iccid,
+            "number": found.number.number}
 
 
 WITH_INPUT = ("activate", "services", "number")  # commands with input of their own, parsed below
