@@ -27,12 +27,17 @@ class ReplacementState(models.TextChoices):
 
 # The steps, in the order of each plan, and what each is in words (docs/REPLACEMENT.md says why).
 ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END = "activate", "add", "remove", "old_off", "new_on", "old_end"
+KEPT_ON = "kept_on"  # a terminated SIM's subscriber gets their resting number back: straight onto the new SIM
 # For an active old SIM the subscriber stays reachable on it until the number moves: the number is
 # off a SIM only between OLD_OFF and NEW_ON, two one-step commands. A suspended SIM cannot change
 # number (changegeo needs it active), so it is terminated first and the number then moves.
 PLANS = {"active": (ACTIVATE, ADD, REMOVE, OLD_OFF, NEW_ON, OLD_END),
-         "suspended": (ACTIVATE, ADD, REMOVE, OLD_END, NEW_ON)}  # by Replacement.plan
+         "suspended": (ACTIVATE, ADD, REMOVE, OLD_END, NEW_ON),
+         # Already terminated: its number rests for the subscriber, free at aql, so the new SIM is
+         # activated with it at once; no stand-in, nothing to move.
+         "terminated": (KEPT_ON, ADD, REMOVE)}  # by Replacement.plan
 WORDS = {ACTIVATE: "Activating the new SIM on a stand-in number",
+         KEPT_ON: "Activating the new SIM with the subscriber's old number",
          ADD: "Giving the new SIM the old one's services",
          REMOVE: "Removing from the new SIM services the old one did not have",
          OLD_OFF: "Moving the old SIM onto a stand-in number, to free the kept one",
@@ -49,10 +54,13 @@ class Replacement(models.Model):
     is a journalled request (ReplacementStep); the procedure holds the number from its first step
     to its last."""
 
-    ACTIVE, SUSPENDED = "active", "suspended"  # the old SIM's state when it began: which order of steps
+    # The old SIM's state when it began: which order of steps. A SIM being suspended (lost or stolen)
+    # follows the suspended order, its termination sent once the suspend has settled.
+    ACTIVE, SUSPENDED, TERMINATED = "active", "suspended", "terminated"
     old_sim = models.ForeignKey("sims.Sim", on_delete=models.PROTECT, related_name="replaced_by")
     new_sim = models.ForeignKey("sims.Sim", on_delete=models.PROTECT, related_name="replaces")
-    plan = models.CharField(max_length=10, choices=[(ACTIVE, "Old SIM active"), (SUSPENDED, "Old SIM suspended")])
+    plan = models.CharField(max_length=10, choices=[(ACTIVE, "Old SIM active"), (SUSPENDED, "Old SIM suspended"),
+                                                    (TERMINATED, "Old SIM terminated: the number back")])
     number = models.ForeignKey("sims.GeographicNumber", on_delete=models.PROTECT, related_name="replacements",
                                help_text="The number kept: held for this procedure while it runs")
     # Numbers that stand in for a moment (a SIM cannot be without one at aql): for the new SIM until
@@ -67,6 +75,10 @@ class Replacement(models.Model):
     state = models.CharField(max_length=10, choices=ReplacementState.choices, default=ReplacementState.RUNNING)
     step = models.CharField("current step", max_length=20)
     stopped_why = models.TextField(blank=True, help_text="Why it stopped and what to do, in words")
+    # A command in flight for one of the SIMs when the current step came due (the suspend of a lost
+    # SIM): the step is journalled when it settles (replacement_steps.step_settled).
+    waiting_behind = models.ForeignKey("sims.GatewayRequest", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     actor_name = models.CharField("by", max_length=150, default="system")

@@ -10,19 +10,22 @@ from sims.models_replacements import HOLDING, WORDS, ReplacementState
 def sim_replacement(*, sim_id: int) -> Replacement | None:
     """The replacement under way (running, waiting or stopped) that involves this SIM, old or new."""
     return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id), state__in=HOLDING)
-            .select_related("old_sim", "new_sim", "number").first())
+            .select_related("old_sim", "new_sim", "number", "waiting_behind").first())
 
 
 def sim_replacement_latest(*, sim_id: int) -> Replacement | None:
     """The latest replacement that involved this SIM, under way or finished (the SIM page shows it)."""
     return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id))
-            .select_related("old_sim", "new_sim", "number").order_by("-created_at", "-id").first())
+            .select_related("old_sim", "new_sim", "number", "waiting_behind").order_by("-created_at", "-id").first())
 
 
 def replacement_said(replacement: Replacement) -> str:
     """Where the procedure stands, in staff's words (the pages, the API and the command line say this)."""
     state = ReplacementState(replacement.state)
     step = WORDS[replacement.step].lower()
+    if state == ReplacementState.RUNNING and replacement.waiting_behind_id:
+        command = replacement.waiting_behind.get_command_display().lower()
+        return f"In progress: {step} once the {command} in progress has finished (it was sent before)."
     if state == ReplacementState.RUNNING:
         return f"In progress: {step}."
     if state == ReplacementState.WAITING:

@@ -49,7 +49,7 @@ replacements = Router(tags=["Replacements"])
 
 
 def _out(pk: int) -> dict:
-    found = Replacement.objects.select_related("old_sim", "new_sim", "number").filter(pk=pk).first()
+    found = Replacement.objects.select_related("old_sim", "new_sim", "number", "waiting_behind").filter(pk=pk).first()
     if found is None:
         raise Http404("No such replacement.")
     return replacement_json(found)

@@ -14,9 +14,10 @@ from django.utils import timezone
 from common import events
 from common.events import EventKind
 from common.validators import phone_national
-from sims.lifecycle import Command, RequestState, SimAction
+from sims import selectors
+from sims.lifecycle import IN_FLIGHT, Command, RequestState, SimAction
 from sims.models import GatewayRequest, GeographicNumber, Replacement, ReplacementStep, Sim, SimEvent, Subscriber
-from sims.models_replacements import ACTIVATE, ADD, NEW_ON, OLD_OFF, PLANS, REMOVE, WORDS, ReplacementState
+from sims.models_replacements import ACTIVATE, ADD, KEPT_ON, NEW_ON, OLD_OFF, PLANS, REMOVE, WORDS, ReplacementState
 
 DONE_WORDS = "Done: the new SIM has the number and the subscriber; the old SIM is terminated."
 
@@ -56,6 +57,8 @@ def _request(replacement: Replacement, step: str) -> tuple[Sim, Command, dict, G
         replacement.new_stand_in = stand_in()
         return new, Command.ACTIVATE, {"imei": replacement.imei, "geo_nos": replacement.new_stand_in.number}, \
             replacement.new_stand_in
+    if step == KEPT_ON:  # the number rests for this subscriber, on no SIM: the new one has it at once
+        return new, Command.ACTIVATE, {"imei": replacement.imei, "geo_nos": kept.number}, kept
     if step in (ADD, REMOVE):
         names = _services_to(replacement, new, step == ADD)
         command = Command.ADDSERVICE if step == ADD else Command.REMOVESERVICE
@@ -96,10 +99,10 @@ def journal_step(replacement: Replacement, step: str) -> Replacement:
                 ReplacementStep.objects.create(replacement=replacement, step=name, request=request)
         except NoStandIn as exc:
             return _stop(replacement, name, str(exc))
-        except IntegrityError:  # the SIM's one place in flight is taken
-            return _stop(replacement, name, "Another command is in progress for one of the SIMs: wait for it to "
-                                            "finish, then resume.")
+        except IntegrityError:  # the SIM's one place in flight is taken (by the suspend of a lost SIM)
+            return _wait_behind(replacement, name, made[0])
         replacement.step, replacement.state, replacement.stopped_why = name, ReplacementState.RUNNING, ""
+        replacement.waiting_behind = None
         replacement.save()
         _event(sim, replacement, f"Replacement {replacement.pk}: {WORDS[name].lower()} next.", request,
                SimAction.SENDING)
@@ -107,8 +110,24 @@ def journal_step(replacement: Replacement, step: str) -> Replacement:
     return _finish(replacement)
 
 
+def _wait_behind(replacement: Replacement, step: str, sim: Sim) -> Replacement:
+    """`step` is due, but `sim` has a command of its own in flight (sent before the procedure began,
+    such as the suspend of a lost SIM): the step is journalled when that one settles (step_settled)."""
+    busy = selectors.sim_in_flight(sim=sim)
+    if busy is None or ReplacementStep.objects.filter(request=busy).exists():
+        return _stop(replacement, step, "Another command is in progress for one of the SIMs: wait for it to "
+                                        "finish, then resume.")
+    replacement.step, replacement.state, replacement.stopped_why = step, ReplacementState.RUNNING, ""
+    replacement.waiting_behind = busy
+    replacement.save(update_fields=["step", "state", "stopped_why", "waiting_behind", "updated_at"])  # no stand-in
+    _event(sim, replacement, f"Replacement {replacement.pk}: {WORDS[step].lower()} once the "
+                             f"{busy.get_command_display().lower()} in progress has finished.")
+    return replacement
+
+
 def _stop(replacement: Replacement, step: str, why: str) -> Replacement:
     replacement.step, replacement.state, replacement.stopped_why = step, ReplacementState.STOPPED, why
+    replacement.waiting_behind = None
     replacement.save()
     for sim in Sim.objects.filter(pk__in=(replacement.old_sim_id, replacement.new_sim_id)):
         _event(sim, replacement, f"Replacement {replacement.pk} stopped at “{WORDS[step].lower()}”: {why}")
@@ -134,6 +153,10 @@ def step_settled(request: GatewayRequest) -> None:
     says. Success: the next step. Unknown: wait. Refused, failed or not done: stop, with why."""
     step = ReplacementStep.objects.filter(request=request).first()
     if step is None:
+        if request.state not in IN_FLIGHT:  # a procedure waiting behind it may go on
+            for waiting in Replacement.objects.select_for_update().select_related("number").filter(
+                    waiting_behind=request, state=ReplacementState.RUNNING):
+                journal_step(waiting, waiting.step)
         return
     replacement = Replacement.objects.select_for_update().select_related("number").get(pk=step.replacement_id)
     latest = replacement.steps.order_by("-id").first()

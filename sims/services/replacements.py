@@ -10,10 +10,10 @@ from common.actors import Actor, recorded
 from common.audit import name_of
 from common.errors import Refused
 from common.validators import phone_national
-from sims import lifecycle, selectors
+from sims import lifecycle, selectors, selectors_rests
 from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
-from sims.models import GeographicNumber, Replacement, Sim
-from sims.models_replacements import HOLDING, ReplacementState
+from sims.models import GeographicNumber, Replacement, Sim, SimEvent
+from sims.models_replacements import HOLDING, PLANS, ReplacementState
 from sims.selectors_replacements import sim_replacement
 from sims.services import replacement_steps
 from sims.services.answers import event, locked_sim
@@ -25,7 +25,7 @@ SUPERVISE_PERMISSION = lifecycle.TERMINATE  # resume or abandon a stopped one: a
 
 def _check_old(old: Sim) -> None:
     if old.state not in LIVE:
-        raise Refused(f"Only an active or suspended SIM can be replaced; this one is "
+        raise Refused(f"Only an active, suspended or terminated SIM can be replaced; this one is "
                       f"{SimState(old.state).label.lower()}.", code="sim-state")
     if old.number_id is None:
         raise Refused("This SIM has no number to keep: give it one, or activate the new SIM instead.",
@@ -45,9 +45,42 @@ def _check_new(old: Sim, new: Sim | None) -> Sim:
     return new
 
 
+def resting_number(old: Sim) -> GeographicNumber | None:
+    """The number a terminated SIM's subscriber may have back: the latest one resting for them."""
+    if old.subscriber_id is None:
+        return None
+    return GeographicNumber.objects.filter(rests_for_id=old.subscriber_id).order_by("-rests_since", "-id").first()
+
+
+def _check_returning(old: Sim) -> GeographicNumber:
+    """A terminated SIM's subscriber gets a new SIM with their old number, while it rests for them."""
+    if old.subscriber_id is None:
+        raise Refused("This SIM's subscriber details were erased (or never known): their number cannot be "
+                      "matched to them. Activate a new SIM for them with a free number instead.", code="sim-state")
+    geo = GeographicNumber.objects.select_for_update().filter(pk=getattr(resting_number(old), "pk", None)).first()
+    if geo is None or not selectors_rests.is_resting(geo):
+        raise Refused("No number rests for this subscriber now (its rest is over or was ended, or it moved to "
+                      "another SIM): activate a new SIM for them with a free number instead.", code="sim-state")
+    if why := selectors_rests.number_refusal(geo=geo, for_subscriber_id=old.subscriber_id):
+        raise Refused(str(why), code="sim-state")
+    return geo
+
+
+def services_before_termination(old: Sim) -> dict:
+    """The services a terminated SIM had just before its termination (its timeline's record of it):
+    termination turns them all off, and the subscriber expects theirs back. None recorded: {} (the
+    new SIM keeps what activation gives; nothing is guessed)."""
+    ended = (SimEvent.objects.filter(sim=old, after__state=SimState.TERMINATED)
+             .exclude(before__state=SimState.TERMINATED).order_by("-id").first())
+    return dict(ended.before.get("services") or {}) if ended else {}
+
+
 def _check_free(old: Sim, new: Sim) -> None:
     for sim, which in ((old, "this SIM"), (new, f"the new SIM {new.iccid}")):
-        if busy := selectors.sim_in_flight(sim=sim):
+        busy = selectors.sim_in_flight(sim=sim)
+        if busy and sim == old and busy.command == Command.SUSPEND:
+            continue  # lost or stolen: the new SIM starts now, the old one is terminated once suspended
+        if busy:
             raise Refused(f"{busy.get_command_display()} is still in progress for {which}: wait for it to finish.",
                           code="sim-busy")
         if other := sim_replacement(sim_id=sim.pk):
@@ -59,37 +92,54 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
     """Start replacing an active or suspended SIM by an unused one of ours that keeps its number, its
     subscriber and its services; the IMEI is the old SIM's unless another is given. The number is held
     for the procedure from now to its end. Its first step (activating the new SIM on a stand-in number)
-    is journalled for the worker to send; each later step when the one before has succeeded."""
+    is journalled for the worker to send; each later step when the one before has succeeded.
+
+    A SIM being suspended (lost or stolen) may be replaced at once: it is terminated once suspended.
+    A terminated SIM's subscriber may have a new SIM with their old number while it rests for them:
+    the new SIM is activated with it and given the services the old one had when terminated."""
     new_imei = validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
     with transaction.atomic():
         old = locked_sim(sim_id)
-        _check_old(old)
+        returning = old.state == SimState.TERMINATED
+        kept = _check_returning(old) if returning else old.number
+        if not returning:
+            _check_old(old)
         new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
         _check_free(old, new)
         new_imei = new_imei or old.imei
         if not new_imei:
             raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
-        plan = Replacement.ACTIVE if old.state == SimState.ACTIVE else Replacement.SUSPENDED
-        needed = 2 if plan == Replacement.ACTIVE else 1
-        if GeographicNumber.objects.available().order_by()[:needed].count() < needed:
+        plan = _plan(old)
+        needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
+        if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
             raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
                           "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
         try:
             with transaction.atomic():
                 replacement = Replacement.objects.create(
-                    old_sim=old, new_sim=new, plan=plan, number=old.number, imei=new_imei, services=old.services,
-                    step=replacement_steps.ACTIVATE, actor=recorded(actor), actor_name=name_of(actor))
+                    old_sim=old, new_sim=new, plan=plan, number=kept, imei=new_imei,
+                    services=services_before_termination(old) if returning else old.services,
+                    step=PLANS[plan][0], actor=recorded(actor), actor_name=name_of(actor))
         except IntegrityError:
             raise Refused("A replacement was just started for one of these SIMs.", code="sim-replacing") from None
-        kept = phone_national(old.number.number)
+        shown = phone_national(kept.number)
         event(sim=old, actor=actor, action=SimAction.CHANGED, before=old.snapshot(),
-              message=f"Replacement {replacement.pk} started: SIM {new.iccid} takes over the number {kept}.")
+              message=f"Replacement {replacement.pk} started: SIM {new.iccid} takes over the number {shown}.")
         event(sim=new, actor=actor, action=SimAction.CHANGED, before=new.snapshot(),
-              message=f"Replacement {replacement.pk} started: this SIM replaces {old.iccid} with the number {kept}.")
-        replacement_steps.journal_step(replacement, replacement_steps.ACTIVATE)
+              message=f"Replacement {replacement.pk} started: this SIM replaces {old.iccid} with the number {shown}.")
+        replacement_steps.journal_step(replacement, PLANS[plan][0])
         if replacement.state == ReplacementState.STOPPED:  # nothing sent: refuse rather than start stopped
             raise Refused(replacement.stopped_why, code="pool-empty")
     return replacement
+
+
+def _plan(old: Sim) -> str:
+    """Which order of steps: a SIM being suspended (lost or stolen) is replaced as a suspended one."""
+    if old.state == SimState.TERMINATED:
+        return Replacement.TERMINATED
+    suspending = old.state == SimState.ACTIVE and old.requests.filter(
+        state__in=IN_FLIGHT, command=Command.SUSPEND).exists()
+    return Replacement.SUSPENDED if old.state == SimState.SUSPENDED or suspending else Replacement.ACTIVE
 
 
 def _locked(replacement_id: int) -> Replacement:

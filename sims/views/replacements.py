@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 from common.errors import Refused, refusal_text
 from common.forms import add_refusal
 from common.web import requires
-from sims import services
+from sims import selectors, services
 from sims.forms import ReplaceForm
+from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, Replacement, Sim
 from sims.selectors_replacements import replacement_said, sim_replacement_latest
-from sims.services.replacements import LIVE, REPLACE_PERMISSION, SUPERVISE_PERMISSION
+from sims.services.replacements import LIVE, REPLACE_PERMISSION, SUPERVISE_PERMISSION, resting_number
 from sims.views._shared import _sim
 
 
@@ -26,9 +27,12 @@ def replacement_context(sim: Sim, user: User, in_flight: GatewayRequest | None) 
     """What the SIM page shows of a replacement (its latest, under way or finished), and whether it
     offers to start one: one query, whatever else the page shows."""
     replacement = sim_replacement_latest(sim_id=sim.pk)
-    busy = in_flight is not None or (replacement is not None and replacement.holding)
+    suspending = in_flight is not None and in_flight.command == Command.SUSPEND  # lost: replace it now
+    busy = (in_flight is not None and not suspending) or (replacement is not None and replacement.holding)
+    may = not busy and user.has_perm(REPLACE_PERMISSION)
+    returning = may and sim.state == SimState.TERMINATED and resting_number(sim)  # their old number back
     return {"replacement": replacement, "replacement_said": replacement and replacement_said(replacement),
-            "may_replace": not busy and sim.state in LIVE and user.has_perm(REPLACE_PERMISSION),
+            "may_replace": may and sim.state in LIVE, "may_return": returning,
             "may_supervise_replacement": user.has_perm(SUPERVISE_PERMISSION)}
 
 
@@ -50,7 +54,14 @@ def sim_replace(request: HttpRequest, iccid: str) -> HttpResponse:
                 messages.success(request, f"Replacement {started.pk} started: the worker sends each step, and this "
                                           "page follows it.")
                 return redirect("sims:sim_detail", iccid=sim.iccid)
-    return render(request, "sims/replace.html", {"sim": sim, "form": form, "new": new})
+    returning = resting_number(sim) if sim.state == SimState.TERMINATED else None
+    return render(request, "sims/replace.html", {"sim": sim, "form": form, "new": new, "returning": returning,
+                                                 "suspending": _suspending(sim)})
+
+
+def _suspending(sim: Sim) -> bool:
+    busy = selectors.sim_in_flight(sim=sim)
+    return busy is not None and busy.command == Command.SUSPEND
 
 
 def _supervise(act: Callable[..., Replacement], done: str) -> Callable[..., HttpResponse]:

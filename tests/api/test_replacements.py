@@ -3,9 +3,12 @@ refused in words (a problem with a stable code), and followed to its end as the 
 
 import pytest
 
+from sims import services, tasks
 from sims.models import Replacement, Subscriber
+from sims.reasons import StopReason
 from tests.conftest import IMEI, iccid
 from tests.sims.test_replace import KEPT, run
+from tests.sims.test_uncertain import AQL_TAKES, due_now
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +41,16 @@ def test_a_replacement_refused_says_why_in_words(world, agent_api, as_role, old)
     watcher = as_role("Observer")
     assert watcher.post(f"/api/v1/sims/{old.iccid}/replace", {"new_iccid": iccid(5)}).status_code == 403
     assert agent_api.get("/api/v1/replacements/999").status_code == 404
+
+
+def test_a_terminated_sims_subscriber_gets_their_resting_number_back_through_the_api(world, agent_api, staff, old):
+    services.sim_deactivate(sim_id=old.pk, actor=staff, reason=StopReason.CUSTOMER_REQUEST)
+    world.fake.advance(AQL_TAKES)
+    due_now()
+    tasks.poll_pass()
+    answer = agent_api.post(f"/api/v1/sims/{old.iccid}/replace", {"new_iccid": iccid(5)})
+    assert answer.status_code == 202, answer.content
+    assert answer.json()["said"].startswith("In progress: activating the new sim with the subscriber's old number")
+    run(world, Replacement.objects.get())
+    done = agent_api.get(answer.json()["url"]).json()
+    assert done["state"] == "done" and done["number"] == KEPT and done["steps"][0]["step"] == "kept_on"

@@ -53,3 +53,16 @@ def test_a_stopped_replacement_offers_a_supervisor_resume_and_abandon(world, age
     agent.post(f"/replacements/{replacement.pk}/abandon/")
     replacement.refresh_from_db()
     assert replacement.state == ReplacementState.ABANDONED
+
+
+def test_lost_suspends_at_once_and_the_replacement_starts_while_the_suspend_is_with_aql(world, client,
+                                                                                         old_sim_made):
+    old = old_sim_made
+    client.force_login(member_of("Customer service", "clerk"))
+    page = client.post(f"/sims/{old.iccid}/suspend/", {"reason": "lost"}, follow=True).text
+    assert f'href="/sims/{old.iccid}/replace/"' in page, "the replacement is offered next"
+    assert "Replace this SIM…" in client.get(f"/sims/{old.iccid}/").text, "the suspend in flight does not block it"
+    page = client.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5)[-6:], "imei": ""}).text
+    assert "This SIM is being suspended" in page and "terminated once the suspend is done" in page
+    client.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5), "imei": "", "confirmed": "1"})
+    assert Replacement.objects.get().plan == Replacement.SUSPENDED

@@ -84,7 +84,8 @@ class Command(StaffCommand):
         adopt.add_argument("--wait", action="store_true",
                            help="ask aql now, from here, and report each ICCID not added (else the worker asks)")
         replace = sub.add_parser("replace", help="replace an active or suspended SIM by an unused one, keeping its "
-                                                  "number, subscriber and services (the worker sends each step)")
+                                                  "number, subscriber and services (the worker sends each step); "
+                                                  "for a terminated SIM, its subscriber's resting number back")
         replace.add_argument("iccid", metavar="OLD")
         replace.add_argument("--with", dest="new", required=True, metavar="NEW", help="the unused SIM's ICCID")
         replace.add_argument("--imei", help="the handset's IMEI, if not the old SIM's")
