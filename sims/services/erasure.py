@@ -74,10 +74,12 @@ def reason_words_forget(*, sim: Sim) -> None:
     for command, due_at, actor_name, reason, words in own.values_list("command", "due_at", "actor_name", "reason",
                                                                       "reason_words"):
         together |= Q(command=command, due_at=due_at, actor_name=actor_name, reason=reason, reason_words=words)
-    # The actions first (a due one being run holds its row: then the request it made is found below).
-    actions = ScheduledAction.objects.filter(together | Q(sim=sim)).exclude(reason_words=None)
+    actions = ScheduledAction.objects.filter(pk__in=list(ScheduledAction.objects.filter(together | Q(sim=sim))
+                                                         .values_list("pk", flat=True)))
+    # The words first, then what the actions made: the update waits for one the worker is running
+    # (schedule_run holds its row), so the request it made, with the words, is found after it.
+    actions.exclude(reason_words=None).update(reason_words=None)
     made = list(actions.exclude(request=None).values_list("request_id", flat=True))
-    actions.update(reason_words=None)
 
     batch_ids = set(GatewayRequest.objects.filter(sim=sim).exclude(batch=None).values_list("batch_id", flat=True))
     worded = []
