@@ -90,6 +90,8 @@ not. Match on `code`:
   (`NUMBER_REST_DAYS`, 90 days by default) before going to someone new; `detail` says until when. The
   pool's `rests_until` shows it; `GET /numbers?show=resting` lists them. A number resting for the SIM's own
   subscriber (a number change back) is not refused.
+- `number-not-resting` (422, on the field `number`): ending a rest early (`POST /numbers/{number}/end-rest`)
+  of a number that is not resting: there is no rest to end.
 - `not-sent` (409): a request that was never sent to the gateway; `request` points to it.
 - `order-refused` (422): the gateway refused a despatch order at once; `detail` says why.
 - `idempotency-key-reused` (422), `idempotency-key-too-long` (422), `idempotency-key-in-use` (409),

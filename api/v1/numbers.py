@@ -1,9 +1,10 @@
-"""The pool of geographic numbers (`/numbers`): listed, searched, added."""
+"""The pool of geographic numbers (`/numbers`): listed, searched, added; a resting number's rest
+ended early (a Supervisor)."""
 
 from datetime import datetime
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from api.answers import Paged, answer
@@ -11,8 +12,10 @@ from api.auth import may
 from api.idempotency import write
 from api.problems import PROBLEMS, WRITE_PROBLEMS
 from api.v1.sims import Added
+from common import validators
 from sims import selectors
 from sims import services as sim_services
+from sims.models import GeographicNumber
 
 
 class NumbersIn(Schema):
@@ -29,6 +32,15 @@ class NumberPage(Paged):
     items: list[NumberOut]
 
 
+class RestEndIn(Schema):
+    reason: str = Field(default="", description="Why the rest ends early (at most 500 characters): required; "
+                                                "kept in the audit trail with who ended it")
+
+
+def _number(n: GeographicNumber) -> dict:
+    return {"number": n.number, "sim": n.sim.iccid if getattr(n, "sim", None) else None, "rests_until": n.rests_until}
+
+
 numbers = Router(tags=["SIMs"])
 
 
@@ -39,8 +51,7 @@ def number_list(request: HttpRequest, show: Literal["available", "assigned", "re
     subscriber's SIM, given to no one new until `rests_until`)."""
     may(request, "sims.view_geographicnumber")
     page = selectors.number_page(show=show or "", search=q[:30], cursor=cursor[:500])
-    return {"items": [{"number": n.number, "sim": n.sim.iccid if getattr(n, "sim", None) else None,
-                       "rests_until": n.rests_until} for n in page.rows], "next": page.next or None}
+    return {"items": [_number(n) for n in page.rows], "next": page.next or None}
 
 
 @numbers.post("/numbers", response={201: Added, **WRITE_PROBLEMS})
@@ -49,3 +60,19 @@ def number_add(request: HttpRequest, body: NumbersIn):
     may(request, "sims.add_geographicnumber")
     return write(request, lambda: answer({"added": len(sim_services.number_add(numbers=body.numbers,
                                                                                  actor=request.auth.owner))}, 201))
+
+
+@numbers.post("/numbers/{number}/end-rest", response={200: NumberOut, **WRITE_PROBLEMS})
+def number_rest_end(request: HttpRequest, number: str, body: RestEndIn):
+    """End a resting number's rest early, saying why (`reason`, required): anyone may have it at once.
+    Who ended it, when, the rest it cut short and why go in the audit trail. A number not resting is
+    refused (422, `number-not-resting`); one not in our pool is 404. The number as the pool shows it."""
+    may(request, "sims.add_geographicnumber")  # who manages the pool: as on the pool page and the CLI
+
+    def run() -> HttpResponse:
+        typed = validators.clean_all(number=(validators.clean_geographic_number, number))["number"]
+        GeographicNumber.objects.get(number=typed)  # not ours: 404, as any record not on our account
+        geo = sim_services.number_rest_end(number=typed, actor=request.auth.owner, reason=body.reason)
+        return answer(_number(GeographicNumber.objects.select_related("sim").get(pk=geo.pk)))
+
+    return write(request, run)

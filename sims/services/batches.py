@@ -25,12 +25,13 @@ BATCH_COMMANDS = lifecycle.BATCHED  # the registry's rows that may be given to m
 BATCH_AT_MOST = 50_000  # SIMs in one batch
 CHUNK = 500  # SIMs a query (SQLite's limit on a query's parameters)
 REASON = ("reason", "reason_words")  # a batch's params that go on each request's own fields, not to aql
+RETRY_OF = "retry_of"  # a batch's param naming the batch it tries again (erasure follows the words it copied)
 
 
 def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, services: list[str] | None = None,
-                reason: str | None = None, reason_words: str | None = None) -> Batch:
+                reason: str | None = None, reason_words: str | None = None, retry_of: int | None = None) -> Batch:
     """Give every SIM in `sim_ids` the command (a suspend or a termination with its reason, kept on
-    each SIM's request): each one's request waits to be sent by the worker,
+    each SIM's request; `retry_of`: the batch this one tries again): each one's request waits to be sent by the worker,
     or is recorded as not done with the lifecycle's reason (a SIM in the wrong state, another
     command in flight). A transaction a chunk of SIMs, each locked as a single command locks its
     SIM, so nothing is queued twice, and SQLite's one write lock is never held for the whole batch
@@ -40,6 +41,8 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
         raise Refused(f"{command.label} cannot be given to many SIMs at once.")
     reason, reason_words = reasons.clean_reason(reason, reason_words, command=command)
     params: dict[str, Any] = {"reason": reason, "reason_words": reason_words} if reason else {}
+    if retry_of is not None:
+        params[RETRY_OF] = retry_of
     if command in (Command.ADDSERVICE, Command.REMOVESERVICE):
         params["services"] = validators.clean_all(services=(validators.clean_services, services or []))["services"]
     ids = list(dict.fromkeys(sim_ids))
@@ -67,9 +70,14 @@ def batch_start(*, sim_ids: Iterable[int], command: Command, actor: Actor, servi
 
 def _queue(batch: Batch, ids: list[int], actor: Actor) -> None:
     command, now = Command(batch.command), timezone.now()
-    sims = Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids).order_by("pk")
+    sims = list(Sim.objects.select_for_update(of=("self",)).select_related("number").filter(pk__in=ids)
+                .order_by("pk"))
+    # Read again each chunk, under the batch's lock (taken after the SIMs', as settling a request takes
+    # them): a subscriber's erasure meanwhile takes the words given with the reason from the batch
+    # (erasure.reason_words_forget), and a later chunk must not copy them onto its requests.
+    batch.params = Batch.objects.select_for_update().values_list("params", flat=True).get(pk=batch.pk)
     busy = selectors.commands_in_flight(sims=ids)
-    command_params = {k: v for k, v in batch.params.items() if k not in (*outbox.BOOKKEEPING, *REASON)}
+    command_params = {k: v for k, v in batch.params.items() if k not in (*outbox.BOOKKEEPING, *REASON, RETRY_OF)}
     reason = batch.params.get("reason")
     requests, notes = [], []
     for sim in sims:
@@ -115,7 +123,7 @@ def batch_retry(*, batch_id: int, actor: Actor) -> Batch:
                       "cannot take it, or aql would refuse it the same way).")
     return batch_start(sim_ids=again, command=Command(batch.command), actor=actor,
                        services=batch.params.get("services"), reason=batch.params.get("reason"),
-                       reason_words=batch.params.get("reason_words"))
+                       reason_words=batch.params.get("reason_words"), retry_of=batch.pk)
 
 
 def batch_cancel(*, batch_id: int, actor: Actor) -> int:

@@ -329,7 +329,7 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
     """Erase the personal data kept for a terminated SIM's subscriber: the subscriber (name,
     address, postcode, contact number), the recipient of the order that posted the SIM, and
     Django admin's history of both, any kept file of activations with a row for it (erasure.py), and the
-    words staff gave with a reason to stop its line.
+    words staff gave with a reason to stop its line, from its batches and schedules too (erasure.py).
     The SIM, its journal and its audit trail stay: they hold none."""
     uploads = erasure.uploads_holding(iccid=Sim.objects.values_list("iccid", flat=True).get(pk=sim_id))
     with transaction.atomic():
@@ -350,9 +350,9 @@ def subscriber_erase(*, sim_id: int, actor: Actor) -> Sim:
         if orders:
             type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).erase_recipients()
         erasure.uploads_forget(sim=sim, upload_ids=uploads)
-        # The words staff gave with a reason to stop its line may name the subscriber: they go too.
-        for rows in (sim.requests, sim.scheduled):
-            rows.exclude(reason_words=None).update(reason_words=None)
+        # The words staff gave with a reason to stop its line may name the subscriber: they go too, from
+        # wherever they were given or copied (its batches, the schedules made with its own).
+        erasure.reason_words_forget(sim=sim)
         sim.refresh_from_db()
         event(sim=sim, actor=actor, action=SimAction.ERASED, before=before,
               message="The subscriber's personal details were erased" + (", and the order's recipient." if orders

@@ -67,7 +67,7 @@ def number_rest_end(*, number: str, actor: Actor, reason: str) -> GeographicNumb
             raise Refused(NOT_IN_POOL, "number")
         shown = validators.phone_national(geo.number)
         if geo.rests_until is None:
-            raise Refused(f"{shown} is not resting: there is no rest to end.", "number")
+            raise Refused(f"{shown} is not resting: there is no rest to end.", "number", code="number-not-resting")
         until = day(geo.rests_until)
         GeographicNumber.objects.filter(pk=geo.pk).update(**NO_REST)
         AuditEvent.objects.create(actor=recorded(actor), action=AuditAction.NUMBER_REST_ENDED,

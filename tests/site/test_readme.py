@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from sims import tasks
+from sims.lifecycle import RequestState, SimState
+from sims.models import Sim
+from sims.models_replacements import Replacement, ReplacementState
 from tests.conftest import manage, member_of
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -97,6 +100,19 @@ def run_all(text: str) -> None:
 
 def test_every_command_in_the_readme_runs_and_exits_0(readme_world):
     run_all(README.read_text())
+
+
+def test_the_readmes_replacement_moves_the_number_to_the_new_sim_before_it_is_terminated(readme_world):
+    run_all(README.read_text())
+    old, new = Sim.objects.get(iccid="8944120000000000006"), Sim.objects.get(iccid="8944120000000000014")
+    replacement = Replacement.objects.get()
+    assert (replacement.old_sim, replacement.new_sim, replacement.state) == (old, new, ReplacementState.DONE)
+    assert replacement.number.number == "44113000001"  # the subscriber's, after their number change
+    assert old.state == new.state == SimState.TERMINATED  # the old by the replacement, the new by the last line
+    steps = ("activate", "addservice", "removeservice", "changegeo", "deactivate")  # the last: the README's own
+    assert list(new.requests.order_by("pk").values_list("command", "state")) == [
+        (command, RequestState.SUCCESS) for command in steps]
+    assert old.requests.filter(command="changegeo", params__new_geo_nos=replacement.old_stand_in.number).exists()
 
 
 def test_every_skip_rule_is_still_needed():
