@@ -146,7 +146,7 @@ def test_the_migration_takes_the_words_from_batches_of_subscribers_erased_before
     GatewayRequest.objects.filter(sim=ada).update(reason_words=None)
     Sim.objects.filter(pk=ada.pk).update(subscriber=None)
     event(sim=ada, actor=staff, action=SimAction.ERASED, before={}, message="The subscriber's details were erased.")
-    _run_migration("sims.migrations.0043_erased_reason_words", "forget")
+    _run_migration("sims.migrations.0044_erased_reason_words", "forget")
     erased_before.refresh_from_db()
     untouched.refresh_from_db()
     assert "reason_words" not in erased_before.params and untouched.params["reason_words"] == WORDS

@@ -29,7 +29,7 @@ def forget(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sims', '0042_numbers_rest'),
+        ('sims', '0043_replacement_returning'),
     ]
 
     operations = [
