@@ -31,7 +31,7 @@ from common.admin import (
 )
 from common.forms import PersonChecks
 from common.outcomes import Outcome
-from sims import search, selectors, services
+from sims import admin_replacements, search, selectors, services  # noqa: F401 (admin_replacements registers its admin)
 from sims.admin_rests import RestActions, RestingFilter
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
 from sims.lifecycle import PROVISION, TERMINATE, Command, SimAction
