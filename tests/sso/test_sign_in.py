@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from common.models import AuditAction, AuditEvent
-from tests.sso.conftest import GROUPS, NAME, session_of, sign_in
+from tests.sso.provider import GROUPS, NAME, session_of, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,8 @@
 """The sign-in page's choices and PASSWORD_SIGN_IN=false, through Django's test client."""
 
+import subprocess
+import sys
+
 import pytest
 
 from common.models import AuditAction, AuditEvent
@@ -50,12 +53,29 @@ def test_with_passwords_off_no_password_signs_in_anywhere(client, db, configured
     assert client.session["_auth_user_id"] == str(admin.pk)
 
 
-def test_passwords_off_without_a_provider_stops_the_site_starting():
-    import subprocess
-    import sys
+def settings_in(environment: dict[str, str], show: str = "") -> subprocess.CompletedProcess:
+    """Load the settings in a fresh Python with only `environment` set, as a deployment would."""
+    code = ("import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'mvnoadmin.settings'; import django; django.setup(); "
+            f"from django.conf import settings; print(({show or 'None'}))")
+    return subprocess.run([sys.executable, "-c", code], env={"PATH": "/usr/bin", **environment},
+                          capture_output=True, text=True, check=False)
 
-    result = subprocess.run([sys.executable, "-c", "import django; from django.conf import settings; "
-                             "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mvnoadmin.settings'); "
-                             "django.setup()"], env={"PASSWORD_SIGN_IN": "false", "PATH": "/usr/bin"},
-                            capture_output=True, text=True, check=False)
+
+def test_passwords_off_without_a_provider_stops_the_site_starting():
+    result = settings_in({"PASSWORD_SIGN_IN": "false"})
     assert result.returncode != 0 and "PASSWORD_SIGN_IN=false leaves no way to sign in" in result.stderr
+
+
+def test_a_provider_without_its_client_stops_the_site_starting():
+    result = settings_in({"OIDC_SERVER_URL": "https://accounts.google.com"})
+    assert result.returncode != 0 and "set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too" in result.stderr
+
+
+def test_the_environment_sets_the_provider_the_role_map_and_the_forms_may_go_to_the_provider():
+    result = settings_in({"OIDC_SERVER_URL": "https://idp.example.test/realms/staff", "OIDC_CLIENT_ID": "c",
+                          "OIDC_CLIENT_SECRET": "s", "OIDC_ROLE_SUPERVISOR": "leads,managers",
+                          "OIDC_ROLE_ADMIN": "it-admins"},
+                         "settings.OIDC_ROLE_GROUPS, settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("({'Observer': [], 'Customer service': [], 'Supervisor': ['leads', 'managers'], "
+                                     "'Admin': ['it-admins']}, [\"'self'\", 'https://idp.example.test'])")
