@@ -78,8 +78,8 @@ class SsoAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(refused_page(request, decision.refusal, deactivated=deactivated))
         email = claims.get("email")
         if user is None and email and filter_users_by_email(email):
-            reason = (f"an account here already has the address {email}; an Admin can join the two in "
-                      "Django admin (Social accounts) or change that account's address.")
+            reason = (f"an account here already has the address {email}, and it is never taken over by "
+                      "its address alone; an Admin can change or clear that account's address in Django admin.")
             sso_refuse(user=None, username=username, reason=reason, provider=name)
             raise ImmediateHttpResponse(refused_page(request, reason, deactivated=False))
         request.sso_decision = decision  # type: ignore[attr-defined]  # for save_user and signed_in
@@ -105,14 +105,19 @@ class SsoAdapter(DefaultSocialAccountAdapter):
     def on_authentication_error(self, request: HttpRequest, provider: Any, error: Any = None,
                                 exception: Exception | None = None, extra_context: Any = None) -> None:
         """The provider's answer did not come, or could not be trusted (cancelled, a state that does
-        not match, the provider unreachable): recorded, and said on our page with a way back."""
-        cancelled = error == AuthError.CANCELLED
-        AuditEvent.objects.create(
-            actor=None, actor_name="anonymous", action=AuditAction.SIGN_IN_FAILED,
-            message=f"Sign-in with {settings.OIDC_NAME} did not complete ({error or 'unknown'}"
-                    f"{': ' + type(exception).__name__ if exception else ''}).")
-        raise ImmediateHttpResponse(render(request, "sso/error.html", {
-            "provider": settings.OIDC_NAME, "cancelled": cancelled}, status=401))
+        not match, the token endpoint unreachable): recorded, and said on our page with a way back."""
+        raise ImmediateHttpResponse(did_not_complete(request, error=error, exception=exception))
+
+
+def did_not_complete(request: HttpRequest, *, error: Any, exception: BaseException | None) -> HttpResponse:
+    """A sign-in through the provider that ended with no answer we can use: recorded, and said in words.
+    Nobody is signed in and nothing is changed."""
+    AuditEvent.objects.create(
+        actor=None, actor_name="anonymous", action=AuditAction.SIGN_IN_FAILED,
+        message=f"Sign-in with {settings.OIDC_NAME} did not complete ({error or 'unknown'}"
+                f"{': ' + type(exception).__name__ if exception else ''}).")
+    return render(request, "sso/error.html", {"provider": settings.OIDC_NAME,
+                                              "cancelled": error == AuthError.CANCELLED}, status=401)
 
 
 def signed_in(sender: Any, request: HttpRequest, user: AbstractUser, **kwargs: Any) -> None:

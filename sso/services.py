@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 
 from common.models import AuditAction, AuditEvent
+from common.roles import system_user
 from sso.claims import ROLES
 
 
@@ -19,7 +20,7 @@ def _words(roles: set[str] | frozenset[str]) -> str:
 def sso_roles_apply(*, user: AbstractUser, roles: frozenset[str], provider: str) -> bool:
     """Give `user` exactly `roles` of our four (groups that are not roles are left alone), and the
     staff flag Django admin asks for exactly when Admin is one. Recorded when anything changed;
-    returns whether it did. The change is the provider's, so it is recorded as the system's."""
+    returns whether it did. The change is the provider's, so the system account is its actor."""
     with transaction.atomic():
         before = _roles_of(user)
         staff = "Admin" in roles
@@ -31,7 +32,7 @@ def sso_roles_apply(*, user: AbstractUser, roles: frozenset[str], provider: str)
             user.is_staff = staff
             user.save(update_fields=["is_staff"])
         AuditEvent.objects.create(
-            action=AuditAction.ROLES_CHANGED, subject=user.get_username(),
+            actor=system_user(), action=AuditAction.ROLES_CHANGED, subject=user.get_username(),
             message=f"Roles of {user.get_username()} set from {provider} at sign-in: "
                     f"{_words(before)} before, {_words(roles)} now.")
     return True
@@ -53,7 +54,7 @@ def sso_refuse(*, user: AbstractUser | None, username: str, reason: str, provide
         user.is_staff = False
         user.save(update_fields=["is_active", "is_staff"])
         AuditEvent.objects.create(
-            action=AuditAction.DEACTIVATED, subject=user.get_username(),
+            actor=system_user(), action=AuditAction.DEACTIVATED, subject=user.get_username(),
             message=f"{user.get_username()} deactivated, roles removed ({_words(before)} before): "
                     f"refused by {provider}: {reason}")
     return True

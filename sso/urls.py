@@ -1,8 +1,12 @@
-"""The provider's start and callback pages (django-allauth's), at the paths allauth.urls gives them
-under accounts/: oidc/sso/login/ and oidc/sso/login/callback/ (the redirect URI to register). Its
-error pages are ours (sso.adapter.SsoAdapter.on_authentication_error). When password sign-in moves
-to allauth too, `include("allauth.urls")` at accounts/ serves the same two paths."""
+"""The provider's start and callback pages, at the paths and names allauth.urls gives them under
+accounts/: oidc/sso/login/ and oidc/sso/login/callback/ (the redirect URI to register). Included
+before allauth.urls wherever both are, so that ours (sso.views) answer those two paths."""
 
-from allauth.socialaccount.providers.openid_connect.urls import urlpatterns
+from django.urls import path
 
-__all__ = ["urlpatterns"]
+from sso import views
+
+urlpatterns = [
+    path("oidc/<str:provider_id>/login/", views.start, name="openid_connect_login"),
+    path("oidc/<str:provider_id>/login/callback/", views.callback, name="openid_connect_callback"),
+]

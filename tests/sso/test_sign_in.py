@@ -1,7 +1,10 @@
 """Single sign-on end to end: our live server and the real provider on loopback, a person's browser
 played by a requests session following every redirect and filling in the provider's form."""
 
+import socket
+
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 
 from common.models import AuditAction, AuditEvent
@@ -61,6 +64,7 @@ def test_a_role_change_at_the_provider_applies_at_the_next_sign_in(live_server, 
     assert get_user_model().objects.filter(username__startswith="sam").count() == 1  # the same account
     change = AuditEvent.objects.filter(action=AuditAction.ROLES_CHANGED, subject="sam").first()
     assert change.message.endswith("Customer service before, Observer, Supervisor now.")
+    assert change.actor_name == "system"  # the provider changed them; we applied it
 
 
 def test_removed_from_every_mapped_group_the_account_loses_its_roles_and_is_deactivated(live_server, provider):
@@ -145,3 +149,26 @@ def test_a_wrong_password_at_the_provider_never_reaches_us(live_server, provider
 
     assert page.status_code == 401 and "Wrong username or password." in page.text
     assert not get_user_model().objects.filter(username="ada").exists()
+
+
+def test_an_answer_that_cannot_be_trusted_is_refused_in_words_and_recorded(live_server, provider):
+    browser = requests.Session()
+    page = browser.get(live_server.url + "/accounts/oidc/sso/login/callback/?code=made-up&state=made-up", timeout=10)
+
+    assert page.status_code == 401 and "Sign-in did not complete" in page.text
+    assert "did not complete" in AuditEvent.objects.get(action=AuditAction.SIGN_IN_FAILED).message
+    assert get_user_model().objects.filter(socialaccount__isnull=False).count() == 0
+
+
+def test_a_provider_that_does_not_answer_is_said_in_words(live_server, provider, settings):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.OIDC_SERVER_URL = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    browser = requests.Session()
+    browser.get(live_server.url + "/login/", timeout=10)
+    page = browser.post(live_server.url + "/accounts/oidc/sso/login/", timeout=10,
+                        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "process": "login"})
+
+    assert page.status_code == 401 and "Sign-in did not complete" in page.text, page.text[:500]
+    failed = AuditEvent.objects.get(action=AuditAction.SIGN_IN_FAILED)
+    assert failed.message == f"Sign-in with {NAME} did not complete (unreachable: ConnectionError)."
