@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# The OpenID Connect provider tests/sso sign in against (npm's oidc-provider, pinned by its lock file).
+OIDC_PROVIDER := tests/sso/oidc/node_modules/.package-lock.json
+
 .PHONY: install demo test lint bench
 
 $(STAMP): pyproject.toml
@@ -14,12 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(OIDC_PROVIDER): tests/sso/oidc/package.json tests/sso/oidc/package-lock.json
+	npm ci --prefix tests/sso/oidc --no-audit --no-fund --loglevel=error
+
 ## The whole product on its embedded defaults: simulator, web (and worker), demo data, a login.
 demo: install
 	bin/demo
 
 ## Every test, then the linter and the layering contracts (TESTS=path narrows the run).
-test: install
+test: install $(OIDC_PROVIDER)
 	$(BIN)/pytest $(TESTS)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

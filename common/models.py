@@ -68,6 +68,8 @@ class AuditAction(models.TextChoices):
     GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
     API_KEY = "api_key", "API key made or revoked"
     NUMBER_REST_ENDED = "number_rest_ended", "A number's rest ended early"
+    ROLES_CHANGED = "roles_changed", "Roles changed"  # single sign-on sets them from the provider's groups
+    DEACTIVATED = "deactivated", "Account deactivated"  # the provider said so at a refused sign-in
 
 
 class AuditEvent(Event):

@@ -10,7 +10,9 @@ from common.models import AuditAction, AuditEvent
 
 
 def signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    AuditEvent.objects.create(actor=user, action=AuditAction.SIGNED_IN, message="Signed in.")
+    # A door that knows more (single sign-on: which provider, which roles) leaves its words on the request.
+    words = getattr(request, "sign_in_words", "") if request is not None else ""
+    AuditEvent.objects.create(actor=user, action=AuditAction.SIGNED_IN, message=words or "Signed in.")
 
 
 def sign_in_failed(sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any) -> None:

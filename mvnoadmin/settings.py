@@ -10,6 +10,7 @@ names any other host, SECRET_KEY must be set, DEBUG must be off, and HTTPS is en
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -63,6 +64,12 @@ INSTALLED_APPS = [
     "dashboard",
     "api",
     "demo",
+    # Single sign-on (sso/): django-allauth's OpenID Connect provider; see "Single sign-on" below.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "common.errorpages.NotAllowedPageMiddleware",  # inside CSP and framing: the page it makes gets their headers
+    "allauth.account.middleware.AccountMiddleware",  # django-allauth asks for it (sso/)
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -158,6 +166,47 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Single sign-on (sso/) -------------------------------------------------------
+# OpenID Connect with any conforming provider (Entra ID, Google Workspace, Okta, Keycloak), through
+# django-allauth. Off while OIDC_SERVER_URL is empty. The provider's groups (OIDC_GROUPS_CLAIM, read
+# from the ID token and the userinfo answer) are mapped to our roles at every sign-in by the
+# OIDC_ROLE_* lists (provider group names or ids); a person in none of them is refused. The redirect
+# URI to register at the provider: https://HOST/accounts/oidc/sso/login/callback/ (README, "Production").
+OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="")  # the issuer; /.well-known/openid-configuration is added
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_NAME = env.str("OIDC_NAME", default="single sign-on")  # the button says "Sign in with OIDC_NAME"
+OIDC_SCOPES = env.list("OIDC_SCOPES", default=["openid", "profile", "email"])  # Okta: add groups
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")  # Entra ID app roles: roles
+OIDC_ROLE_GROUPS = {
+    "Observer": env.list("OIDC_ROLE_OBSERVER", default=[]),
+    "Customer service": env.list("OIDC_ROLE_CUSTOMER_SERVICE", default=[]),
+    "Supervisor": env.list("OIDC_ROLE_SUPERVISOR", default=[]),
+    "Admin": env.list("OIDC_ROLE_ADMIN", default=[]),
+}
+OIDC_DISABLED_CLAIM = env.str("OIDC_DISABLED_CLAIM", default="")  # a claim that, when true, refuses and deactivates
+# What the ID token's amr must name for the provider's sign-in to count as a second factor (RFC 8176).
+OIDC_MFA_AMR = env.list("OIDC_MFA_AMR", default=["mfa", "otp", "hwk", "swk", "fpt", "face", "iris", "retina", "sc"])
+# PASSWORD_SIGN_IN=false: only single sign-on signs anyone in; every password is refused
+# (common.auth.StaffBackend), Django admin's sign-in too. Needs OIDC_SERVER_URL.
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+if OIDC_SERVER_URL and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_SERVER_URL is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too "
+                               "(the client registered at the provider).")
+if not PASSWORD_SIGN_IN and not OIDC_SERVER_URL:
+    raise ImproperlyConfigured("PASSWORD_SIGN_IN=false leaves no way to sign in: set OIDC_SERVER_URL "
+                               "(single sign-on) or PASSWORD_SIGN_IN=true.")
+# The provider is built from the OIDC_* settings above by the adapter (sso.adapter.SsoAdapter.list_apps),
+# at each use: no SocialApp rows, no second place to configure it.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SsoAdapter"
+SOCIALACCOUNT_ONLY = False  # the password form stays ours (PASSWORD_SIGN_IN), not allauth's
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page's button POSTs: no sign-in started by a link
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the provider vouches for its people: no mail from us
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_STORE_TOKENS = False  # we never call the provider's APIs for the user
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never joined to a password account by its address
+_oidc_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OIDC_SERVER_URL))  # for the CSP below
+
 # --- Security -----------------------------------------------------------------
 # HTTPS is enforced unless LOOPBACK_ONLY: cookies only over https, http redirected to https, and HSTS
 # (a year, subdomains, preload: what `check --deploy` asks). Behind a proxy that terminates TLS,
@@ -189,7 +238,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],  # Django admin's icons
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The sign-in page's single sign-on button posts to us, and we redirect to the provider:
+        # browsers hold a form's redirects to form-action too: the provider's origin is allowed.
+        "form-action": [SELF, *([_oidc_origin] if OIDC_SERVER_URL else [])],
         "frame-ancestors": [NONE],
     }
 }

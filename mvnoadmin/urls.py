@@ -31,6 +31,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("sso.urls")),  # single sign-on: the provider's start and callback (before allauth.urls)
     # Each app's pages under its namespace ("sims:sim_detail"); the apps' own paths stay as they were.
     path("", include("ops.urls")),
     path("", include("dashboard.urls")),
