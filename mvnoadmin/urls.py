@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("sims.urls")),
     path("", include("orders.urls")),
+    path("", include("notices.urls")),
 ]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class NoticesConfig(AppConfig):
+    """Notifications: what each person asked to hear about, in the site and by email, built by the worker
+    from what is already recorded (the outbox and the journal)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notices"
+    verbose_name = "Notifications"
