@@ -32,6 +32,7 @@ from sims.models_replacements import WORDS, Replacement, ReplacementState
 OUTBOX = "outbox"
 # An event committed late (a long transaction) can carry an id below the mark: the last minutes are read again.
 OVERLAP = timedelta(minutes=10)
+FIRST_LOOK = timedelta(hours=1)
 AT_MOST = 2000  # outbox events read a pass; the next pass goes on from the mark
 STANDING_AT_MOST = 500  # rows of each standing condition looked at a pass, newest first
 KINDS = {EventKind.BATCH_FINISHED: Topic.BATCH, EventKind.STOCK_LOW: Topic.STOCK, EventKind.DRIFT_FOUND: Topic.DRIFT}
@@ -51,7 +52,7 @@ def notices_build(*, now: datetime | None = None) -> int:
     """Make the notices of everything recorded since the last pass, for each person whose preferences
     want its topic, with the time each is due by email. Returns how many notices were made."""
     now = now or timezone.now()
-    mark = _cursor()
+    mark = _cursor(now)
     events, last_id = _outbox_events(mark, now)
     found = [c for c in (_from_event(e) for e in events) if c is not None]
     found += [*_attention(), *_unknown(now), *_replacements(now), *_webhooks()]
@@ -67,11 +68,12 @@ def notices_build(*, now: datetime | None = None) -> int:
     return len(created)
 
 
-def _cursor() -> Cursor:
-    # Made at the first pass at the outbox's present end: notices start from then, not from its whole history.
+def _cursor(now: datetime) -> Cursor:
+    # Made at the first pass, an hour back: notices start from then, not from the outbox's whole history
+    # (an upgrade does not tell a month of old events).
     mark = Cursor.objects.filter(name=OUTBOX).first()
     if mark is None:
-        start = OutboxEvent.objects.aggregate(m=Max("pk"))["m"] or 0
+        start = OutboxEvent.objects.filter(created_at__lt=now - FIRST_LOOK).aggregate(m=Max("pk"))["m"] or 0
         mark, _ = Cursor.objects.get_or_create(name=OUTBOX, defaults={"last_id": start})
     return mark
 
