@@ -50,7 +50,8 @@ class Candidate:
 
 def notices_build(*, now: datetime | None = None) -> int:
     """Make the notices of everything recorded since the last pass, for each person whose preferences
-    want its topic, with the time each is due by email. Returns how many notices were made."""
+    want its topic, with the time each is due by email. Returns how many notices it wrote (a pass running
+    at the same moment may have written the same ones: the database keeps one of each, and both count it)."""
     now = now or timezone.now()
     mark = _cursor(now)
     events, last_id = _outbox_events(mark, now)
