@@ -66,6 +66,7 @@ class Notice(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="notice_recent"),  # the list page
             models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notice_unread"),  # the count
             models.Index(fields=["key"], name="notice_key"),  # "told already?" for standing conditions
+            models.Index(fields=["created_at"], name="notice_created"),  # the worker's pruning
             models.Index(fields=["email_due_at"], condition=Q(emailed_at__isnull=True, email_due_at__isnull=False),
                          name="notice_mail_due"),  # the worker's "which emails are due"
         ]

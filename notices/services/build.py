@@ -177,3 +177,14 @@ def _audience() -> dict[Topic, list[tuple[int, Channel, bool]]]:
             if channel != Channel.OFF:
                 audience[topic].append((user.pk, channel, bool(user.email)))
     return audience
+
+
+def notices_prune(*, now: datetime | None = None, at_most: int = 5000) -> int:
+    """Delete notices older than NOTIFY_KEPT_DAYS (0: kept for ever), a few thousand a pass, oldest first.
+    A condition that still stands after that long (a subscription paused for months) is told again, once."""
+    if not settings.NOTIFY_KEPT_DAYS:
+        return 0
+    before = (now or timezone.now()) - timedelta(days=settings.NOTIFY_KEPT_DAYS)
+    old = list(Notice.objects.filter(created_at__lt=before).order_by("created_at")
+               .values_list("pk", flat=True)[:at_most])
+    return Notice.objects.filter(pk__in=old).delete()[0] if old else 0

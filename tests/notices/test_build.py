@@ -155,3 +155,14 @@ def test_preferences_are_honoured_and_off_means_not_told(people):
     observer = Notice.objects.get(user=people["Observer"], topic=Topic.BATCH)
     assert observer.email_due_at is not None  # a daily email
     assert Notice.objects.get(user=people["Customer service"], topic=Topic.BATCH).email_due_at is None  # site only
+
+
+def test_notices_older_than_the_setting_are_deleted_by_the_worker(people, settings):
+    settings.NOTIFY_KEPT_DAYS = 90
+    notices_build()
+    stock_low()
+    notices_build()
+    assert tasks.notify_pass()["pruned"] == 0
+    Notice.objects.filter(user=people["Observer"]).update(created_at=timezone.now() - timedelta(days=91))
+    assert tasks.notify_pass()["pruned"] == 1
+    assert not Notice.objects.filter(user=people["Observer"]).exists() and Notice.objects.count() == 3
