@@ -8,3 +8,6 @@ class NoticesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notices"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from notices import checks  # noqa: F401  (registers the deployment check)

@@ -166,3 +166,13 @@ def test_notices_older_than_the_setting_are_deleted_by_the_worker(people, settin
     Notice.objects.filter(user=people["Observer"]).update(created_at=timezone.now() - timedelta(days=91))
     assert tasks.notify_pass()["pruned"] == 1
     assert not Notice.objects.filter(user=people["Observer"]).exists() and Notice.objects.count() == 3
+
+
+def test_production_without_a_site_url_is_warned_by_check_deploy(settings):
+    from django.core.checks import run_checks
+
+    settings.LOOPBACK_ONLY = False
+    found = [m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("notices.")]
+    assert found == ["notices.W001"]
+    settings.SITE_URL = "https://backoffice.example.com"
+    assert not [m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("notices.")]
