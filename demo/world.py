@@ -172,7 +172,7 @@ def staff_users(admin: AbstractBaseUser) -> list[AbstractBaseUser]:
     users = [admin]
     for username, first, last, role in STAFF:
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last})
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"})
         if created:
             user.set_unusable_password()
             user.save()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sims",
     "orders",
     "hooks",
+    "notices",
     "dashboard",
     "api",
     "demo",
@@ -334,6 +335,28 @@ WEBHOOKS_RETRY_CAP = env.int("WEBHOOKS_RETRY_CAP", default=3600)  # ...up to thi
 WEBHOOKS_GIVE_UP_AFTER = env.int("WEBHOOKS_GIVE_UP_AFTER", default=24 * 3600)  # then given up, subscription paused
 WEBHOOKS_PAUSE_AFTER = env.int("WEBHOOKS_PAUSE_AFTER", default=20)  # failed attempts in a row that pause it
 WEBHOOKS_KEPT_DAYS = env.int("WEBHOOKS_KEPT_DAYS", default=30)  # deliveries made, and their events; 0: for ever
+
+# --- Notifications and email (notices/) -------------------------------------------
+# The address staff reach the site by: the links in notification emails (no personal details travel in an
+# email; the page behind the link shows them to whoever may see them).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFY_UNKNOWN_AFTER_HOURS = env.float("NOTIFY_UNKNOWN_AFTER_HOURS", default=2)  # an outcome unknown this long is told
+NOTIFY_REPLACEMENT_WAITING_HOURS = env.float("NOTIFY_REPLACEMENT_WAITING_HOURS", default=1)  # a replacement waiting
+NOTIFY_LARGE_BATCH = env.int("NOTIFY_LARGE_BATCH", default=100)  # a batch this big is told when it finishes
+NOTIFY_DAILY_AT = env.int("NOTIFY_DAILY_AT", default=7)  # the daily email's hour, local time (TIME_ZONE)
+NOTIFY_KEPT_DAYS = env.int("NOTIFY_KEPT_DAYS", default=90)  # notices, read or not, are deleted after this; 0: kept
+# Django's email framework: SMTP from the environment in production; the demo writes each email to a file
+# (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, EMAIL_FILE_PATH=var/demo-mail).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS (port 587)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # TLS from the start (port 465)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mvnoadmin <mvnoadmin@localhost>")
 
 # --- Worker (django-q2) ---------------------------------------------------------
 # The ORM broker on the default database unless Q_REDIS_URL is set. The follower takes no new

@@ -37,4 +37,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("sims.urls")),
     path("", include("orders.urls")),
+    path("", include("notices.urls")),
 ]

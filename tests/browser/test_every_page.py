@@ -19,6 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from mvnoadmin.urls import urlpatterns
+from notices.services import notices_build
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
 from sims.lifecycle import Command
@@ -68,6 +69,9 @@ NOT_PAGES = {
     "sims:schedule_change": "a form on the schedule's page (POST only)",
     "sims:schedule_cancel": "a button (POST only)",
     "sims:adoption_ask_again": "a button (POST only)",
+    "notices:notice_count": "the header's unread count, drawn into every page by htmx",
+    "notices:notice_read": "a button (POST only)",
+    "notices:notice_read_all": "a button (POST only)",
     "sims:adoption_csv": "a CSV file",
     "sims:replacement_resume": "a button (POST only; tests/web/test_replace.py)",
     "sims:replacement_abandon": "a button (POST only; tests/web/test_replace.py)",
@@ -159,6 +163,7 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     replacement = sim_replace(sim_id=replaced.pk, new_sim_id=Sim.objects.get(iccid=iccid(11)).pk, actor=staff)
     world.fake.force("activate", [63021])
     request_send(request_id=replacement.steps.get().request_id)
+    notices_build()  # the stopped replacement, told to the agent (a Supervisor)
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -207,6 +212,10 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/orders/new/", press="Send to aql for despatch"),
         Visit(f"/orders/{order.order_ref}/"),
         Visit("/stock/"),
+        Visit("/notifications/"),
+        Visit("/notifications/?show=all"),
+        Visit("/notifications/preferences/"),
+        Visit("/notifications/preferences/", who="observer"),
         Visit(f"/sims/{active.iccid}/deactivate/", who="observer", status=403),
         Visit("/admin/", who="admin"),
         Visit("/admin/sims/sim/", who="admin"),

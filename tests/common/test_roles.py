@@ -68,8 +68,11 @@ EXPECTED = {
     **dict.fromkeys(["dashboard:home", "sims:sim_list", "sims:sim_detail", "sims:request_list", "sims:number_list",
                      "sims:number_free", "orders:order_list", "orders:order_detail", "orders:stock", "sims:batch_list",
                      "sims:batch_detail", "sims:batch_csv", "sims:sim_csv", "sims:request_csv", "sims:schedule_list",
-                     "sims:adoption_detail", "sims:adoption_csv"],
+                     "sims:adoption_detail", "sims:adoption_csv", "notices:notice_list", "notices:notice_count",
+                     "notices:preferences"],
                     ("GET", READ)),
+    # one's own notifications: marked read and back to the list (another's, or none: nothing changes)
+    **dict.fromkeys(["notices:notice_read", "notices:notice_read_all"], ("POST", codes(302, 302, 302, 302, 302))),
     **dict.fromkeys(["sims:schedule_change", "sims:schedule_cancel"],
                     ("POST", DAILY_POST)),  # (a refusal: back to the list)
     "sims:batch_new": ("POST", codes(302, 302, 302, 302, 302)),  # nothing chosen: back to the list, saying so
@@ -102,6 +105,7 @@ EXTRA = [  # the same URL by another method, where it does something else
     ("sims:sim_suspend", "GET", FORM),  # the confirmation page
     ("sims:number_list", "POST", SUPERVISOR_FORM),  # nothing pasted: the form again, with why
     ("orders:stock", "POST", DAILY_POST),
+    ("notices:preferences", "POST", READ),  # nothing chosen: the form again, each choice asked for
 ]
 
 
@@ -144,7 +148,8 @@ def places(world, make_sim, staff, settings):
     request_send(request_id=replacement.steps.get().request_id)
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
             "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk,
-            "number": "44113000003", "replacement": replacement.pk}
+            "number": "44113000003", "replacement": replacement.pk,
+            "notice": 1}
 
 
 def url_names() -> set[str]:

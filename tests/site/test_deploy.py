@@ -29,6 +29,7 @@ PRODUCTION = {
     # the gateway over https, or the project's own check (common.W001) would warn
     "AQL_USIM_URL": "https://mvno.aql.com/mobile/configure_sim.php",
     "AQL_DESPATCH_URL": "https://gw.aql.com/mobile/despatch_sim.php",
+    "SITE_URL": "https://backoffice.example.com",  # the links in notification emails (notices.W001)
 }
 
 # The settings module reads `.env` into the environment first: not in these processes.

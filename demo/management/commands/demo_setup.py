@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"Demo world ready in {world['seconds']:.1f} s. {demo.describe(world)}")
         user.is_staff = user.is_superuser = True
+        user.email = user.email or f"{user.username}@example.org"  # its notification emails go to var/demo-mail/
         logins = [(user, "Admin: everything, and Django admin")] + [
             (staff, role) for username, *_, role in demo.STAFF
             for staff in get_user_model().objects.filter(username=username)]
