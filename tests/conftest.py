@@ -229,6 +229,7 @@ def make_schedules() -> None:
     _run_migration("sims.migrations.0023_prune_checks_schedule", "schedule")
     _run_migration("sims.migrations.0027_prune_every_ten_minutes", "every_ten_minutes")
     _run_migration("api.migrations.0003_prune_replies_schedule", "schedule")
+    _run_migration("ops.migrations.0003_audit_seal_schedules", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:
