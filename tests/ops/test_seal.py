@@ -196,3 +196,25 @@ def test_sealing_twice_adds_nothing_and_chains_each_link_to_the_one_before(trail
     first, second = Seal.objects.filter(table="common.AuditEvent").order_by("after_id")
     assert second.after_id == first.last_id and second.count == 1
     assert trail_verify().matched
+
+
+def test_the_dashboard_says_when_the_trail_was_last_verified_and_warns_on_a_mismatch(trail, agent):
+    assert "The audit trail has not been verified yet" in agent.get("/").content.decode()
+    trail_seal()
+    trail_verify()
+    page = agent.get("/").content.decode()
+    assert "Audit trail: Verified 0 minutes ago" in page and "Every sealed row matched its seal" in page
+    SimEvent.objects.filter(pk=trail["sims"][0]).update(message="Edited.")
+    trail_verify()
+    page = agent.get("/").content.decode()
+    assert "The audit trail does not match its seal." in page and f"sims.SimEvent id {trail['sims'][0]}" in page
+
+
+def test_the_worker_seals_every_five_minutes_and_verifies_daily_by_its_schedules():
+    from django_q.models import Schedule
+
+    from tests.conftest import make_schedules
+
+    make_schedules()
+    every = dict(Schedule.objects.filter(func__startswith="ops.seal.").values_list("func", "minutes"))
+    assert every == {"ops.seal.seal_pass": 5, "ops.seal.verify_pass": 24 * 60}
