@@ -26,10 +26,10 @@ link. Two sealers at once cannot fork a chain: a link's (table, after_id) is uni
 insert fails and that sealer stops (the first carries on).
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,7 +37,7 @@ from django.utils import timezone
 from ops.models import Seal
 from ops.seal.canon import Table, chain, key_id, pack, seal_key, sealed_tables
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 CHUNK = 5000  # rows a link: a link's entries are ~70 KB compressed; verify reads one link's rows per query
 
 
@@ -50,6 +50,7 @@ class Sealed:
     links: int = 0
     upto: int = 0  # every id up to this one is sealed
     raced: bool = False  # another sealer was sealing this table at once: it carries on
+    digest: str = ""  # the chain's head once sealed (kept apart, it shows the newest seals being deleted)
 
 
 def horizon(table: Table, *, after: int, margin: float) -> int | None:
@@ -70,7 +71,7 @@ def table_seal(table: Table, *, key: bytes, margin: float, chunk: int = CHUNK) -
     done = Sealed(table.label)
     last = head(table.label)
     after, previous = (last.last_id, last.digest) if last else (0, "")
-    done.upto = after
+    done.upto, done.digest = after, previous
     top = horizon(table, after=after, margin=margin)
     if top is None:
         return done
@@ -87,7 +88,7 @@ def table_seal(table: Table, *, key: bytes, margin: float, chunk: int = CHUNK) -
         except IntegrityError:
             done.raced = True
             return done
-        done.rows, done.links, done.upto = done.rows + len(entries), done.links + 1, last_id
+        done.rows, done.links, done.upto, done.digest = done.rows + len(entries), done.links + 1, last_id, digest
         after, previous = last_id, digest
     return done
 
@@ -99,8 +100,8 @@ def trail_seal(*, margin: float | None = None) -> list[Sealed]:
     results = [table_seal(table, key=key, margin=margin) for table in sealed_tables()]
     for result in results:
         if result.rows:
-            logger.info("audit trail sealed", extra={"table": result.label, "rows": result.rows,
-                                                     "upto": result.upto})
+            logger.info("audit trail sealed", table=result.label, rows=result.rows, upto=result.upto,
+                        head=result.digest)
     return results
 
 

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         if options["action"] == "seal":
             for done in trail_seal(margin=options["margin"]):
                 raced = " (another sealer is sealing it too: it carries on)" if done.raced else ""
-                self.stdout.write(f"{done.label}: {done.rows} row(s) sealed now; sealed up to id {done.upto}{raced}.")
+                self.stdout.write(f"{done.label}: {done.rows} row(s) sealed now; sealed up to id {done.upto}{raced}; "
+                                  f"head {done.digest[:16] or '-'}.")
             return
         report = trail_verify()
         self.stdout.write(f"Verified the audit trail in {report.seconds:.1f} s.")
