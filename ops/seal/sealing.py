@@ -66,6 +66,11 @@ def head(label: str) -> Seal | None:
     return Seal.objects.filter(table=label).order_by("-last_id").defer("entries").first()
 
 
+def sealed_upto(label: str) -> int:
+    """Every row of the table `label` with an id up to this one is sealed (0: none yet). One query, for pages."""
+    return Seal.objects.filter(table=label).order_by("-last_id").values_list("last_id", flat=True).first() or 0
+
+
 def table_seal(table: Table, *, key: bytes, margin: float, chunk: int = CHUNK) -> Sealed:
     """Seal `table`'s rows up to its horizon, in links of `chunk` rows, each chained to the one before."""
     done = Sealed(table.label)

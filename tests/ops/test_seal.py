@@ -218,3 +218,10 @@ def test_the_worker_seals_every_five_minutes_and_verifies_daily_by_its_schedules
     make_schedules()
     every = dict(Schedule.objects.filter(func__startswith="ops.seal.").values_list("func", "minutes"))
     assert every == {"ops.seal.seal_pass": 5, "ops.seal.verify_pass": 24 * 60}
+
+
+def test_a_sims_timeline_marks_the_lines_not_yet_sealed(trail, agent):
+    sim = SimEvent.objects.get(pk=trail["sims"][0]).sim
+    assert agent.get(f"/sims/{sim.iccid}/").text.count("not yet sealed") == len(trail["sims"])
+    trail_seal()
+    assert "not yet sealed" not in agent.get(f"/sims/{sim.iccid}/").text
