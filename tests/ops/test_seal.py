@@ -225,3 +225,15 @@ def test_a_sims_timeline_marks_the_lines_not_yet_sealed(trail, agent):
     assert agent.get(f"/sims/{sim.iccid}/").text.count("not yet sealed") == len(trail["sims"])
     trail_seal()
     assert "not yet sealed" not in agent.get(f"/sims/{sim.iccid}/").text
+
+
+def test_two_sealers_at_once_cannot_fork_a_chain_the_second_stops(trail, monkeypatch):
+    from ops.seal import sealing
+
+    trail_seal()
+    monkeypatch.setattr(sealing, "head", lambda label: None)  # the second read the head before the first sealed
+    raced = {s.label: s for s in trail_seal()}["sims.SimEvent"]
+    assert raced.raced and raced.rows == 0
+    assert Seal.objects.filter(table="sims.SimEvent").count() == 1
+    monkeypatch.undo()
+    assert trail_verify().matched
