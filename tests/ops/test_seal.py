@@ -237,3 +237,12 @@ def test_two_sealers_at_once_cannot_fork_a_chain_the_second_stops(trail, monkeyp
     assert Seal.objects.filter(table="sims.SimEvent").count() == 1
     monkeypatch.undo()
     assert trail_verify().matched
+
+
+def test_the_deploy_checks_warn_until_the_seal_has_a_key_of_its_own(settings):
+    from ops.checks import audit_seal_key_is_its_own
+
+    settings.AUDIT_SEAL_KEY = ""
+    assert [w.id for w in audit_seal_key_is_its_own()] == ["common.W003"]
+    settings.AUDIT_SEAL_KEY = "q" * 20 + "a-key-of-its-own-fifty-characters-or-more"
+    assert audit_seal_key_is_its_own() == []
