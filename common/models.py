@@ -45,6 +45,14 @@ class Event(models.Model):
     interface = models.CharField(max_length=10, choices=Interface.choices, default=Interface.SYSTEM)
     message = models.TextField()
 
+    # The audit trail's seal (ops.seal) leaves these out of what it seals whole, committing only to a keyed hash
+    # of them that holds until they are erased (set to the value here): the actor's link goes (SET_NULL) when a
+    # user row goes, while `actor_name` (sealed) keeps who it was.
+    SEAL_LETS_GO: dict[str, object] = {"actor_id": None}
+    # A row sealed with these values may be deleted later by the system's own pruning (see SimEvent): its
+    # absence is counted as pruned, not reported. None here: every deletion is reported.
+    SEAL_MAY_GO: dict[str, object] = {}
+
     class Meta:
         abstract = True
 

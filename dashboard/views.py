@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from common.web import requires
 from ops.heartbeat import worker_status
+from ops.seal import check_age_words, last_check
 from orders import selectors as order_selectors
 from sims import selectors
 from sims.lifecycle import SimState
@@ -14,7 +15,10 @@ from sims.lifecycle import SimState
 @requires("sims.view_sim")
 def dashboard(request: HttpRequest) -> HttpResponse:
     counts = selectors.state_counts()
+    audit_check = last_check()
     context = {
+        "audit_check": audit_check,
+        "audit_words": check_age_words(audit_check),
         "worker": worker_status(),
         "states": [(SimState(s).label, s, n, SimState(s).colour) for s, n in counts.items()],
         "drift_full_pass": selectors.drift_full_pass(counts=counts),

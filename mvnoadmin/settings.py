@@ -323,6 +323,17 @@ READYZ_GATEWAY_MINUTES = env.int("READYZ_GATEWAY_MINUTES", default=20)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOW = env.list("METRICS_ALLOW", default=["127.0.0.1", "::1"] if LOOPBACK_ONLY else [])
 
+# --- The audit trail's seal (ops.seal; README "Production: the audit trail's seal") -----------
+# The key every seal is made with (HMAC-SHA256). Unset: derived from SECRET_KEY, so changing SECRET_KEY
+# would make every existing seal fail to verify: in production set it (50+ random characters), keep it
+# as safe as SECRET_KEY and never change it.
+AUDIT_SEAL_KEY = env.str("AUDIT_SEAL_KEY", default="")
+# Rows are sealed once they are this many seconds old: longer than any transaction that writes an event
+# (seconds) plus any clock difference between the machines that write them (ops.seal.sealing says why).
+AUDIT_SEAL_MARGIN = env.int("AUDIT_SEAL_MARGIN", default=300)
+# The trails that are sealed (app_label.Model, each with an `at` and an integer id).
+AUDIT_SEALED = ["common.AuditEvent", "sims.SimEvent", "orders.OrderEvent"]
+
 # --- Webhooks -----------------------------------------------------------------
 # Subscribed URLs must be https (plain http only with DEBUG or this) and resolve to public
 # addresses only (loopback, private, link-local and reserved ones only with this: tests, a lab).

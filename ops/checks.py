@@ -52,3 +52,16 @@ def sqlite_locks_at_begin(app_configs: object = None, **kwargs: object) -> list[
                   "same request and send it twice.",
                   hint='Keep DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE" (settings.py sets it).',
                   id="common.E001")]
+
+
+@register(deploy=True)
+def audit_seal_key_is_its_own(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """The audit trail's seals (ops.seal) are made with AUDIT_SEAL_KEY, or a key derived from SECRET_KEY:
+    then changing SECRET_KEY (as after a leak) would make every seal made before fail to verify."""
+    if len(settings.AUDIT_SEAL_KEY) >= 50:
+        return []
+    return [Warning(
+        "AUDIT_SEAL_KEY is not set (or shorter than 50 characters): the audit trail's seals are made with a key "
+        "derived from SECRET_KEY, so changing SECRET_KEY would make every seal fail to verify.",
+        hint="Set AUDIT_SEAL_KEY to 50 or more random characters, keep it as safe as SECRET_KEY and never change it.",
+        id="common.W003")]

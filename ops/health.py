@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 
 from common.models import Heartbeat
 from ops.heartbeat import GATEWAY, worker_status
+from ops.seal import check_age_words, last_check
 
 OK = "ok"
 _migrated = False  # once every migration is seen applied, it stays so for the code this process runs
@@ -87,6 +88,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def audit_trail() -> dict[str, object]:
+    """When the sealed audit trail was last verified and whether it matched: shown, not a check. A
+    mismatch is for a person to look into (the dashboard says so in red); taking the site out of a load
+    balancer would not undo it."""
+    check = last_check()
+    return {"verified_at": check.at.isoformat() if check else None, "matched": check.matched if check else None,
+            "words": check_age_words(check)}
+
+
 @login_not_required
 @require_safe
 @never_cache
@@ -94,4 +104,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness of the deployment: 200 when every check is ok, else 503 saying what is wrong."""
     checks = readiness()
     ready = all(result == OK for result in checks.values())
-    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+    trail = audit_trail() if checks["database"] == OK else {"verified_at": None, "matched": None,
+                                                             "words": "not known: no database"}
+    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks, "audit_trail": trail},
+                        status=200 if ready else 503)

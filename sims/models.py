@@ -18,6 +18,7 @@ from sims.reasons import StopReason
 # Free to give out: on no SIM, held for no command in flight, not resting (the free numbers' partial
 # index has this very condition; one cannot hold now(), so a rest that is over is cleared by the
 # worker's ten-minute pass, sims.services.rests), and kept for no replacement (below).
+MATCHED = "Asked aql: its record matches ours."  # the routine line (followup.checks_prune deletes old ones)
 FREE = Q(on_sim=False, held_by__isnull=True, rests_until__isnull=True)
 
 
@@ -371,6 +372,10 @@ class SimEvent(Event):
     action = models.CharField(max_length=40, choices=SimAction.choices)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
+
+    # The drift sweep's routine "matches" lines go after AQL_CHECKS_KEPT_DAYS (followup.checks_prune): sealed,
+    # and their deletion counted as pruned. Any other line deleted is reported by `audit verify`.
+    SEAL_MAY_GO = {"action": SimAction.QUERIED.value, "message": MATCHED}
 
     class Meta:
         ordering = ["-at", "-id"]

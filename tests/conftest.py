@@ -230,6 +230,7 @@ def make_schedules() -> None:
     _run_migration("sims.migrations.0027_prune_every_ten_minutes", "every_ten_minutes")
     _run_migration("api.migrations.0003_prune_replies_schedule", "schedule")
     _run_migration("notices.migrations.0002_notify_schedule", "create_schedule")
+    _run_migration("ops.migrations.0003_audit_seal_schedules", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

@@ -23,14 +23,13 @@ from common.transitions import Transition
 from common.validators import phone_national
 from sims import lifecycle, selectors
 from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
-from sims.models import GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
+from sims.models import MATCHED, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent
 from sims.services import outbox, replacement_steps, rests
 
 logger = logging.getLogger(__name__)
 Apply = Callable[[GatewayRequest, Sim], None]
 
 
-MATCHED = "Asked aql: its record matches ours."  # the routine line (followup.checks_prune deletes old ones)
 NOT_KNOWN_SAID = "calls and texts not known (adopted from aql: its record does not show them)"
 
 

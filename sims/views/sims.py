@@ -21,6 +21,7 @@ from common.forms import add_refusal
 from common.paging import choice, cursor, every_row, search_text
 from common.validators import phone_national
 from common.web import requires, say, shows_refusals
+from ops.seal import sealed_upto
 from sims import lifecycle, search, selectors, services
 from sims.forms import (
     SERVICE_LABELS,
@@ -33,7 +34,7 @@ from sims.forms import (
     SuspendForm,
 )
 from sims.lifecycle import Command, RequestState, SimState
-from sims.models import GatewayRequest, ScheduledAction, Sim
+from sims.models import GatewayRequest, ScheduledAction, Sim, SimEvent
 from sims.outcomes import request_outcome
 from sims.permissions import command_requires
 from sims.reasons import REPLACE_AFTER
@@ -78,6 +79,7 @@ def _detail_context(sim: Sim, user: User) -> dict:
                if user.has_perm(lifecycle.TABLE[c].permission)]  # the buttons: the SIM's state and the user's role
     return {"sim": sim, "in_flight": in_flight, "allowed": allowed, "Command": Command,
             "timeline": selectors.sim_timeline(sim=sim),
+            "sealed_upto": sealed_upto(SimEvent._meta.label),  # lines above it are not sealed yet (ops.seal)
             "service_states": (states := selectors.service_states(sim=sim, in_flight=in_flight)),
             "services_shown": [s for s in states if s[2] not in ("off", selectors.NOT_KNOWN)],  # on, or changing
             "services_not_known": [label for _, label, now in states if now == selectors.NOT_KNOWN],

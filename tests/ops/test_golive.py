@@ -29,6 +29,7 @@ def production(world, settings):
     """A deployment as it should be on the day: production's security settings, a worker that has
     just run a pass and had an answer from aql, a metrics token; SIMs held (the world's ten)."""
     settings.SECRET_KEY = secrets.token_urlsafe(50)
+    settings.AUDIT_SEAL_KEY = secrets.token_urlsafe(50)
     settings.SECURE_SSL_REDIRECT = settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True

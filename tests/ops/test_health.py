@@ -7,8 +7,10 @@ from django.db import DatabaseError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from common.models import Heartbeat
+from common.models import AuditAction, AuditEvent, Heartbeat
 from ops import gateway, health, heartbeat, worker
+from ops.models import SealCheck
+from ops.seal import trail_seal, trail_verify
 from tests.conftest import iccid
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +38,29 @@ def test_readyz_is_200_when_everything_is_well(client, healthy):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": dict.fromkeys(
-        ("database", "migrations", "worker", "gateway"), "ok")}
+        ("database", "migrations", "worker", "gateway"), "ok"), "audit_trail": {
+        "verified_at": None, "matched": None,
+        "words": "The audit trail has not been verified yet (manage.py audit verify; the worker does it daily)."}}
+
+
+def test_readyz_says_when_the_audit_trail_was_last_verified_and_whether_it_matched(client, healthy, staff):
+    AuditEvent.objects.create(actor=staff, action=AuditAction.SIGNED_IN, message="Signed in.")
+    trail_seal(margin=0)
+    trail_verify()
+    trail = client.get("/readyz").json()["audit_trail"]
+    assert trail["matched"] is True and trail["verified_at"] == SealCheck.objects.get().at.isoformat()
+    assert trail["words"].startswith("Verified 0 minutes ago") and "Every sealed row matched its seal" in trail["words"]
+    AuditEvent.objects.update(message="Nothing to see.")
+    trail_verify()
+    response = client.get("/readyz")
+    assert response.status_code == 200  # shown, not a readiness check: a person looks into it
+    assert response.json()["audit_trail"]["matched"] is False
+    assert "common.AuditEvent id" in response.json()["audit_trail"]["words"]
 
 
 def test_readyz_takes_a_few_cheap_queries(client, healthy, django_assert_max_num_queries):
     client.get("/readyz")  # the migrations are read once, then known applied
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # the last verification of the audit trail too
         assert client.get("/readyz").status_code == 200
 
 
@@ -101,9 +120,9 @@ def test_readyz_says_when_aql_last_answered_once_it_is_too_long_ago(client, heal
     beat(heartbeat.GATEWAY, timedelta(minutes=25))
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "not ready", "checks": {
+    assert response.json()["checks"] == {
         "database": "ok", "migrations": "ok", "worker": "ok",
-        "gateway": "the worker's last answer from aql was 25 minutes ago (more than 20): aql may be unreachable"}}
+        "gateway": "the worker's last answer from aql was 25 minutes ago (more than 20): aql may be unreachable"}
 
 
 def test_the_follower_records_when_aql_last_answered_it(world, settings):

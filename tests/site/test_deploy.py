@@ -25,6 +25,7 @@ LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": KEY,
+    "AUDIT_SEAL_KEY": KEY[::-1],  # its own key, or the deploy check common.W003 would warn
     "ALLOWED_HOSTS": "backoffice.example.com",
     # the gateway over https, or the project's own check (common.W001) would warn
     "AQL_USIM_URL": "https://mvno.aql.com/mobile/configure_sim.php",
