@@ -68,6 +68,12 @@ class AuditAction(models.TextChoices):
     GATEWAY_SENT = "gateway_sent", "Sent to aql by hand"
     API_KEY = "api_key", "API key made or revoked"
     NUMBER_REST_ENDED = "number_rest_ended", "A number's rest ended early"
+    FACTOR_ADDED = "factor_added", "Second factor added"
+    FACTOR_REMOVED = "factor_removed", "Second factor removed"
+    FACTORS_RESET = "factors_reset", "Second factors reset by an Admin"
+    RECOVERY_CODES_MADE = "recovery_codes_made", "New recovery codes made"
+    FACTOR_FAILED = "factor_failed", "Second factor refused (wrong code)"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
 
 
 class AuditEvent(Event):

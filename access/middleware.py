@@ -1,0 +1,41 @@
+"""A role that must have a second factor does nothing else until it has one: every page, admin page,
+form and htmx request of a session without one is turned to enrolling (or to giving the factor, when
+one is enrolled but this session has not given it). The API (bearer keys) has no session: untouched."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from access import policy
+
+View = Callable[[HttpRequest], HttpResponse]
+
+# What such a user may still reach: enrolling itself (allauth's pages, our account page), signing out,
+# and what those pages load. Everything else waits for the second factor.
+OPEN_PREFIXES = ("/accounts/", "/account/", "/logout/", "/static/", "/favicon.ico", "/api/")
+
+
+class SecondFactorMiddleware:
+    """After AuthenticationMiddleware and allauth's AccountMiddleware."""
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (not request.user.is_authenticated or request.path.startswith(OPEN_PREFIXES)
+                or not policy.must_have_second_factor(request.user) or policy.second_factor_given(request)):
+            return self.get_response(request)
+        enrolled = policy.has_second_factor(request.user)
+        target = reverse("mfa_reauthenticate") if enrolled else reverse("access:account")
+        if request.method in ("GET", "HEAD") and request.headers.get("HX-Request") != "true":
+            return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        # A form sent or an htmx request: refused in words, and htmx told to go where the factor is set up.
+        body = render_to_string("access/second_factor_first.html", {"target": target, "enrolled": enrolled},
+                                request=request)
+        response = HttpResponse(body, status=403)
+        if request.headers.get("HX-Request") == "true":
+            response["HX-Redirect"] = target
+        return response
