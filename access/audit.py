@@ -43,7 +43,7 @@ def codes_made(sender: Any, request: HttpRequest, user: Any, authenticator: Auth
 def factor_used(sender: Any, request: HttpRequest, user: Any, authenticator: Authenticator, **kwargs: Any) -> None:
     if authenticator.type != Authenticator.Type.RECOVERY_CODES:
         return  # a sign-in is recorded as such; a recovery code used up is worth its own line
-    left = len(authenticator.wrap().get_unused_codes())
+    left = len(Authenticator.objects.get(pk=authenticator.pk).wrap().get_unused_codes())  # as saved, this one used
     AuditEvent.objects.create(actor=user, action=AuditAction.RECOVERY_CODE_USED, subject=name_of(user),
                               message=f"A recovery code was used ({left} left).")
 

@@ -25,8 +25,9 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Cheapest first: a session that gave the factor costs no query (pages pin their query counts).
         if (not request.user.is_authenticated or request.path.startswith(OPEN_PREFIXES)
-                or not policy.must_have_second_factor(request.user) or policy.second_factor_given(request)):
+                or policy.second_factor_given(request) or not policy.must_have_second_factor(request.user)):
             return self.get_response(request)
         enrolled = policy.has_second_factor(request.user)
         target = reverse("mfa_reauthenticate") if enrolled else reverse("access:account")
