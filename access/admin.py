@@ -3,6 +3,7 @@ own second factor again if it is not recent, and an Admin can reset a locked-out
 
 from typing import Any
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -14,6 +15,8 @@ from access.decorators import second_factor_recent
 from common.admin import StaffUserAdmin
 from common.errors import REFUSALS, refusal_text
 
+# Django admin's own sign-in form would skip the second factor: it sends to ours instead.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.unregister(get_user_model())
 
 
