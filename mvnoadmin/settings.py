@@ -179,6 +179,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}
 MFA_ADAPTER = "access.adapter.SecondFactorAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="mvnoadmin")
+MFA_TOTP_PERIOD = 30  # seconds a code lasts (what every authenticator app assumes)
 # Passkeys are bound to the site's host name; on this machine alone plain http://localhost will do.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOOPBACK_ONLY
 # The roles that must enrol a second factor before they can do anything else (their sign-in asks for it
