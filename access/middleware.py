@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from access import policy
+from access.decorators import recheck_url
 
 View = Callable[[HttpRequest], HttpResponse]
 
@@ -30,7 +31,7 @@ class SecondFactorMiddleware:
                 or policy.second_factor_given(request) or not policy.must_have_second_factor(request.user)):
             return self.get_response(request)
         enrolled = policy.has_second_factor(request.user)
-        target = reverse("mfa_reauthenticate") if enrolled else reverse("access:account")
+        target = recheck_url(request.user) if enrolled else reverse("access:account")
         if request.method in ("GET", "HEAD") and request.headers.get("HX-Request") != "true":
             return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         # A form sent or an htmx request: refused in words, and htmx told to go where the factor is set up.
