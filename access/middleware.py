@@ -16,7 +16,7 @@ View = Callable[[HttpRequest], HttpResponse]
 
 # What such a user may still reach: enrolling itself (allauth's pages, our account page), signing out,
 # and what those pages load. Everything else waits for the second factor.
-OPEN_PREFIXES = ("/accounts/", "/account/", "/logout/", "/static/", "/favicon.ico", "/api/")
+OPEN_PREFIXES = ("/accounts/", "/account/", "/logout/", "/static/", "/favicon.ico")
 
 
 class SecondFactorMiddleware:
@@ -27,7 +27,8 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Cheapest first: a session that gave the factor costs no query (pages pin their query counts).
-        if (not request.user.is_authenticated or request.path.startswith(OPEN_PREFIXES)
+        api_call = request.path.startswith("/api/") and "Authorization" in request.headers  # a key acts, not a session
+        if (api_call or not request.user.is_authenticated or request.path.startswith(OPEN_PREFIXES)
                 or policy.second_factor_given(request) or not policy.must_have_second_factor(request.user)):
             return self.get_response(request)
         enrolled = policy.has_second_factor(request.user)

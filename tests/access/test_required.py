@@ -136,3 +136,11 @@ def test_the_demo_command_shows_the_code_an_app_would(staff, settings):
     settings.LOOPBACK_ONLY = False  # a production machine: codes belong on phones
     status, said = manage("totp_code", "agent")
     assert status != 0 and "development machine" in said
+
+
+def test_the_api_answers_keys_whoever_the_browser_session_is(client, newcomer):
+    from api.keys import key_create
+
+    _, key = key_create(name="crm", role="Supervisor", owner=newcomer, actor=newcomer)
+    assert client.get("/api/v1/sims", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    assert client.get("/api/v1/docs").url.startswith("/account/")  # the docs are a page like any other
