@@ -6,8 +6,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 
+from access.decorators import second_factor_recent
 from api import keys
 from api.models import ApiKey
 from common.admin import KeepsHistory, for_each
@@ -43,6 +45,10 @@ class ApiKeyAdmin(KeepsHistory, admin.ModelAdmin):
     list_select_related = ["owner", "role"]
     readonly_fields = ["name", "prefix", "owner", "role", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    @method_decorator(second_factor_recent)  # a new key acts as its owner: the second factor again if not recent
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         return KeyForm if obj is None else super().get_form(request, obj, change, **kwargs)

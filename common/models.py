@@ -78,6 +78,12 @@ class AuditAction(models.TextChoices):
     NUMBER_REST_ENDED = "number_rest_ended", "A number's rest ended early"
     ROLES_CHANGED = "roles_changed", "Roles changed"  # single sign-on sets them from the provider's groups
     DEACTIVATED = "deactivated", "Account deactivated"  # the provider said so at a refused sign-in
+    FACTOR_ADDED = "factor_added", "Second factor added"
+    FACTOR_REMOVED = "factor_removed", "Second factor removed"
+    FACTORS_RESET = "factors_reset", "Second factors reset by an Admin"
+    RECOVERY_CODES_MADE = "recovery_codes_made", "New recovery codes made"
+    FACTOR_FAILED = "factor_failed", "Second factor refused (wrong code)"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
 
 
 class AuditEvent(Event):

@@ -56,7 +56,13 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "ninja",  # the API's docs from its own static files, not a CDN
+    "allauth",  # sign-in (allauth.account), its second factor (allauth.mfa): see "Auth" below;
+    "allauth.account",  # single sign-on (allauth.socialaccount, sso/): see "Single sign-on" below
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "common",
+    "access",
     "ops",
     "sims",
     "orders",
@@ -65,11 +71,6 @@ INSTALLED_APPS = [
     "dashboard",
     "api",
     "demo",
-    # Single sign-on (sso/): django-allauth's OpenID Connect provider; see "Single sign-on" below.
-    "allauth",
-    "allauth.account",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.openid_connect",
     "sso",
 ]
 
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",  # every page needs a signed-in user
+    "allauth.account.middleware.AccountMiddleware",
+    "access.middleware.SecondFactorMiddleware",  # a role that must have a second factor does nothing else first
     "common.web.LogContextMiddleware",  # log lines name the user and the request
     "common.web.IdleSessionMiddleware",
     "common.web.InterfaceMiddleware",
@@ -89,7 +92,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "common.errorpages.NotAllowedPageMiddleware",  # inside CSP and framing: the page it makes gets their headers
-    "allauth.account.middleware.AccountMiddleware",  # django-allauth asks for it (sso/)
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -166,6 +168,32 @@ else:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
+# Signing in is django-allauth's (access/ holds our part): a username and password, then a second
+# factor for whoever has one (allauth.mfa: an authenticator app's code, a passkey or security key, or a
+# recovery code). No sign-up: Admins make staff accounts. django-axes counts failures at both steps.
+ACCOUNT_ADAPTER = "access.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "access.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = True  # the session lasts SESSION_IDLE_SECONDS idle, as before; no checkbox
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+# django-axes counts failed sign-ins (in the database, so every process counts together): allauth's own
+# count of them (in each process's cache) is off, or the two would disagree about who may try again.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_ADAPTER = "access.adapter.SecondFactorAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="mvnoadmin")
+MFA_TOTP_PERIOD = 30  # seconds a code lasts (what every authenticator app assumes)
+# Passkeys are bound to the site's host name; on this machine alone plain http://localhost will do.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOOPBACK_ONLY
+# The roles that must enrol a second factor before they can do anything else (their sign-in asks for it
+# every time): Supervisor and Admin by default, "all" for every role. The others may enrol if they wish.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["Supervisor", "Admin"])
+# Making an API key, changing roles, ending a number's rest early and settling by hand ask for the
+# second factor again when it was last given more than this many minutes ago.
+MFA_RECHECK_MINUTES = env.int("MFA_RECHECK_MINUTES", default=5)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 60 * MFA_RECHECK_MINUTES  # allauth's own, before a factor is added or removed
 
 # --- Single sign-on (sso/) -------------------------------------------------------
 # OpenID Connect with any conforming provider (Entra ID, Google Workspace, Okta, Keycloak), through

@@ -1,10 +1,12 @@
 """URL configuration: sign-in, Django admin, the API, and each app's pages (its own urls.py, namespaced)."""
 
+from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from access import views as access_views
 from api.v1 import api
 from common.urls import strict_converter
 from common.web import favicon
@@ -29,9 +31,14 @@ urlpatterns = [
     path("api/v1/", api_urls),
     # Browsers ask for it on every page, admin's too: the one icon, without a sign-in.
     path("favicon.ico", favicon, name="favicon"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signing in is allauth's (password, then a second factor), at the address staff know; its second
+    # step goes through ours first (django-axes in front of it), then the rest of allauth's pages.
+    path("login/", allauth_views.login, name="login"),
+    path("accounts/2fa/authenticate/", access_views.authenticate, name="mfa_authenticate"),
     path("accounts/", include("sso.urls")),  # single sign-on: the provider's start and callback (before allauth.urls)
+    path("accounts/", include("allauth.urls")),
+    path("", include("access.urls")),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Each app's pages under its namespace ("sims:sim_detail"); the apps' own paths stay as they were.
     path("", include("ops.urls")),
     path("", include("dashboard.urls")),

@@ -9,6 +9,7 @@ from wsgiref.types import WSGIApplication
 import pytest
 from stdnum import luhn
 
+from access.policy import must_have_second_factor
 from aql.despatch import DespatchClient
 from aql.fake import DESPATCH_PATH, USIM_PATH, Account, FakeAql, Faults, start_in_thread
 from aql.usim import SERVICES, UsimClient
@@ -114,7 +115,55 @@ def member_of(role: str, username: str, user_model=None):
         _run_migration("common.migrations.0003_roles", "make_roles")
     user = (user_model or get_user_model()).objects.create_user(username, password=f"pw-{username}-123")
     user.groups.add(Group.objects.get(name=role))
+    if must_have_second_factor(user):
+        enrol_totp(user)  # as a Supervisor or Admin is before they can do anything (access.middleware)
     return user
+
+
+def enrol_totp(user) -> str:
+    """Enrol an authenticator app for `user` as allauth's own enrolment page does: its secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(user) -> str:
+    """The code `user`'s authenticator app shows now (allauth's own TOTP, with the secret it stored)."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    secret = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"]
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture(autouse=True)
+def _test_client_sign_ins_give_the_second_factor() -> Iterator[None]:
+    """`client.force_login` and `client.login` skip allauth's sign-in steps: for a role that must have a
+    second factor, record what a real sign-in would have (an enrolled authenticator app, its code
+    given in this session), so the tests of everything else are not all sent to enrol. Tests of the
+    door itself sign in through the pages (tests/access, tests/browser)."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.signals import user_logged_in
+    from django.http import HttpRequest
+
+    def given(sender, request, user, **kwargs) -> None:
+        if type(request) is not HttpRequest or not must_have_second_factor(user):
+            return  # a real request: allauth's own steps record what was given
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp is None:
+            enrol_totp(user)
+            totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        record_authentication(request, user, "password", username=user.get_username())
+        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+
+    user_logged_in.connect(given, dispatch_uid="tests-second-factor")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests-second-factor")
 
 
 def _run_migration(module: str, function: str) -> None:

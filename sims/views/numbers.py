@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from access.decorators import second_factor_recent
 from common.errors import REFUSALS
 from common.forms import add_refusal
 from common.paging import choice, cursor, search_text
@@ -39,6 +40,7 @@ def number_free(request: HttpRequest) -> HttpResponse:
 
 
 @requires("sims.add_geographicnumber")
+@second_factor_recent
 def number_rest_end(request: HttpRequest, number: str) -> HttpResponse:
     """End a number's rest early, saying why (a Supervisor). The pool page's button posts here; what
     is refused (no reason given, say) comes back on this page, next to its field."""

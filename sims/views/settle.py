@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from access.decorators import second_factor_recent
 from aql.usim import read_iccid_status
 from common.errors import Refused
 from common.forms import add_refusal
@@ -38,6 +39,7 @@ def record_shows(journal: GatewayRequest) -> tuple[list[str], list[str]]:
 
 
 @requires("sims.settle_request")
+@second_factor_recent
 def request_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Settle an unknown outcome: aql's record of the SIM first, then a way to make it certain."""
     journal = get_object_or_404(GatewayRequest.objects.select_related("sim", "actor"), pk=pk)

@@ -15,7 +15,8 @@ from orders.services import stock_refresh
 from sims import tasks
 from sims.models import GatewayRequest
 from sims.services import sim_suspend
-from tests.conftest import iccid
+from tests.browser.conftest import password_then_code
+from tests.conftest import enrol_totp, iccid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # The README's pictures are refreshed with UPDATE_SCREENSHOTS=1; other runs keep theirs aside.
@@ -148,10 +149,9 @@ def test_an_agent_despatches_a_sim_and_it_becomes_one_to_activate(page: Page, li
 def test_django_admin_works_under_the_content_security_policy(page: Page, live_server, world, admin_user,
                                                               make_sim):
     sim = make_sim(1, number="44113000001")
+    enrol_totp(admin_user)  # an Admin signs in with two factors, through our form
     page.goto(live_server.url + "/admin/login/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    password_then_code(page, "admin", "password")
     for path in ("/admin/", "/admin/sims/sim/", f"/admin/sims/sim/{sim.pk}/change/", "/admin/sims/gatewayrequest/",
                  "/admin/orders/despatchorder/", "/admin/sims/geographicnumber/bulk-add/"):
         page.goto(live_server.url + path)

@@ -36,7 +36,8 @@ from sims.services import (
 )
 from sims.services.sending import request_send
 from sims.tasks import adopt_pass
-from tests.conftest import IMEI, POOL, iccid, member_of, site_urls
+from tests.browser.conftest import password_then_code
+from tests.conftest import IMEI, POOL, enrol_totp, iccid, member_of, site_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +49,7 @@ NOT_PAGES = {
     "ops:readyz": "JSON for a probe (tests/site/test_health.py)",
     "dashboard:metrics": "text for Prometheus (tests/site/test_metrics.py)",
     "logout": "a button (POST only)",
+    "mfa_authenticate": "the second step of signing in: every Supervisor's and Admin's sign-in above passes it",
     "sims:sim_reactivate": "a button (POST only)",
     "sims:sim_services": "a form on the SIM's page (POST only)",
     "sims:sim_query": "a button (POST only)",
@@ -118,6 +120,7 @@ class Visit:
 @pytest.fixture
 def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     """SIMs in every state that changes the page, an order, stock history: and the pages to see them by."""
+    enrol_totp(admin_user)  # the Admin signs in with two factors
     unused = iccid(0)
     active = make_sim(1, number="44113000001")
     active.subscriber = Subscriber.objects.create(**ADA)
@@ -216,6 +219,8 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/notifications/?show=all"),
         Visit("/notifications/preferences/"),
         Visit("/notifications/preferences/", who="observer"),
+        Visit("/account/"),
+        Visit("/account/", who="observer"),
         Visit(f"/sims/{active.iccid}/deactivate/", who="observer", status=403),
         Visit("/admin/", who="admin"),
         Visit("/admin/sims/sim/", who="admin"),
@@ -229,11 +234,9 @@ def sign_in_as(page: Page, base: str, who: str | None) -> None:
     page.context.clear_cookies()
     if who is None:
         return
-    page.goto(base + ("/admin/login/" if who == "admin" else "/login/"))
+    page.goto(base + "/login/")  # admin's too: its own form sends here (two factors)
     username = {"agent": "agent", "observer": "olive", "admin": "admin"}[who]
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password" if who == "admin" else f"pw-{username}-123")
-    page.locator("main, #content").get_by_role("button").click()
+    password_then_code(page, username, "password" if who == "admin" else f"pw-{username}-123")
     expect(page.locator("#user-tools, .top nav")).to_be_visible()
 
 

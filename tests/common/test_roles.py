@@ -93,7 +93,9 @@ EXPECTED = {
     "sims:number_rest_end": ("POST", SUPERVISOR_FORM),  # no reason given: the form again, saying why one is needed
     "sims:sim_services": ("POST", FORM),  # nothing ticked on a SIM with none: nothing to change, the form again
     "aql_connection": ("GET", codes(302, 302, 302, 302, 200)),  # Django admin's page: the Admin role's
-    "login": ("GET", codes(200, 200, 200, 200, 200)),
+    "login": ("GET", codes(200, 302, 302, 302, 302)),  # allauth's: a signed-in user is sent on to the dashboard
+    "mfa_authenticate": ("GET", codes(302, 302, 302, 302, 302)),  # the second step, only after a right password
+    "access:account": ("GET", codes(302, 200, 200, 200, 200)),  # one's own factors: everyone's
     "logout": ("POST", codes(302, 302, 302, 302, 302)),
     "favicon": ("GET", codes(301, 301, 301, 301, 301)),
     # Operations, without a sign-in: no worker has run here, so not ready; metrics from loopback.

@@ -121,17 +121,25 @@ def readme_banner(port: int) -> re.Pattern:
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"^```text\n(mvnoadmin demo: .*?)^```", readme, re.MULTILINE | re.DOTALL)
     pattern = re.escape(block.group(1).replace(":8000/", f":{port}/"))
-    return re.compile(pattern.replace("PASSWORD", "[A-Za-z0-9]{12}").replace("KEY", "mvno_[^']+"))
+    return re.compile(pattern.replace("PASSWORD", "[A-Za-z0-9]{12}").replace("KEY", "mvno_[^']+")
+                      .replace("CODE", "[0-9]{8}").replace("SECRET", "[A-Z2-7]{32}"))
 
 
-def signs_in(port: int, username: str, password: str) -> bool:
-    """Sign in on the demo's staff site as a browser would (the form, its CSRF token, the cookies)."""
+def signs_in(port: int, username: str, password: str, code: str | None) -> bool:
+    """Sign in on the demo's staff site as a browser would (the form, its CSRF token, the cookies), with
+    the banner's recovery code where the second step asks for one."""
     browser = build_opener(HTTPCookieProcessor(CookieJar()))
     page = browser.open(f"http://127.0.0.1:{port}/login/", timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
     landed = browser.open(f"http://127.0.0.1:{port}/login/", data=form, timeout=10)  # redirects followed
-    return landed.status == 200 and not landed.url.endswith("/login/")
+    if landed.url.endswith("/accounts/2fa/authenticate/"):
+        if code is None:
+            return False
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', landed.read().decode()).group(1)
+        form = urlencode({"code": code, "csrfmiddlewaretoken": token}).encode()
+        landed = browser.open(landed.url, data=form, timeout=10)
+    return landed.status == 200 and landed.url == f"http://127.0.0.1:{port}/"
 
 
 @pytest.mark.timeout(240)
@@ -157,8 +165,10 @@ def test_make_demo_shows_a_login_per_role_last_each_signs_in_and_ctrl_c_ends_it_
         assert [(user, role) for user, _, role in logins] == [
             ("admin", "Admin: everything, and Django admin"), ("sam", "Customer service"), ("priya", "Supervisor"),
             ("olu", "Observer")]
+        codes = dict(re.findall(r"^    (\w+): recovery code (\d+)", banner.group(0), re.MULTILINE))
+        assert set(codes) == {"admin", "priya"}  # Admin and Supervisor: enrolled, as production requires
         for username, password, _ in logins:
-            assert signs_in(web, username, password), username
+            assert signs_in(web, username, password, codes.get(username)), username
         assert '"GET /login/ HTTP/1.1" 200' in said(log) and "<socket" not in said(log)  # access lines, readable
         with sqlite3.connect(ROOT / "var" / "demo.sqlite3") as db:  # a live SIM to give a number to
             assert db.execute("SELECT count(*) FROM sims_sim WHERE state = 'active' AND number_id IS NULL"

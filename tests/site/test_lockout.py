@@ -21,7 +21,9 @@ def behind_one_proxy(settings):
 
 
 def sign_in(client, password: str, *, forwarded_for: str):
-    """A sign-in as the proxy passes it on: from its address, with the client's added to X-Forwarded-For."""
+    """A sign-in as the proxy passes it on: from its address, with the client's added to X-Forwarded-For.
+    Each from a browser of its own (no session: a right password's pending second step is that browser's)."""
+    client.cookies.clear()
     return client.post("/login/", {"username": "agent", "password": password},
                        REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
 

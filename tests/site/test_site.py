@@ -23,7 +23,8 @@ def test_a_signed_in_user_sees_the_home_page(admin_client):
 
 def test_the_login_page_and_admin_render(client):
     assert client.get("/login/").status_code == 200
-    assert client.get("/admin/login/").status_code == 200
+    response = client.get("/admin/login/?next=/admin/")  # admin signs in through ours: two factors
+    assert response.status_code == 302 and response.url == "/login/?next=%2Fadmin%2F"
 
 
 def test_a_plain_http_gateway_url_draws_a_warning_but_loopback_does_not(settings):

@@ -128,7 +128,7 @@ def sign_in(live_server, username: str, *, session: requests.Session | None = No
     to us through every redirect. Returns the browser-like session and the page it ended on."""
     browser = session or requests.Session()
     page = browser.get(live_server.url + "/login/", timeout=10)
-    button = re.search(r'<form method="post" action="([^"]+)"[^>]*>\s*<input type="hidden" '
+    button = re.search(r'<form method="post" action="(/accounts/oidc/[^"]+)"[^>]*>\s*<input type="hidden" '
                        r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     assert button and f"Sign in with {NAME}" in page.text, page.text
     at_provider = browser.post(urljoin(live_server.url, button.group(1)), timeout=10,

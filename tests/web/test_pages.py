@@ -15,7 +15,7 @@ from orders.models import DespatchOrder
 from sims import services, tasks
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, RequestState, Sim, SimEvent, Subscriber
-from tests.conftest import activation, iccid, many_sims
+from tests.conftest import activation, iccid, many_sims, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +28,10 @@ def test_every_page_asks_for_sign_in_first(client, world, url):
     assert response.status_code == 302 and response.url.startswith("/login/?next=")
 
 
-def test_signing_in_leads_to_the_dashboard(client, staff):
+def test_signing_in_leads_to_the_dashboard_after_the_second_factor(client, staff):
     response = client.post("/login/", {"username": "agent", "password": "pw-agent-123"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/authenticate/"  # a Supervisor: a code next
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(staff)}, follow=True)
     assert response.redirect_chain[-1][0] == "/" and b"Dashboard" in response.content
 
 

@@ -12,10 +12,12 @@ import string
 from pathlib import Path
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from access.services import totp_enrol
 from api import keys
 from api.models import ApiKey
 from common.roles import SYSTEM_USERNAME
@@ -57,12 +59,24 @@ class Command(BaseCommand):
             person.set_password(password)
             person.save()
             signs_in += f"  sign in as {person.username} / {password}  ({role})\n"
+        # Supervisors and Admins sign in with a second factor (the production default): the demo's come
+        # enrolled afresh each start, with an authenticator app's secret and recovery codes to type.
+        second = ""
+        for person, role in logins:
+            if person.is_superuser or role == "Supervisor":
+                Authenticator.objects.filter(user=person).delete()
+                secret, codes = totp_enrol(user=person, actor=user)
+                second += f"    {person.username}: recovery code {codes[0]}  (authenticator app secret {secret})\n"
         # An API key for trying the API (README: The API for integrators), made afresh each start.
         for old in ApiKey.objects.filter(owner=user, name="demo", revoked_at__isnull=True):
             keys.key_revoke(key_id=old.pk, actor=user)
         _, key = keys.key_create(name="demo", role="Supervisor", owner=user, actor=user)
         # The logins stay the last thing printed: they are what the newcomer looks for.
         banner = (f"\nmvnoadmin demo: {options['url']}\n{signs_in}"
+                  "  second factor (admin, priya): a recovery code, or the code .venv/bin/python manage.py "
+                  "totp_code USERNAME shows\n"
+                  f"{second}"
+                  "  production default: Supervisors and Admins must enrol a second factor\n"
                   f"  API: curl -H 'Authorization: Bearer {key}' {options['url']}api/v1/sims\n"
                   "  (Ctrl-C stops the web server, the worker and the simulator)\n")
         if options["banner"]:

@@ -1,0 +1,33 @@
+"""Our choices inside django-allauth: no sign-up (Admins make staff accounts), and never removing the
+last second factor of someone whose role requires one."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.http import HttpRequest
+
+from access import policy
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    # Staff read the same words as before the sign-in moved to allauth.
+    error_messages = DefaultAccountAdapter.error_messages | {
+        "username_password_mismatch": "Please enter a correct username and password. Note that both fields "
+                                      "may be case-sensitive.",
+    }
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Staff accounts are made by an Admin (Django admin), never by whoever finds the site."""
+        return False
+
+
+class SecondFactorAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """A factor may go unless it is the last of a user whose role requires one."""
+        user: Any = authenticator.user
+        if authenticator.type not in policy.FACTOR_TYPES or not policy.must_have_second_factor(user):
+            return True
+        return Authenticator.objects.filter(user_id=user.pk, type__in=policy.FACTOR_TYPES).exclude(
+            pk=authenticator.pk).exists()

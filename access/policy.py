@@ -1,0 +1,58 @@
+"""Who must have a second factor, and whether this session has given one: read by the middleware,
+the account page and the re-check before sensitive actions."""
+
+import time
+from typing import Any
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.http import HttpRequest
+
+# Set by single sign-on when the OpenID provider's token says it asked for a second factor itself
+# (`amr`): the session then counts as having given one (the SSO app writes it, this app reads it).
+PROVIDER_MFA_SESSION_KEY = "mfa_by_provider"
+# What counts as a second factor by itself: recovery codes only back one of these up.
+FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def required_roles() -> set[str]:
+    """The roles MFA_REQUIRED_ROLES names ("all": every role)."""
+    return {role.strip() for role in settings.MFA_REQUIRED_ROLES if role.strip()}
+
+
+def must_have_second_factor(user: Any) -> bool:
+    """Whether this user's role requires a second factor (superusers count as Admins)."""
+    if not user.is_authenticated:
+        return False
+    roles = required_roles()
+    if "all" in {role.lower() for role in roles}:
+        return True
+    if user.is_superuser and "Admin" in roles:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+def has_second_factor(user: Any) -> bool:
+    """An authenticator app or a passkey / security key is enrolled (recovery codes alone are not one)."""
+    return Authenticator.objects.filter(user_id=user.pk, type__in=FACTOR_TYPES).exists()
+
+
+def second_factor_given_at(request: HttpRequest) -> float | None:
+    """When this session last gave a second factor (seconds since the epoch), or None: allauth records
+    every step of a sign-in or re-check in the session; the provider's own MFA counts from sign-in."""
+    records = get_authentication_records(request, request.user)
+    times = [r["at"] for r in records if r.get("method") == "mfa"]
+    if request.session.get(PROVIDER_MFA_SESSION_KEY) is True:
+        times += [r["at"] for r in records if r.get("method") == "socialaccount"] or [0.0]
+    return max(times) if times else None
+
+
+def second_factor_given(request: HttpRequest) -> bool:
+    return second_factor_given_at(request) is not None
+
+
+def second_factor_recent(request: HttpRequest) -> bool:
+    """Given within MFA_RECHECK_MINUTES: what the sensitive actions ask for."""
+    at = second_factor_given_at(request)
+    return at is not None and time.time() - at < settings.MFA_RECHECK_MINUTES * 60

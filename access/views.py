@@ -1,0 +1,48 @@
+"""Our pages around allauth's: the second-factor step with django-axes in front of it, and the
+account page listing one's own factors."""
+
+from typing import Any
+
+from allauth.account.internal.stagekit import get_pending_stage
+from allauth.mfa.base import views as mfa_views
+from allauth.mfa.models import Authenticator
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from access import policy
+from access.selectors import factors_of
+
+
+@login_not_required
+def authenticate(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """allauth's second step of signing in, behind the same django-axes count as the first: a
+    username locked out (too many wrong passwords or codes from this address) gets the lockout page
+    whatever it types. Wrong codes are counted by `access.audit.factor_failed`."""
+    stage_user = _pending_user(request)
+    if request.method == "POST" and stage_user is not None:
+        credentials = {"username": stage_user.get_username()}
+        if AxesProxyHandler.is_locked(request, credentials):
+            return get_lockout_response(request, None, credentials)
+    return mfa_views.authenticate(request, *args, **kwargs)
+
+
+def _pending_user(request: HttpRequest) -> Any:
+    """Who has given a right password and is asked for the second factor (allauth's pending login)."""
+    stage = get_pending_stage(request)
+    return stage.login.user if stage is not None else None
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    """One's own second factors: listed, added, renamed (passkeys), removed; and why, for a role that
+    must have one."""
+    user = request.user
+    return render(request, "access/account.html", {
+        "factors": factors_of(user=user),
+        "required": policy.must_have_second_factor(user),
+        "enrolled": policy.has_second_factor(user),
+        "has_totp": Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists(),
+        "next": request.GET.get("next", ""),
+    })
