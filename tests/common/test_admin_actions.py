@@ -16,8 +16,10 @@ from hooks.models import Subscription
 from orders import services as order_services
 from orders.models import StockLevel
 from sims import services
-from sims.models import GeographicNumber, SimEvent
-from tests.conftest import member_of
+from sims.models import GeographicNumber, Replacement, Sim, SimEvent, Subscriber
+from sims.models_replacements import ReplacementState
+from tests.conftest import IMEI, iccid, member_of
+from tests.sims.test_replace import run
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,7 @@ ACTIONS = [  # (changelist, action, the permission it needs)
     ("api/apikey", "revoke", "api.change_apikey"),
     ("hooks/subscription", "pause", "hooks.change_subscription"),
     ("hooks/subscription", "resume", "hooks.change_subscription"),
+    ("sims/replacement", "resume", "sims.terminate_sim"), ("sims/replacement", "abandon", "sims.terminate_sim"),
 ]
 OUR_APPS = ("common", "sims", "orders", "hooks", "api")
 
@@ -46,7 +49,21 @@ def test_the_walk_below_tries_every_admin_action_of_ours(rf, admin_user):
     assert offered == {(changelist, action) for changelist, action, _ in ACTIONS}
 
 
-def a_row_the_action_would_change(changelist: str, action: str, make_sim, boss) -> int:
+def a_stopped_replacement(make_sim, boss, world) -> Replacement:
+    old = make_sim(1, number="44113000001")
+    old.subscriber = Subscriber.objects.create(name="Ada", address="1 Road", postcode="LS1 1AA",
+                                               contact_number="447700900123")
+    old.imei = IMEI
+    old.save()
+    started = services.sim_replace(sim_id=old.pk, new_sim_id=Sim.objects.get(iccid=iccid(5)).pk, actor=boss)
+    world.fake.faults.fail_rate = 1.0
+    stopped = run(world, started)
+    world.fake.faults.fail_rate = 0.0
+    assert stopped.state == ReplacementState.STOPPED
+    return stopped
+
+
+def a_row_the_action_would_change(changelist: str, action: str, make_sim, boss, world) -> int:
     if changelist == "api/apikey":
         return keys.key_create(name="shop", role="Observer", owner=boss, actor=boss)[0].pk
     if changelist == "hooks/subscription":
@@ -64,6 +81,8 @@ def a_row_the_action_would_change(changelist: str, action: str, make_sim, boss) 
         rest = {"rests_since": timezone.now(), "rests_until": timezone.now() + timedelta(days=90)}
         GeographicNumber.objects.filter(number="44113000009").update(**rest)
         return GeographicNumber.objects.get(number="44113000009").pk
+    if changelist == "sims/replacement":  # one stopped by aql's refusal: either action would move it
+        return a_stopped_replacement(make_sim, boss, world).pk
     sim = make_sim(1, number="44113000001")
     return services.sim_query(sim_id=sim.pk, actor=boss).pk if changelist == "sims/gatewayrequest" else sim.pk
 
@@ -86,7 +105,7 @@ def test_an_admin_action_runs_only_for_a_role_that_may_do_it(client, world, make
     viewer.save()
     viewer.user_permissions.add(Permission.objects.get(codename="use_admin"),
                                 *Permission.objects.filter(codename__startswith="view_"))
-    target = a_row_the_action_would_change(changelist, action, make_sim, boss)
+    target = a_row_the_action_would_change(changelist, action, make_sim, boss, world)
     client.force_login(viewer)
     page = client.get(f"/admin/{changelist}/")
     assert page.status_code == 200 and f'value="{action}"' not in page.text  # seen, the action not offered...

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 # The README's role table, permission by permission.
 SEES = {"sims.view_sim", "sims.view_gatewayrequest", "sims.view_simevent", "sims.view_geographicnumber",
-        "orders.view_despatchorder", "orders.view_orderevent", "orders.view_product", "orders.view_stocklevel"}
+        "orders.view_despatchorder", "orders.view_orderevent", "orders.view_product", "orders.view_stocklevel",
+        "sims.view_replacement"}
 DAILY = SEES | {"sims.provision_sim", "sims.see_personal_details", "orders.place_order"}
 SUPERVISES = DAILY | {"sims.terminate_sim", "sims.settle_request", "sims.erase_subscriber", "sims.add_sim",
                       "sims.add_geographicnumber", "orders.change_product"}
