@@ -32,8 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
-    """pytest-django's hook for naming the test database: this run's own SQLite file."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """pytest-django's hook for naming the test database: each xdist worker its own (pytest-django's
+    suffix: test_mvnoadmin_gw0, _gw1 on PostgreSQL, which this override would otherwise drop), and on
+    SQLite this process's own file."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
