@@ -20,9 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each demo owns var/demo.sqlite3 (it deletes and re-creates it), its logs there and staticfiles/
-# (collectstatic): two at once would share them. Under pytest-xdist these tests run one after another
-# on one worker (`--dist loadgroup`, pyproject.toml); the taken-port test stops before any of that.
-pytestmark = pytest.mark.xdist_group("bin-demo")
+# (collectstatic): two at once, on two pytest-xdist workers, migrate one database together and fail
+# ("table ... already exists"). The taken-port test stops before any of that.
+pytestmark = pytest.mark.one_at_a_time("bin-demo")
 
 
 def free_port() -> int:
