@@ -198,4 +198,7 @@ def post_json(session: requests.Session, url: str, body: bytes, headers: Mapping
         if _caused_by(exc, PeerRefused):
             raise GatewayUnreachable(f"{host} answered from a private, loopback, link-local or reserved "
                                      "address: not sent") from exc
+        # The cut can land before the status line was read (a slow peer, a busy machine): still the cut.
+        if (deadline := getattr(session, "deadline", None)) and time.monotonic() - started >= deadline:
+            raise GatewayUnreachable(f"{host} took more than {deadline:g} s to answer: cut off") from exc
         raise GatewayUnreachable(f"could not reach {host} ({type(exc).__name__})") from exc

@@ -1,5 +1,6 @@
 """Shared fixtures: the aql simulator served over real loopback HTTP, and clients pointed at it."""
 
+import fcntl
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,13 +34,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
-    """pytest-django's hook for naming the test database: this run's own SQLite file."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """pytest-django's hook for naming the test database: each xdist worker its own (pytest-django's
+    suffix: test_mvnoadmin_gw0, _gw1 on PostgreSQL, which this override would otherwise drop), and on
+    SQLite this process's own file."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         db["TEST"]["NAME"] = str(VAR / f"test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked `one_at_a_time("name")` share something outside the test database (bin/demo's
+    var/demo.sqlite3, staticfiles/): a lock file per name keeps them apart across pytest-xdist's
+    workers, and across test runs in one checkout. (Not xdist_group: pytest-xdist 3.8 cannot group
+    tests under pytest 9.2, which no longer reads the node id xdist rewrites.)"""
+    mark = request.node.get_closest_marker("one_at_a_time")
+    if mark is None:
+        yield
+        return
+    with (VAR / f"one-at-a-time-{mark.args[0]}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits while another worker's test holds it; let go on close
+        yield
 
 
 USERNAME = "demo"
