@@ -153,8 +153,11 @@ def test_make_demo_shows_a_login_per_role_last_each_signs_in_and_ctrl_c_ends_it_
     # As a terminal runs it: make and bin/demo in one process group, which Ctrl-C signals (both get SIGINT).
     # `-o install`: installing is not what this test is about.
     with log.open("w") as out:
+        # A terminal's Ctrl-C reaches processes that take SIGINT; pytest-xdist's workers ignore it, and an
+        # ignored signal is inherited (bash could not even trap it): give the demo a terminal's default.
         make = subprocess.Popen(["make", "-o", "install", "demo"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "WEB_PORT": str(web), "SIM_PORT": str(sim)}, start_new_session=True)
+                                env={**os.environ, "WEB_PORT": str(web), "SIM_PORT": str(sim)}, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     started: set[int] = set()
     try:
         deadline = time.monotonic() + 180
