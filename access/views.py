@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from access import policy
@@ -46,3 +46,9 @@ def account(request: HttpRequest) -> HttpResponse:
         "has_totp": Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists(),
         "next": request.GET.get("next", ""),
     })
+
+
+@login_not_required
+def closed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """allauth's pages this site does not offer (mvnoadmin/urls.py says which and why): not found."""
+    raise Http404("This site has no such page: an Admin makes staff accounts and sets their passwords.")

@@ -4,7 +4,7 @@ from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from access import views as access_views
 from api.v1 import api
@@ -36,6 +36,11 @@ urlpatterns = [
     path("login/", allauth_views.login, name="login"),
     path("accounts/2fa/authenticate/", access_views.authenticate, name="mfa_authenticate"),
     path("accounts/", include("sso.urls")),  # single sign-on: the provider's start and callback (before allauth.urls)
+    # allauth's pages we do not offer: no sign-up, no e-mail addresses or passwords reset by e-mail
+    # (Admins make accounts and set passwords), no password for an account single sign-on made (it
+    # would outlive the provider's say), no linking of other accounts, no codes by e-mail.
+    re_path(r"^accounts/(signup|email|confirm-email|password/(set|reset)|login/code|reauthenticate/code"
+            r"|3rdparty/$|3rdparty/signup|social)", access_views.closed),
     path("accounts/", include("allauth.urls")),
     path("", include("access.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

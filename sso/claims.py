@@ -66,7 +66,10 @@ def decide(claims: Mapping[str, Any], *, groups_claim: str, role_groups: Mapping
            disabled_claim: str, mfa_amr: Iterable[str], provider: str) -> Decision:
     """Our roles from the provider's groups (`role_groups`: our role -> the provider's groups that
     give it), or a refusal: when the provider marks the person disabled, or they are in no mapped group."""
-    second_factor = bool(as_names(claims.get("amr")) & set(mfa_amr))
+    # RFC 8176: "mfa" says several factors were used; otherwise two methods, one of them a second
+    # factor (a password and a code). A code or a key alone may be the only factor (passwordless).
+    used = as_names(claims.get("amr"))
+    second_factor = "mfa" in used or (len(used) >= 2 and bool(used & set(mfa_amr)))
     if disabled_claim and is_true(claim(claims, disabled_claim)):
         return Decision(frozenset(), f"{provider} says this account is disabled ({disabled_claim}).", second_factor)
     theirs = as_names(claim(claims, groups_claim))

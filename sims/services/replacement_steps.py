@@ -72,10 +72,11 @@ def _request(replacement: Replacement, step: str) -> tuple[Sim, Command, dict, G
     return old, Command.DEACTIVATE, {"geo_nos": old.number.number if old.number else kept.number}, None
 
 
-def journal_step(replacement: Replacement, step: str) -> Replacement:
+def journal_step(replacement: Replacement, step: str, again: bool = True) -> Replacement:
     """Journal `step` (or the first after it with something to send) for the worker to send, and move
     the procedure there; with nothing left, finish it. In the caller's transaction, the procedure
-    locked. A step that cannot be journalled stops the procedure with why."""
+    locked. A step that cannot be journalled stops the procedure with why; one a SIM's own command in
+    flight blocks waits behind it (`again`: tried once more if that command settled meanwhile)."""
     plan = PLANS[replacement.plan]
     for name in plan[plan.index(step):]:
         try:
@@ -100,7 +101,7 @@ def journal_step(replacement: Replacement, step: str) -> Replacement:
         except NoStandIn as exc:
             return _stop(replacement, name, str(exc))
         except IntegrityError:  # the SIM's one place in flight is taken (by the suspend of a lost SIM)
-            return _wait_behind(replacement, name, made[0])
+            return _wait_behind(replacement, name, made[0], again)
         replacement.step, replacement.state, replacement.stopped_why = name, ReplacementState.RUNNING, ""
         replacement.waiting_behind = None
         replacement.save()
@@ -110,10 +111,14 @@ def journal_step(replacement: Replacement, step: str) -> Replacement:
     return _finish(replacement)
 
 
-def _wait_behind(replacement: Replacement, step: str, sim: Sim) -> Replacement:
+def _wait_behind(replacement: Replacement, step: str, sim: Sim, again: bool = True) -> Replacement:
     """`step` is due, but `sim` has a command of its own in flight (sent before the procedure began,
     such as the suspend of a lost SIM): the step is journalled when that one settles (step_settled)."""
     busy = selectors.sim_in_flight(sim=sim)
+    if busy is not None:  # locked: its settling waits for this transaction, or has committed and shows
+        busy = GatewayRequest.objects.select_for_update().filter(pk=busy.pk, state__in=IN_FLIGHT).first()
+    if busy is None and again:  # it settled meanwhile: the SIM is free now (once: never a loop)
+        return journal_step(replacement, step, again=False)
     if busy is None or ReplacementStep.objects.filter(request=busy).exists():
         return _stop(replacement, step, "Another command is in progress for one of the SIMs: wait for it to "
                                         "finish, then resume.")

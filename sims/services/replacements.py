@@ -11,8 +11,8 @@ from common.audit import name_of
 from common.errors import Refused
 from common.validators import phone_national
 from sims import lifecycle, selectors, selectors_rests
-from sims.lifecycle import IN_FLIGHT, Command, SimAction, SimState
-from sims.models import GeographicNumber, Replacement, Sim, SimEvent
+from sims.lifecycle import IN_FLIGHT, Command, RequestState, SimAction, SimState
+from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim, SimEvent
 from sims.models_replacements import HOLDING, PLANS, ReplacementState
 from sims.selectors_replacements import sim_replacement
 from sims.services import replacement_steps
@@ -78,9 +78,7 @@ def services_before_termination(old: Sim) -> dict:
 def _check_free(old: Sim, new: Sim) -> None:
     for sim, which in ((old, "this SIM"), (new, f"the new SIM {new.iccid}")):
         busy = selectors.sim_in_flight(sim=sim)
-        if busy and sim == old and busy.command == Command.SUSPEND:
-            continue  # lost or stolen: the new SIM starts now, the old one is terminated once suspended
-        if busy:
+        if busy and not (sim == old and suspend_sent(busy)):  # lost or stolen: the new SIM may start now
             raise Refused(f"{busy.get_command_display()} is still in progress for {which}: wait for it to finish.",
                           code="sim-busy")
         if other := sim_replacement(sim_id=sim.pk):
@@ -133,12 +131,18 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
     return replacement
 
 
+def suspend_sent(request: GatewayRequest) -> bool:
+    """A suspend already with aql: the replacement may start behind it. One still waiting to be sent
+    (a batch's, a schedule's) is not: the procedure's hold on the SIM would stop it being sent."""
+    return request.command == Command.SUSPEND and request.state != RequestState.TO_SEND
+
+
 def _plan(old: Sim) -> str:
     """Which order of steps: a SIM being suspended (lost or stolen) is replaced as a suspended one."""
     if old.state == SimState.TERMINATED:
         return Replacement.TERMINATED
     suspending = old.state == SimState.ACTIVE and old.requests.filter(
-        state__in=IN_FLIGHT, command=Command.SUSPEND).exists()
+        state__in=IN_FLIGHT, command=Command.SUSPEND).exclude(state=RequestState.TO_SEND).exists()
     return Replacement.SUSPENDED if old.state == SimState.SUSPENDED or suspending else Replacement.ACTIVE
 
 

@@ -16,10 +16,10 @@ from common.forms import add_refusal
 from common.web import requires
 from sims import selectors, services
 from sims.forms import ReplaceForm
-from sims.lifecycle import Command, SimState
+from sims.lifecycle import SimState
 from sims.models import GatewayRequest, Replacement, Sim
 from sims.selectors_replacements import replacement_said, sim_replacement_latest
-from sims.services.replacements import LIVE, REPLACE_PERMISSION, SUPERVISE_PERMISSION, resting_number
+from sims.services.replacements import LIVE, REPLACE_PERMISSION, SUPERVISE_PERMISSION, resting_number, suspend_sent
 from sims.views._shared import _sim
 
 
@@ -27,7 +27,7 @@ def replacement_context(sim: Sim, user: User, in_flight: GatewayRequest | None) 
     """What the SIM page shows of a replacement (its latest, under way or finished), and whether it
     offers to start one: one query, whatever else the page shows."""
     replacement = sim_replacement_latest(sim_id=sim.pk)
-    suspending = in_flight is not None and in_flight.command == Command.SUSPEND  # lost: replace it now
+    suspending = in_flight is not None and suspend_sent(in_flight)  # lost: replace it now
     busy = (in_flight is not None and not suspending) or (replacement is not None and replacement.holding)
     may = not busy and user.has_perm(REPLACE_PERMISSION)
     returning = may and sim.state == SimState.TERMINATED and resting_number(sim)  # their old number back
@@ -61,7 +61,7 @@ def sim_replace(request: HttpRequest, iccid: str) -> HttpResponse:
 
 def _suspending(sim: Sim) -> bool:
     busy = selectors.sim_in_flight(sim=sim)
-    return busy is not None and busy.command == Command.SUSPEND
+    return busy is not None and suspend_sent(busy)
 
 
 def _supervise(act: Callable[..., Replacement], done: str) -> Callable[..., HttpResponse]:

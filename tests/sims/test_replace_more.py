@@ -14,6 +14,7 @@ from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim
 from sims.models_replacements import ReplacementState
 from sims.reasons import StopReason
 from sims.selectors_replacements import replacement_said
+from sims.services import replacement_steps
 from tests.conftest import activation, iccid
 from tests.sims.test_replace import KEPT, assert_number_safe, new_sim, old_sim, run  # noqa: F401 (a fixture)
 from tests.sims.test_uncertain import AQL_TAKES, due_now, fresh
@@ -126,3 +127,25 @@ def test_only_a_suspend_may_be_in_flight_when_a_replacement_starts(world, staff,
     with pytest.raises(Refused, match="still in progress"):
         services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
     assert GatewayRequest.objects.filter(command=Command.ACTIVATE).count() == 0
+
+
+def test_a_suspend_still_waiting_to_be_sent_is_not_overtaken_by_a_replacement(world, staff, old_sim):  # noqa: F811
+    old = old_sim()
+    services.batch_start(sim_ids=[old.pk], command=Command.SUSPEND, actor=staff, reason=StopReason.LOST)
+    waiting = GatewayRequest.objects.get(sim=old, command=Command.SUSPEND)
+    assert waiting.state == RequestState.TO_SEND  # the worker sends a batch's requests
+    with pytest.raises(Refused, match="still in progress"):  # the procedure's hold would stop it being sent
+        services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
+
+
+def test_a_suspend_that_settles_while_its_step_is_blocked_is_not_waited_for_forever(world, staff, old_sim):  # noqa: F811
+    """The race: the termination's step finds the SIM's place taken, but the suspend holding it has
+    settled by the time it looks (committed between the two): the step is journalled at once."""
+    old = old_sim()
+    suspend = services.sim_suspend(sim_id=old.pk, actor=staff, reason=StopReason.LOST)
+    replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
+    GatewayRequest.objects.filter(pk=suspend.pk).update(state=RequestState.SUCCESS)  # settled, seen late
+    replacement_steps._wait_behind(replacement, "old_end", fresh(old))
+    replacement.refresh_from_db()
+    assert replacement.waiting_behind_id is None and replacement.state == ReplacementState.RUNNING
+    assert replacement.steps.filter(step="old_end").exists(), "journalled at once, not waiting for ever"

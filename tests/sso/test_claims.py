@@ -58,7 +58,8 @@ def test_a_nested_claim_is_read_by_its_dotted_path():
     assert claim(claims, "realm_access.missing") is None
 
 
-@pytest.mark.parametrize(("amr", "second"), [(["pwd", "mfa"], True), (["otp"], True), (["hwk"], True),
+@pytest.mark.parametrize(("amr", "second"), [(["pwd", "mfa"], True), (["pwd", "otp"], True), (["pwd", "hwk"], True),
+                                             (["otp"], False), (["hwk"], False),  # passwordless: one factor
                                              (["pwd"], False), ([], False), (None, False), ("mfa", True)])
 def test_the_second_factor_is_read_from_amr(amr, second):
     assert decision({"groups": ["obs"], "amr": amr}).second_factor is second
