@@ -15,8 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
+from access.decorators import second_factor_recent
 from common import validators
 from common.admin import (
     BadgeMedia,
@@ -325,6 +327,10 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
     search_help_text = "A whole ICCID, or aql's request id"
     exact_search = {"sim__in": _sim_ids, "aql_id": _aql_id}
     sortable_by = ("created_at",)
+    @method_decorator(second_factor_recent)  # settling by hand: the second factor again if not recent
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, extra_context)
+
     # Its page shows the codes in words, never the bare list of numbers kept in `codes`.
     fields = ("sim", "command", "params", "actor_name", "batch", "state", "state_before", "why_not_sent", "aql_id",
               "codes_in_words", "reply", "created_at", "settled_at", "next_poll_at", "poll_count", "needs_attention")

@@ -6,8 +6,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 
+from access.decorators import second_factor_recent
 from common.admin import for_each
 from common.outcomes import Outcome
 from common.validators import phone_national
@@ -38,6 +40,10 @@ class RestActions:
 
     action_form = RestReasonForm
     actions = ("end_rest",)
+
+    @method_decorator(second_factor_recent)  # ending a rest early: the second factor again if not recent
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
     def has_rest_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sims.add_geographicnumber")

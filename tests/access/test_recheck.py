@@ -70,6 +70,20 @@ def test_making_an_api_key_and_changing_roles_ask_again(client, admin_user):
     assert client.get(f"/admin/auth/user/{admin_user.pk}/change/").status_code == 200  # reading is not acting
 
 
+def test_django_admins_end_rest_and_settle_by_hand_actions_ask_again(client, admin_user, world):
+    resting([POOL[5]])
+    number = GeographicNumber.objects.get(number=POOL[5])
+    client.force_login(admin_user)
+    age_the_factor(client, 10)
+    response = client.post("/admin/sims/geographicnumber/", {"action": "end_rest", "_selected_action": [number.pk],
+                                                             "reason": "ported away"})
+    assert response.status_code == 302 and response.url.startswith("/accounts/2fa/reauthenticate/")
+    assert GeographicNumber.objects.get(number=POOL[5]).rests_until is not None  # not yet
+    response = client.post("/admin/sims/gatewayrequest/", {"action": "settle_by_hand", "_selected_action": [1]})
+    assert response.status_code == 302 and response.url.startswith("/accounts/2fa/reauthenticate/")
+    assert client.get("/admin/sims/geographicnumber/").status_code == 200  # reading is not acting
+
+
 def test_an_admin_resets_a_colleagues_factors_and_it_is_recorded(client, admin_user, staff):
     client.force_login(admin_user)
     response = client.post("/admin/auth/user/", {"action": "reset_second_factors", "_selected_action": [staff.pk]})
