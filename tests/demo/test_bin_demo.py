@@ -96,9 +96,11 @@ def test_sigterm_stops_a_background_demo_leaving_no_process(tmp_path):
         assert len(started) >= 3  # the simulator, the worker, the web server
         mail = ROOT / "var" / "demo-mail"
         deadline = time.monotonic() + 120  # the worker's notification pass runs every minute
-        while not (emails := demo_emails(mail)) and time.monotonic() < deadline:
+        def told(emails: list[str]) -> bool:  # a file may be seen while it is still being written: read again
+            return any("To: priya@example.org" in e and "Stock below its threshold" in e for e in emails)
+        while not told(emails := demo_emails(mail)) and time.monotonic() < deadline:
             time.sleep(1)
-        assert any("To: priya@example.org" in e and "Stock below its threshold" in e for e in emails), emails
+        assert told(emails), emails
         os.kill(demo, signal.SIGTERM)
         assert shell.wait(timeout=60) == 0  # asked to stop, it did: not a failure
         deadline = time.monotonic() + 10
