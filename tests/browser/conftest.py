@@ -85,6 +85,7 @@ def password_then_code(page: Page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)  # the password step answered (a click does not wait)
     if "/accounts/2fa/authenticate/" in page.url:
         from django.core.cache import cache
 
@@ -95,6 +96,7 @@ def password_then_code(page: Page, username: str, password: str) -> None:
         code = totp_code(get_user_model().objects.get(username=username))
         page.get_by_label("Code from your authenticator app, or a recovery code").fill(code)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/2fa/authenticate/" not in url)  # signed in, before the test goes on
 
 
 @pytest.fixture
