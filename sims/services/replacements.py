@@ -3,6 +3,7 @@ one that stopped. The steps themselves, and how the procedure moves: `replacemen
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from common import validators
@@ -45,11 +46,13 @@ def _check_new(old: Sim, new: Sim | None) -> Sim:
     return new
 
 
+def _resting_for(old: Sim) -> QuerySet[GeographicNumber]:
+    return GeographicNumber.objects.filter(rests_for_id=old.subscriber_id).order_by("-rests_since", "-id")
+
+
 def resting_number(old: Sim) -> GeographicNumber | None:
     """The number a terminated SIM's subscriber may have back: the latest one resting for them."""
-    if old.subscriber_id is None:
-        return None
-    return GeographicNumber.objects.filter(rests_for_id=old.subscriber_id).order_by("-rests_since", "-id").first()
+    return _resting_for(old).first() if old.subscriber_id is not None else None
 
 
 def _check_returning(old: Sim) -> GeographicNumber:
@@ -57,7 +60,7 @@ def _check_returning(old: Sim) -> GeographicNumber:
     if old.subscriber_id is None:
         raise Refused("This SIM's subscriber details were erased (or never known): their number cannot be "
                       "matched to them. Activate a new SIM for them with a free number instead.", code="sim-state")
-    geo = GeographicNumber.objects.select_for_update().filter(pk=getattr(resting_number(old), "pk", None)).first()
+    geo = _resting_for(old).select_for_update().first()
     if geo is None or not selectors_rests.is_resting(geo):
         raise Refused("No number rests for this subscriber now (its rest is over or was ended, or it moved to "
                       "another SIM): activate a new SIM for them with a free number instead.", code="sim-state")
@@ -75,15 +78,20 @@ def services_before_termination(old: Sim) -> dict:
     return dict(ended.before.get("services") or {}) if ended else {}
 
 
-def _check_free(old: Sim, new: Sim) -> None:
+def _check_free(old: Sim, new: Sim) -> bool:
+    """Refuse while either SIM is busy; True when the old one's suspend is with aql (lost or stolen:
+    the new SIM may start now, and the old one is replaced as a suspended one)."""
+    suspending = False
     for sim, which in ((old, "this SIM"), (new, f"the new SIM {new.iccid}")):
         busy = selectors.sim_in_flight(sim=sim)
-        if busy and not (sim == old and suspend_sent(busy)):  # lost or stolen: the new SIM may start now
+        suspending = suspending or (busy is not None and sim == old and suspend_sent(busy))
+        if busy and not (sim == old and suspending):
             raise Refused(f"{busy.get_command_display()} is still in progress for {which}: wait for it to finish.",
                           code="sim-busy")
         if other := sim_replacement(sim_id=sim.pk):
             raise Refused(f"{which.capitalize()} is already part of replacement {other.pk}: one at a time.",
                           code="sim-replacing")
+    return suspending
 
 
 def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None = None) -> Replacement:
@@ -103,11 +111,11 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
         if not returning:
             _check_old(old)
         new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
-        _check_free(old, new)
+        suspending = _check_free(old, new)
         new_imei = new_imei or old.imei
         if not new_imei:
             raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
-        plan = _plan(old)
+        plan = _plan(old, suspending)
         needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
         if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
             raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
@@ -137,12 +145,10 @@ def suspend_sent(request: GatewayRequest) -> bool:
     return request.command == Command.SUSPEND and request.state != RequestState.TO_SEND
 
 
-def _plan(old: Sim) -> str:
+def _plan(old: Sim, suspending: bool) -> str:
     """Which order of steps: a SIM being suspended (lost or stolen) is replaced as a suspended one."""
     if old.state == SimState.TERMINATED:
         return Replacement.TERMINATED
-    suspending = old.state == SimState.ACTIVE and old.requests.filter(
-        state__in=IN_FLIGHT, command=Command.SUSPEND).exclude(state=RequestState.TO_SEND).exists()
     return Replacement.SUSPENDED if old.state == SimState.SUSPENDED or suspending else Replacement.ACTIVE
 
 
