@@ -50,4 +50,5 @@ urlpatterns = [
     path("", include("sims.urls")),
     path("", include("orders.urls")),
     path("", include("notices.urls")),
+    path("", include("reports.urls")),
 ]

@@ -131,6 +131,8 @@ def member_of(role: str, username: str, user_model=None):
 
     if not Group.objects.filter(name=role).exists():  # a transactional test's flush removed what migrate made
         _run_migration("common.migrations.0003_roles", "make_roles")
+        _run_migration("sims.migrations.0045_roles_see_replacements", "give")  # and what later ones gave
+        _run_migration("reports.migrations.0002_rollup_schedule_and_roles", "give")
     user = (user_model or get_user_model()).objects.create_user(username, password=f"pw-{username}-123")
     user.groups.add(Group.objects.get(name=role))
     if must_have_second_factor(user):
@@ -301,6 +303,7 @@ def make_schedules() -> None:
     _run_migration("api.migrations.0003_prune_replies_schedule", "schedule")
     _run_migration("notices.migrations.0002_notify_schedule", "create_schedule")
     _run_migration("ops.migrations.0003_audit_seal_schedules", "schedule")
+    _run_migration("reports.migrations.0002_rollup_schedule_and_roles", "schedule")
 
 
 def manage(*args: str) -> tuple[int, str]:

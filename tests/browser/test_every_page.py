@@ -22,6 +22,7 @@ from mvnoadmin.urls import urlpatterns
 from notices.services import notices_build
 from orders.models import Product, StockLevel
 from orders.services import order_despatch, stock_refresh
+from reports.services import rollup_pass
 from sims.lifecycle import Command
 from sims.models import GatewayRequest, GeographicNumber, Sim, Subscriber
 from sims.services import (
@@ -75,6 +76,7 @@ NOT_PAGES = {
     "notices:notice_read": "a button (POST only)",
     "notices:notice_read_all": "a button (POST only)",
     "sims:adoption_csv": "a CSV file",
+    "reports:report_csv": "a CSV file (tests/reports/test_pages.py)",
     "sims:replacement_resume": "a button (POST only; tests/web/test_replace.py)",
     "sims:replacement_abandon": "a button (POST only; tests/web/test_replace.py)",
 }
@@ -167,6 +169,7 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
     world.fake.force("activate", [63021])
     request_send(request_id=replacement.steps.get().request_id)
     notices_build()  # the stopped replacement, told to the agent (a Supervisor)
+    rollup_pass()  # the reports' figures of all the above
     return [
         Visit("/login/", who=None),
         Visit("/"),
@@ -215,6 +218,9 @@ def site(world, staff: User, make_sim, admin_user: User) -> list[Visit]:
         Visit("/orders/new/", press="Send to aql for despatch"),
         Visit(f"/orders/{order.order_ref}/"),
         Visit("/stock/"),
+        Visit("/reports/"),
+        Visit("/reports/?range=dates&start=2026-06-10&end=2026-06-01&group=week"),  # refused, next to the field
+        Visit("/reports/", who="observer"),
         Visit("/notifications/"),
         Visit("/notifications/?show=all"),
         Visit("/notifications/preferences/"),

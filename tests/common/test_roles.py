@@ -31,11 +31,13 @@ SUPERVISES = DAILY | {"sims.terminate_sim", "sims.settle_request", "sims.erase_s
                       "sims.add_geographicnumber", "orders.change_product"}
 WEBHOOKS = {"hooks.view_subscription", "hooks.add_subscription", "hooks.change_subscription",
             "hooks.delete_subscription", "hooks.view_delivery"}
+REPORTS = {"reports.view_reports"}  # the Reports page: not Customer service's
+ACTIVITY = REPORTS | {"reports.view_staff_activity"}
 ROLES = {
-    "Observer": SEES,
+    "Observer": SEES | REPORTS,
     "Customer service": DAILY,
-    "Supervisor": SUPERVISES | WEBHOOKS,
-    "Admin": SUPERVISES | WEBHOOKS | {
+    "Supervisor": SUPERVISES | WEBHOOKS | ACTIVITY,
+    "Admin": SUPERVISES | WEBHOOKS | ACTIVITY | {
         "api.view_apikey", "api.add_apikey", "api.change_apikey", "common.use_admin", "sims.send_raw",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group", "common.view_auditevent",
         "sims.view_subscriber", "sims.change_subscriber", "sims.change_geographicnumber",
@@ -83,6 +85,7 @@ EXPECTED = {
                      "sims:sim_schedule", "sims:sim_subscriber", "sims:sim_replace"], ("GET", FORM)),
     # a stopped replacement: a Supervisor's (the Admin's is refused in words: the Supervisor's went first)
     **dict.fromkeys(["sims:replacement_resume", "sims:replacement_abandon"], ("POST", SUPERVISOR_POST)),
+    **dict.fromkeys(["reports:reports", "reports:report_csv"], ("GET", codes(302, 200, 403, 200, 200))),
     "sims:sim_import_preview": ("GET", codes(302, 404, 404, 404, 404)),  # another's upload: its uploader's alone
     **dict.fromkeys(["sims:sim_deactivate", "sims:request_resolve", "sims:sim_add", "sims:sim_adopt"],
                     ("GET", SUPERVISOR_FORM)),
@@ -152,7 +155,7 @@ def places(world, make_sim, staff, settings):
     return {"iccid": sim.iccid, "pk": request.pk, "order_ref": order.order_ref, "code": "AQL-123", "batch": batch.pk,
             "upload": upload.pk, "action": ScheduledAction.objects.get().pk, "adoption": adoption.pk,
             "number": "44113000003", "replacement": replacement.pk,
-            "notice": 1}
+            "notice": 1, "name": "lines"}
 
 
 def url_names() -> set[str]:

@@ -417,10 +417,12 @@ def test_the_migrations_make_each_tasks_schedule_once_however_often_they_run(db)
     from notices.tasks import SCHEDULES as NOTICE_SCHEDULES
     from ops.seal import SCHEDULES as SEAL_SCHEDULES
     from orders.tasks import SCHEDULES as ORDER_SCHEDULES
+    from reports.tasks import SCHEDULES as REPORT_SCHEDULES
 
     for _ in range(2):  # the migrations already ran once
         make_schedules()
     every = tasks.SCHEDULES | ORDER_SCHEDULES | worker.SCHEDULES | API_SCHEDULES | NOTICE_SCHEDULES | SEAL_SCHEDULES
+    every |= REPORT_SCHEDULES
     assert dict(Schedule.objects.values_list("func", "minutes")) == every
     assert Schedule.objects.count() == len(every)
 
