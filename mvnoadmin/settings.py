@@ -325,6 +325,7 @@ NOTIFY_REPLACEMENT_WAITING_HOURS = env.float("NOTIFY_REPLACEMENT_WAITING_HOURS",
 NOTIFY_LARGE_BATCH = env.int("NOTIFY_LARGE_BATCH", default=100)  # a batch this big is told when it finishes
 NOTIFY_DAILY_AT = env.int("NOTIFY_DAILY_AT", default=7)  # the daily email's hour, local time (TIME_ZONE)
 STOCK_LEAD_DAYS = env.int("STOCK_LEAD_DAYS", default=14)  # days from ordering SIMs to having them: reports' reorder-by
+NOTIFY_STOCK_DAYS = env.int("NOTIFY_STOCK_DAYS", default=14)  # stock lasting fewer days than this is told; 0: not
 NOTIFY_KEPT_DAYS = env.int("NOTIFY_KEPT_DAYS", default=90)  # notices, read or not, are deleted after this; 0: kept
 # Django's email framework: SMTP from the environment in production; the demo writes each email to a file
 # (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, EMAIL_FILE_PATH=var/demo-mail).

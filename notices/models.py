@@ -12,7 +12,7 @@ class Topic(models.TextChoices):
     ATTENTION = "attention", "Requests needing attention"
     UNKNOWN = "unknown", "Outcomes still unknown after a while"
     BATCH = "batch", "Batches with failures, and large batches finished"
-    STOCK = "stock", "Stock below its threshold"
+    STOCK = "stock", "Stock below its threshold, or running out soon"
     DRIFT = "drift", "Drift found (aql's record differed from ours)"
     REPLACEMENT = "replacement", "Replacements stopped, or waiting too long"
     WEBHOOK = "webhook", "Webhook subscriptions paused"

@@ -25,6 +25,8 @@ from hooks.models import Subscription
 from notices.defaults import default_channel, topics_for
 from notices.models import Channel, Cursor, Notice, Preference, Topic
 from notices.services.prefs import BY_EMAIL, email_due, user_role
+from reports.days import today
+from reports.selectors_ops import stock_left
 from sims.lifecycle import FAILURES, IN_FLIGHT, RequestState
 from sims.models import GatewayRequest
 from sims.models_replacements import WORDS, Replacement, ReplacementState
@@ -56,7 +58,7 @@ def notices_build(*, now: datetime | None = None) -> int:
     mark = _cursor(now)
     events, last_id = _outbox_events(mark, now)
     found = [c for c in (_from_event(e) for e in events) if c is not None]
-    found += [*_attention(), *_unknown(now), *_replacements(now), *_webhooks()]
+    found += [*_attention(), *_unknown(now), *_replacements(now), *_webhooks(), *_stock_days()]
     fresh = _not_told(found)
     audience = _audience()
     made = [Notice(user_id=user_id, topic=c.topic, key=c.key, title=c.title[:300], link=c.link, created_at=now,
@@ -146,6 +148,20 @@ def _webhooks() -> Iterator[Candidate]:
         yield Candidate(Topic.WEBHOOK, f"webhook:{s.pk}:{s.paused_at.isoformat()}",
                         f"Webhook subscription {s.pk} was paused: deliveries wait until it is resumed",
                         reverse("admin:hooks_subscription_change", args=[s.pk]))
+
+
+def _stock_days() -> Iterator[Candidate]:
+    """Products whose stock lasts under NOTIFY_STOCK_DAYS at the last 30 days' rate (the reports' roll-ups):
+    told once a week while it lasts (the key names the week), so a reorder is not forgotten, nor flooded."""
+    if not settings.NOTIFY_STOCK_DAYS:
+        return
+    week = f"{today() - timedelta(days=today().weekday())}"
+    for code, level, _, _, left, reorder in stock_left().rows:
+        if left is not None and left < settings.NOTIFY_STOCK_DAYS:
+            when = "reorder now" if reorder == "now" else f"reorder by {reorder}"
+            yield Candidate(Topic.STOCK, f"stock-days:{code}:{week}",
+                            f"Stock of {code} lasts about {left} days at the last 30 days' rate ({level:,} left): "
+                            f"{when}", reverse("orders:stock"))
 
 
 def _not_told(found: list[Candidate]) -> list[Candidate]:

@@ -176,3 +176,28 @@ def test_production_without_a_site_url_is_warned_by_check_deploy(settings):
     assert found == ["notices.W001"]
     settings.SITE_URL = "https://backoffice.example.com"
     assert not [m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("notices.")]
+
+
+def test_stock_running_out_at_the_reports_rate_is_told_once_a_week_while_it_lasts(settings):
+    from reports.days import today
+    from reports.services import rollup_day
+    from tests.conftest import member_of
+    from tests.reports import world
+
+    settings.NOTIFY_STOCK_DAYS, settings.STOCK_LEAD_DAYS = 14, 10
+    member_of("Supervisor", "sam")
+    days = [today() - timedelta(days=n) for n in (2, 1, 0)]
+    levels = [(f"{day}T{hour}:00+00:00", 300 - 50 * i - 25 * (hour == "09"))
+              for i, day in enumerate(days) for hour in ("00", "09")]
+    world.stock("AQL-LOW", *levels)  # 300 down to 175: 125 used over 3 days, 41.7 a day: 175 last 4 days
+    world.stock("AQL-FULL", (f"{days[0]}T00:00+00:00", 5000), (f"{days[2]}T00:00+00:00", 4990))
+    for day in days:
+        rollup_day(day)
+    assert notices_build() == 1
+    told = Notice.objects.get()
+    assert told.key.startswith("stock-days:AQL-LOW:") and told.topic == Topic.STOCK
+    assert told.title == "Stock of AQL-LOW lasts about 4 days at the last 30 days' rate (175 left): reorder now"
+    assert notices_build() == 0  # the same week: told already
+    settings.NOTIFY_STOCK_DAYS = 0
+    Notice.objects.all().delete()
+    assert notices_build() == 0

@@ -59,7 +59,8 @@ def test_an_hourly_digest_gathers_the_hour_into_one_email_at_its_end(smtp: Inbox
     (digest,) = smtp.to("supervisor@example.org")
     assert digest["Subject"] == "mvnoadmin: 3 notifications"
     body = smtp.body(digest)
-    assert "Stock below its threshold (2):" in body and "Drift found (aql's record differed from ours) (1):" in body
+    assert "Stock below its threshold, or running out soon (2):" in body
+    assert "Drift found (aql's record differed from ours) (1):" in body
     assert body.count("\n- ") == 3
 
 
