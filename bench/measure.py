@@ -48,6 +48,7 @@ from bench.env import database_url, django_setup
 from bench.measure_admin import admin_pages
 from bench.measure_pages import staff_pages
 from bench.measure_report import header, summary
+from bench.measure_reports import reports_pages
 from bench.measure_samples import samples
 from bench.measure_timing import Bench, time_fetches
 
@@ -85,7 +86,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=30, help="seconds an entry may take before it gets fewer runs")
     parser.add_argument("--throwaway", type=int, metavar="SIMS",
                         help="seed a temporary SQLite database with SIMS SIMs first, and delete it at the end")
-    parser.add_argument("--only", default="pages,admin,worker", help="any of pages,admin,worker (default: all)")
+    parser.add_argument("--only", default="pages,reports,admin,worker",
+                        help="any of pages,reports,admin,worker (default: all)")
     parser.add_argument("--worker-requests", type=int, help="requests due at once in the worker run "
                         "(default: a tenth of the SIMs, at most 10,000)")
     parser.add_argument("--worker-mode", choices=("cluster", "passes"), default="cluster",
@@ -140,6 +142,8 @@ def run(args: argparse.Namespace, simulator: "worker.Simulator") -> None:
     parts = set(args.only.split(","))
     if "pages" in parts:
         staff_pages(bench, s)
+    if "reports" in parts:
+        reports_pages(bench, s)
     if "admin" in parts:
         admin_pages(bench, s)
     if "worker" in parts:

@@ -61,10 +61,26 @@ def user(username: str, *, role: str | None = None, superuser: bool = False):
 
 
 def signed_in(account):
+    """A test client signed in as `account`, with the second factor given where its role must have one
+    (as a real sign-in records it): else a Supervisor's every page is the redirect to enrol."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.signals import user_logged_in
     from django.test import Client
 
+    def given(sender, request, user, **kwargs) -> None:
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        totp = totp or TOTP.activate(user, generate_totp_secret()).instance
+        record_authentication(request, user, "password", username=user.get_username())
+        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+
     client = Client(HTTP_HOST="localhost")  # a host the settings allow
-    client.force_login(account)
+    user_logged_in.connect(given, dispatch_uid="bench-second-factor")
+    try:
+        client.force_login(account)
+    finally:
+        user_logged_in.disconnect(dispatch_uid="bench-second-factor")
     return client
 
 

@@ -3,6 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from django import forms
 
@@ -17,8 +18,9 @@ class Period:
     last: date
     group: str
 
+    @cached_property
     def buckets(self) -> list[tuple[date, str]]:
-        """Each group's first day and its name, in order, empty groups included."""
+        """Each group's first day and its name, in order, empty groups included (made once a period)."""
         seen: dict[date, str] = {}
         for day in each_day(self.first, self.last):
             start = bucket(day, self.group)

@@ -46,7 +46,7 @@ def by_bucket(period: Period, figures: dict[date, dict[str, int]], key_of: Calla
               ) -> list[dict[str, int] | None]:
     """Each group's figures summed (key_of gathers keys), or None where a day of it is not rolled up."""
     known = known_days(period)
-    sums: dict[date, dict[str, int] | None] = {start: defaultdict(int) for start, _ in period.buckets()}
+    sums: dict[date, dict[str, int] | None] = {start: defaultdict(int) for start, _ in period.buckets}
     for day in each_day(period.first, period.last):
         start = bucket(day, period.group)
         if day not in known:
@@ -54,7 +54,7 @@ def by_bucket(period: Period, figures: dict[date, dict[str, int]], key_of: Calla
         elif (into := sums[start]) is not None:
             for key, value in figures.get(day, {}).items():
                 into[key_of(key)] += value
-    return [sums[start] for start, _ in period.buckets()]
+    return [sums[start] for start, _ in period.buckets]
 
 
 def totals(figures: dict[date, dict[str, int]]) -> dict[str, int]:

@@ -18,13 +18,13 @@ LINE_KINDS = [("activate", "Activated"), ("reactivate", "Reactivated"), ("suspen
 def lines(period: Period) -> Report:
     sums = by_bucket(period, figures("lines", period), key_of=lambda key: key.partition(":")[0])
     held = figures("held", period)
-    last_held: dict[date, int | None] = {start: None for start, _ in period.buckets()}
+    last_held: dict[date, int | None] = {start: None for start, _ in period.buckets}
     for day in sorted(held):
         last_held[bucket(day, period.group)] = held[day].get(SimState.ACTIVE, 0)
     report = Report("lines", "Lines", "Lines begun, suspended, reactivated, terminated and replaced, and the "
                     "active lines at each period's end.",
                     [("Period", TEXT), *[(label, COUNT) for _, label in LINE_KINDS], ("Active at the end", COUNT)])
-    for (start, label), counts in zip(period.buckets(), sums, strict=True):
+    for (start, label), counts in zip(period.buckets, sums, strict=True):
         report.rows.append([label, *[None if counts is None else counts.get(k, 0) for k, _ in LINE_KINDS],
                             last_held[start]])
     labels = [row[0] for row in report.rows]
@@ -70,7 +70,7 @@ def unknowns(period: Period) -> Report:
     report = Report("unknown", "Unknown outcomes and how they were settled", "Commands whose outcome became "
                     "unknown, and those settled: by aql's record of the SIM, or by a person who had seen it.",
                     [("Period", TEXT), *[(label, COUNT) for _, label in UNKNOWN_KINDS]])
-    for (_, label), counts in zip(period.buckets(), sums, strict=True):
+    for (_, label), counts in zip(period.buckets, sums, strict=True):
         report.rows.append([label, *[None if counts is None else counts.get(k, 0) for k, _ in UNKNOWN_KINDS]])
     report.chart = chart("bar", [r[0] for r in report.rows],
                           [{"label": name, "data": [r[i + 1] for r in report.rows]}

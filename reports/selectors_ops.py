@@ -58,7 +58,7 @@ def stock(period: Period) -> Report:
     report = Report("stock", "Stock over time", "Each product code's stock as aql reported it at each period's "
                     "end, and the SIMs used from it.",
                     [("Period", TEXT), *[(h, COUNT) for c in codes for h in (f"{c}: stock", f"{c}: used")]])
-    for (start, label), sums in zip(period.buckets(), used, strict=True):
+    for (start, label), sums in zip(period.buckets, used, strict=True):
         report.rows.append([label, *[v for c in codes for v in (level[start].get(c),
                                                                  None if sums is None else sums.get(f"{c}:used", 0))]])
     report.chart = chart("line", [r[0] for r in report.rows],

@@ -21,6 +21,7 @@ LINE_COMMANDS = (Command.ACTIVATE, Command.REACTIVATE, Command.SUSPEND, Command.
 REASONED = (Command.SUSPEND, Command.DEACTIVATE)
 NOT_SAID = "not_said"  # a stop whose reason nobody gave (before reasons were asked, or the system's)
 SPEED_STATES = (RequestState.SUCCESS, RequestState.FAILED)  # aql carried it out, or its network refused it
+SETTLED = (RequestState.SUCCESS, RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)  # by index
 WAIT_FIRST = 30 * 60  # the spec: wait 30 minutes before the first checkstatus
 
 
@@ -62,7 +63,7 @@ def unknowns(start: datetime, end: datetime) -> Figures:
     if n := became.count():
         found["became"] = n
     by_hand = SimEvent.objects.filter(action=SimAction.SETTLED, request_id=OuterRef("pk"))
-    settled = (GatewayRequest.objects.filter(settled_at__gte=start, settled_at__lt=end,
+    settled = (GatewayRequest.objects.filter(state__in=SETTLED, settled_at__gte=start, settled_at__lt=end,
                                              pk__in=were.values("request_id"))
                .annotate(by_hand=Subquery(by_hand.values("pk")[:1])).order_by().values_list("state", "by_hand"))
     for state, hand in settled:
