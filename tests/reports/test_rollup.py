@@ -83,3 +83,27 @@ def test_the_command_line_rolls_up_and_rebuilds_and_says_what_it_did():
         0, "3 day(s) counted again from the records.\n")
     status, said = manage("reports", "rebuild", "--since", "yesterday")
     assert status != 0 and "--since wants a date as YYYY-MM-DD, not 'yesterday'." in said
+
+
+def test_commands_sent_to_the_simulator_and_settled_by_the_worker_are_in_the_next_pass(world, make_sim, staff):
+    from reports import tasks as report_tasks
+    from reports.periods import Period
+    from reports.selectors_lines import lines, reasons
+    from reports.selectors_ops import activity, speed
+    from sims import services, tasks
+    from sims.models import GatewayRequest
+
+    sim = make_sim(1, number="44113000001")
+    services.sim_suspend(sim_id=sim.pk, actor=staff, reason=StopReason.STOLEN)
+    world.fake.advance(world.fake.faults.settle_after)
+    GatewayRequest.objects.update(next_poll_at=timezone.now())  # its first check due now, not in 30 minutes
+    tasks.poll_pass()
+    assert GatewayRequest.objects.get().state == RequestState.SUCCESS
+    assert report_tasks.rollup() == 1
+    now = Period(today(), today(), "day")
+    assert lines(now).rows[0][1:] == [0, 0, 1, 0, 0, 0]  # suspended one; none active at the end
+    assert ["Stolen", 1, 0] in reasons(now).rows
+    # a service called by the test itself, outside any interface: the system's, but a person's request
+    assert (activity(now).columns, activity(now).rows) == ([("Person", "text"), ("System", "count"), ("All", "count")],
+                                                          [["agent", 1, 1]])
+    assert [row[1:3] for row in speed(now).rows] == [["Suspend", 1]]
