@@ -4,6 +4,7 @@ words, recorded in the audit trail. And the middleware that says which interface
 through (the staff site or Django admin)."""
 
 import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,6 +26,7 @@ from common.outcomes import Outcome
 from common.roles import permission_words
 
 View = Callable[..., HttpResponse]
+RENEWED = "_renewed_at"  # in the session: when IdleSessionMiddleware last moved its expiry (epoch seconds)
 
 
 def say(request: HttpRequest, outcome: Outcome) -> None:
@@ -136,9 +138,11 @@ class BadHostMiddleware:
 
 
 class IdleSessionMiddleware:
-    """A session ends after SESSION_COOKIE_AGE without the agent doing anything: each request
-    renews it, except the pages' own refreshes (htmx polling), so a page left open does not keep
-    a signed-in session alive for ever. After SessionMiddleware."""
+    """A session ends after SESSION_COOKIE_AGE without the agent doing anything: a request renews it,
+    except the pages' own refreshes (htmx polling), so a page left open does not keep a signed-in
+    session alive for ever. Renewed (saved) only when its last renewal is SESSION_RENEW_EVERY old: a
+    page view is not a database write (on SQLite, every click would take the worker's write lock), and
+    the idle limit is kept to within that margin. After SessionMiddleware."""
 
     def __init__(self, get_response: View) -> None:
         self.get_response = get_response
@@ -147,7 +151,9 @@ class IdleSessionMiddleware:
         response = self.get_response(request)
         polling = request.method == "GET" and request.headers.get("HX-Request") == "true"  # the pages' only htmx
         if not polling and request.user.is_authenticated:
-            request.session.modified = True  # saved again, so its expiry moves on
+            now = int(time.time())
+            if now - request.session.get(RENEWED, 0) >= settings.SESSION_RENEW_EVERY:
+                request.session[RENEWED] = now  # saved again, so its expiry moves on
         return response
 
 

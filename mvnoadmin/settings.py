@@ -194,10 +194,11 @@ SECURE_PROXY_SSL_HEADER = (_proxy_header[0].strip(), _proxy_header[1].strip()) i
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if LOOPBACK_ONLY else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-# A session ends after this much idle time (8 hours by default), not two weeks after sign-in:
-# every request saves the session, so the clock restarts with each one.
+# A session ends after this much idle time (8 hours by default), not two weeks after sign-in: a
+# request restarts the clock (saving the session at most every SESSION_RENEW_EVERY).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = False  # common.web.IdleSessionMiddleware renews it on what the agent does
+SESSION_SAVE_EVERY_REQUEST = False  # common.web.IdleSessionMiddleware renews it on what the agent does...
+SESSION_RENEW_EVERY = env.int("SESSION_RENEW_SECONDS", default=300)  # ...once in this long: a page view is no write
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Content Security Policy (django-csp 4): our own scripts, styles and images only. Everything

@@ -155,6 +155,24 @@ def test_each_request_restarts_the_idle_clock(admin_client, settings):
 
 
 @pytest.mark.django_db
+def test_the_session_is_renewed_at_most_every_few_minutes_so_a_page_view_writes_nothing(admin_client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def writes() -> list[str]:
+        with CaptureQueriesContext(connection) as seen:
+            assert admin_client.get("/sims/").status_code == 200
+        return [q["sql"] for q in seen if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+
+    assert writes()  # the first since signing in: renewed
+    assert writes() == []  # the next, a moment later: nothing written
+    session = admin_client.session
+    session["_renewed_at"] -= settings.SESSION_RENEW_EVERY  # the margin has passed
+    session.save()
+    assert len(writes()) == 1 and writes() == []
+
+
+@pytest.mark.django_db
 def test_a_page_refreshing_itself_does_not_keep_the_session_alive(admin_client):
     session = Session.objects.get()
     nearly_idle = timezone.now() + timedelta(minutes=1)
