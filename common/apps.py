@@ -8,7 +8,8 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from common import signins
+        from common import signins, web
 
         user_logged_in.connect(signins.signed_in, dispatch_uid="audit-signed-in")
+        user_logged_in.connect(web.session_renewed, dispatch_uid="session-renewed-at-sign-in")
         user_login_failed.connect(signins.sign_in_failed, dispatch_uid="audit-sign-in-failed")

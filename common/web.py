@@ -157,6 +157,12 @@ class IdleSessionMiddleware:
         return response
 
 
+def session_renewed(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Signing in saves the session anyway: its renewal starts now, not with the next page's save."""
+    if request is not None and hasattr(request, "session"):
+        request.session[RENEWED] = int(time.time())
+
+
 @login_not_required
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on every page, admin's too: the one icon, without a sign-in."""

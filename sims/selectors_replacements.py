@@ -1,6 +1,6 @@
 """Reads of replacements (sims.models_replacements) that pages, services and the worker share."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from sims.lifecycle import SimState
 from sims.models import Replacement, Sim
@@ -9,14 +9,22 @@ from sims.models_replacements import HOLDING, WORDS, ReplacementState
 
 def sim_replacement(*, sim_id: int) -> Replacement | None:
     """The replacement under way (running, waiting or stopped) that involves this SIM, old or new."""
-    return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id), state__in=HOLDING)
-            .select_related("old_sim", "new_sim", "number", "waiting_behind").first())
+    return _with_its_rows(Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id), state__in=HOLDING))
 
 
 def sim_replacement_latest(*, sim_id: int) -> Replacement | None:
     """The latest replacement that involved this SIM, under way or finished (the SIM page shows it)."""
-    return (Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id))
-            .select_related("old_sim", "new_sim", "number", "waiting_behind").order_by("-created_at", "-id").first())
+    return _with_its_rows(Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id)))
+
+
+def _with_its_rows(found: QuerySet[Replacement]) -> Replacement | None:
+    """The latest of `found`, then it with its SIMs, number and request: found first on its own table.
+    As one query, PostgreSQL without statistics (a table filled in one transaction) once joined the
+    SIMs to themselves before the OR on replacements: minutes on a thousand SIMs."""
+    pk = found.order_by("-created_at", "-id").values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    return Replacement.objects.select_related("old_sim", "new_sim", "number", "waiting_behind").get(pk=pk)
 
 
 def replacement_said(replacement: Replacement) -> str:
