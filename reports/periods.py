@@ -8,6 +8,7 @@ from functools import cached_property
 from django import forms
 
 from reports.days import DAY, MONTH, WEEK, bucket, bucket_label, each_day, today
+from reports.models import RolledDay
 
 LONGEST = 366  # days a report may cover at once
 
@@ -26,6 +27,11 @@ class Period:
             start = bucket(day, self.group)
             seen.setdefault(start, bucket_label(start, self.group))
         return list(seen.items())
+
+    @cached_property
+    def rolled(self) -> set[date]:
+        """The days the worker has rolled up (asked once: every report of the page reads them)."""
+        return set(RolledDay.objects.filter(day__gte=self.first, day__lte=self.last).values_list("day", flat=True))
 
     def query(self) -> str:
         """The period as a query string (the CSV links repeat it)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reports.days import bucket, each_day
-from reports.models import Figure, RolledDay
+from reports.models import Figure
 from reports.periods import Period
 
 COUNT, DURATION, TEXT = "count", "duration", "text"
@@ -38,8 +38,8 @@ def figures(report: str, period: Period) -> dict[date, dict[str, int]]:
 
 
 def known_days(period: Period) -> set[date]:
-    """The days of the period the worker has rolled up."""
-    return set(RolledDay.objects.filter(day__gte=period.first, day__lte=period.last).values_list("day", flat=True))
+    """The days of the period the worker has rolled up (asked once a period: every report reads them)."""
+    return period.rolled
 
 
 def by_bucket(period: Period, figures: dict[date, dict[str, int]], key_of: Callable[[str], str] = str,

@@ -1,10 +1,9 @@
 """The reports on lines and on aql's answers: lines begun and stopped, why they were stopped, aql's
 refusals by code, and unknown outcomes and how they were settled."""
 
-from datetime import date
 
 from aql import codes
-from reports.days import bucket
+from reports.days import bucket, each_day
 from reports.periods import Period
 from reports.reading import COUNT, TEXT, Report, by_bucket, chart, figures, partly_known, totals
 from reports.services.figures import NOT_SAID
@@ -18,9 +17,11 @@ LINE_KINDS = [("activate", "Activated"), ("reactivate", "Reactivated"), ("suspen
 def lines(period: Period) -> Report:
     sums = by_bucket(period, figures("lines", period), key_of=lambda key: key.partition(":")[0])
     held = figures("held", period)
-    last_held: dict[date, int | None] = {start: None for start, _ in period.buckets}
-    for day in sorted(held):
-        last_held[bucket(day, period.group)] = held[day].get(SimState.ACTIVE, 0)
+    # A group's active lines are those the worker saw on its last day (within the period): a day it did
+    # not see is not known, and an earlier day's figure is not the group's end.
+    last_day = {bucket(day, period.group): day for day in each_day(period.first, period.last)}
+    last_held = {start: held[day].get(SimState.ACTIVE, 0) if day in held else None
+                 for start, day in last_day.items()}
     report = Report("lines", "Lines", "Lines begun, suspended, reactivated, terminated and replaced, and the "
                     "active lines at each period's end.",
                     [("Period", TEXT), *[(label, COUNT) for _, label in LINE_KINDS], ("Active at the end", COUNT)])

@@ -145,3 +145,18 @@ def test_stock_levels_use_and_days_left_at_the_last_thirty_days_rate(settings, m
     assert left["AQL-A"] == [1440, 60, "15.0", 96, "28 Aug 2026"]  # 3 June + 96 days - 10 days' lead time
     assert left["AQL-B"] == [80, 0, "0.0", None, "none used in 4 days"]
     assert left["AQL-C"] == [None, 0, "0.0", None, "not known"]
+
+
+def test_active_lines_at_a_groups_end_are_those_seen_on_its_last_day_or_not_known():
+    from reports.models import Figure
+
+    roll(date(2026, 6, 1), date(2026, 6, 14))  # two whole weeks, Monday to Sunday
+    Figure.objects.bulk_create([Figure(day=date(2026, 6, 3), report="held", key="active", value=40),  # mid-week
+                                Figure(day=date(2026, 6, 14), report="held", key="active", value=42),
+                                Figure(day=date(2026, 6, 7), report="held", key="suspended", value=3)])  # none active
+    by_week = selectors_lines.lines(Period(date(2026, 6, 1), date(2026, 6, 14), "week"))
+    assert [r[-1] for r in by_week.rows] == [0, 42]  # the 7th was seen: none active then
+    by_day = selectors_lines.lines(Period(date(2026, 6, 2), date(2026, 6, 4), "day"))
+    assert [r[-1] for r in by_day.rows] == [None, 40, None]  # a day no pass saw: not the day before's figure
+    Figure.objects.filter(day=date(2026, 6, 7)).delete()
+    assert selectors_lines.lines(Period(date(2026, 6, 1), date(2026, 6, 7), "week")).rows[0][-1] is None
