@@ -41,4 +41,4 @@ lint: install
 ## SQLite database, in a few minutes. Both databases at full size: bench/full.sh 1000000 (docs/BENCHMARKS.md).
 SIMS ?= 10000
 bench: install
-	$(BIN)/python bench/measure.py --throwaway $(SIMS) --runs 5
+	$(BIN)/python bench/measure.py --throwaway $(SIMS) --runs 5 --paired

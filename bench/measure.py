@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--worker-mode", choices=("cluster", "passes"), default="cluster",
                         help="cluster: a real `manage.py qcluster` (default); passes: sims.tasks.poll_pass one at a "
                         "time in one process")
+    parser.add_argument("--paired", action="store_true", help="time the SIM list's first page after each run of "
+                        "every entry and print each entry's median as a ratio to it (issue 30)")
     parser.add_argument("--worker-child", help=argparse.SUPPRESS)  # bench/worker.py runs itself through here
     args = parser.parse_args()
     if args.worker_child:
@@ -138,7 +140,13 @@ def run(args: argparse.Namespace, simulator: "worker.Simulator") -> None:
     time_fetches()
     header(args)
     s = samples()
-    bench = Bench(args.runs, args.budget)
+    reference = None
+    if args.paired:
+        from bench.measure_samples import signed_in, user
+
+        reference_client = signed_in(user("bench-supervisor", role="Supervisor"))
+        reference = lambda: reference_client.get("/sims/")  # noqa: E731
+    bench = Bench(args.runs, args.budget, reference)
     parts = set(args.only.split(","))
     if "pages" in parts:
         staff_pages(bench, s)

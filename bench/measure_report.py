@@ -8,6 +8,8 @@ import sys
 from bench.env import ROOT, database_url
 from bench.measure_timing import MEDIAN_TARGET, P95_TARGET, Bench
 
+PAIRED_LIMIT = 2.0  # issue 30: no entry above twice the SIM list's first page
+
 
 def summary(bench: Bench) -> None:
     slow = sorted((r for r in bench.results if r.slow), key=lambda r: r.median, reverse=True)
@@ -18,6 +20,13 @@ def summary(bench: Bench) -> None:
               f"{r.sql:6.1f}")
     for r in failed:
         print(f"  not a plain answer: {r.section.split(' (')[0]}: {r.label} ({r.note})")
+    paired = [r for r in bench.results if r.ratio is not None]
+    if paired:
+        over = sorted((r for r in paired if r.ratio > PAIRED_LIMIT), key=lambda r: r.ratio, reverse=True)
+        print(f"\npaired with the SIM list's first page: {len(over)} of {len(paired)} entries over {PAIRED_LIMIT:g}x")
+        for r in over:
+            print(f"  {r.section.split(' (')[0]}: {r.label[:60]:<60} {r.ratio:6.2f}x  {r.median:8.1f} ms  "
+                  f"sql {r.sql:6.1f} ms")
 
 
 def git(*args: str) -> str:

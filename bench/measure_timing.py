@@ -19,6 +19,7 @@ class Result:
     runs: int
     sql: float  # ms the database took for the queries of one (warm) call
     note: str = ""
+    ratio: float | None = None  # paired: the median against the reference's median in the same runs
 
     @property
     def slow(self) -> bool:
@@ -28,12 +29,15 @@ class Result:
 class Bench:
     """Runs entries and prints a table as it goes; keeps the results for the summary."""
 
-    def __init__(self, runs: int, budget: float) -> None:
-        self.runs, self.budget, self.results, self.section = runs, budget, [], ""
+    def __init__(self, runs: int, budget: float, reference: Callable[[], object] | None = None) -> None:
+        """`reference` (paired mode): a call timed after each run of every entry, the SIM list's first page,
+        so each entry's median is also a ratio to it under the same load: a figure that holds on any machine."""
+        self.runs, self.budget, self.results, self.section, self.reference = runs, budget, [], "", reference
 
     def heading(self, section: str) -> None:
         self.section = section
-        print(f"\n{section:<72} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>6}", flush=True)
+        ratio = f" {'x ref':>6}" if self.reference else ""
+        print(f"\n{section:<72} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>6}{ratio}", flush=True)
 
     def time(self, label: str, call: Callable[[], object], before: Callable[[], None] | None = None,
              check: Callable[[object], str] | None = None) -> Result:
@@ -46,21 +50,28 @@ class Bench:
             return self.keep(Result(self.section, label, 0, 0, 0, 0, 0, f"failed: {type(exc).__name__}"))
         note = check(answer) if check else ""
         runs = self.runs if first * self.runs <= self.budget else max(3, int(self.budget / max(first, 1e-3)))
-        durations = []
+        durations, references = [], []
         for _ in range(runs):
             if before:
                 before()
             started = time.perf_counter()
             call()
             durations.append((time.perf_counter() - started) * 1000)
+            if self.reference:
+                started = time.perf_counter()
+                self.reference()
+                references.append((time.perf_counter() - started) * 1000)
         _, _, queries, sql = counted(call, before)
         durations.sort()
         p95 = durations[max(0, -(-len(durations) * 95 // 100) - 1)]  # nearest rank
-        result = Result(self.section, label, statistics.median(durations), p95, queries, runs, sql, note)
+        median = statistics.median(durations)
+        ratio = median / statistics.median(references) if references else None
+        result = Result(self.section, label, median, p95, queries, runs, sql, note, ratio)
         extra = [f"{runs} run{'s' * (runs > 1)}"] if runs != self.runs else []
         extra += [note] if note else []
         extra += [FLAG] if result.slow else []
-        print(f"{label[:72]:<72} {result.median:8.1f} {result.p95:8.1f} {queries:7d} {sql:6.1f}  "
+        shown = f" {ratio:6.2f}" if ratio is not None else ""
+        print(f"{label[:72]:<72} {result.median:8.1f} {result.p95:8.1f} {queries:7d} {sql:6.1f}{shown}  "
               f"{'  '.join(extra)}".rstrip(), flush=True)
         return self.keep(result)
 
