@@ -17,17 +17,19 @@ HELD = "held"  # SIMs in each state as the worker saw them at its last pass of t
 MOST_DAYS_A_PASS = 62  # a worker that was off for months catches up a couple of months a pass
 
 
-@transaction.atomic
 def rollup_day(day: date) -> int:
-    """Count one day's figures again and keep them in place of the last count (two workers rolling the
-    same day wait for each other on its RolledDay row). Returns how many figures it keeps."""
-    RolledDay.objects.select_for_update().get_or_create(day=day, defaults={"rolled_at": timezone.now()})
+    """Count one day's figures again and keep them in place of the last count. Counted outside any
+    transaction (on SQLite a transaction holds the one write lock the worker's sends need), then
+    written in a short one; two workers rolling the same day take turns on its RolledDay row, and
+    the last count stays. Returns how many figures it keeps."""
     start, end = bounds(day)
     figures = [Figure(day=day, report=report, key=key, value=value)
                for report, count in DERIVED.items() for key, value in count(start, end).items()]
-    Figure.objects.filter(day=day, report__in=DERIVED).delete()
-    Figure.objects.bulk_create(figures)
-    RolledDay.objects.filter(day=day).update(rolled_at=timezone.now())
+    with transaction.atomic():
+        RolledDay.objects.select_for_update().get_or_create(day=day, defaults={"rolled_at": timezone.now()})
+        Figure.objects.filter(day=day, report__in=DERIVED).delete()
+        Figure.objects.bulk_create(figures)
+        RolledDay.objects.filter(day=day).update(rolled_at=timezone.now())
     return len(figures)
 
 
