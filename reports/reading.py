@@ -37,15 +37,10 @@ def figures(report: str, period: Period) -> dict[date, dict[str, int]]:
     return found
 
 
-def known_days(period: Period) -> set[date]:
-    """The days of the period the worker has rolled up (asked once a period: every report reads them)."""
-    return period.rolled
-
-
 def by_bucket(period: Period, figures: dict[date, dict[str, int]], key_of: Callable[[str], str] = str,
               ) -> list[dict[str, int] | None]:
     """Each group's figures summed (key_of gathers keys), or None where a day of it is not rolled up."""
-    known = known_days(period)
+    known = period.rolled
     sums: dict[date, dict[str, int] | None] = {start: defaultdict(int) for start, _ in period.buckets}
     for day in each_day(period.first, period.last):
         start = bucket(day, period.group)
@@ -68,7 +63,7 @@ def totals(figures: dict[date, dict[str, int]]) -> dict[str, int]:
 
 def partly_known(report: Report, period: Period) -> Report:
     """A report of totals says how many of its days are not rolled up yet (left out of them)."""
-    missing = (period.last - period.first).days + 1 - len(known_days(period))
+    missing = (period.last - period.first).days + 1 - len(period.rolled)
     if missing:
         report.note = (f"{missing} day{'s' if missing != 1 else ''} of the period not yet rolled up by the worker: "
                        "the totals leave them out.")

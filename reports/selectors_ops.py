@@ -8,9 +8,9 @@ from django.conf import settings
 
 from common.audit import Interface
 from orders.models import Product
-from reports.days import bucket, each_day, today
+from reports.days import DAY, bucket, bucket_label, each_day, today
 from reports.periods import Period
-from reports.reading import COUNT, DURATION, TEXT, Report, by_bucket, chart, figures, known_days, partly_known, totals
+from reports.reading import COUNT, DURATION, TEXT, Report, by_bucket, chart, figures, partly_known, totals
 from sims.lifecycle import Command
 
 RATE_DAYS = 30  # days of use the days of stock left are reckoned on
@@ -24,7 +24,7 @@ def speed(period: Period) -> Report:
                     "the 95th percentile per day, against the 30 minutes aql asks us to wait before the first "
                     "check.", [("Day", TEXT), ("Command", TEXT), ("Carried out", COUNT), ("Median", DURATION),
                                ("95th percentile", DURATION), ("Over 30 minutes", COUNT)])
-    labels = [f"{day:%a %d %b %Y}" for day in each_day(period.first, period.last)]
+    labels = [bucket_label(day, DAY) for day in each_day(period.first, period.last)]
     for day, label in zip(each_day(period.first, period.last), labels, strict=True):
         for command in commands:
             if n := days.get(day, {}).get(f"{command}:n"):
@@ -74,7 +74,7 @@ def stock_left(_period: Period | None = None) -> Report:
     (STOCK_LEAD_DAYS): the same whatever the period chosen."""
     now, lead = today(), settings.STOCK_LEAD_DAYS
     recent = Period(now - timedelta(days=RATE_DAYS - 1), now, "day")
-    days, known = figures("stock", recent), len(known_days(recent))
+    days, known = figures("stock", recent), len(recent.rolled)
     summed = totals(days)
     report = Report("stock_left", "Days of stock left", f"At the rate SIMs were used over the last {RATE_DAYS} "
                     f"days, how long each product's stock lasts, and when to reorder with {lead} days' lead time.",
@@ -101,7 +101,7 @@ def _lasts(level: int | None, used: int, known: int, lead: int, now: date) -> tu
     if used == 0:
         return None, f"none used in {known} days"
     left = int(level / (used / known))
-    reorder = now + timedelta(days=left - settings.STOCK_LEAD_DAYS)
+    reorder = now + timedelta(days=left - lead)
     return left, "now" if reorder <= now else f"{reorder:%d %b %Y}"
 
 
