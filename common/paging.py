@@ -35,12 +35,20 @@ def cursor(request: HttpRequest) -> str:
 
 def seek(qs: QuerySet, order: tuple[str, ...], token: str = "") -> Page:
     """One page of `qs` sorted by `order` (its last key unique, like "pk"), starting after (or
-    ending before) the row `token` names: a range on the sort's index for the ids, then the rows.
+    ending before) the row `token` names: ranges of the sort's index for the ids, then the rows.
     A token that is not one of ours, or is stale, gives the first page."""
     keys = [(name.lstrip("-"), name.startswith("-")) for name in order]
     forward, values = _read(token, qs.model, keys)
-    ahead = qs if values is None else qs.filter(_beyond(keys, values, forward))
-    rows = first_rows(ahead, order if forward else _reversed(order), PAGE_SIZE + 1)
+    way = order if forward else _reversed(order)
+    if values is None:
+        ids = _first_ids(qs, way, PAGE_SIZE + 1)
+    else:
+        ids = []
+        for step in _ranges(keys, values, forward):
+            ids += _first_ids(qs.filter(step), way, PAGE_SIZE + 1 - len(ids))
+            if len(ids) > PAGE_SIZE:
+                break
+    rows = _rows(qs, ids)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     if not forward:
         if not more:  # back at the start: the first page, full
@@ -68,7 +76,15 @@ def first_rows(qs: QuerySet, order: Sequence[str], n: int) -> list:
     rows with all they bring (joins, per-row subqueries). A database that must sort (SQLite, over
     several states) then sorts ids, not whole joined rows, and works out the extras for the rows
     shown, not for every row it sorted."""
-    ids = list(qs.order_by(*order).values_list("pk", flat=True)[:n])
+    return _rows(qs, _first_ids(qs, order, n))
+
+
+def _first_ids(qs: QuerySet, order: Sequence[str], n: int) -> list:
+    return list(qs.order_by(*order).values_list("pk", flat=True)[:n])
+
+
+def _rows(qs: QuerySet, ids: list) -> list:
+    """The rows of `qs` with these ids, in their order."""
     if not ids:
         return []
     rows = qs.order_by()
@@ -84,19 +100,16 @@ def _reversed(order: Sequence[str]) -> list[str]:
     return [name[1:] if name.startswith("-") else f"-{name}" for name in order]
 
 
-def _beyond(keys: list[tuple[str, bool]], values: list[Any], forward: bool) -> Q:
-    """Rows after (forward) or before the sort key `values`, as a range the index can start from:
-    (a > x) or (a = x and b > y) ..., with the first key's own bound repeated on its own so the
-    database seeks straight to it rather than walking the index from the start."""
-    def op(descending: bool, strict: bool) -> str:
-        return ("lt" if descending == forward else "gt") + ("" if strict else "e")
-
-    either = Q()
-    for i, (name, descending) in enumerate(keys):
+def _ranges(keys: list[tuple[str, bool]], values: list[Any], forward: bool) -> Iterator[Q]:
+    """The rows after (forward) or before the sort key `values`, as ranges in the sort's order, the
+    nearest first: for keys (a, b), a = x and b > y, then a > x. Each is equalities and one bound,
+    a single range of the sort's index on both databases. Written as one condition, (a > x) or
+    (a = x and b > y), both bound the scan by a >= x only: page 10,000 of the SIMs by state walked
+    500,000 entries. A row comparison, (a, b) > (x, y), would serve PostgreSQL but not SQLite 3.40."""
+    for i in reversed(range(len(keys))):
+        name, descending = keys[i]
         same = {prev: value for (prev, _), value in zip(keys[:i], values[:i], strict=True)}
-        either |= Q(**same, **{f"{name}__{op(descending, True)}": values[i]})
-    first, descending = keys[0]
-    return Q(**{f"{first}__{op(descending, False)}": values[0]}) & either
+        yield Q(**same, **{f"{name}__{'lt' if descending == forward else 'gt'}": values[i]})
 
 
 def _field(model: type[Model], path: str) -> Field:

@@ -1,5 +1,5 @@
 """Paging by seeking: every row once, in order, forwards and back, ties in the sort key included,
-and page N costs one query like page 1."""
+and page N costs what page 1 does."""
 
 from datetime import timedelta
 
@@ -53,9 +53,28 @@ def test_a_page_deep_in_the_list_costs_what_the_first_does_and_sorts_ids_alone(s
         page = seek(qs, order, page.next)
     with CaptureQueriesContext(connection) as deep:
         seek(qs, order, page.next)
-    assert len(deep) == len(first) == 2  # the page's ids from the index, then those rows
-    assert "OFFSET" not in deep[0]["sql"].upper() and "JOIN" not in deep[0]["sql"].upper()
-    assert "JOIN" in deep[1]["sql"].upper() and "ORDER BY" not in deep[1]["sql"].upper()
+    assert len(first) == 2  # the page's ids from the index, then those rows
+    # deep: the ids a range of the index at a time (the rest of this updated_at, then the older), then the rows
+    assert len(deep) == 3
+    assert all("OFFSET" not in q["sql"].upper() and "JOIN" not in q["sql"].upper() for q in deep[:2])
+    assert "JOIN" in deep[2]["sql"].upper() and "ORDER BY" not in deep[2]["sql"].upper()
+
+
+def test_a_page_within_a_state_is_one_range_of_the_index(sims):
+    """By state, the next page is the rest of this state after this id: an equality and one bound,
+    which both databases seek to (not state >= X, which walks every SIM in the states before)."""
+    Sim.objects.filter(pk__in=[sim.pk for sim in sims[:PAGE_SIZE * 2 + 10]]).update(state="active")
+    qs, order = Sim.objects.all(), SIM_SORTS["state"]
+    page = seek(qs, order)
+    with CaptureQueriesContext(connection) as deep:
+        seek(qs, order, page.next)
+    assert len(deep) == 2
+    sql = deep[0]["sql"]
+    assert '"state" = ' in sql and ">=" not in sql and " OR " not in sql.upper()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as c:
+            c.execute(f"EXPLAIN QUERY PLAN {sql}")
+            assert "(state=? AND id>?)" in " ".join(str(row[-1]) for row in c.fetchall())
 
 
 @pytest.mark.parametrize("token", ["", "nonsense", "W3RydWUsWzFdXQ", "W3RydWUsWyJ4IiwxXV0"])
