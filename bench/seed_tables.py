@@ -16,7 +16,8 @@ class Table:
 
     def __init__(self, model, fields: tuple[str, ...]) -> None:
         self.model, self.fields = model, fields
-        unnamed = [f for f in model._meta.concrete_fields if not f.null and f.name not in fields]
+        unnamed = [f for f in model._meta.concrete_fields  # (a generated column is the database's to fill)
+                   if not f.null and not f.generated and f.name not in fields]
         # A column added since this was written takes its default, if it has one (a trigger may
         # keep it, as on_sim is kept); one without a default stops the seed here, not mid-COPY.
         if missing := [f.name for f in unnamed if not f.has_default()]:

@@ -5,14 +5,13 @@ State fields are changed only by `sims.services`, through the table in `sims.lif
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from aql import codes
 from aql.usim import SERVICES
-from common.models import Event
 from common.roles import SYSTEM_USERNAME
-from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimAction, SimState
+from sims.lifecycle import FAILURES, IN_FLIGHT, Command, RequestState, SimState
 from sims.reasons import StopReason
 
 # Free to give out: on no SIM, held for no command in flight, not resting (the free numbers' partial
@@ -301,6 +300,13 @@ class GatewayRequest(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     needs_attention = models.BooleanField(default=False, db_index=True,
                                           help_text="Staff should look: pending too long, or aql cannot tell")
+    # "in_flight", "failed" or "" (settled otherwise), kept by the database from the state. The journal's
+    # views ask phase = X: SQLite cannot match a bound IN list of states to a partial index's condition,
+    # so it sorted every failure (or walked every request of the system's) for a page of the system's few.
+    phase = models.GeneratedField(
+        expression=Case(When(state__in=IN_FLIGHT, then=Value("in_flight")),
+                        When(state__in=FAILURES, then=Value("failed")), default=Value("")),
+        output_field=models.CharField(max_length=9), db_persist=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -325,14 +331,18 @@ class GatewayRequest(models.Model):
             models.Index(fields=["state", "-created_at", "-id"], condition=STAFF, name="request_staff_state"),
             # ...and the few in flight, failed or needing a person (the dashboard, the page's views),
             # each its own small index rather than a walk of the whole journal in date order.
-            models.Index(fields=["-created_at", "-id"], condition=Q(state__in=IN_FLIGHT), name="request_in_flight"),
-            models.Index(fields=["-created_at", "-id"], condition=Q(state__in=FAILURES), name="request_failed"),
-            # The system's failures are few among staff's (none in a seeded million): by request_failed
-            # PostgreSQL walked every failure to find none (93 ms). PostgreSQL's only: SQLite cannot
-            # match a bound IN list to an index's condition (it sorts the states' few instead).
-            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(state__in=FAILURES),
+            models.Index(fields=["-created_at", "-id"], condition=Q(phase="in_flight"), name="request_in_flight"),
+            models.Index(fields=["-created_at", "-id"], condition=Q(phase="failed"), name="request_failed"),
+            # The system's failures and requests in flight are few among staff's (no failure in a seeded
+            # million): by request_failed PostgreSQL walked every failure to find none (93 ms).
+            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(phase="failed"),
                          name="request_system_failed"),
+            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(phase="in_flight"),
+                         name="request_system_in_flight"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
+            # The dashboard's and the notices' oldest in flight that need a person: not every flagged row sorted.
+            models.Index(fields=["created_at", "id"], condition=Q(needs_attention=True, phase="in_flight"),
+                         name="request_attention_open"),
             models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
             models.Index(fields=["reason", "-created_at", "-id"], condition=Q(reason__isnull=False),
                          name="request_reason"),  # the journal's filter by reason: only the rows that have one
@@ -362,31 +372,9 @@ class GatewayRequest(models.Model):
         return [str(codes.usim(c)) for c in self.codes]
 
 
-class SimEvent(Event):
-    """The audit trail of a SIM: who did what to it, when (UTC), through which interface, with the
-    SIM before and after."""
-
-    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="events")
-    request = models.ForeignKey(GatewayRequest, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="events")
-    action = models.CharField(max_length=40, choices=SimAction.choices)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-
-    # The drift sweep's routine "matches" lines go after AQL_CHECKS_KEPT_DAYS (followup.checks_prune): sealed,
-    # and their deletion counted as pruned. Any other line deleted is reported by `audit verify`.
-    SEAL_MAY_GO = {"action": SimAction.QUERIED.value, "message": MATCHED}
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["action", "-at", "-id"], name="sim_event_action_recent")]  # admin's filter
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-
-# Schedules, adoptions and replacements are in modules of their own (this one is near its length), imported here
-# for Django to find.
+# A SIM's audit trail, schedules, adoptions and replacements are in modules of their own (this one is near its
+# length), imported here for Django to find.
 from sims.models_adoptions import Adoption, AdoptionRow  # noqa: E402, F401
+from sims.models_events import SimEvent  # noqa: E402, F401
 from sims.models_replacements import HOLDING, Replacement, ReplacementStep  # noqa: E402, F401
 from sims.models_schedules import ScheduledAction  # noqa: E402, F401

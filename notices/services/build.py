@@ -27,7 +27,7 @@ from notices.models import Channel, Cursor, Notice, Preference, Topic
 from notices.services.prefs import BY_EMAIL, email_due, user_role
 from reports.days import today
 from reports.selectors_ops import stock_left
-from sims.lifecycle import FAILURES, IN_FLIGHT, RequestState
+from sims.lifecycle import FAILURES, RequestState
 from sims.models import GatewayRequest
 from sims.models_replacements import WORDS, Replacement, ReplacementState
 
@@ -112,7 +112,7 @@ def _request_link(request: GatewayRequest) -> str:
 
 
 def _attention() -> Iterator[Candidate]:
-    rows = (GatewayRequest.objects.filter(needs_attention=True, state__in=IN_FLIGHT).select_related("sim")
+    rows = (GatewayRequest.objects.filter(needs_attention=True, phase="in_flight").select_related("sim")
             .order_by("-created_at", "-id")[:STANDING_AT_MOST])
     for r in rows:
         yield Candidate(Topic.ATTENTION, f"request:{r.pk}:attention",

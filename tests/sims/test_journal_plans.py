@@ -1,0 +1,60 @@
+"""The journal's views and the dashboard's lists walk an index made for them, newest (or oldest)
+first, and stop at the page: never a sort of every failure, nor a walk of every system request
+to find its few. Read from each database's own plan (PostgreSQL told not to scan the table, as it
+would for the few rows of a test)."""
+
+import pytest
+from django.db import connection
+from django.db.models import QuerySet
+
+from sims.models import GatewayRequest
+from sims.selectors import requests_filtered
+
+pytestmark = pytest.mark.django_db
+
+
+def plan(qs: QuerySet) -> str:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute("SET LOCAL enable_seqscan = off")
+            c.execute(f"EXPLAIN {sql}", params)
+        else:
+            c.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in c.fetchall())
+
+
+def page_ids(qs: QuerySet) -> QuerySet:
+    return qs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:51]  # as common.paging asks
+
+
+@pytest.mark.parametrize(("show", "who", "index"), [
+    ("failed", "system", "request_system_failed"),
+    ("in_flight", "system", "request_system_in_flight"),
+    ("failed", "all", "request_failed"),
+    ("in_flight", "all", "request_in_flight"),
+])
+def test_a_journal_view_walks_its_own_index(show, who, index):
+    found = plan(page_ids(requests_filtered(show=show, who=who)))
+    assert index in found
+    assert "TEMP B-TREE" not in found and "Sort" not in found
+
+
+def test_the_oldest_in_flight_needing_a_person_walk_their_own_index():
+    qs = GatewayRequest.objects.filter(phase="in_flight", needs_attention=True).order_by("created_at", "pk")
+    found = plan(qs.values_list("pk", flat=True)[:8])
+    assert "request_attention_open" in found
+    assert "TEMP B-TREE" not in found and "Sort" not in found
+
+
+def test_the_phase_follows_the_state():
+    """The database keeps it: a request's phase is in flight, failed, or neither, as its state is."""
+    from sims.lifecycle import FAILURES, IN_FLIGHT, RequestState
+    from tests.conftest import many_sims
+
+    sims = many_sims(len(RequestState))
+    for sim, state in zip(sims, RequestState, strict=True):
+        GatewayRequest.objects.create(sim=sim, command="suspend", state=state, state_before="active")
+    phases = dict(GatewayRequest.objects.values_list("state", "phase"))
+    expected = {s.value: "in_flight" if s in IN_FLIGHT else "failed" if s in FAILURES else "" for s in RequestState}
+    assert phases == expected
