@@ -16,6 +16,8 @@ class Figure(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "day", "key"], name="figure_once")]
+        # A report's period read from the index alone, values and all (a year of staff activity: 112,000 figures).
+        indexes = [models.Index(fields=["report", "day", "key", "value"], name="figure_read")]
         permissions = [("view_reports", "Can see the reports"),
                        ("view_staff_activity", "Can see staff activity in the reports")]
 

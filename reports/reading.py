@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Sum
+
 from reports.days import bucket, each_day
 from reports.models import Figure
 from reports.periods import Period
@@ -50,6 +52,14 @@ def by_bucket(period: Period, figures: dict[date, dict[str, int]], key_of: Calla
             for key, value in figures.get(day, {}).items():
                 into[key_of(key)] += value
     return [sums[start] for start, _ in period.buckets]
+
+
+def period_totals(report: str, period: Period) -> dict[str, int]:
+    """The period's figures summed key by key by the database, which returns a row a key (a year of staff
+    activity is a hundred thousand figures: read into Python one by one, a third of the page's time)."""
+    rows = (Figure.objects.filter(report=report, day__gte=period.first, day__lte=period.last).order_by()
+            .values("key").annotate(total=Sum("value")).values_list("key", "total"))
+    return dict(rows)
 
 
 def totals(figures: dict[date, dict[str, int]]) -> dict[str, int]:

@@ -5,7 +5,7 @@ refusals by code, and unknown outcomes and how they were settled."""
 from aql import codes
 from reports.days import bucket, each_day
 from reports.periods import Period
-from reports.reading import COUNT, TEXT, Report, by_bucket, chart, figures, partly_known, totals
+from reports.reading import COUNT, TEXT, Report, by_bucket, chart, figures, partly_known, period_totals
 from reports.services.figures import NOT_SAID
 from sims.lifecycle import SimState
 from sims.reasons import StopReason
@@ -38,7 +38,7 @@ def lines(period: Period) -> Report:
 
 
 def reasons(period: Period) -> Report:
-    summed = totals(figures("lines", period))
+    summed = period_totals("lines", period)
     report = Report("reasons", "Why lines were stopped", "Suspensions and terminations in the period, by the "
                     "reason given.", [("Reason", TEXT), ("Suspended", COUNT), ("Terminated", COUNT)])
     for reason, label in [*StopReason.choices, (NOT_SAID, "Not said")]:
@@ -50,7 +50,7 @@ def reasons(period: Period) -> Report:
 
 
 def refusals(period: Period) -> Report:
-    summed = totals(figures("refusals", period))
+    summed = period_totals("refusals", period)
     report = Report("refusals", "aql's refusals by code", "Commands aql refused, at once or after accepting them, "
                     "by its code.", [("Code", TEXT), ("What it means", TEXT), ("Refusals", COUNT)])
     for code, n in sorted(summed.items(), key=lambda item: (-item[1], item[0])):

@@ -10,7 +10,18 @@ from common.audit import Interface
 from orders.models import Product
 from reports.days import DAY, bucket, bucket_label, each_day, today
 from reports.periods import Period
-from reports.reading import COUNT, DURATION, TEXT, Report, by_bucket, chart, figures, partly_known, totals
+from reports.reading import (
+    COUNT,
+    DURATION,
+    TEXT,
+    Report,
+    by_bucket,
+    chart,
+    figures,
+    partly_known,
+    period_totals,
+    totals,
+)
 from sims.lifecycle import Command
 
 RATE_DAYS = 30  # days of use the days of stock left are reckoned on
@@ -109,7 +120,7 @@ INTERFACES = [Interface.WEB, Interface.ADMIN, Interface.API, Interface.CLI, Inte
 
 
 def activity(period: Period) -> Report:
-    summed = totals(figures("activity", period))
+    summed = period_totals("activity", period)
     people: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for key, n in summed.items():
         name, _, interface = key.rpartition("|")
