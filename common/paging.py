@@ -48,7 +48,7 @@ def seek(qs: QuerySet, order: tuple[str, ...], token: str = "") -> Page:
             ids += _first_ids(qs.filter(step), way, PAGE_SIZE + 1 - len(ids))
             if len(ids) > PAGE_SIZE:
                 break
-    rows = _rows(qs, ids)
+    rows = rows_by_id(qs, ids)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     if not forward:
         if not more:  # back at the start: the first page, full
@@ -76,14 +76,14 @@ def first_rows(qs: QuerySet, order: Sequence[str], n: int) -> list:
     rows with all they bring (joins, per-row subqueries). A database that must sort (SQLite, over
     several states) then sorts ids, not whole joined rows, and works out the extras for the rows
     shown, not for every row it sorted."""
-    return _rows(qs, _first_ids(qs, order, n))
+    return rows_by_id(qs, _first_ids(qs, order, n))
 
 
 def _first_ids(qs: QuerySet, order: Sequence[str], n: int) -> list:
     return list(qs.order_by(*order).values_list("pk", flat=True)[:n])
 
 
-def _rows(qs: QuerySet, ids: list) -> list:
+def rows_by_id(qs: QuerySet, ids: list) -> list:
     """The rows of `qs` with these ids, in their order."""
     if not ids:
         return []
