@@ -18,7 +18,7 @@ def order_page(*, state: str = "", cursor: str = "") -> Page:
 
 
 def open_orders(*, limit: int = 10) -> list[DespatchOrder]:
-    return list(DespatchOrder.objects.filter(state__in=OPEN).order_by("created_at")[:limit])
+    return list(DespatchOrder.objects.filter(state__in=OPEN).order_by("created_at", "pk")[:limit])
 
 
 def stock_latest() -> list[Product]:

@@ -1,11 +1,12 @@
 """The journal's views and the dashboard's lists walk an index made for them, newest (or oldest)
 first, and stop at the page: never a sort of every failure, nor a walk of every system request
-to find its few. Read from each database's own plan (PostgreSQL told not to scan the table, as it
-would for the few rows of a test)."""
+(or of every order) to find their few. Read from each database's own plan (PostgreSQL told not
+to scan the table, as it would for the few rows of a test)."""
 
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from sims.models import GatewayRequest
 from sims.selectors import requests_filtered
@@ -15,9 +16,14 @@ pytestmark = pytest.mark.django_db
 
 def plan(qs: QuerySet) -> str:
     sql, params = qs.query.sql_with_params()
+    return plan_sql(sql, params)
+
+
+def plan_sql(sql: str, params: tuple = ()) -> str:
     with connection.cursor() as c:
         if connection.vendor == "postgresql":
             c.execute("SET LOCAL enable_seqscan = off")
+            c.execute("SET LOCAL enable_bitmapscan = off")
             c.execute(f"EXPLAIN {sql}", params)
         else:
             c.execute(f"EXPLAIN QUERY PLAN {sql}", params)
@@ -45,6 +51,16 @@ def test_the_oldest_in_flight_needing_a_person_walk_their_own_index():
     found = plan(qs.values_list("pk", flat=True)[:8])
     assert "request_attention_open" in found
     assert "TEMP B-TREE" not in found and "Sort" not in found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite cannot match a bound IN list to a partial index")
+def test_the_oldest_open_orders_walk_their_own_index():
+    from orders import selectors
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors.open_orders()
+    found = plan_sql(captured.captured_queries[-1]["sql"])
+    assert "order_open_oldest" in found and "Sort" not in found
 
 
 def test_the_phase_follows_the_state():
