@@ -1,7 +1,9 @@
 """Reads shared by the order and stock pages and the dashboard."""
 
 from datetime import timedelta
+from functools import partial
 
+from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -29,8 +31,9 @@ def stock_latest() -> list[Product]:
         quantity=Subquery(latest.values("quantity")[:1]),
         low=Subquery(latest.values("low")[:1]),
         checked_at=Subquery(latest.values("checked_at")[:1]),
+        latest_pk=Subquery(latest.values("pk")[:1]),
     ).order_by("code"))
-    trends = stock_trends()
+    trends = stock_trends(newest=max((p.latest_pk for p in products if p.latest_pk), default=None))
     for product in products:
         product.trend = trends.get(product.code)
     return products
@@ -44,10 +47,19 @@ def stock_quantities() -> dict[str, int]:
     return {code: quantity for code, quantity in rows if quantity is not None}
 
 
-def stock_trends(*, days: int = 7, width: int = 200, height: int = 40) -> dict[str, dict]:
+def stock_trends(*, newest: int | None, days: int = 7, width: int = 200, height: int = 40) -> dict[str, dict]:
     """Each product code's stock over the last `days`, as an SVG polyline scaled to its own
     range (a code with 20,000 SIMs and one with 200 both show their trend). Drawn by the
-    server from one query: no chart script."""
+    server from one query, no chart script, and drawn again only when a snapshot is added
+    (`newest`, the last one's id) or the hour turns: kept in this process's cache, as the
+    dashboard and the stock page otherwise read a week of snapshots on every view."""
+    if newest is None:
+        return {}
+    key = f"stock-trends:{newest}:{timezone.now():%Y%m%d%H}:{days}:{width}:{height}"
+    return cache.get_or_set(key, partial(_trends, days=days, width=width, height=height), 3600)
+
+
+def _trends(*, days: int, width: int, height: int) -> dict[str, dict]:
     since = timezone.now() - timedelta(days=days)
     rows = list(StockLevel.objects.filter(checked_at__gte=since).order_by("checked_at")
                 .values_list("product__code", "quantity", "checked_at"))
@@ -59,8 +71,10 @@ def stock_trends(*, days: int = 7, width: int = 200, height: int = 40) -> dict[s
     for code, quantity, at in rows:
         by_code.setdefault(code, []).append(((at - start).total_seconds() / span, quantity))
     trends = {}
-    for code, points in by_code.items():
-        low, high = min(q for _, q in points), max(q for _, q in points)
+    for code, every in by_code.items():
+        step = -(-len(every) // width)  # no more points than pixels (a week of five-minute snapshots is 2,000)
+        points = [*every[:-1:step], every[-1]]
+        low, high = min(q for _, q in every), max(q for _, q in every)
 
         def y(quantity: int, low: int = low, high: int = high) -> float:  # steady stock: a line midway
             return height / 2 if high == low else height - 2 - (quantity - low) / (high - low) * (height - 4)

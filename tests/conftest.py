@@ -217,6 +217,15 @@ def _media_of_its_own(settings, tmp_path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _a_cache_of_its_own() -> None:
+    """Each test starts with this process's cache empty: what one test's world left there (a stock trend
+    drawn for snapshot 7, say) is not another's, whose snapshot 7 may be another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     """Real hashing costs ~0.3 s a user; tests check behaviour, not hash strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,47 @@
+"""The stock sparklines: a week of snapshots drawn with no more points than pixels, the low and the high
+of every snapshot, and read again only when a snapshot is added (not on every view of the dashboard)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orders import selectors
+from orders.models import Product, StockLevel
+
+pytestmark = pytest.mark.django_db
+
+
+SPIKES = {1002: 5000, 1004: 3}  # between the points drawn (every 11th of 2,015)
+
+
+def week_of_snapshots(product: Product, every_minutes: int = 5) -> None:
+    now = timezone.now()
+    count = 7 * 24 * 60 // every_minutes - 1
+    StockLevel.objects.bulk_create(
+        StockLevel(product=product, quantity=SPIKES.get(n, 1000 + n % 97),
+                   checked_at=now - timedelta(minutes=every_minutes * (count - n))) for n in range(count))
+
+
+def test_a_week_of_snapshots_is_drawn_in_no_more_points_than_pixels_with_its_true_low_and_high():
+    product = Product.objects.create(code="AQL-123")
+    week_of_snapshots(product)
+    trend = next(p for p in selectors.stock_latest() if p.code == "AQL-123").trend
+    assert len(trend["points"].split()) <= trend["width"] + 1
+    assert (trend["low"], trend["high"]) == (3, 5000)
+
+
+def test_the_snapshots_are_read_again_only_when_one_is_added():
+    product = Product.objects.create(code="AQL-123")
+    week_of_snapshots(product, every_minutes=60)
+    first = selectors.stock_latest()[0].trend
+    with CaptureQueriesContext(connection) as again:
+        assert selectors.stock_latest()[0].trend == first
+    assert len(again) == 1  # the products with their latest snapshot; the week's are not read
+
+    StockLevel.objects.create(product=product, quantity=5, checked_at=timezone.now())
+    with CaptureQueriesContext(connection) as added:
+        trend = selectors.stock_latest()[0].trend
+    assert len(added) == 2 and trend["low"] == 5 and trend != first
