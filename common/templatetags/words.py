@@ -110,7 +110,10 @@ def when(moment: datetime | None, shown: str = "j M Y H:i") -> SafeString:
     if moment is None:
         return SafeString("")
     local = timezone.localtime(moment)
-    # The lists' format, written out: dateformat parses its format and builds an object for every call.
-    words = f"{local.day} {MONTHS[local.month - 1]} {local:%Y %H:%M}" if shown == "j M Y H:i" else \
-        dateformat.format(local, shown)
+    # The lists' formats, written out: dateformat parses its format and builds an object for every call.
+    if shown in ("j M Y H:i", "j M H:i"):
+        year = f" {local.year}" if "Y" in shown else ""
+        words = f"{local.day} {MONTHS[local.month - 1]}{year} {local:%H:%M}"
+    else:
+        words = dateformat.format(local, shown)
     return SafeString(f'<time datetime="{local.isoformat()}">{words}</time>')  # figures and words of ours: no escaping
