@@ -331,18 +331,22 @@ class GatewayRequest(models.Model):
             models.Index(fields=["state", "-created_at", "-id"], condition=STAFF, name="request_staff_state"),
             # ...and the few in flight, failed or needing a person (the dashboard, the page's views),
             # each its own small index rather than a walk of the whole journal in date order.
-            models.Index(fields=["-created_at", "-id"], condition=Q(phase="in_flight"), name="request_in_flight"),
-            models.Index(fields=["-created_at", "-id"], condition=Q(phase="failed"), name="request_failed"),
+            # The phase leads each of these as well as being its condition: SQLite, asked phase = ? (a bound
+            # value), checks it on every row it counts, and from the index alone only if the index holds it
+            # (the dashboard's count of 20,000 in flight: 42 ms from the table, 1 from the index).
+            models.Index(fields=["phase", "-created_at", "-id"], condition=Q(phase="in_flight"),
+                         name="request_in_flight"),
+            models.Index(fields=["phase", "-created_at", "-id"], condition=Q(phase="failed"), name="request_failed"),
             # The system's failures and requests in flight are few among staff's (no failure in a seeded
             # million): by request_failed PostgreSQL walked every failure to find none (93 ms).
-            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(phase="failed"),
+            models.Index(fields=["phase", "-created_at", "-id"], condition=SYSTEM & Q(phase="failed"),
                          name="request_system_failed"),
-            models.Index(fields=["-created_at", "-id"], condition=SYSTEM & Q(phase="in_flight"),
+            models.Index(fields=["phase", "-created_at", "-id"], condition=SYSTEM & Q(phase="in_flight"),
                          name="request_system_in_flight"),
             models.Index(fields=["-created_at", "-id"], condition=Q(needs_attention=True), name="request_attention"),
             # The dashboard's and the notices' oldest in flight that need a person: not every flagged row sorted.
-            models.Index(fields=["created_at", "id"], condition=Q(needs_attention=True, phase="in_flight"),
-                         name="request_attention_open"),
+            models.Index(fields=["needs_attention", "phase", "created_at", "id"],
+                         condition=Q(needs_attention=True, phase="in_flight"), name="request_attention_open"),
             models.Index(fields=["batch", "state"], condition=Q(batch__isnull=False), name="request_in_batch"),
             models.Index(fields=["reason", "-created_at", "-id"], condition=Q(reason__isnull=False),
                          name="request_reason"),  # the journal's filter by reason: only the rows that have one
