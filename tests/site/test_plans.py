@@ -75,3 +75,13 @@ def test_the_phase_follows_the_state():
     phases = dict(GatewayRequest.objects.values_list("state", "phase"))
     expected = {s.value: "in_flight" if s in IN_FLIGHT else "failed" if s in FAILURES else "" for s in RequestState}
     assert phases == expected
+
+
+def test_the_dashboards_count_in_flight_is_read_from_the_index_alone():
+    """Not the table's rows: 20,000 requests in flight at a million SIMs cost 42 ms from the table."""
+    with CaptureQueriesContext(connection) as captured:
+        GatewayRequest.objects.filter(phase="in_flight").count()
+    assert captured[0]["sql"].replace("'", "").endswith('"phase" = in_flight')  # as Django asks it, the value bound:
+    found = plan_sql('SELECT COUNT(*) FROM "sims_gatewayrequest" WHERE "phase" = %s', ("in_flight",))
+    # SQLite: the phase searched in the index (it holds it), not checked on each row of the table
+    assert "USING INDEX request_in_flight (phase=?)" in found or "Index Only Scan using request_in_flight" in found
