@@ -1,11 +1,13 @@
 """The rows of the SIM list and of the journal, built in Python. Drawn by the template engine, fifty
 rows were most of each page's time (each cell a handful of variable lookups, filters and escapes);
-here each row is one format_html, with the same markup and the same words as the cells' filters
-give. A cell's markup is a constant beside the function that fills it."""
+format_html a cell was still most of it (13 µs a call, five a row). Here a row is one f-string, with
+the same markup and words the cells' filters give; what is not ours (names, postcodes, numbers, aql's
+words) goes through `escape`, and what is (states, commands, our addresses) is known to need none."""
+
+import html
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from common.templatetags.words import badge, iccid_link, masked, phone, since, when
@@ -14,57 +16,60 @@ from sims.models import GatewayRequest
 
 register = template.Library()
 
-TICK = ('<td><input type="checkbox" name="sim" value="{}" form="batch-form" id="tick-{}" hx-preserve '
-        'aria-label="Tick SIM {} for a batch"></td>')
-IN_FLIGHT = ' <span class="muted">· {} in progress</span>'
-ROW = '<tr>{}<td>{}</td><td>{}{}</td><td class="mono">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n'
+
+def escape(value: object) -> str:
+    """As Django's escape, without its lazy-string wrapper (ten times the cost of the escaping)."""
+    return html.escape(str(value))
 
 
 @register.simple_tag(takes_context=True)
 def sim_rows(context: template.Context, sims: list, ticks: bool) -> SafeString:
     whole = context["perms"]["sims"]["see_personal_details"]
-    return format_html_join("", ROW, (
-        (format_html(TICK, sim.pk, sim.pk, sim.iccid) if ticks else "",
-         iccid_link(sim.iccid),
-         badge(sim.get_state_display(), sim.colour),
-         format_html(IN_FLIGHT, sim.in_flight_label) if sim.in_flight_label else "",
-         phone(sim.number) or "–",
-         masked(sim.subscriber.name if sim.subscriber else None, whole=whole) or "–",
-         masked(sim.subscriber.postcode if sim.subscriber else None, whole=whole),
-         when(sim.updated_at))
-        for sim in sims))
+    return SafeString("".join(_sim_row(sim, ticks, whole) for sim in sims))
 
 
-REQUEST_ROW = ('<tr><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}{}</td><td class="text">{}{}</td><td>{}</td>'
-               '<td>{}{}</td></tr>\n')
-SENT_AGO = '<br><small class="muted">{} ago</small>'
-WHY = '<br><small class="muted">why: {}</small>'
+def _sim_row(sim: object, ticks: bool, whole: bool) -> str:
+    tick = (f'<td><input type="checkbox" name="sim" value="{sim.pk}" form="batch-form" id="tick-{sim.pk}" '
+            f'hx-preserve aria-label="Tick SIM {escape(sim.iccid)} for a batch"></td>') if ticks else ""
+    busy = f' <span class="muted">· {escape(sim.in_flight_label)} in progress</span>' if sim.in_flight_label else ""
+    who = sim.subscriber
+    name = masked(who.name if who else None, whole=whole) or "–"
+    postcode = masked(who.postcode if who else None, whole=whole)
+    return (f'<tr>{tick}<td>{iccid_link(sim.iccid)}</td><td>{badge(sim.get_state_display(), sim.colour)}{busy}</td>'
+            f'<td class="mono">{escape(phone(sim.number) or "–")}</td><td>{escape(name)}</td>'
+            f'<td>{escape(postcode)}</td><td>{when(sim.updated_at)}</td></tr>\n')
+
+
 CHECK = ('<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
          '<input type="hidden" name="next" value="{}"><button type="submit">Check now</button></form>')
-SETTLE = '<a href="{}">Settle by hand…</a>'
 
 
 @register.simple_tag(takes_context=True)
 def request_rows(context: template.Context, requests: list) -> SafeString:
-    perms, here = context["perms"], context["request"].get_full_path()
+    perms, here = context["perms"], escape(context["request"].get_full_path())
     can_check, can_settle = perms["sims"]["provision_sim"], perms["sims"]["settle_request"]
-    return format_html_join("", REQUEST_ROW, (
-        (when(r.created_at, "j M H:i"), format_html(SENT_AGO, since(r.created_at)) if r.in_flight else "",
-         iccid_link(r.sim.iccid),
-         r.get_command_display(), format_html(WHY, r.get_reason_display().lower()) if r.reason else "",
-         badge(r.get_state_display(), r.colour),
-         SafeString(' <span class="warn">needs attention</span>') if r.needs_attention else "",
-         _answer(r), format_html("<div>Not sent: {}</div>", r.why_not_sent) if r.why_not_sent else "",
-         r.actor_name,
-         format_html(CHECK, reverse("sims:request_check", args=[r.pk]), context.get("csrf_token"), here)
-         if r.in_flight and r.state != RequestState.TO_SEND and can_check else "",
-         format_html(SETTLE, reverse("sims:request_resolve", args=[r.pk]))
-         if r.state == RequestState.UNKNOWN and can_settle else "")
-        for r in requests))
+    token = escape(str(context.get("csrf_token")))
+    return SafeString("".join(_request_row(r, here, token, can_check, can_settle) for r in requests))
 
 
-def _answer(r: GatewayRequest) -> SafeString:
+def _request_row(r: GatewayRequest, here: str, token: str, can_check: bool, can_settle: bool) -> str:
+    ago = f'<br><small class="muted">{since(r.created_at)} ago</small>' if r.in_flight else ""
+    why = f'<br><small class="muted">why: {escape(r.get_reason_display().lower())}</small>' if r.reason else ""
+    attention = ' <span class="warn">needs attention</span>' if r.needs_attention else ""
+    not_sent = f"<div>Not sent: {escape(r.why_not_sent)}</div>" if r.why_not_sent else ""
+    check = (CHECK.format(escape(reverse("sims:request_check", args=[r.pk])), token, here)
+             if r.in_flight and r.state != RequestState.TO_SEND and can_check else "")
+    settle = (f'<a href="{escape(reverse("sims:request_resolve", args=[r.pk]))}">Settle by hand…</a>'
+              if r.state == RequestState.UNKNOWN and can_settle else "")
+    state = badge(r.get_state_display(), r.colour)
+    return (f'<tr><td>{when(r.created_at, "j M H:i")}{ago}</td><td>{iccid_link(r.sim.iccid)}</td>'
+            f'<td>{escape(r.get_command_display())}{why}</td><td>{state}{attention}</td>'
+            f'<td class="text">{_answer(r)}{not_sent}</td><td>{escape(r.actor_name)}</td><td>{check}{settle}</td>'
+            '</tr>\n')
+
+
+def _answer(r: GatewayRequest) -> str:
     """aql's codes in words, or the request id it gave, or nothing yet."""
     if meanings := r.code_meanings:
-        return format_html_join("", "<div>{}</div>", ((m,) for m in meanings))
-    return format_html("request {}", r.aql_id) if r.aql_id else SafeString("")
+        return "".join(f"<div>{escape(m)}</div>" for m in meanings)
+    return f"request {escape(r.aql_id)}" if r.aql_id else ""
