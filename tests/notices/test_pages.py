@@ -36,7 +36,7 @@ def test_the_count_is_one_query_and_stops_at_99_plus(agent, staff, django_assert
 
 def test_the_list_runs_the_same_queries_for_10_and_1000_notices(agent, staff, django_assert_num_queries):
     notices_for(staff, 10)
-    with django_assert_num_queries(6) as ten:  # session, user, ids, rows; perms (2)
+    with django_assert_num_queries(5) as ten:  # session, user, ids, rows; perms (one: common.auth)
         agent.get("/notifications/")
     notices_for(staff, 990, start=10)
     with django_assert_num_queries(len(ten)):
@@ -96,5 +96,5 @@ def test_an_observer_is_not_offered_webhooks(client, django_user_model):
 
 
 def test_the_preferences_page_runs_a_fixed_number_of_queries(agent, staff, django_assert_num_queries):
-    with django_assert_num_queries(6):  # session, user, groups, preferences; perms (2)
+    with django_assert_num_queries(5):  # session, user, groups, preferences; perms (one: common.auth)
         agent.get("/notifications/preferences/")
