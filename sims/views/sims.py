@@ -50,7 +50,7 @@ def sim_list(request: HttpRequest) -> HttpResponse:
     sort = selectors.sim_sort(choice(request, "sort", selectors.SIM_SORTS, default="updated"), service)
     by_person = request.user.has_perm("sims.see_personal_details")
     page = selectors.sim_page(search=q, by_person=by_person, state=state, service=service, sort=sort,
-                              cursor=cursor(request))
+                              cursor=cursor(request), columns=selectors.LIST_COLUMNS)
     return render(request, "sims/sim_list.html", {
         "sims": page.rows, "page": page, "q": q, "hint": search.search_hint(q), "state": state,
         "cut_short": search.search_cut_short(q, by_person=by_person) and search.NAME_MATCHES,
