@@ -80,8 +80,8 @@ def test_a_given_iccid_is_asked_about(admin_client, world):
 
 def test_running_the_checks_takes_the_same_queries_at_10_and_1000_sims(admin_client, world,
                                                                         django_assert_num_queries):
-    # The session, the user and its permissions (one query: common.auth), the SIM to ask about, the kept counts: none a row
-    # of each SIM (the session is not saved: renewed at sign-in, common.web.IdleSessionMiddleware).
+    # The session, the user and its permissions (one query: common.auth), the SIM to ask about, the kept
+    # counts: none a row of each SIM (the session is not saved: renewed at sign-in, common.web.IdleSessionMiddleware).
     with django_assert_num_queries(5):
         admin_client.post(URL)
     many_sims(990)
