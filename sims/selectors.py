@@ -128,12 +128,15 @@ REQUEST_VIEWS = {
 
 
 WHO = {"staff": STAFF, "system": SYSTEM, "all": Q()}
+# What the journal's rows show (sims/templatetags/rows.py), not the whole request and SIM.
+JOURNAL_COLUMNS = ("created_at", "state", "reason", "command", "needs_attention", "codes", "aql_id", "why_not_sent",
+                   "actor_name", "sim__iccid")
 
 
 def request_page(*, cursor: str = "", **filters: Any) -> Page:
     """One page of the journal, newest first: by default what staff asked (the system's own checks
     are one click away), narrowed by kind, person, command, outcome and day."""
-    return seek(requests_filtered(**filters), ("-created_at", "-pk"), cursor)
+    return seek(requests_filtered(**filters).only(*JOURNAL_COLUMNS), ("-created_at", "-pk"), cursor)
 
 
 def requests_filtered(*, show: str = "", who: str = "staff", person: str = "", command: str = "", state: str = "",

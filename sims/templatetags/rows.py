@@ -7,10 +7,10 @@ words) goes through `escape`, and what is (states, commands, our addresses) is k
 import html
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 
-from common.templatetags.words import badge, iccid_link, masked, phone, since, when
+from common.templatetags.words import address_around, badge, iccid_link, masked, phone, since, when
 from sims.lifecycle import RequestState
 from sims.models import GatewayRequest
 
@@ -57,15 +57,21 @@ def _request_row(r: GatewayRequest, here: str, token: str, can_check: bool, can_
     why = f'<br><small class="muted">why: {escape(r.get_reason_display().lower())}</small>' if r.reason else ""
     attention = ' <span class="warn">needs attention</span>' if r.needs_attention else ""
     not_sent = f"<div>Not sent: {escape(r.why_not_sent)}</div>" if r.why_not_sent else ""
-    check = (CHECK.format(escape(reverse("sims:request_check", args=[r.pk])), token, here)
+    check = (CHECK.format(_address("sims:request_check", r.pk), token, here)
              if r.in_flight and r.state != RequestState.TO_SEND and can_check else "")
-    settle = (f'<a href="{escape(reverse("sims:request_resolve", args=[r.pk]))}">Settle by hand…</a>'
+    settle = (f'<a href="{_address("sims:request_resolve", r.pk)}">Settle by hand…</a>'
               if r.state == RequestState.UNKNOWN and can_settle else "")
     state = badge(r.get_state_display(), r.colour)
     return (f'<tr><td>{when(r.created_at, "j M H:i")}{ago}</td><td>{iccid_link(r.sim.iccid)}</td>'
             f'<td>{escape(r.get_command_display())}{why}</td><td>{state}{attention}</td>'
             f'<td class="text">{_answer(r)}{not_sent}</td><td>{escape(r.actor_name)}</td><td>{check}{settle}</td>'
             '</tr>\n')
+
+
+def _address(name: str, pk: int) -> str:
+    """A request's page, by its id (reversed once: fifty reverses were a fifth of the journal's time)."""
+    before, after = address_around(name, "987654321", get_script_prefix())
+    return f"{before}{pk}{after}"
 
 
 def _answer(r: GatewayRequest) -> str:
