@@ -32,8 +32,8 @@ from sims.search import digit_prefix_q, sim_search_q
 
 
 def sim_detail(*, iccid: str) -> Sim:
-    """A SIM with everything its page shows beside it."""
-    return Sim.objects.select_related("number", "subscriber").get(iccid=iccid)
+    """A SIM with everything its page shows beside it (its despatch order too: a query less)."""
+    return Sim.objects.select_related("number", "subscriber", "order").get(iccid=iccid)
 
 
 def sim_in_flight(*, sim: Sim) -> GatewayRequest | None:
