@@ -2,6 +2,7 @@
 the account page and the re-check before sensitive actions."""
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from allauth.account.authentication import get_authentication_records
@@ -14,6 +15,10 @@ from django.http import HttpRequest
 PROVIDER_MFA_SESSION_KEY = "mfa_by_provider"
 # What counts as a second factor by itself: recovery codes only back one of these up.
 FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+# Why the last factor of a role that requires one stays: the account page shows it beside the factor,
+# and allauth's pages (the app's removal, our passkey removal) refuse with it.
+LAST_FACTOR_STAYS = ("Your role signs in with a second factor and this is your last one: add another "
+                     "(an authenticator app, or a passkey or security key) before removing it.")
 
 
 def required_roles() -> set[str]:
@@ -31,6 +36,16 @@ def must_have_second_factor(user: Any) -> bool:
     if user.is_superuser and "Admin" in roles:
         return True
     return user.groups.filter(name__in=roles).exists()
+
+
+def may_remove_factor(authenticator: Authenticator, *, required: bool, factors: Iterable[Authenticator]) -> bool:
+    """The one rule for removing a factor, an authenticator app and a passkey alike: it may go unless
+    it is the last of a user whose role requires one (`required`). `factors` are the user's enrolled
+    ones; recovery codes never count as one left (they only back a factor up, and allauth deletes them
+    with the last one)."""
+    if not required or authenticator.type not in FACTOR_TYPES:
+        return True
+    return any(other.pk != authenticator.pk and other.type in FACTOR_TYPES for other in factors)
 
 
 def has_second_factor(user: Any) -> bool:
