@@ -109,3 +109,56 @@ def test_recovery_codes_are_not_a_factor_left(staff):
     assert policy.may_remove_factor(app, required=False, factors=factors)
     assert policy.may_remove_factor(factors.get(type=Authenticator.Type.RECOVERY_CODES), required=True,
                                     factors=factors)
+
+
+def test_a_passkey_is_renamed_and_the_account_page_shows_the_new_name(client, staff):
+    key = passkey(staff, "Laptop")
+    signed_in_just_now(client, staff)
+    edit = f"/accounts/2fa/webauthn/keys/{key.pk}/edit/?next=/account/"
+    assert edit in client.get("/account/").text.replace("&amp;", "&")
+
+    response = client.post(edit, {"name": "Work YubiKey"})
+
+    assert response.status_code == 302 and response.url == "/account/"
+    key.refresh_from_db()
+    assert key.data["name"] == "Work YubiKey"
+    page = client.get("/account/").text
+    assert "<td>Work YubiKey</td>" in page and "Laptop" not in page
+
+
+def test_making_new_recovery_codes_is_recorded_and_the_old_ones_stop_working(
+        client, staff, django_capture_on_commit_callbacks):
+    old = RecoveryCodes.activate(staff).generate_codes()
+    signed_in_just_now(client, staff)
+
+    with django_capture_on_commit_callbacks(execute=True):  # allauth tells of new codes once committed
+        response = client.post("/accounts/2fa/recovery-codes/generate/")
+
+    assert response.status_code == 302
+    made = AuditEvent.objects.get(action=AuditAction.RECOVERY_CODES_MADE)
+    assert made.actor == staff and made.message == "New recovery codes made: the old ones no longer work."
+    codes = Authenticator.objects.get(user=staff, type=Authenticator.Type.RECOVERY_CODES).wrap()
+    assert not codes.validate_code(old[0])
+
+
+def test_customer_service_may_remove_their_last_factor(client):
+    clerk = member_of("Customer service", "clerk")
+    key = passkey(clerk, "Phone")
+    signed_in_just_now(client, clerk)
+    assert f"/accounts/2fa/webauthn/keys/{key.pk}/remove/" in client.get("/account/").text
+
+    response = client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/")
+
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=clerk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.FACTOR_REMOVED, actor=clerk,
+                                     message__contains="“Phone”").exists()
+    assert client.get("/").status_code == 200  # nothing asks them to enrol
+
+
+def test_nobody_removes_someone_elses_passkey(client, staff):
+    key = passkey(member_of("Customer service", "clerk"))
+    signed_in_just_now(client, staff)
+
+    assert client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/").status_code == 404
+    assert Authenticator.objects.filter(pk=key.pk).exists()
