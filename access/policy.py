@@ -58,9 +58,15 @@ def second_factor_given_at(request: HttpRequest) -> float | None:
     every step of a sign-in or re-check in the session; the provider's own MFA counts from sign-in."""
     records = get_authentication_records(request, request.user)
     times = [r["at"] for r in records if r.get("method") == "mfa"]
-    if request.session.get(PROVIDER_MFA_SESSION_KEY) is True:
+    if second_factor_by_provider(request):
         times += [r["at"] for r in records if r.get("method") == "socialaccount"] or [0.0]
     return max(times) if times else None
+
+
+def second_factor_by_provider(request: HttpRequest) -> bool:
+    """This session's second factor is the OpenID provider's (its `amr` said so at sign-in or at a
+    re-check there), not one enrolled here."""
+    return request.session.get(PROVIDER_MFA_SESSION_KEY) is True
 
 
 def second_factor_given(request: HttpRequest) -> bool:
