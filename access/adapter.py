@@ -24,10 +24,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SecondFactorAdapter(DefaultMFAAdapter):
+    # allauth's own words ("You cannot deactivate two-factor authentication.") do not say why or what to do.
+    error_messages = DefaultMFAAdapter.error_messages | {"cannot_delete_authenticator": policy.LAST_FACTOR_STAYS}
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        """A factor may go unless it is the last of a user whose role requires one."""
+        """allauth asks this before the authenticator app goes; our passkey removal (access.forms.
+        RemovePasskeyForm) asks it too, since allauth's own passkey removal does not."""
         user: Any = authenticator.user
-        if authenticator.type not in policy.FACTOR_TYPES or not policy.must_have_second_factor(user):
-            return True
-        return Authenticator.objects.filter(user_id=user.pk, type__in=policy.FACTOR_TYPES).exclude(
-            pk=authenticator.pk).exists()
+        if authenticator.type not in policy.FACTOR_TYPES:
+            return True  # cheapest first: recovery codes are never "the last factor"
+        factors = Authenticator.objects.filter(user_id=user.pk, type__in=policy.FACTOR_TYPES).only("pk", "type")
+        return policy.may_remove_factor(authenticator, required=policy.must_have_second_factor(user), factors=factors)

@@ -35,6 +35,8 @@ urlpatterns = [
     # step goes through ours first (django-axes in front of it), then the rest of allauth's pages.
     path("login/", allauth_views.login, name="login"),
     path("accounts/2fa/authenticate/", access_views.authenticate, name="mfa_authenticate"),
+    # allauth's passkey removal never asks whether it is the last factor a role requires: ours does.
+    path("accounts/2fa/webauthn/keys/<int:pk>/remove/", access_views.remove_passkey, name="mfa_remove_webauthn"),
     path("accounts/", include("sso.urls")),  # single sign-on: the provider's start and callback (before allauth.urls)
     # allauth's pages we do not offer: no sign-up, no e-mail addresses or passwords reset by e-mail
     # (Admins make accounts and set passwords), no password for an account single sign-on made (it

@@ -23,12 +23,14 @@ from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from access.policy import PROVIDER_MFA_SESSION_KEY
 from common.models import AuditAction, AuditEvent
+from sso import recheck
 from sso.claims import Decision, claims_of, decide
 from sso.services import sso_refuse, sso_roles_apply
 
 PROVIDER_ID = "sso"  # in the redirect URI: /accounts/oidc/sso/login/callback/
-MFA_SESSION_KEY = "mfa_by_provider"  # the two-factor middleware takes it as our second factor
+MFA_SESSION_KEY = PROVIDER_MFA_SESSION_KEY  # the two-factor middleware takes it as our second factor
 
 
 def configured() -> bool:
@@ -60,7 +62,8 @@ class SsoAdapter(DefaultSocialAccountAdapter):
         return [app] if client_id in (None, app.client_id) else []
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        """Before anyone is signed in or made: refuse (and deactivate) or set the roles."""
+        """Before anyone is signed in or made: refuse (and deactivate) or set the roles. An answer to
+        a re-check (sso.recheck) is refused the same way, then counted or refused as a re-check."""
         name = settings.OIDC_NAME
         claims = claims_of(sociallogin.account.extra_data)
         decision = decide(claims, groups_claim=settings.OIDC_GROUPS_CLAIM, role_groups=settings.OIDC_ROLE_GROUPS,
@@ -76,6 +79,9 @@ class SsoAdapter(DefaultSocialAccountAdapter):
         if not decision.allowed:
             deactivated = sso_refuse(user=user, username=username, reason=decision.refusal, provider=name)
             raise ImmediateHttpResponse(refused_page(request, decision.refusal, deactivated=deactivated))
+        if recheck.is_recheck(sociallogin):  # the second factor asked again, not a sign-in
+            recheck.recheck_complete(request, sociallogin, decision)
+            return
         email = claims.get("email")
         if user is None and email and filter_users_by_email(email):
             reason = (f"an account here already has the address {email}, and it is never taken over by "

@@ -77,3 +77,13 @@ def decide(claims: Mapping[str, Any], *, groups_claim: str, role_groups: Mapping
     if not roles:
         return Decision(roles, f"{provider} puts this account in no group that has a role here.", second_factor)
     return Decision(roles, "", second_factor)
+
+
+def signed_in_since(claims: Mapping[str, Any], since: float) -> bool:
+    """The provider's sign-in (`auth_time`, seconds since the epoch, in the ID token when `max_age`
+    was asked for) happened after `since`: proof that it asked the person again rather than
+    answering from a sign-in it remembered. No `auth_time` proves nothing."""
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
+        return False
+    return auth_time > since

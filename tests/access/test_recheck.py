@@ -1,6 +1,8 @@
 """Actions that matter ask for the second factor again when it was given too long ago; an Admin can
 reset a locked-out colleague's factors, and that is recorded."""
 
+import time
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.cache import cache
@@ -103,3 +105,37 @@ def test_an_admin_cannot_reset_their_own_factors_from_the_list(client, admin_use
     assert Authenticator.objects.filter(user=admin_user).exists()
     assert not AuditEvent.objects.filter(action=AuditAction.FACTORS_RESET).exists()
 
+
+
+def provider_signed_in(client, minutes_ago: int):
+    """A Supervisor with no factor here whose provider's sign-in, `minutes_ago`, named a second factor."""
+    from django.contrib.auth.signals import user_logged_in
+
+    boss = member_of("Supervisor", "ssoboss")
+    Authenticator.objects.filter(user=boss).delete()
+    user_logged_in.disconnect(dispatch_uid="tests-second-factor")  # a single sign-on enrols nothing here
+    client.force_login(boss)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "socialaccount", "at": time.time() - minutes_ago * 60,
+                                                  "provider": "sso", "uid": "ssoboss"}]
+    session["account_authentication_methods_user"] = str(boss.pk)
+    session["mfa_by_provider"] = True
+    session.save()
+    return boss
+
+
+def test_a_second_factor_given_at_the_provider_is_asked_again_there(client, world):
+    provider_signed_in(client, 10)
+    resting([POOL[5]])
+    response = client.post(f"/numbers/{POOL[5]}/rest/end/", {"reason": "ported away"})
+    assert response.status_code == 302
+    assert response.url == f"/accounts/sso/recheck/?next=%2Fnumbers%2F{POOL[5]}%2Frest%2Fend%2F"
+    assert GeographicNumber.objects.get(number=POOL[5]).rests_until is not None  # not yet (tests/sso: the rest)
+
+
+def test_a_second_factor_given_at_the_provider_within_the_minutes_is_not_asked_again(client, world, settings):
+    provider_signed_in(client, settings.MFA_RECHECK_MINUTES - 1)
+    resting([POOL[5]])
+    response = client.post(f"/numbers/{POOL[5]}/rest/end/", {"reason": "ported away"})
+    assert response.status_code == 302 and not response.url.startswith("/accounts/")
+    assert GeographicNumber.objects.get(number=POOL[5]).rests_until is None

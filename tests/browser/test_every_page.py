@@ -51,6 +51,7 @@ NOT_PAGES = {
     "dashboard:metrics": "text for Prometheus (tests/site/test_metrics.py)",
     "logout": "a button (POST only)",
     "mfa_authenticate": "the second step of signing in: every Supervisor's and Admin's sign-in above passes it",
+    "mfa_remove_webauthn": "a passkey's removal, behind allauth's password asked again (tests/access/test_factors.py)",
     "sims:sim_reactivate": "a button (POST only)",
     "sims:sim_services": "a form on the SIM's page (POST only)",
     "sims:sim_query": "a button (POST only)",

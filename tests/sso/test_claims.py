@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-from sso.claims import ROLES, claim, claims_of, decide
+from sso.claims import ROLES, claim, claims_of, decide, signed_in_since
 
 MAP = {"Observer": ["obs"], "Customer service": ["cs", "helpdesk"], "Supervisor": ["sup"], "Admin": ["adm"]}
 
@@ -70,3 +70,12 @@ def test_amr_comes_from_the_id_token_and_groups_from_either():
                         "userinfo": {"sub": "1", "groups": ["obs"], "amr": ["pwd"]}})
     assert merged["amr"] == ["mfa"] and merged["groups"] == ["obs"]
     assert claims_of({"id_token": {"groups": ["sup"]}})["groups"] == ["sup"]
+
+
+@pytest.mark.parametrize(("auth_time", "fresh"), [
+    (1_000_100, True), (1_000_000.5, True),
+    (1_000_000, False), (999_000, False),  # at or before: a sign-in the provider remembered
+    (None, False), ("1000100", False), (True, False),  # absent or not a time: proves nothing
+])
+def test_a_re_check_counts_only_a_provider_sign_in_after_the_moment_given(auth_time, fresh):
+    assert signed_in_since({"auth_time": auth_time}, 1_000_000) is fresh
