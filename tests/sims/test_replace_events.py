@@ -10,9 +10,10 @@ from common.events import EventKind
 from common.models import OutboxEvent
 from sims import services, tasks
 from sims.lifecycle import SimState
+from sims.models import GeographicNumber, Sim, SimEvent
 from sims.models_replacements import OLD_END, ReplacementState
 from tests.conftest import IMEI, iccid
-from tests.sims.test_replace import KEPT, new_sim, old_sim, worker  # noqa: F401 (old_sim: a fixture)
+from tests.sims.test_replace import KEPT, new_sim, old_sim, step_request, worker  # noqa: F401 (old_sim: a fixture)
 from tests.sims.test_uncertain import AQL_TAKES, due_now, fresh
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +65,36 @@ def test_sim_replaced_is_not_queued_for_a_replacement_abandoned_at_its_last_step
     replacement.refresh_from_db()
     assert replacement.state == ReplacementState.ABANDONED
     assert told() == []
+
+
+def test_the_old_sims_termination_says_replaced_on_the_timeline_journal_csv_and_webhooks(world, staff, agent,
+                                                                                         old_sim):  # noqa: F811
+    old = old_sim()
+    services.sim_deactivate(sim_id=old_sim_other(world).pk, actor=staff, reason="unpaid")  # staff's, not replaced
+    replacement = worker(world, services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff),
+                         until=(ReplacementState.DONE, ReplacementState.STOPPED))
+    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
+    end = step_request(replacement, OLD_END)
+    assert (end.reason, end.reason_words) == ("replaced", None)
+    assert {r.request.reason for r in replacement.steps.exclude(step=OLD_END)} == {None}  # only the stop says why
+    assert SimEvent.objects.filter(sim=old, request=end, message__endswith="Why: replaced by a new SIM.").exists()
+    assert "Why: replaced by a new SIM." in agent.get(f"/sims/{old.iccid}/").text  # the timeline
+    page = agent.get("/requests/?who=all&reason=replaced").text
+    assert old.iccid in page and iccid(2) not in page and "why: replaced by a new SIM" in page
+    assert '<option value="replaced" selected>Replaced by a new SIM</option>' in page
+    rows = b"".join(agent.get("/requests.csv?who=all&reason=replaced").streaming_content).decode().splitlines()
+    assert len(rows) == 2 and old.iccid in rows[1] and rows[1].endswith(",replaced")
+    settled = [e.payload for e in OutboxEvent.objects.filter(kind=EventKind.REQUEST_SETTLED)]
+    assert [p["reason"] for p in settled if p["request_id"] == end.pk] == ["replaced"]
+    (moved,) = [e.payload for e in OutboxEvent.objects.filter(kind=EventKind.SIM_STATE_CHANGED)
+                if e.payload["iccid"] == old.iccid and e.payload["state"] == "terminated"]
+    assert (moved["reason"], moved["request_id"]) == ("replaced", end.pk)
+
+
+def old_sim_other(world) -> Sim:
+    """Another active SIM, terminated by staff alongside: the journal's filter must tell the two apart."""
+    sim = Sim.objects.get(iccid=iccid(2))
+    sim.state, sim.number = SimState.ACTIVE, GeographicNumber.objects.get(number="44113000002")
+    sim.save()
+    world.fake.put_sim(sim.iccid, state="active", geo_nos="44113000002")
+    return sim

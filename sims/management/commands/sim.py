@@ -26,7 +26,7 @@ from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
 from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
-from sims.reasons import StopReason
+from sims.reasons import StaffReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.selectors_replacements import replacement_said, sim_replacement_latest
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
@@ -101,7 +101,7 @@ class Command(StaffCommand):
                 one = sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})")
                 one.add_argument("iccid")
                 if row.asks_why:  # a suspend or a termination says why
-                    one.add_argument("--reason", required=True, choices=StopReason.values,
+                    one.add_argument("--reason", required=True, choices=StaffReason.values,
                                      help="why the line is stopped")
                     one.add_argument("--reason-words", default="", metavar="WORDS",
                                      help="why, in a few words (required with --reason other)")
