@@ -2,6 +2,8 @@
 one that stopped. The steps themselves, and how the procedure moves: `replacement_steps`.
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -94,6 +96,40 @@ def _check_free(old: Sim, new: Sim) -> bool:
     return suspending
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A replacement that may start now: its plan, the number it keeps, the new SIM and the IMEI."""
+
+    plan: str
+    number: GeographicNumber
+    new: Sim
+    imei: str
+
+
+def _clean_imei(imei: str | None) -> str | None:
+    return validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
+
+
+def _checked(old: Sim, new_sim_id: int, imei: str | None) -> Checked:
+    """Everything that must hold for `old` to be replaced now, or a refusal in words; in the caller's
+    transaction, `old` locked (the new SIM is locked here)."""
+    returning = old.state == SimState.TERMINATED
+    kept = _check_returning(old) if returning else old.number
+    if not returning:
+        _check_old(old)
+    new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
+    suspending = _check_free(old, new)
+    imei = imei or old.imei
+    if not imei:
+        raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
+    plan = _plan(old, suspending)
+    needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
+    if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
+        raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
+                      "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
+    return Checked(plan=plan, number=kept, new=new, imei=imei)
+
+
 def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None = None) -> Replacement:
     """Start replacing an active or suspended SIM by an unused one of ours that keeps its number, its
     subscriber and its services; the IMEI is the old SIM's unless another is given. The number is held
@@ -103,28 +139,16 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
     A SIM being suspended (lost or stolen) may be replaced at once: it is terminated once suspended.
     A terminated SIM's subscriber may have a new SIM with their old number while it rests for them:
     the new SIM is activated with it and given the services the old one had when terminated."""
-    new_imei = validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
+    new_imei = _clean_imei(imei)
     with transaction.atomic():
         old = locked_sim(sim_id)
-        returning = old.state == SimState.TERMINATED
-        kept = _check_returning(old) if returning else old.number
-        if not returning:
-            _check_old(old)
-        new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
-        suspending = _check_free(old, new)
-        new_imei = new_imei or old.imei
-        if not new_imei:
-            raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
-        plan = _plan(old, suspending)
-        needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
-        if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
-            raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
-                          "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
+        found = _checked(old, new_sim_id, new_imei)
+        plan, kept, new, new_imei = found.plan, found.number, found.new, found.imei
         try:
             with transaction.atomic():
                 replacement = Replacement.objects.create(
                     old_sim=old, new_sim=new, plan=plan, number=kept, imei=new_imei,
-                    services=services_before_termination(old) if returning else old.services,
+                    services=services_before_termination(old) if plan == Replacement.TERMINATED else old.services,
                     step=PLANS[plan][0], actor=recorded(actor), actor_name=name_of(actor))
         except IntegrityError:
             raise Refused("A replacement was just started for one of these SIMs.", code="sim-replacing") from None
