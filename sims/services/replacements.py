@@ -4,6 +4,7 @@ one that stopped. The steps themselves, and how the procedure moves: `replacemen
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -161,6 +162,57 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
         if replacement.state == ReplacementState.STOPPED:  # nothing sent: refuse rather than start stopped
             raise Refused(replacement.stopped_why, code="pool-empty")
     return replacement
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What starting a replacement will do, in words: the page's confirmation and the CLI's say the same."""
+
+    headline: str
+    points: list[str]
+    for_good: str  # what cannot be undone, said apart ("" when nothing is terminated)
+    imei: str
+
+    def lines(self) -> list[str]:
+        return [self.headline, *(f"- {point}" for point in self.points),
+                *([f"- {self.for_good}"] if self.for_good else []), self.imei]
+
+
+def replacement_consequences(*, sim_id: int, new_sim_id: int, imei: str | None = None,
+                             here: bool = True) -> Consequences:
+    """What replacing SIM `sim_id` by `new_sim_id` would do, in words, or the refusal `sim_replace` would
+    give now (a bad IMEI, a busy SIM...): nothing is started. `here`: said on the old SIM's own page
+    ("this SIM"); elsewhere (the CLI) each SIM is named by its ICCID."""
+    new_imei = _clean_imei(imei)
+    with transaction.atomic():
+        old = locked_sim(sim_id)
+        found = _checked(old, new_sim_id, new_imei)
+    this = "this SIM" if here else f"SIM {old.iccid}"
+    opening = this[0].upper() + this[1:]  # the same words, opening a sentence
+    number, new = phone_national(found.number.number), found.new.iccid
+    # The first look at a two-step command comes this long after it is sent (docs/REPLACEMENT.md: measured).
+    checked = f"aql is first asked {settings.AQL_FIRST_POLL_DELAY // 60} minutes after it is sent"
+    handset = (f"Handset IMEI: {found.imei}" + (" (kept)" if not new_imei or new_imei == old.imei else
+                                                f" (changed from {old.imei})" if old.imei else ""))
+    if found.plan == Replacement.TERMINATED:
+        return Consequences(
+            f"SIM {new} will be activated with the number {number}, the subscriber's details and the services "
+            f"{this} had.",
+            [f"The worker sends the activation to aql ({checked}); both SIMs' pages follow it.",
+             "No one else can take the number meanwhile; once the new SIM has it, it no longer rests."], "", handset)
+    if found.plan == Replacement.ACTIVE:
+        how = f"{opening} keeps ringing until the number moves; the number is on no SIM for a few seconds only."
+    elif old.state == SimState.ACTIVE:  # its suspend (lost or stolen) is with aql
+        how = (f"{opening} is being suspended: the new SIM is activated now, {this} is terminated once the suspend is "
+               f"done, and the number moves to the new SIM as soon as aql confirms the termination ({checked}).")
+    else:
+        how = (f"{opening} is suspended: it is terminated first, and the number moves to the new SIM as soon as aql "
+               f"confirms the termination ({checked}).")
+    return Consequences(
+        f"SIM {new} will take over from {'this one' if here else this}, with the number {number}, the subscriber "
+        "and the services it has now.",
+        ["The worker sends each step to aql in turn; both SIMs' pages follow it.", how,
+         "No one else can take the number meanwhile."], f"{opening} is then terminated for good.", handset)
 
 
 def suspend_sent(request: GatewayRequest) -> bool:

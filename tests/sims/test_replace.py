@@ -193,9 +193,9 @@ def test_the_command_line_starts_a_replacement_and_refuses_in_words(world, old_s
     member_of("Observer", "watcher")
     member_of("Customer service", "clerk")
     assert manage("sim", "--user", "watcher", "replace", old.iccid, "--with", iccid(5))[0] == 1
-    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5), "--yes")
     assert status == 0 and "Replacement" in out and "activating the new sim" in out.lower()
-    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6))
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6), "--yes")
     assert status == 1 and "already part of replacement" in out
     assert run(world, Replacement.objects.get()).state == ReplacementState.DONE
 
@@ -204,7 +204,7 @@ def test_sim_show_json_names_the_replacement_and_the_other_sim(world, old_sim):
     old = old_sim()
     member_of("Customer service", "clerk")
     assert json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"] is None
-    manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5), "--yes")
     replacement = Replacement.objects.get()
     shown = json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"]
     assert shown["id"] == replacement.pk and shown["state"] == "running" and shown["step"] == "activate"
