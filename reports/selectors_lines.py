@@ -6,7 +6,7 @@ from aql import codes
 from reports.days import bucket, each_day
 from reports.periods import Period
 from reports.reading import COUNT, TEXT, Report, by_bucket, chart, figures, partly_known, period_totals
-from reports.services.figures import NOT_SAID
+from reports.services.figures import NOT_SAID, REPLACED_END
 from sims.lifecycle import SimState
 from sims.reasons import StopReason
 
@@ -14,8 +14,14 @@ LINE_KINDS = [("activate", "Activated"), ("reactivate", "Reactivated"), ("suspen
               ("deactivate", "Terminated"), ("replace", "Replaced")]
 
 
+def _line_kind(key: str) -> str:
+    """The kind of line a figure counts ("suspend:lost" is a suspend); a replacement's termination of the
+    old SIM none ("" is no column): the replacement is counted, once, not a line lost as well."""
+    return "" if key == REPLACED_END else key.partition(":")[0]
+
+
 def lines(period: Period) -> Report:
-    sums = by_bucket(period, figures("lines", period), key_of=lambda key: key.partition(":")[0])
+    sums = by_bucket(period, figures("lines", period), key_of=_line_kind)
     held = figures("held", period)
     # A group's active lines are those the worker saw on its last day (within the period): a day it did
     # not see is not known, and an earlier day's figure is not the group's end.

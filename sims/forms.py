@@ -139,7 +139,7 @@ def _reason_fields(form: forms.Form, *, label: str = "Why") -> None:
     """Why a line is stopped (sims.reasons) and staff's words with it, as two fields of `form`; whether
     a reason is required is `_clean_reason`'s to say (a schedule's reactivate has none)."""
     form.fields["reason"] = forms.ChoiceField(label=label, required=False,
-                                              choices=[("", "Choose a reason…"), *reasons.StopReason.choices])
+                                              choices=[("", "Choose a reason…"), *reasons.StaffReason.choices])
     form.fields["reason_words"] = forms.CharField(
         label="In a few words", required=False, max_length=reasons.WORDS_AT_MOST,
         help_text="Required for \"other\". Kept with the request for staff; never sent to aql or to webhooks.")
@@ -390,4 +390,5 @@ class ReplaceForm(StaffForm):
 
     def clean_imei(self) -> str:
         imei = self.cleaned_data["imei"].replace(" ", "")
-        return validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else ""
+        # The check itself, not clean_all: its error names the field, which a field's own clean may not.
+        return validators.clean_imei(imei) if imei else ""

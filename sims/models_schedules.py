@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from sims.lifecycle import SCHEDULED
-from sims.reasons import StopReason
+from sims.reasons import StaffReason
 
 
 class ScheduledAction(models.Model):
@@ -34,7 +34,7 @@ class ScheduledAction(models.Model):
     request = models.OneToOneField("GatewayRequest", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="scheduled_by", help_text="What it became when it ran")
     cancelled_by = models.CharField(max_length=150, blank=True)
-    reason = models.CharField(max_length=20, choices=StopReason.choices, null=True, blank=True)  # noqa: DJ001
+    reason = models.CharField(max_length=20, choices=StaffReason.choices, null=True, blank=True)  # noqa: DJ001  (staff's)
     reason_words = models.TextField(null=True, blank=True)  # noqa: DJ001  (the request it makes carries both)
 
     class Meta:

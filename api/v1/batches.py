@@ -16,7 +16,7 @@ from sims import lifecycle, reasons, selectors
 from sims import services as sim_services
 from sims.lifecycle import Command
 from sims.models import Batch, ScheduledAction
-from sims.reasons import StopReason
+from sims.reasons import StaffReason
 
 # --- scheduled actions ---------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ class ScheduleIn(Schema):
     command: Literal[lifecycle.SCHEDULE_NAMES]  # the registry's rows that can be scheduled
     iccids: list[str] = Field(max_length=50_000)
     due_at: datetime
-    reason: StopReason | None = Field(default=None, description="A suspend's reason (required for one)")
+    reason: StaffReason | None = Field(default=None, description="A suspend's reason (required for one)")
     reason_words: str = Field(default="", description="Required when `reason` is `other`; never in a webhook")
 
 
@@ -134,7 +134,7 @@ class BatchIn(Schema):
     command: Literal[lifecycle.BATCH_NAMES]  # the registry's rows that can be batched
     iccids: list[str] = Field(max_length=50_000)
     services: list[str] | None = None
-    reason: StopReason | None = Field(default=None, description="Why: required for a suspend or a termination")
+    reason: StaffReason | None = Field(default=None, description="Why: required for a suspend or a termination")
     reason_words: str = Field(default="", description="Required when `reason` is `other`; never in a webhook")
 
 

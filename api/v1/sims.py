@@ -21,7 +21,7 @@ from sims import reasons, selectors
 from sims import services as sim_services
 from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, Sim
-from sims.reasons import StopReason
+from sims.reasons import StaffReason
 
 
 class SimOut(Schema):
@@ -121,7 +121,7 @@ class NumberIn(Schema):
 
 class StopIn(Schema):
     """Why the line is stopped: a suspend or a termination says so."""
-    reason: StopReason | None = Field(default=None, description="Required: " + ", ".join(StopReason.values))
+    reason: StaffReason | None = Field(default=None, description="Required: " + ", ".join(StaffReason.values))
     reason_words: str = Field(default="", description="Why, in a few words: required when `reason` is `other`; "
                                                       "kept for staff, never in a webhook")
 

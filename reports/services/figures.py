@@ -14,12 +14,14 @@ from orders.models import Product, StockLevel
 from sims.lifecycle import Command, RequestState, SimAction
 from sims.models import GatewayRequest, Replacement, SimEvent
 from sims.models_replacements import ReplacementState
+from sims.reasons import StopReason
 
 Figures = dict[str, int]
 
 LINE_COMMANDS = (Command.ACTIVATE, Command.REACTIVATE, Command.SUSPEND, Command.DEACTIVATE)
 REASONED = (Command.SUSPEND, Command.DEACTIVATE)
 NOT_SAID = "not_said"  # a stop whose reason nobody gave (before reasons were asked, or the system's)
+REPLACED_END = f"{Command.DEACTIVATE}:{StopReason.REPLACED}"  # an old SIM terminated by its replacement
 SPEED_STATES = (RequestState.SUCCESS, RequestState.FAILED)  # aql carried it out, or its network refused it
 SETTLED = (RequestState.SUCCESS, RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_SENT)  # by index
 WAIT_FIRST = 30 * 60  # the spec: wait 30 minutes before the first checkstatus
@@ -28,7 +30,7 @@ WAIT_FIRST = 30 * 60  # the spec: wait 30 minutes before the first checkstatus
 def lines(start: datetime, end: datetime) -> Figures:
     """Lines begun, stopped, started again and ended that day (succeeded then), stops by reason, and
     replacements finished. A replacement's own activation and termination are one replacement, not a
-    line gained and one lost."""
+    line gained and one lost; its termination is counted apart, as a stop whose reason is "replaced"."""
     done = (GatewayRequest.objects.filter(state=RequestState.SUCCESS, settled_at__gte=start, settled_at__lt=end,
                                           command__in=LINE_COMMANDS, replacement_step__isnull=True)
             .order_by().values_list("command", "reason"))
@@ -39,6 +41,12 @@ def lines(start: datetime, end: datetime) -> Figures:
                                           finished_at__lt=end).count()
     if replaced:
         found["replace"] = replaced
+    # A replacement's termination of the old SIM, for the reasons report only (the lines report counts
+    # the replacement, once): its reason is "replaced", also for those journalled before it had one.
+    ended = GatewayRequest.objects.filter(state=RequestState.SUCCESS, settled_at__gte=start, settled_at__lt=end,
+                                          command=Command.DEACTIVATE, replacement_step__isnull=False).count()
+    if ended:
+        found[REPLACED_END] = ended
     return dict(found)
 
 

@@ -50,7 +50,12 @@ from sims.services.imports import (
     uploads_due,
     uploads_prune,
 )
-from sims.services.replacements import replacement_abandon, replacement_resume, sim_replace
+from sims.services.replacements import (
+    replacement_abandon,
+    replacement_consequences,
+    replacement_resume,
+    sim_replace,
+)
 from sims.services.resend import request_send_again
 from sims.services.rests import number_rest_end, number_rests_end_due
 from sims.services.schedules import schedule_add, schedule_cancel, schedule_change, schedule_run, schedules_due
@@ -74,6 +79,7 @@ __all__ = [
     "number_rests_end_due",
     "poll_delay",
     "replacement_abandon",
+    "replacement_consequences",
     "replacement_resume",
     "request_claim_due",
     "request_looks",

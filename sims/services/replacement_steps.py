@@ -14,10 +14,21 @@ from django.utils import timezone
 from common import events
 from common.events import EventKind
 from common.validators import phone_national
-from sims import selectors
+from sims import reasons, selectors
 from sims.lifecycle import IN_FLIGHT, Command, RequestState, SimAction
 from sims.models import GatewayRequest, GeographicNumber, Replacement, ReplacementStep, Sim, SimEvent, Subscriber
-from sims.models_replacements import ACTIVATE, ADD, KEPT_ON, NEW_ON, OLD_OFF, PLANS, REMOVE, WORDS, ReplacementState
+from sims.models_replacements import (
+    ACTIVATE,
+    ADD,
+    KEPT_ON,
+    NEW_ON,
+    OLD_END,
+    OLD_OFF,
+    PLANS,
+    REMOVE,
+    WORDS,
+    ReplacementState,
+)
 
 DONE_WORDS = "Done: the new SIM has the number and the subscriber; the old SIM is terminated."
 
@@ -72,6 +83,12 @@ def _request(replacement: Replacement, step: str) -> tuple[Sim, Command, dict, G
     return old, Command.DEACTIVATE, {"geo_nos": old.number.number if old.number else kept.number}, None
 
 
+def _reason(step: str) -> str | None:
+    """Why a step stops a line: the old SIM's termination says it was replaced (so the journal's filter,
+    the reports and webhooks tell it from staff's terminations); no other step stops one."""
+    return reasons.StopReason.REPLACED if step == OLD_END else None
+
+
 def journal_step(replacement: Replacement, step: str, again: bool = True) -> Replacement:
     """Journal `step` (or the first after it with something to send) for the worker to send, and move
     the procedure there; with nothing left, finish it. In the caller's transaction, the procedure
@@ -88,7 +105,7 @@ def journal_step(replacement: Replacement, step: str, again: bool = True) -> Rep
                 request = GatewayRequest.objects.create(
                     sim=sim, command=command, params=params, actor=replacement.actor,
                     actor_name=replacement.actor_name, state=RequestState.TO_SEND, state_before=sim.state,
-                    next_poll_at=timezone.now())
+                    next_poll_at=timezone.now(), reason=_reason(name))
                 if number is not None:  # held for the request, so the SIM takes it on success
                     GeographicNumber.objects.filter(pk=number.pk).update(held_by=request)
                 if command == Command.ACTIVATE and sim.subscriber_id is None:  # a copy: the old SIM keeps its own
@@ -105,8 +122,8 @@ def journal_step(replacement: Replacement, step: str, again: bool = True) -> Rep
         replacement.step, replacement.state, replacement.stopped_why = name, ReplacementState.RUNNING, ""
         replacement.waiting_behind = None
         replacement.save()
-        _event(sim, replacement, f"Replacement {replacement.pk}: {WORDS[name].lower()} next.", request,
-               SimAction.SENDING)
+        said = f"Replacement {replacement.pk}: {WORDS[name].lower()} next.{reasons.why(_reason(name))}"
+        _event(sim, replacement, said, request, SimAction.SENDING)
         return replacement
     return _finish(replacement)
 

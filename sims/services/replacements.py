@@ -2,6 +2,9 @@
 one that stopped. The steps themselves, and how the procedure moves: `replacement_steps`.
 """
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -94,6 +97,40 @@ def _check_free(old: Sim, new: Sim) -> bool:
     return suspending
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A replacement that may start now: its plan, the number it keeps, the new SIM and the IMEI."""
+
+    plan: str
+    number: GeographicNumber
+    new: Sim
+    imei: str
+
+
+def _clean_imei(imei: str | None) -> str | None:
+    return validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
+
+
+def _checked(old: Sim, new_sim_id: int, imei: str | None) -> Checked:
+    """Everything that must hold for `old` to be replaced now, or a refusal in words; in the caller's
+    transaction, `old` locked (the new SIM is locked here)."""
+    returning = old.state == SimState.TERMINATED
+    kept = _check_returning(old) if returning else old.number
+    if not returning:
+        _check_old(old)
+    new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
+    suspending = _check_free(old, new)
+    imei = imei or old.imei
+    if not imei:
+        raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
+    plan = _plan(old, suspending)
+    needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
+    if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
+        raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
+                      "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
+    return Checked(plan=plan, number=kept, new=new, imei=imei)
+
+
 def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None = None) -> Replacement:
     """Start replacing an active or suspended SIM by an unused one of ours that keeps its number, its
     subscriber and its services; the IMEI is the old SIM's unless another is given. The number is held
@@ -103,28 +140,16 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
     A SIM being suspended (lost or stolen) may be replaced at once: it is terminated once suspended.
     A terminated SIM's subscriber may have a new SIM with their old number while it rests for them:
     the new SIM is activated with it and given the services the old one had when terminated."""
-    new_imei = validators.clean_all(imei=(validators.clean_imei, imei))["imei"] if imei else None
+    new_imei = _clean_imei(imei)
     with transaction.atomic():
         old = locked_sim(sim_id)
-        returning = old.state == SimState.TERMINATED
-        kept = _check_returning(old) if returning else old.number
-        if not returning:
-            _check_old(old)
-        new = _check_new(old, Sim.objects.select_for_update(of=("self",)).filter(pk=new_sim_id).first())
-        suspending = _check_free(old, new)
-        new_imei = new_imei or old.imei
-        if not new_imei:
-            raise Refused("The old SIM's IMEI is not known: give the handset's IMEI.", "imei")
-        plan = _plan(old, suspending)
-        needed = {Replacement.ACTIVE: 2, Replacement.SUSPENDED: 1}.get(plan, 0)
-        if needed and GeographicNumber.objects.available().order_by()[:needed].count() < needed:
-            raise Refused(f"The number moves through {needed} free pool number(s) that stand in for a moment, and "
-                          "the pool has not enough: add numbers under Numbers first.", code="pool-empty")
+        found = _checked(old, new_sim_id, new_imei)
+        plan, kept, new, new_imei = found.plan, found.number, found.new, found.imei
         try:
             with transaction.atomic():
                 replacement = Replacement.objects.create(
                     old_sim=old, new_sim=new, plan=plan, number=kept, imei=new_imei,
-                    services=services_before_termination(old) if returning else old.services,
+                    services=services_before_termination(old) if plan == Replacement.TERMINATED else old.services,
                     step=PLANS[plan][0], actor=recorded(actor), actor_name=name_of(actor))
         except IntegrityError:
             raise Refused("A replacement was just started for one of these SIMs.", code="sim-replacing") from None
@@ -137,6 +162,57 @@ def sim_replace(*, sim_id: int, new_sim_id: int, actor: Actor, imei: str | None 
         if replacement.state == ReplacementState.STOPPED:  # nothing sent: refuse rather than start stopped
             raise Refused(replacement.stopped_why, code="pool-empty")
     return replacement
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What starting a replacement will do, in words: the page's confirmation and the CLI's say the same."""
+
+    headline: str
+    points: list[str]
+    for_good: str  # what cannot be undone, said apart ("" when nothing is terminated)
+    imei: str
+
+    def lines(self) -> list[str]:
+        return [self.headline, *(f"- {point}" for point in self.points),
+                *([f"- {self.for_good}"] if self.for_good else []), self.imei]
+
+
+def replacement_consequences(*, sim_id: int, new_sim_id: int, imei: str | None = None,
+                             here: bool = True) -> Consequences:
+    """What replacing SIM `sim_id` by `new_sim_id` would do, in words, or the refusal `sim_replace` would
+    give now (a bad IMEI, a busy SIM...): nothing is started. `here`: said on the old SIM's own page
+    ("this SIM"); elsewhere (the CLI) each SIM is named by its ICCID."""
+    new_imei = _clean_imei(imei)
+    with transaction.atomic():
+        old = locked_sim(sim_id)
+        found = _checked(old, new_sim_id, new_imei)
+    this = "this SIM" if here else f"SIM {old.iccid}"
+    opening = this[0].upper() + this[1:]  # the same words, opening a sentence
+    number, new = phone_national(found.number.number), found.new.iccid
+    # The first look at a two-step command comes this long after it is sent (docs/REPLACEMENT.md: measured).
+    checked = f"aql is first asked {settings.AQL_FIRST_POLL_DELAY // 60} minutes after it is sent"
+    handset = (f"Handset IMEI: {found.imei}" + (" (kept)" if not new_imei or new_imei == old.imei else
+                                                f" (changed from {old.imei})" if old.imei else ""))
+    if found.plan == Replacement.TERMINATED:
+        return Consequences(
+            f"SIM {new} will be activated with the number {number}, the subscriber's details and the services "
+            f"{this} had.",
+            [f"The worker sends the activation to aql ({checked}); both SIMs' pages follow it.",
+             "No one else can take the number meanwhile; once the new SIM has it, it no longer rests."], "", handset)
+    if found.plan == Replacement.ACTIVE:
+        how = f"{opening} keeps ringing until the number moves; the number is on no SIM for a few seconds only."
+    elif old.state == SimState.ACTIVE:  # its suspend (lost or stolen) is with aql
+        how = (f"{opening} is being suspended: the new SIM is activated now, {this} is terminated once the suspend is "
+               f"done, and the number moves to the new SIM as soon as aql confirms the termination ({checked}).")
+    else:
+        how = (f"{opening} is suspended: it is terminated first, and the number moves to the new SIM as soon as aql "
+               f"confirms the termination ({checked}).")
+    return Consequences(
+        f"SIM {new} will take over from {'this one' if here else this}, with the number {number}, the subscriber "
+        "and the services it has now.",
+        ["The worker sends each step to aql in turn; both SIMs' pages follow it.", how,
+         "No one else can take the number meanwhile."], f"{opening} is then terminated for good.", handset)
 
 
 def suspend_sent(request: GatewayRequest) -> bool:

@@ -11,6 +11,7 @@ from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 
 from common.templatetags.words import address_around, badge, iccid_link, masked, phone, since, when
+from sims import reasons
 from sims.lifecycle import RequestState
 from sims.models import GatewayRequest
 
@@ -54,7 +55,7 @@ def request_rows(context: template.Context, requests: list) -> SafeString:
 
 def _request_row(r: GatewayRequest, here: str, token: str, can_check: bool, can_settle: bool) -> str:
     ago = f'<br><small class="muted">{since(r.created_at)} ago</small>' if r.in_flight else ""
-    why = f'<br><small class="muted">why: {escape(r.get_reason_display().lower())}</small>' if r.reason else ""
+    why = f'<br><small class="muted">why: {escape(reasons.said(r.reason))}</small>' if r.reason else ""
     attention = ' <span class="warn">needs attention</span>' if r.needs_attention else ""
     not_sent = f"<div>Not sent: {escape(r.why_not_sent)}</div>" if r.why_not_sent else ""
     check = (CHECK.format(_address("sims:request_check", r.pk), token, here)

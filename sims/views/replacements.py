@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from common.errors import Refused, refusal_text
 from common.forms import add_refusal
 from common.web import requires
-from sims import selectors, services
+from sims import services
 from sims.forms import ReplaceForm
 from sims.lifecycle import SimState
 from sims.models import GatewayRequest, Replacement, Sim
@@ -40,28 +40,24 @@ def replacement_context(sim: Sim, user: User, in_flight: GatewayRequest | None) 
 def sim_replace(request: HttpRequest, iccid: str) -> HttpResponse:
     sim = _sim(iccid)
     form = ReplaceForm(request.POST or None)
-    new = None
+    new = said = None
     if request.method == "POST" and form.is_valid():
         new = Sim.objects.get(iccid=form.cleaned_data["new_sim"])
-        if request.POST.get("confirmed"):
-            try:
-                started = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, actor=request.user,
-                                               imei=form.cleaned_data["imei"] or None)
-            except (ValidationError, Refused) as exc:
-                add_refusal(form, exc)
-                new = None
-            else:
+        imei = form.cleaned_data["imei"] or None
+        try:
+            if request.POST.get("confirmed"):
+                started = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, actor=request.user, imei=imei)
                 messages.success(request, f"Replacement {started.pk} started: the worker sends each step, and this "
                                           "page follows it.")
                 return redirect("sims:sim_detail", iccid=sim.iccid)
+            # What it will do, in words, to confirm; or what it would refuse now, before anyone confirms.
+            said = services.replacement_consequences(sim_id=sim.pk, new_sim_id=new.pk, imei=imei)
+        except (ValidationError, Refused) as exc:
+            add_refusal(form, exc)
+            new = None
     returning = resting_number(sim) if sim.state == SimState.TERMINATED else None
-    return render(request, "sims/replace.html", {"sim": sim, "form": form, "new": new, "returning": returning,
-                                                 "suspending": _suspending(sim)})
-
-
-def _suspending(sim: Sim) -> bool:
-    busy = selectors.sim_in_flight(sim=sim)
-    return busy is not None and suspend_sent(busy)
+    return render(request, "sims/replace.html", {"sim": sim, "form": form, "new": new, "said": said,
+                                                 "returning": returning})
 
 
 def _supervise(act: Callable[..., Replacement], done: str) -> Callable[..., HttpResponse]:

@@ -5,6 +5,7 @@ in words with nothing sent; the journal shows the code and is filtered by it."""
 import pytest
 from django.utils import timezone
 
+from api.v1 import api as ninja_api
 from sims import services
 from sims.lifecycle import RequestState, SimState
 from sims.models import GatewayRequest, ScheduledAction
@@ -81,3 +82,18 @@ def test_the_journal_is_filtered_by_reason(world, make_sim, agent_api):
     items = agent_api.get("/api/v1/requests?reason=stolen").json()["items"]
     assert [(r["sim"], r["reason"]) for r in items] == [(iccid(2), "stolen")]
     problem(agent_api.get("/api/v1/requests?reason=bored"), 422)
+
+
+def test_replaced_is_not_a_reason_staff_may_give_but_the_journal_is_filtered_by_it(world, make_sim, as_role):
+    make_sim(1, SimState.ACTIVE, number=POOL[1])
+    api = as_role("Supervisor")
+    when = (timezone.now() + timezone.timedelta(days=1)).isoformat()
+    for path, body in ((f"/api/v1/sims/{iccid(1)}/deactivate", {}), (f"/api/v1/sims/{iccid(1)}/suspend", {}),
+                       ("/api/v1/batches", {"command": "deactivate", "iccids": [iccid(1)]}),
+                       ("/api/v1/scheduled", {"command": "suspend", "iccids": [iccid(1)], "due_at": when})):
+        (error,) = problem(api.post(path, body | {"reason": "replaced"}), 422)["errors"]
+        assert error["field"] == "reason" and "fraud_suspected" in error["message"], path  # the codes it takes
+    assert not GatewayRequest.objects.exists() and not ScheduledAction.objects.exists()
+    schema = ninja_api.get_openapi_schema()["components"]["schemas"]
+    assert "replaced" not in schema["StaffReason"]["enum"] and "replaced" in schema["StopReason"]["enum"]
+    assert api.get("/api/v1/requests?reason=replaced").status_code == 200  # the journal's vocabulary has it

@@ -75,7 +75,8 @@ def test_lines_count_each_kind_stops_by_reason_and_a_replacement_as_one():
     assert selectors_lines.lines(period).rows == [["Wed 10 Jun 2026", 1, 1, 3, 1, 1, None]]
     by_reason = {r[0]: (r[1], r[2]) for r in selectors_lines.reasons(period).rows}
     assert by_reason == {"Lost": (1, 0), "Stolen": (0, 1), "Customer request": (0, 0), "Unpaid": (1, 0),
-                         "Fraud suspected": (0, 0), "Other": (0, 0), "Not said": (1, 0)}
+                         "Fraud suspected": (0, 0), "Other": (0, 0), "Replaced by a new SIM": (0, 1),
+                         "Not said": (1, 0)}  # the replacement's termination: replaced, not "not said"
 
 
 def test_refusals_by_code_in_words_and_unknowns_by_how_they_were_settled():

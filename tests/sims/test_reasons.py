@@ -92,3 +92,38 @@ def test_erasing_the_subscriber_erases_the_words_given_with_a_reason(world, make
     request = GatewayRequest.objects.get(sim=sim)
     assert (request.reason, request.reason_words) == ("other", None)  # the reason's code stays: it names no one
     assert ScheduledAction.objects.get().reason_words is None
+
+
+def test_replaced_is_a_reason_of_the_journal_but_never_staffs_to_give():
+    assert reasons.StopReason.REPLACED == "replaced"
+    assert "replaced" not in reasons.StaffReason.values
+    assert reasons.StaffReason.choices == [c for c in reasons.StopReason.choices if c[0] != "replaced"]
+    with pytest.raises(ValidationError) as refused:
+        reasons.clean_reason("replaced", "", command=Command.DEACTIVATE)
+    assert "given by a replacement only" in str(refused.value.message_dict["reason"])
+    assert reasons.why("replaced") == " Why: replaced by a new SIM."  # its name kept as written
+
+
+def test_no_service_staff_use_takes_replaced_and_nothing_is_sent(world, make_sim, staff):
+    sim = make_sim(1, number="44113000001")
+    for start in (lambda: services.sim_deactivate(sim_id=sim.pk, actor=staff, reason="replaced"),
+                  lambda: services.sim_suspend(sim_id=sim.pk, actor=staff, reason="replaced"),
+                  lambda: services.batch_start(sim_ids=[sim.pk], command=Command.DEACTIVATE, actor=staff,
+                                               reason="replaced"),
+                  lambda: services.schedule_add(sim_ids=[sim.pk], command=Command.SUSPEND, actor=staff,
+                                                reason="replaced", due_at=timezone.now() + timedelta(days=1))):
+        with pytest.raises(ValidationError, match="given by a replacement only"):
+            start()
+    assert not GatewayRequest.objects.exists() and not ScheduledAction.objects.exists()
+    assert world.fake.count("deactivate") == world.fake.count("suspend") == 0
+
+
+def test_the_command_line_does_not_offer_replaced(world, make_sim, capsys):
+    sim = make_sim(1, number="44113000001")
+    status, out = manage("sim", "deactivate", sim.iccid, "--reason", "replaced")
+    assert status == 1 and "invalid choice: 'replaced'" in out
+    capsys.readouterr()
+    manage("sim", "deactivate", "--help")
+    helped = capsys.readouterr().out  # argparse prints a subcommand's help itself
+    assert "fraud_suspected" in helped and "replaced" not in helped
+    assert not GatewayRequest.objects.exists()

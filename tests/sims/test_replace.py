@@ -8,10 +8,9 @@ import pytest
 from common.errors import Refused
 from ops import gateway
 from sims import services, tasks
-from sims.lifecycle import Command, RequestState, SimState
+from sims.lifecycle import Command, SimState
 from sims.models import GatewayRequest, GeographicNumber, Replacement, Sim, SimEvent, Subscriber
-from sims.models_replacements import ACTIVATE, ADD, NEW_ON, OLD_END, OLD_OFF, PLANS, REMOVE, ReplacementState
-from sims.selectors_replacements import replacement_said
+from sims.models_replacements import ReplacementState
 from tests.conftest import IMEI, iccid, manage, member_of
 from tests.sims.test_uncertain import AQL_TAKES, due_now, fresh
 
@@ -89,15 +88,6 @@ def test_an_active_sim_is_replaced_end_to_end_keeping_number_subscriber_and_serv
         assert world.fake.count(command) == (2 if command == "changegeo" else 1), command
 
 
-def test_the_number_is_off_a_sim_only_between_two_one_step_commands_sent_in_one_worker_pass(world, staff, old_sim):
-    old = old_sim()
-    replacement = run(world, services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff))
-    off, on = step_request(replacement, "old_off"), step_request(replacement, "new_on")
-    gap = (on.settled_at - off.settled_at).total_seconds()
-    print(f"gap with the number on no SIM: {gap:.3f} s")
-    assert gap < 2, "the kept number moved within the same worker pass, seconds apart"
-
-
 def test_a_suspended_sim_is_terminated_then_its_number_moves(world, staff, old_sim):
     old = old_sim(state=SimState.SUSPENDED)
     replacement = run(world, services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff))
@@ -127,7 +117,6 @@ def test_no_other_command_may_take_the_number_or_either_sim_while_it_runs(world,
 
 def test_a_lost_reply_makes_the_procedure_wait_then_it_settles_by_evidence_and_finishes(world, staff, old_sim,
                                                                                         settings):
-    from ops import gateway
     old = old_sim()
     replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
     settings.AQL_TIMEOUT = 0.3
@@ -204,9 +193,9 @@ def test_the_command_line_starts_a_replacement_and_refuses_in_words(world, old_s
     member_of("Observer", "watcher")
     member_of("Customer service", "clerk")
     assert manage("sim", "--user", "watcher", "replace", old.iccid, "--with", iccid(5))[0] == 1
-    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5), "--yes")
     assert status == 0 and "Replacement" in out and "activating the new sim" in out.lower()
-    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6))
+    status, out = manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(6), "--yes")
     assert status == 1 and "already part of replacement" in out
     assert run(world, Replacement.objects.get()).state == ReplacementState.DONE
 
@@ -215,7 +204,7 @@ def test_sim_show_json_names_the_replacement_and_the_other_sim(world, old_sim):
     old = old_sim()
     member_of("Customer service", "clerk")
     assert json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"] is None
-    manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5))
+    manage("sim", "--user", "clerk", "replace", old.iccid, "--with", iccid(5), "--yes")
     replacement = Replacement.objects.get()
     shown = json.loads(manage("sim", "--user", "clerk", "show", old.iccid, "--json")[1])["replacement"]
     assert shown["id"] == replacement.pk and shown["state"] == "running" and shown["step"] == "activate"
@@ -224,15 +213,6 @@ def test_sim_show_json_names_the_replacement_and_the_other_sim(world, old_sim):
     shown = json.loads(manage("sim", "--user", "clerk", "show", iccid(5), "--json")[1])["replacement"]
     assert (shown["state"], shown["step"], shown["this_sim_is"]) == ("done", None, "new")
     assert shown["other_iccid"] == old.iccid and shown["said"].startswith("Done")
-
-
-# --- each step of the active plan, its reply lost, then refused ------------------------------------
-# Roaming to add and incoming SMS to remove: every step of the plan has something to send.
-MIXED = ("mo_voice", "mt_voice", "mo_sms", "int_roaming")
-# What each step sends, and to which SIM (the old, 1, or the new, 5).
-SENT = {ACTIVATE: ("activate", 5), ADD: ("addservice", 5), REMOVE: ("removeservice", 5),
-        OLD_OFF: ("changegeo", 1), NEW_ON: ("changegeo", 5), OLD_END: ("deactivate", 1)}
-ONCE_EACH = {"activate": 1, "addservice": 1, "removeservice": 1, "changegeo": 2, "deactivate": 1}
 
 
 def worker(world, replacement: Replacement, until: tuple[str, ...], passes: int = 12) -> Replacement:
@@ -247,50 +227,3 @@ def worker(world, replacement: Replacement, until: tuple[str, ...], passes: int 
             return replacement
         world.fake.advance(AQL_TAKES)
     return replacement
-
-
-def sent(world) -> dict[str, int]:
-    return {command: world.fake.count(command) for command in ONCE_EACH}
-
-
-@pytest.mark.parametrize("step", PLANS["active"])
-def test_a_lost_reply_at_each_step_waits_then_settles_and_finishes_sending_nothing_twice(world, staff, old_sim,
-                                                                                          settings, step):
-    old = old_sim(services=MIXED)
-    command, n = SENT[step]
-    settings.AQL_TIMEOUT = 0.3
-    gateway.reset()
-    world.fake.faults.hang_seconds = 1.0
-    world.fake.lose_reply(command, iccid=iccid(n))
-    replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
-    replacement = worker(world, replacement, until=(ReplacementState.WAITING, ReplacementState.DONE,
-                                                    ReplacementState.STOPPED))
-    assert (replacement.state, replacement.step) == (ReplacementState.WAITING, step)
-    assert "nothing more is sent until the outcome is known" in replacement_said(replacement)
-    lost = step_request(replacement, step)
-    assert lost.state == RequestState.UNKNOWN
-    replacement = worker(world, replacement, until=(ReplacementState.DONE, ReplacementState.STOPPED))
-    if replacement.state == ReplacementState.WAITING:  # aql's query cannot show it (SMS): staff settle by evidence
-        lost.refresh_from_db()
-        assert lost.needs_attention
-        services.sim_query(sim_id=lost.sim_id, actor=staff)
-        services.request_resolve(request_id=lost.pk, happened=True, actor=staff)
-        replacement = worker(world, replacement, until=(ReplacementState.DONE, ReplacementState.STOPPED))
-    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
-    assert sent(world) == ONCE_EACH
-
-
-@pytest.mark.parametrize("step", PLANS["active"])
-def test_a_refusal_at_each_step_stops_with_words_holding_the_number_and_resume_finishes(world, staff, old_sim, step):
-    old = old_sim(services=MIXED)
-    command, n = SENT[step]
-    world.fake.force(command, [63026], iccid=iccid(n))  # aql: not in a state for it; nothing done
-    replacement = services.sim_replace(sim_id=old.pk, new_sim_id=new_sim().pk, actor=staff)
-    replacement = worker(world, replacement, until=(ReplacementState.STOPPED, ReplacementState.DONE))
-    assert (replacement.state, replacement.step) == (ReplacementState.STOPPED, step)
-    assert "63026" in replacement.stopped_why and "resume" in replacement.stopped_why
-    assert_number_safe(world)
-    services.replacement_resume(replacement_id=replacement.pk, actor=staff)
-    replacement = worker(world, replacement, until=(ReplacementState.STOPPED, ReplacementState.DONE))
-    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
-    assert sent(world) == ONCE_EACH | {command: ONCE_EACH[command] + 1}  # the refused one sent again, once

@@ -128,3 +128,28 @@ def test_the_journal_is_filtered_by_reason(agent, world, make_sim):
     assert unpaid.iccid in agent.get("/requests/?who=all").text
     csv = b"".join(agent.get("/requests.csv?who=all&reason=unpaid").streaming_content).decode()
     assert unpaid.iccid in csv and lost.iccid not in csv
+
+
+@pytest.mark.parametrize(("page", "form"), [
+    ("/sims/{iccid}/suspend/", {}),
+    ("/sims/{iccid}/deactivate/", {"confirm": "{iccid}"}),
+    ("/sims/{iccid}/schedule/", {"command": "suspend", "due_at": "2099-07-01T10:00"}),
+])
+def test_staff_are_not_offered_replaced_and_a_post_of_it_is_refused_by_the_field(agent, world, make_sim, page, form):
+    sim = make_sim(1, number="44113000001")
+    url = page.format(iccid=sim.iccid)
+    shown = agent.get(url).text
+    assert '<option value="fraud_suspected"' in shown and 'value="replaced"' not in shown
+    refused = agent.post(url, {k: v.format(iccid=sim.iccid) for k, v in form.items()} | {"reason": "replaced"})
+    assert "Select a valid choice" in str(refused.context["form"].errors["reason"])
+    assert not GatewayRequest.objects.exists() and not ScheduledAction.objects.exists()
+
+
+def test_a_batch_of_terminations_does_not_offer_replaced(agent, world, make_sim):
+    sim = make_sim(1, number="44113000001")
+    form = {"command": "deactivate", "scope": "ticked", "sim": [sim.pk]}
+    shown = agent.post("/batches/new/", form).text
+    assert '<option value="fraud_suspected"' in shown and 'value="replaced"' not in shown
+    refused = agent.post("/batches/new/", form | {"reason": "replaced", "confirmed": "1"})
+    assert "Select a valid choice" in str(refused.context["form"].errors["reason"])
+    assert not GatewayRequest.objects.exists()

@@ -6,7 +6,7 @@ import pytest
 from sims import services
 from sims.models import Replacement, Sim
 from sims.models_replacements import ReplacementState
-from tests.conftest import iccid, member_of
+from tests.conftest import IMEI, iccid, member_of
 from tests.sims.test_replace import old_sim, run  # noqa: F401 (old_sim: a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,31 @@ def test_lost_suspends_at_once_and_the_replacement_starts_while_the_suspend_is_w
     assert "This SIM is being suspended" in page and "terminated once the suspend is done" in page
     client.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5), "imei": "", "confirmed": "1"})
     assert Replacement.objects.get().plan == Replacement.SUSPENDED
+
+
+def test_a_changed_imei_is_confirmed_in_words_and_is_the_new_sims_at_the_end(world, agent, old_sim_made):
+    old, other = old_sim_made, "356938035643809"
+    page = agent.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5)[-6:], "imei": "3569 3803 5643 809"}).text
+    assert f"Handset IMEI: {other} (changed from {IMEI})" in page
+    assert f'<input type="hidden" name="imei" value="{other}">' in page
+    agent.post(f"/sims/{old.iccid}/replace/", {"new_sim": iccid(5), "imei": other, "confirmed": "1"})
+    replacement = run(world, Replacement.objects.get())
+    assert replacement.state == ReplacementState.DONE, replacement.stopped_why
+    assert Sim.objects.get(iccid=iccid(5)).imei == other and Sim.objects.get(pk=old.pk).imei == IMEI
+    (activation,) = [c for c in world.fake.calls if c.command == "activate"]
+    assert activation.params["imei"] == other
+
+
+def test_a_bad_imei_is_refused_next_to_its_field_and_nothing_starts(world, agent, old_sim_made):
+    form = {"new_sim": iccid(5)[-6:], "imei": "356938035643808"}
+    response = agent.post(f"/sims/{old_sim_made.iccid}/replace/", form)
+    assert "That IMEI is not valid" in " ".join(response.context["form"].errors["imei"])
+    assert "will take over" not in response.text
+    agent.post(f"/sims/{old_sim_made.iccid}/replace/", form | {"new_sim": iccid(5), "confirmed": "1"})
+    assert not Replacement.objects.exists()
+
+
+def test_what_would_refuse_it_is_said_before_the_confirmation(world, agent, staff, old_sim_made):
+    services.sim_services_add(sim_id=old_sim_made.pk, actor=staff, services=["int_calling"])  # busy with aql
+    page = agent.post(f"/sims/{old_sim_made.iccid}/replace/", {"new_sim": iccid(5)[-6:], "imei": ""}).text
+    assert "still in progress" in page and "will take over" not in page

@@ -7,10 +7,11 @@ will be checked, not resent).
 
 import csv
 import json
+import sys
 import time
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
@@ -26,7 +27,7 @@ from sims.lifecycle import TABLE
 from sims.models import Adoption, AdoptionRow, GatewayRequest, RequestState, Sim
 from sims.models_replacements import WORDS
 from sims.outcomes import request_outcome
-from sims.reasons import StopReason
+from sims.reasons import StaffReason
 from sims.selectors_adoptions import adoption_counts, adoption_progress, adoption_rows, adoption_summary
 from sims.selectors_replacements import replacement_said, sim_replacement_latest
 from sims.services.adoptions import ADOPT_PERMISSION, lost_before
@@ -68,6 +69,7 @@ WITH_INPUT = ("activate", "services", "number")  # commands with input of their 
 
 class Command(StaffCommand):
     help = "Add, show and provision SIMs through the same services as the staff pages."
+    stealth_options = ("stdin",)  # where `replace` reads its yes (call_command(..., stdin=...)), as Django's own do
     # Each gateway command's words and permission are its row in the registry (lifecycle.TABLE).
     permissions = {"add": "sims.add_sim", "show": "sims.view_sim", "adopt": ADOPT_PERMISSION,
                    "replace": REPLACE_PERMISSION,
@@ -85,10 +87,15 @@ class Command(StaffCommand):
                            help="ask aql now, from here, and report each ICCID not added (else the worker asks)")
         replace = sub.add_parser("replace", help="replace an active or suspended SIM by an unused one, keeping its "
                                                   "number, subscriber and services (the worker sends each step); "
-                                                  "for a terminated SIM, its subscriber's resting number back")
+                                                  "for a terminated SIM, its subscriber's resting number back",
+                                 description="Says what will happen (the old SIM is terminated for good), then asks "
+                                             "you to type yes; nothing starts otherwise. The worker sends each "
+                                             "step; `sim show OLD --json` follows it.")
         replace.add_argument("iccid", metavar="OLD")
         replace.add_argument("--with", dest="new", required=True, metavar="NEW", help="the unused SIM's ICCID")
         replace.add_argument("--imei", help="the handset's IMEI, if not the old SIM's")
+        replace.add_argument("--yes", "--no-input", dest="yes", action="store_true",
+                             help="go on without asking (scripts); what will happen is printed all the same")
         show = sub.add_parser("show", help="a SIM and its requests")
         show.add_argument("iccid")
         show.add_argument("--json", action="store_true")
@@ -101,7 +108,7 @@ class Command(StaffCommand):
                 one = sub.add_parser(row.cli, help=f"{command.label} (aql's {command.value})")
                 one.add_argument("iccid")
                 if row.asks_why:  # a suspend or a termination says why
-                    one.add_argument("--reason", required=True, choices=StopReason.values,
+                    one.add_argument("--reason", required=True, choices=StaffReason.values,
                                      help="why the line is stopped")
                     one.add_argument("--reason-words", default="", metavar="WORDS",
                                      help="why, in a few words (required with --reason other)")
@@ -128,10 +135,7 @@ class Command(StaffCommand):
             return
         sim = self._sim(options["iccid"])
         if action == "replace":
-            new = self._sim(options["new"])
-            done = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, imei=options["imei"], actor=actor)
-            self.stdout.write(f"Replacement {done.pk} started: SIM {new.iccid} takes over from {sim.iccid}. "
-                              f"Next: {WORDS[done.step].lower()}. The worker sends each step; see /sims/{sim.iccid}/.")
+            self._replace(sim, actor, options)
             return
         if action == "show":
             self._show(sim, options["json"])
@@ -159,6 +163,27 @@ class Command(StaffCommand):
         command = next(c for c, row in TABLE.items() if row.cli == action)
         return services.sim_command(sim_id=sim.pk, actor=actor, command=command, reason=options.get("reason"),
                                     reason_words=options.get("reason_words"))
+
+    def _replace(self, sim: Sim, actor: Any, options: dict[str, Any]) -> None:
+        """Say what replacing `sim` will do (or what refuses it now), ask for a yes unless --yes, start it."""
+        new = self._sim(options["new"])
+        said = services.replacement_consequences(sim_id=sim.pk, new_sim_id=new.pk, imei=options["imei"], here=False)
+        self.stdout.write("\n".join(said.lines()))
+        if not options["yes"] and not self._agreed(options.get("stdin") or sys.stdin):
+            raise CommandError("Nothing started: type yes to go on, or give --yes.", returncode=EXIT_REFUSED)
+        done = services.sim_replace(sim_id=sim.pk, new_sim_id=new.pk, imei=options["imei"], actor=actor)
+        self.stdout.write(f"Replacement {done.pk} started: SIM {new.iccid} takes over from {sim.iccid}. "
+                          f"Next: {WORDS[done.step].lower()}. The worker sends each step; see /sims/{sim.iccid}/.")
+
+    def _agreed(self, stdin: TextIO) -> bool:
+        """Whether the person typed yes. No terminal to ask (a script, a pipe at its end): not agreed."""
+        self.stdout.write("Type yes to go on: ", ending="")
+        self.stdout.flush()
+        try:
+            answer = stdin.readline()
+        except (OSError, EOFError):  # no input at all (stdin closed, or a test's captured one)
+            answer = ""
+        return answer.strip().lower() == "yes"
 
     def _show(self, sim: Sim, as_json: bool) -> None:
         data = sim_json(sim)
