@@ -160,3 +160,28 @@ def test_only_a_supervisors_key_resumes_or_abandons_and_an_unknown_one_is_404(wo
     for action in ("resume", "abandon"):
         missing = supervisor.post(f"/api/v1/replacements/{stopped.pk + 99}/{action}")
         assert missing.status_code == 404 and missing.json()["detail"] == "No such replacement."
+
+
+def test_a_resume_sent_twice_with_one_idempotency_key_resumes_once(world, as_role, stopped):
+    supervisor = as_role("Supervisor")
+    first = supervisor.post(f"/api/v1/replacements/{stopped.pk}/resume", HTTP_IDEMPOTENCY_KEY="r1")
+    again = supervisor.post(f"/api/v1/replacements/{stopped.pk}/resume", HTTP_IDEMPOTENCY_KEY="r1")
+    assert first.status_code == again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert SimEvent.objects.filter(sim=stopped.old_sim, message__contains="resumed").count() == 1
+
+
+def test_the_openapi_schema_documents_the_list_the_actions_and_a_sims_replacement(world):
+    from api.v1 import api
+
+    schema = api.get_openapi_schema()
+    listed = schema["paths"]["/api/v1/replacements"]["get"]
+    assert {p["name"] for p in listed["parameters"]} == {"state", "cursor"} and "stopped" in listed["description"]
+    for action, status in (("resume", 202), ("abandon", 200)):
+        operation = schema["paths"][f"/api/v1/replacements/{{replacement_id}}/{action}"]["post"]
+        assert {status, 403, 404, 409} <= set(operation["responses"]) and "Supervisor" in operation["description"]
+        assert "application/problem+json" in operation["responses"][409]["content"]
+    field = schema["components"]["schemas"]["SimOut"]["properties"]["replacement"]
+    assert "latest replacement" in field["description"]
+    role = schema["components"]["schemas"]["SimReplacement"]["properties"]["role"]
+    assert role["enum"] == ["old", "new"] and "replaces" in role["description"]
+    assert "replacement-state" in schema["info"]["description"]
