@@ -40,6 +40,15 @@ tells us; never guessed off. To change services on such a SIM, list in `keep` th
 are: the others are set as `services` says. Likewise `subscriber_not_known` is `true` for a SIM in
 use whose subscriber we do not hold (adopted) until staff fill it in.
 
+## Replacements
+
+A SIM replaced by another that keeps its number is a procedure of several gateway commands, each sent in
+turn: `GET /replacements/{id}` says where it stands (`state`, `step`, and `said` in words), and `GET
+/replacements?state=…` lists them. Each SIM names the latest replacement it is part of in `replacement`
+(`role`: `old`, the SIM replaced, or `new`, the SIM replacing it; `null` when none). While one runs, waits or
+is stopped, no other command but a query is sent for either SIM (`sim-replacing`; a batch's row for it is not
+done, and its `outcome` names the replacement). A Supervisor's key resumes a stopped one or abandons it.
+
 ## Retrying safely: `Idempotency-Key`
 
 Send each write (`POST`, `PUT`, `DELETE`) with a header `Idempotency-Key` holding a value of your
@@ -81,6 +90,9 @@ not. Match on `code`:
 - `sim-state` (409): the SIM's state (or its number, or the lack of one) does not allow this command.
 - `sim-replacing` (409): the SIM is being replaced (a new SIM taking its number): no other command until
   that procedure is done or abandoned.
+- `replacement-state` (409): a replacement cannot be resumed (only a stopped one can) or abandoned (one done or
+  abandoned already) in the state it is in; `detail` says which. Abandoning one whose step is still with aql is
+  `sim-busy`: wait for the step to settle.
 - `pool-empty` (409): a replacement moves the number through free pool numbers that stand in for a
   moment, and the pool has too few: add numbers first.
 - `aql-` and a number, such as `aql-63204` (422, or 409 when it stops a later command): the gateway

@@ -93,6 +93,8 @@ class Replacement(models.Model):
             models.UniqueConstraint(fields=["new_sim"], condition=Q(state__in=HOLDING), name="replacement_new_once"),
             models.UniqueConstraint(fields=["number"], condition=Q(state__in=HOLDING), name="replacement_number_once"),
         ]
+        # The API's list by state, newest first: a seek along (state, id), never a sort of them all.
+        indexes = [models.Index(fields=["state", "id"], name="replacement_state_id")]
 
     def __str__(self) -> str:
         return f"Replacement {self.pk}: {self.old_sim_id} by {self.new_sim_id} ({self.state})"

@@ -1,9 +1,10 @@
 """Reads of replacements (sims.models_replacements) that pages, services and the worker share."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from common.paging import Page, seek
 from sims.lifecycle import SimState
-from sims.models import Replacement, Sim
+from sims.models import Replacement, ReplacementStep, Sim
 from sims.models_replacements import HOLDING, WORDS, ReplacementState
 
 
@@ -17,6 +18,25 @@ def sim_replacement_latest(*, sim_id: int) -> Replacement | None:
     return _with_its_rows(Replacement.objects.filter(Q(old_sim_id=sim_id) | Q(new_sim_id=sim_id)))
 
 
+def sims_replacement_latest(*, sim_ids: list[int]) -> dict[int, Replacement]:
+    """The latest replacement of each of these SIMs (old or new), as `sim_replacement_latest` finds one,
+    by SIM id; SIMs never replaced are absent. Two queries for a page of SIMs, whatever it holds: the
+    ids and SIM pairs first on the replacements' own table (its two SIM indexes, as `_with_its_rows`
+    says why), then the rows chosen with what `replacement_said` reads."""
+    wanted, latest = set(sim_ids), {}
+    found = (Replacement.objects.filter(Q(old_sim_id__in=wanted) | Q(new_sim_id__in=wanted)).order_by()
+             .values_list("created_at", "pk", "old_sim_id", "new_sim_id")) if wanted else ()
+    for created_at, pk, *sims in found:
+        for sim_id in sims:
+            if sim_id in wanted and (created_at, pk) > latest.get(sim_id, (created_at, 0)):
+                latest[sim_id] = (created_at, pk)
+    if not latest:
+        return {}
+    rows = Replacement.objects.select_related("old_sim", "new_sim", "waiting_behind").in_bulk(
+        {pk for _, pk in latest.values()})
+    return {sim_id: rows[pk] for sim_id, (_, pk) in latest.items()}
+
+
 def _with_its_rows(found: QuerySet[Replacement]) -> Replacement | None:
     """The latest of `found`, then it with its SIMs, number and request: found first on its own table.
     As one query, PostgreSQL without statistics (a table filled in one transaction) once joined the
@@ -25,6 +45,17 @@ def _with_its_rows(found: QuerySet[Replacement]) -> Replacement | None:
     if pk is None:
         return None
     return Replacement.objects.select_related("old_sim", "new_sim", "number", "waiting_behind").get(pk=pk)
+
+
+def replacement_page(*, state: str = "", cursor: str = "") -> Page:
+    """One page of the replacements, newest first, narrowed to one state: each with its SIMs, number
+    and steps' requests (what `replacement_json` reads), in a fixed number of queries. Seeks on the
+    (state, id) index, or the primary key."""
+    found = Replacement.objects.select_related("old_sim", "new_sim", "number", "waiting_behind").prefetch_related(
+        Prefetch("steps", queryset=ReplacementStep.objects.select_related("request").order_by("id")))
+    if state in ReplacementState.values:
+        found = found.filter(state=state)
+    return seek(found, ("-pk",), cursor)
 
 
 def replacement_said(replacement: Replacement) -> str:

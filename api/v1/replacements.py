@@ -1,21 +1,25 @@
-"""Replacements (`/sims/{iccid}/replace`, `/replacements/{id}`): a SIM replaced by an unused one that
-keeps its number, subscriber and services. Starting one answers 202: the worker sends each step, and
-the procedure is followed at its URL until its `state` is `done` (or `stopped`, with why in `said`)."""
+"""Replacements (`/sims/{iccid}/replace`, `/replacements`): a SIM replaced by an unused one that keeps
+its number, subscriber and services. Starting one answers 202: the worker sends each step, and the
+procedure is followed at its URL until its `state` is `done` (or `stopped`, with why in `said`). They
+are listed by state; a Supervisor's key resumes or abandons one that stopped, as the SIM page's
+buttons do (the same services, the same permission)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from api.answers import answer
+from api.answers import Paged, answer
 from api.auth import may
 from api.idempotency import write
 from api.problems import PROBLEMS, WRITE_PROBLEMS
 from api.v1.sims import _sim
 from sims import services as sim_services
 from sims.models import Replacement
-from sims.selectors_replacements import replacement_json
-from sims.services.replacements import REPLACE_PERMISSION
+from sims.models_replacements import ReplacementState
+from sims.selectors_replacements import replacement_json, replacement_page
+from sims.services.replacements import REPLACE_PERMISSION, SUPERVISE_PERMISSION
 
 
 class StepOut(Schema):
@@ -40,12 +44,21 @@ class ReplacementOut(Schema):
     steps: list[StepOut]
 
 
+class ReplacementPage(Paged):
+    items: list[ReplacementOut]
+
+
 class ReplaceIn(Schema):
     new_iccid: str  # an unused SIM of ours
     imei: str | None = None  # the handset's, if not the old SIM's
 
 
 replacements = Router(tags=["Replacements"])
+
+
+def _found(pk: int) -> None:
+    if not Replacement.objects.filter(pk=pk).exists():
+        raise Http404("No such replacement.")
 
 
 def _out(pk: int) -> dict:
@@ -73,3 +86,43 @@ def replacement_detail(request: HttpRequest, replacement_id: int):
     """A replacement: where it stands, in words, and each step's request."""
     may(request, "sims.view_sim")
     return _out(replacement_id)
+
+
+@replacements.get("/replacements", response={200: ReplacementPage, **PROBLEMS})
+def replacement_list(request: HttpRequest, state: ReplacementState | None = None, cursor: str = ""):
+    """Replacements, newest first, a page at a time; `state` narrows them (`stopped`: those waiting for a
+    Supervisor to resume or abandon them)."""
+    may(request, "sims.view_sim")
+    page = replacement_page(state=state or "", cursor=cursor[:500])
+    return {"items": [replacement_json(r) for r in page.rows], "next": page.next or None}
+
+
+def _supervise(act: Callable[..., Replacement], status: int) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A Supervisor's action on a replacement, as the SIM page's button: who may, which one (404), then
+    the service, whose refusal (not in a state that allows it) is a problem in words."""
+    def run(request: HttpRequest, replacement_id: int) -> HttpResponse:
+        may(request, SUPERVISE_PERMISSION)
+
+        def done() -> HttpResponse:
+            _found(replacement_id)
+            act(replacement_id=replacement_id, actor=request.auth.owner)
+            data = _out(replacement_id)
+            return answer(data, status, location=data["url"] if status == 202 else "")
+        return write(request, done)
+    return run
+
+
+@replacements.post("/replacements/{replacement_id}/resume", response={202: ReplacementOut, **WRITE_PROBLEMS})
+def replacement_resume(request: HttpRequest, replacement_id: int):
+    """Resume a stopped replacement (Supervisor): its step is sent again by the worker, once what aql said is
+    put right (202: follow `url`). One not stopped is refused (409, `replacement-state`)."""
+    return _supervise(sim_services.replacement_resume, 202)(request, replacement_id)
+
+
+@replacements.post("/replacements/{replacement_id}/abandon", response={200: ReplacementOut, **WRITE_PROBLEMS})
+def replacement_abandon(request: HttpRequest, replacement_id: int):
+    """Abandon a replacement under way (Supervisor): nothing more is sent; the number stays where aql has it
+    (on a SIM, or back to the pool) and both SIMs may take commands again. One whose step is still with aql
+    is refused (409, `sim-busy`: wait for it to settle); one done or abandoned already too (409,
+    `replacement-state`)."""
+    return _supervise(sim_services.replacement_abandon, 200)(request, replacement_id)

@@ -20,8 +20,23 @@ from common import validators
 from sims import reasons, selectors
 from sims import services as sim_services
 from sims.lifecycle import Command, SimState
-from sims.models import GatewayRequest, Sim
+from sims.models import GatewayRequest, Replacement, Sim
+from sims.models_replacements import ReplacementState
 from sims.reasons import StaffReason
+from sims.selectors_replacements import replacement_said, sim_replacement_latest, sims_replacement_latest
+
+
+class SimReplacement(Schema):
+    """The latest replacement this SIM is part of, under way or finished, as its page shows it."""
+    id: int
+    url: str
+    role: Literal["old", "new"] = Field(description="This SIM's part in it: `old`, the SIM replaced (its number "
+                                                    "moves to the other); `new`, the SIM that replaces it")
+    other_iccid: str = Field(description="The other SIM of the replacement")
+    state: ReplacementState = Field(description="running, waiting (a step's outcome not known), stopped (a "
+                                                "Supervisor resumes or abandons it), done, abandoned")
+    step: str | None = Field(description="Its current step; null once it is done")
+    said: str = Field(description="Where it stands, in words: why it stopped and what to do")
 
 
 class SimOut(Schema):
@@ -37,6 +52,8 @@ class SimOut(Schema):
     batch: str | None
     command_in_flight: str | None
     updated_at: datetime
+    replacement: SimReplacement | None = Field(description="The latest replacement this SIM is part of (old or "
+                                                           "new), under way or finished; null if none")
 
 
 class Subscriber(Schema):
@@ -57,11 +74,20 @@ class SimPage(Paged):
     items: list[SimOut]
 
 
-def _sim_out(sim: Sim, in_flight: str | None) -> dict:
+def _replacement_out(sim: Sim, found: Replacement | None) -> dict | None:
+    if found is None:
+        return None
+    old = found.old_sim_id == sim.pk
+    return {"id": found.pk, "url": f"/api/v1/replacements/{found.pk}", "role": "old" if old else "new",
+            "other_iccid": (found.new_sim if old else found.old_sim).iccid, "state": found.state,
+            "step": found.step or None, "said": replacement_said(found)}
+
+
+def _sim_out(sim: Sim, in_flight: str | None, replacement: Replacement | None) -> dict:
     return {"iccid": sim.iccid, "url": f"/api/v1/sims/{sim.iccid}", "state": sim.state,
             "number": sim.number.number if sim.number_id else None, "imei": sim.imei, "services": sim.services,
             "product_code": sim.product_code, "batch": sim.lot, "command_in_flight": in_flight,
-            "updated_at": sim.updated_at}
+            "updated_at": sim.updated_at, "replacement": _replacement_out(sim, replacement)}
 
 
 def _sim(iccid: str) -> Sim:
@@ -78,23 +104,28 @@ sims = Router(tags=["SIMs"])
 def sim_list(request: HttpRequest, q: str = "", state: SimState | None = None, service: str = "",
              sort: Literal["updated", "iccid", "state"] = "updated", cursor: str = ""):
     """SIMs, searched (ICCID or its last digits, a number, a name or postcode) and filtered, a page at a time.
-    Filtered by a service, they come by last change whatever `sort` asks."""
+    Filtered by a service, they come by last change whatever `sort` asks. Each says the latest replacement it
+    is part of, if any."""
     may(request, "sims.view_sim")
     page = selectors.sim_page(search=q[:100], by_person="sims.see_personal_details" in keys.permissions(request.auth),
                               state=state or "", service=service if service in SERVICES else "",
                               sort=sort, cursor=cursor[:500])
-    return {"items": [_sim_out(s, s.in_flight_label or None) for s in page.rows], "next": page.next or None}
+    replacements = sims_replacement_latest(sim_ids=[s.pk for s in page.rows])  # the page's, in two queries
+    return {"items": [_sim_out(s, s.in_flight_label or None, replacements.get(s.pk)) for s in page.rows],
+            "next": page.next or None}
 
 
 @sims.get("/sims/{iccid}", response={200: SimDetail, **PROBLEMS})
 def sim_detail(request: HttpRequest, iccid: str):
-    """A SIM, its subscriber (for roles that see personal details) and its latest requests."""
+    """A SIM, its subscriber (for roles that see personal details), its latest requests and the latest
+    replacement it is part of."""
     may(request, "sims.view_sim")
     sim = _sim(iccid)
     in_flight = selectors.sim_in_flight(sim=sim)
     personal = sim.subscriber if "sims.see_personal_details" in keys.permissions(request.auth) else None
     latest = selectors.with_latest_message(sim.requests.order_by("-created_at", "-pk"))[:20]
-    return {**_sim_out(sim, in_flight.command if in_flight else None),
+    replacement = sim_replacement_latest(sim_id=sim.pk)  # as its page shows it
+    return {**_sim_out(sim, in_flight.command if in_flight else None, replacement),
             "subscriber": personal and {"name": personal.name, "address": personal.address,
                                         "postcode": personal.postcode, "contact_number": personal.contact_number},
             "subscriber_not_known": selectors.subscriber_not_known(sim),

@@ -238,7 +238,7 @@ def replacement_resume(*, replacement_id: int, actor: Actor) -> Replacement:
         replacement = _locked(replacement_id)
         if replacement.state != ReplacementState.STOPPED:
             raise Refused(f"Only a stopped replacement can be resumed; this one is "
-                          f"{replacement.get_state_display().lower()}.")
+                          f"{replacement.get_state_display().lower()}.", code="replacement-state")
         replacement_steps.journal_step(replacement, replacement.step)
         for sim in Sim.objects.filter(pk__in=(replacement.old_sim_id, replacement.new_sim_id)):
             event(sim=sim, actor=actor, action=SimAction.CHANGED, before=sim.snapshot(),
@@ -261,7 +261,8 @@ def replacement_abandon(*, replacement_id: int, actor: Actor) -> Replacement:
     with transaction.atomic():
         replacement = _locked(replacement_id)
         if replacement.state not in HOLDING:
-            raise Refused(f"This replacement is {replacement.get_state_display().lower()}: nothing to abandon.")
+            raise Refused(f"This replacement is {replacement.get_state_display().lower()}: nothing to abandon.",
+                          code="replacement-state")
         step = replacement.steps.order_by("-id").select_related("request").first()
         if step and step.request.state in IN_FLIGHT:
             raise Refused("Its current step is still with aql (or its outcome not yet known): wait for it to "
