@@ -71,14 +71,6 @@ def every_row(qs: QuerySet, size: int = 2000) -> Iterator:
         after = page[-1].pk
 
 
-def first_rows(qs: QuerySet, order: Sequence[str], n: int) -> list:
-    """The first `n` rows of `qs` by `order`: their ids first, from the sort's index alone, then those
-    rows with all they bring (joins, per-row subqueries). A database that must sort (SQLite, over
-    several states) then sorts ids, not whole joined rows, and works out the extras for the rows
-    shown, not for every row it sorted."""
-    return rows_by_id(qs, _first_ids(qs, order, n))
-
-
 def _first_ids(qs: QuerySet, order: Sequence[str], n: int) -> list:
     return list(qs.order_by(*order).values_list("pk", flat=True)[:n])
 
