@@ -95,8 +95,8 @@ def iccid_link(iccid: str) -> SafeString:
         return format_html('<span class="mono">{}</span> <span class="muted">(not a valid ICCID: an admin '
                            "should correct or delete this record)</span>", iccid)
     before, after = address_around("sims:sim_detail", _PLACEHOLDER, get_script_prefix())
-    # Digits only (matched above) and our own address, escaped once: nothing to escape. format_html, a list's row
-    # after row, cost a list more than its queries.
+    # Digits only (matched above), inside our own address escaped once: nothing left to escape here.
+    # format_html, row after row, had cost a list more than its queries.
     return SafeString(f'<a class="mono" href="{before}{iccid}{after}">{iccid}</a>')
 
 
