@@ -131,11 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real worker process can share the test database
     # (tests/conftest.py names one per test run).
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
-# A process keeps its connection from one request (or worker task) to the next: opened anew for each,
-# every page paid SQLite's setup (reading the schema of a hundred tables and indexes, the pragmas, Django's
-# functions) or PostgreSQL's handshake. PostgreSQL's is checked before reuse; SQLite's cannot go stale
-# unless its file is swapped, and a restore stops every process first (README). DB_CONN_MAX_AGE=0 closes
-# it after each request.
+# A process (web or worker) keeps its connection between requests: opened anew, every page paid SQLite's
+# setup (the schema of a hundred tables, pragmas, functions) or PostgreSQL's handshake, checked before reuse
+# (SQLite's only goes stale if its file is swapped: a restore stops every process). 0: one per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
