@@ -2,13 +2,14 @@
 addresses were reversed and compared on every view (half a millisecond a page, more than some pages'
 own queries). The addresses are reversed once per script prefix; the links are the same."""
 
-import html
 from functools import lru_cache
 
 from django import template
 from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString
+
+from common.templatetags.words import escape
 
 register = template.Library()
 
@@ -29,7 +30,7 @@ ACCOUNT = "access:account"
 @lru_cache(maxsize=4)
 def _addresses(prefix: str) -> dict[str, str]:
     names = [name for name, _, _ in LINKS] + [ACCOUNT, "notices:notice_count", "admin:index", "logout"]
-    return {name: html.escape(reverse(name)) for name in names}
+    return {name: escape(reverse(name)) for name in names}
 
 
 def _link(url: str, words: str, current: bool, inner: str = "") -> str:
@@ -59,8 +60,8 @@ def nav(context: template.Context) -> SafeString:
     if user.is_staff:
         links.append(f'<a href="{urls["admin:index"]}">Admin</a>')
     links.append(_link(urls[ACCOUNT], "Account", path == urls[ACCOUNT]))
-    token = html.escape(str(context.get("csrf_token")))
+    token = escape(context.get("csrf_token"))
     links.append(f'<form method="post" action="{urls["logout"]}"><input type="hidden" name="csrfmiddlewaretoken" '
-                 f'value="{token}"><button type="submit" class="link">Sign out {html.escape(user.get_username())}'
+                 f'value="{token}"><button type="submit" class="link">Sign out {escape(user.get_username())}'
                  "</button></form>")
     return SafeString("\n      ".join(links))

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 from functools import lru_cache
-from html import escape
+from html import escape as _escape
 
 from django import template
 from django.urls import get_script_prefix, reverse
@@ -14,6 +14,12 @@ from django.utils.safestring import SafeString
 from common.validators import phone_national
 
 register = template.Library()
+
+
+def escape(value: object) -> str:
+    """Any value as HTML text: Django's escape without its lazy-string wrapper, which cost ten times the
+    escaping. What Python builds a row or a link with (rows, order_rows, frame) escapes through this."""
+    return _escape(str(value))
 
 
 @register.filter
@@ -103,7 +109,7 @@ def iccid_link(iccid: str) -> SafeString:
 @register.simple_tag
 def badge(label: str, colour: str) -> SafeString:
     """A state in its colour (a tag, not an include: an include costs a list a millisecond)."""
-    return SafeString(f'<span class="badge badge-{escape(colour)}">{escape(str(label))}</span>')
+    return SafeString(f'<span class="badge badge-{escape(colour)}">{escape(label)}</span>')
 
 
 @register.simple_tag

@@ -1,7 +1,6 @@
 """The order list's rows, built in Python as the SIM list's are (sims/templatetags/rows.py): drawn by
 the template engine, fifty rows of links, masks and dates were two thirds of the page's time."""
 
-import html
 import re
 
 from django import template
@@ -9,7 +8,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from common.templatetags.words import address_around, badge, date_words, iccid_link, masked
+from common.templatetags.words import address_around, badge, date_words, escape, iccid_link, masked
 from orders.models import DespatchOrder
 
 register = template.Library()
@@ -25,11 +24,11 @@ def order_rows(context: template.Context, orders: list[DespatchOrder]) -> SafeSt
 
 def _order_row(o: DespatchOrder, whole: bool) -> str:
     def personal(value: str) -> str:
-        return html.escape(masked(value, whole=whole))
+        return escape(masked(value, whole=whole))
 
     company = f", {personal(o.company)}" if o.company and o.company != o.name else ""
     sim = iccid_link(o.sim.iccid) if o.sim else ""
-    return (f'<tr><td><a class="mono" href="{_order_address(o.order_ref)}">{html.escape(o.order_ref)}</a></td>\n'
+    return (f'<tr><td><a class="mono" href="{_order_address(o.order_ref)}">{escape(o.order_ref)}</a></td>\n'
             f"      <td>{badge(o.get_state_display(), o.colour)}</td>\n"
             f"      <td>{personal(o.name)}{company}</td><td>{personal(o.postcode)}</td>\n"
             f"      <td>{sim}</td>\n"
@@ -38,6 +37,6 @@ def _order_row(o: DespatchOrder, whole: bool) -> str:
 
 def _order_address(ref: str) -> str:
     if not ORDER_REF.fullmatch(ref):
-        return html.escape(reverse("orders:order_detail", args=[ref]))  # fails as the template's {% url %} did
+        return escape(reverse("orders:order_detail", args=[ref]))  # fails as the template's {% url %} did
     before, after = address_around("orders:order_detail", "Q9Q9Q9Q9", get_script_prefix())
     return f"{before}{ref}{after}"
