@@ -30,7 +30,6 @@ from sso.claims import Decision, claims_of, decide
 from sso.services import sso_refuse, sso_roles_apply
 
 PROVIDER_ID = "sso"  # in the redirect URI: /accounts/oidc/sso/login/callback/
-MFA_SESSION_KEY = PROVIDER_MFA_SESSION_KEY  # the two-factor middleware takes it as our second factor
 
 
 def configured() -> bool:
@@ -92,7 +91,7 @@ class SsoAdapter(DefaultSocialAccountAdapter):
         request.sign_in_words = (  # type: ignore[attr-defined]  # what common.signins records
             f"Signed in with {name} as {', '.join(sorted(decision.roles))}"
             f"{' (second factor at the provider)' if decision.second_factor else ''}.")
-        request.session.pop(MFA_SESSION_KEY, None)
+        request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
         if user is not None:
             sso_roles_apply(user=user, roles=decision.roles, provider=name)
 
@@ -133,6 +132,6 @@ def signed_in(sender: Any, request: HttpRequest, user: AbstractUser, **kwargs: A
     if kwargs.get("sociallogin") is None or decision is None:
         return
     if decision.second_factor:
-        request.session[MFA_SESSION_KEY] = True
+        request.session[PROVIDER_MFA_SESSION_KEY] = True
     else:
-        request.session.pop(MFA_SESSION_KEY, None)
+        request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
