@@ -6,10 +6,18 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 
-from common.admin import BadgeMedia, KeepsHistory, LongList, NamedInUrl, ReadOnlyAdmin, badge, for_each, once
+from common.admin import (
+    BadgeMedia,
+    KeepsHistory,
+    LongList,
+    NamedInUrl,
+    ReadOnlyAdmin,
+    admin_link,
+    badge,
+    for_each,
+    once,
+)
 from common.forms import add_refusal
 from common.outcomes import Outcome
 from common.validators import clean_iccid, clean_postcode, phone_national
@@ -90,7 +98,7 @@ class DespatchOrderAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     def sim_link(self, obj: DespatchOrder) -> str:
         if obj.sim_id is None:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("admin:sims_sim_change", args=[obj.sim_id]), obj.iccid)
+        return admin_link("admin:sims_sim_change", obj.sim_id, obj.iccid)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: DespatchOrder) -> str:

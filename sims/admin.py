@@ -26,6 +26,7 @@ from common.admin import (
     LongList,
     NamedInUrl,
     ReadOnlyAdmin,
+    admin_link,
     badge,
     for_each,
     history_table,
@@ -154,16 +155,15 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     def number_shown(self, obj: Sim) -> str:
         if obj.number is None:
             return "-"
-        url = reverse("admin:sims_geographicnumber_change", args=[obj.number_id])
-        return format_html('<a href="{}">{}</a>', url, validators.phone_national(obj.number.number))
+        number = validators.phone_national(obj.number.number)
+        return admin_link("admin:sims_geographicnumber_change", obj.number_id, number)
 
     @admin.display(description="despatched by order")
     def from_order(self, obj: Sim) -> str:
         order = getattr(obj, "order", None)  # sims does not import orders: the reverse relation
         if order is None:
             return "-"
-        url = reverse("admin:orders_despatchorder_change", args=[order.pk])
-        return format_html('<a href="{}">{}</a>', url, order.order_ref)
+        return admin_link("admin:orders_despatchorder_change", order.pk, order.order_ref)
 
     @admin.display(description="services")
     def services_on(self, obj: Sim) -> str:

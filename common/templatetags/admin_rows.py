@@ -28,15 +28,14 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat, formats, timezone
 from django.utils.safestring import mark_safe
 
+from common.admin import ID_MARK
 from common.templatetags.words import escape
 
 register = template.Library()
 
-# Stands for a row's id in the change link reversed once a page (letters and digits: admin's quote and
-# the URL's own leave it alone).
-ID_MARK = "rowid0mark9q"
 # What Django's reverse() leaves unescaped in an argument.
 URL_SAFE = "!$&'()*+,;=/~:@"
 
@@ -63,10 +62,28 @@ def _model_field(opts: Any, name: Any) -> models.Field | None:
         return None
 
 
+def _datetime_text(empty: str) -> Callable[[Any], Any]:
+    """A date and time field's value as `display_for_field` shows it, the format's pieces split once a page:
+    Django splits and unescapes the format again for every cell (43 µs a cell, 2 ms of a 50-row list)."""
+    pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
+    parts = [(bool(index % 2), piece if index % 2 else dateformat.re_escaped.sub(r"\1", piece))
+             for index, piece in enumerate(pieces) if piece]
+
+    def text(value: Any) -> Any:
+        if value is None or value == "":
+            return empty
+        shown = dateformat.DateFormat(timezone.template_localtime(value))
+        return "".join(str(getattr(shown, piece)()) if code else piece for code, piece in parts)
+    return text
+
+
 def _field_column(field: models.Field, name: str, classes: str, empty: str, linked: bool) -> Column:
     """A model field's column: as items_for_result's field branch."""
     if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
         classes += " nowrap"
+    if isinstance(field, models.DateTimeField) and not field.flatchoices:
+        shown = _datetime_text(empty)
+        return lambda row: (shown(getattr(row, name)), classes)
     if isinstance(field.remote_field, models.ManyToOneRel):
         def related(row: Any) -> tuple[Any, str]:
             value = getattr(row, field.name)
