@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import ResultList, result_headers
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as django_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.templatetags.base import InclusionAdminNode
@@ -174,23 +174,25 @@ def row_cells(cl: Any) -> list[Callable[[Any], str]]:
 
 
 def result_list(cl: Any) -> dict[str, Any]:
-    """Django's `result_list` context, each row one string of its cells."""
+    """Django's `result_list` context, the rows drawn as one string for `admin/change_list_rows.html`
+    (Django's template, which loops over each row's cells)."""
     if cl.formset or cl.is_popup:
         return django_result_list(cl)
     cells = row_cells(cl)
+    rows = ["".join(cell(row) for cell in cells) for row in cl.result_list]
     headers = list(result_headers(cl))
     return {
         "cl": cl,
         "result_hidden_fields": [],
         "result_headers": headers,
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
+        "results": rows,
         # Every cell escapes what it shows unless it is marked safe already (as Django's format_html does).
-        "results": [ResultList(None, [mark_safe("".join(cell(row) for cell in cells))])  # noqa: S308
-                    for row in cl.result_list],
+        "drawn": mark_safe("".join(f"<tr>{row}</tr>\n" for row in rows)),  # noqa: S308
     }
 
 
 @register.tag(name="admin_rows")
 def admin_rows_tag(parser: template.base.Parser, token: template.base.Token) -> InclusionAdminNode:
-    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_results.html",
+    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_rows.html",
                               takes_context=False)
