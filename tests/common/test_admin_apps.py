@@ -38,3 +38,21 @@ def test_the_app_list_is_djangos_markup(rf, admin_user, path, show_changelinks):
 
 def test_nothing_to_see_says_so():
     assert "permission to view or edit anything" in app_list([], "/admin/")
+
+
+def test_the_kept_app_list_follows_the_users_permissions(rf):
+    from django.contrib.auth.models import Permission
+
+    user = member_of("Admin", "ada")
+
+    def models_seen() -> set[str]:
+        request = rf.get("/admin/")
+        request.user = type(user).objects.get(pk=user.pk)  # a new request: permissions read afresh
+        return {model["object_name"] for app in admin.site.get_app_list(request) for model in app["models"]}
+
+    seen = models_seen()
+    assert seen == models_seen()  # kept
+    user.groups.clear()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_sim", "use_admin"]))
+    assert models_seen() == {"Sim"}  # what the user may now see, not what was kept
+    assert "Sim" in seen and len(seen) > 1
