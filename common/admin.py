@@ -7,8 +7,9 @@ from contextlib import suppress
 from functools import cache
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
@@ -16,12 +17,14 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import get_script_prefix, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from common.errors import REFUSALS, refusal_text
 from common.models import AuditEvent
@@ -131,6 +134,37 @@ class CappedPaginator(Paginator):
         return rows_by_id(self.object_list, ids)
 
 
+class DrawnSelect(forms.Select):
+    """Django's select, its markup drawn in Python: through the template engine, a template for the box
+    and one for each option, the admin's action box cost more than a changelist's filters."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        if any(group for group, _, _ in widget["optgroups"]):
+            return super().render(name, value, attrs, renderer)
+        options = "".join(f'<option value="{escape(option["value"])}"{flatatt(option["attrs"])}>'
+                          f'{escape(option["label"])}</option>'
+                          for _, group_options, _ in widget["optgroups"] for option in group_options)
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>{options}</select>')  # noqa: S308
+
+
+class DrawnHidden(forms.HiddenInput):
+    """Django's hidden input, its markup drawn in Python (as DrawnSelect)."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+        return mark_safe(f'<input type="hidden" name="{escape(name)}"{shown}{flatatt(widget["attrs"])}>')  # noqa: S308
+
+
+class DrawnActionForm(ActionForm):
+    """Django's action form, drawn without the template engine."""
+
+    action = forms.ChoiceField(label=gettext_lazy("Action:"), widget=DrawnSelect)
+    select_across = forms.BooleanField(label="", required=False, initial=0,
+                                       widget=DrawnHidden({"class": "select-across"}))
+
+
 class SortableOnly(ChangeList):
     """A change list that ignores a typed ?o= on a column not offered for sorting, as its header
     does: on a big table, that sort would read every row. A list of one page (or "show all") is
@@ -153,6 +187,8 @@ class LongList:
     UPPER() defeats the index) or LIKE '%x%' over every row."""
 
     paginator = CappedPaginator
+    action_form = DrawnActionForm
+    show_facets = admin.ShowFacets.NEVER  # "Show counts" would count every filter's choices over every row
     show_full_result_count = False
     list_per_page = 50  # as the staff site's lists: a changelist's cost is mostly drawing its rows
     exact_search: dict[str, Callable[[str], Any]] = {}
