@@ -30,7 +30,8 @@ def test_every_filter_sidebar_is_djangos_markup(rows_everywhere, rf, admin_user,
     seen = 0
     for label, changelist in _changelists(rf, admin_user, query):
         djangos = "\n".join(
-            DJANGOS_FILTER.render(Context({"title": spec.title, "choices": list(spec.choices(changelist)), "spec": spec}))
+            DJANGOS_FILTER.render(Context({"title": spec.title, "choices": list(spec.choices(changelist)),
+                                           "spec": spec}))
             for spec in changelist.filter_specs)
         assert _same(admin_filters(changelist)) == _same(djangos), label
         seen += len(changelist.filter_specs)
