@@ -95,7 +95,8 @@ class AuditEvent(Event):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["action", "-at"], name="audit_action_recent"),
-                   models.Index(fields=["interface", "-at"], name="audit_interface_recent")]  # admin's filters
+                   models.Index(fields=["interface", "-at"], name="audit_interface_recent"),  # admin's filters
+                   models.Index(fields=["actor_name", "-at", "-id"], name="audit_actor_recent")]  # and its search
         permissions = [("use_admin", "Can use Django admin (with the staff flag)")]
 
     def __str__(self) -> str:

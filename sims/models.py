@@ -163,10 +163,13 @@ class Sim(models.Model):
         indexes = [models.Index(fields=["state", "-updated_at", "-id"], name="sim_state_recent"),
                    models.Index(fields=["state", "id"], name="sim_state_id"),
                    models.Index(fields=["state", "iccid"], name="sim_state_iccid"),
-                   # The rare services: a filter on one reads only the SIMs that have it.
+                   # A filter Yes or No on a service (admin's) reads only the SIMs that have it, or have it not,
+                   # by last change: not a walk of every SIM by date checking each (15-50 ms at a million).
                    *(models.Index(fields=["-updated_at", "-id"], condition=models.Q(**{flag: True}), name=f"sim_{flag}")
-                     for flag in ("int_roaming", "int_calling", "premium")),
-                   # ...and a service not known (rare too): admin's filter "Unknown" walked every SIM (1.4 s).
+                     for flag in (*SERVICES, "premium")),
+                   *(models.Index(fields=["-updated_at", "-id"], condition=models.Q(**{flag: False}),
+                                  name=f"sim_no_{flag}") for flag in (*SERVICES, "premium")),
+                   # ...and a service not known (rare): admin's filter "Unknown" walked every SIM (1.4 s).
                    *(models.Index(fields=["-updated_at", "-id"], condition=models.Q(**{f"{flag}__isnull": True}),
                                   name=f"sim_{flag}_not_known") for flag in ACTIVATION_SERVICES),
                    # ...and each service within a state: a rare pair (unused SIMs with outgoing SMS: none)
