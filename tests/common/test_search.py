@@ -33,6 +33,16 @@ def test_part_of_a_name_in_any_case_finds_it_and_the_index_keeps_up_with_changes
     assert found("king") == set() and found("babb") == {"Charles Babbage"}
 
 
+def test_a_part_across_words_or_with_quotes_is_found_as_typed_and_nothing_else(db):
+    for name in ("Mary O'Neil", 'Jo "Dot" Smith', "Anne-Marie Dupont", "Anne Marie"):
+        Subscriber.objects.create(name=name, address="1 Road", postcode="LS1 1AA", contact_number="4411")
+    assert found("o'ne") == {"Mary O'Neil"}
+    assert found('"dot"') == {'Jo "Dot" Smith'} and found('o "d') == {'Jo "Dot" Smith'}
+    assert found("ne-ma") == {"Anne-Marie Dupont"} and found("anne marie") == {"Anne Marie"}
+    assert found("marie-dup") == set() and found("nne ma") == {"Anne Marie"}
+    assert found('" OR "') == set()  # the term is a phrase, never FTS5's query language
+
+
 def test_the_admin_searches_by_whole_values_and_names_not_by_scanning(admin_client, world, make_sim, staff):
     from sims import services
 
