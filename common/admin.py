@@ -113,6 +113,10 @@ class CappedPaginator(Paginator):
     page costs what the first does (an OFFSET walked every row it skipped). Past the cap, the
     search and the filters narrow the list."""
 
+    def __init__(self, object_list: Any, per_page: int, *args: Any, columns: tuple[str, ...] = (), **kwargs: Any):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.columns = columns
+
     @cached_property
     def ids(self) -> list:
         return list(self.object_list.values_list("pk", flat=True)[:ADMIN_ROWS_AT_MOST + 1])
@@ -131,7 +135,7 @@ class CappedPaginator(Paginator):
         return self._get_page(self.rows(self.ids[start:start + self.per_page]), number, self)
 
     def rows(self, ids: list) -> list:
-        return rows_by_id(self.object_list, ids)
+        return rows_by_id(self.object_list.only(*self.columns) if self.columns else self.object_list, ids)
 
 
 class DrawnSelect(forms.Select):
@@ -193,6 +197,14 @@ class LongList:
     list_per_page = 50  # as the staff site's lists: a changelist's cost is mostly drawing its rows
     exact_search: dict[str, Callable[[str], Any]] = {}
     name_search: tuple[str, ...] = ()
+    # The columns the rows show (through list_select_related too), read alone for the page: a request's
+    # parameters and reply, say, are neither decoded nor read. Empty: every column.
+    list_columns: tuple[str, ...] = ()
+
+    def get_paginator(self, request: HttpRequest, queryset: QuerySet, per_page: int, orphans: int = 0,
+                      allow_empty_first_page: bool = True) -> Paginator:
+        columns = self.list_columns if queryset.model is self.model else ()  # not the history page's entries
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, columns=columns)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return SortableOnly

@@ -100,6 +100,8 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     list_display = ("iccid", "state_badge", "number_shown", "subscriber", "services_on", "updated_at")
     list_filter = ("state", "int_roaming", "int_calling", "mo_voice", "mt_voice", "mo_sms", "mt_sms", "premium")
     list_select_related = ("number", "subscriber")
+    list_columns = ("iccid", "state", "number__number", "subscriber__name", "subscriber__postcode", *SERVICE_LABELS,
+                    "premium", "updated_at")
     search_fields = ("iccid",)  # replaced below by an indexed search; listed so the box shows
     search_help_text = ("ICCID or its last digits, geographic number, subscriber name, postcode or its first half"
                         " (G41), or a name and a postcode together")
@@ -323,6 +325,8 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
                     "poll_count", "next_poll_at")
     list_filter = ("state", "command")
     list_select_related = ("sim",)
+    list_columns = ("created_at", "sim__iccid", "command", "state", "aql_id", "codes", "actor_name", "poll_count",
+                    "next_poll_at")
     search_fields = ("sim__iccid",)  # the box; the search itself is exact_search
     search_help_text = "A whole ICCID, or aql's request id"
     exact_search = {"sim__in": _sim_ids, "aql_id": _aql_id}
