@@ -8,7 +8,6 @@ from django.utils import timezone
 from common.csvout import csv_download
 from common.web import requires
 from reports import selectors
-from reports.models import RolledDay
 from reports.periods import period_from
 from reports.reading import DURATION
 
@@ -16,9 +15,9 @@ from reports.reading import DURATION
 @requires("reports.view_reports")
 def reports(request: HttpRequest) -> HttpResponse:
     form, period = period_from(request.GET)
-    rolled = RolledDay.objects.order_by("-rolled_at").values_list("rolled_at", flat=True).first()
+    rolled = selectors.last_rolled()
     context = {"form": form, "period": period, "rolled_at": rolled and timezone.localtime(rolled),
-               "reports": selectors.reports_for(request.user, period) if period else []}
+               "reports": selectors.reports_for(request.user, period, rolled) if period else []}
     return render(request, "reports/reports.html", context)
 
 
@@ -27,7 +26,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     form, period = period_from(request.GET)
     if period is None:
         return render(request, "reports/reports.html", {"form": form, "period": None, "reports": []}, status=400)
-    report = selectors.report_for(request.user, name, period)
+    report = selectors.report_for(request.user, name, period, selectors.last_rolled())
     if report is None:
         raise Http404("No such report.")
     header = [f"{heading} (seconds)" if kind == DURATION else heading for heading, kind in report.columns]

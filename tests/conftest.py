@@ -222,7 +222,10 @@ def _a_cache_of_its_own() -> None:
     drawn for snapshot 7, say) is not another's, whose snapshot 7 may be another."""
     from django.core.cache import cache
 
+    from reports import selectors
+
     cache.clear()
+    selectors._kept.clear()  # the reports kept for a roll-up's stamp: another test's stamps may be the same
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,8 @@ def held_snapshot() -> None:
     counts = dict(SimStateCount.objects.values_list("state", "count"))
     Figure.objects.filter(day=day, report=HELD).delete()
     Figure.objects.bulk_create([Figure(day=day, report=HELD, key=state, value=n) for state, n in counts.items()])
+    # Stamped, as a day counted is: the reports kept for the last stamp (reports.selectors) are made again.
+    RolledDay.objects.filter(day=day).update(rolled_at=timezone.now())
 
 
 def first_day() -> date:
