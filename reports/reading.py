@@ -29,6 +29,9 @@ class Report:
     rows: list[list] = field(default_factory=list)
     chart: dict = field(default_factory=dict)
     note: str = ""
+    # Its table's body as HTML, drawn once (reports.templatetags.reports.table_body): a kept report
+    # (reports.selectors) is shown many times; a year of staff activity is thousands of cells.
+    drawn: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def figures(report: str, period: Period) -> dict[date, dict[str, int]]:

@@ -5,6 +5,7 @@ year by day is thousands of cells: the template language would spend 200 ms on t
 from html import escape  # the standard library's: Django's is lazy-aware, and ten times slower per cell
 
 from django import template
+from django.utils.html import json_script
 from django.utils.safestring import SafeString, mark_safe
 
 from reports.reading import COUNT, DURATION, TEXT, Report
@@ -36,7 +37,22 @@ def duration(seconds: int) -> str:
 
 @register.simple_tag
 def table_body(report: Report) -> SafeString:
-    """The rows of a report's table: the first cell of each its row's heading, figures aligned right."""
+    """The rows of a report's table: the first cell of each its row's heading, figures aligned right.
+    Drawn once a report: a kept one is shown again as it was drawn."""
+    if "body" not in report.drawn:
+        report.drawn["body"] = _body(report)
+    return mark_safe(report.drawn["body"])  # noqa: S308 (every value escaped in _body)
+
+
+@register.simple_tag
+def chart_script(report: Report) -> SafeString:
+    """The report's chart as the JSON script the page's chart code reads (id chart-NAME), made once a report."""
+    if "chart" not in report.drawn:
+        report.drawn["chart"] = json_script(report.chart, f"chart-{report.name}")
+    return mark_safe(report.drawn["chart"])  # noqa: S308 (json_script escapes)
+
+
+def _body(report: Report) -> str:
     kinds = [kind for _, kind in report.columns[1:]]
     rows = []
     for head, *values in report.rows:
@@ -44,4 +60,4 @@ def table_body(report: Report) -> SafeString:
                         else f'<td class="num">{escape(figure(v, kind))}</td>'
                         for v, kind in zip(values, kinds, strict=True))
         rows.append(f'<tr><th scope="row">{escape(head)}</th>{cells}</tr>')
-    return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped above)
+    return "\n".join(rows)
