@@ -25,7 +25,7 @@ def reports_pages(bench: Bench, s: Samples) -> None:
     client = signed_in(user("bench-supervisor", role="Supervisor"))
     get = partial(bench.page, client)
     bench.heading(f"Reports ({s.sim_count:,} SIMs, {days:,} days rolled up)")
-    bench.time("the worker's roll-up pass (yesterday and today again)", rollup_pass)
+    bench.time("the worker's roll-up pass (yesterday and today again)", rollup_pass, paired=False)  # not a page
     year = f"range=dates&start={today() - timedelta(days=365)}&end={today()}"
     for label, query in (("last 7 days", "range=7"), ("last 30 days", "range=30"), ("last 90 days", "range=90"),
                          ("last 90 days by week", "range=90&group=week"), ("a year by month", f"{year}&group=month"),

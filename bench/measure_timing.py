@@ -40,9 +40,10 @@ class Bench:
         print(f"\n{section:<72} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>6}{ratio}", flush=True)
 
     def time(self, label: str, call: Callable[[], object], before: Callable[[], None] | None = None,
-             check: Callable[[object], str] | None = None) -> Result:
+             check: Callable[[object], str] | None = None, paired: bool = True) -> Result:
         """Time `call` (after `before`, untimed): a first call (not timed: it warms up and is checked),
-        up to --runs timed calls, and a last one whose SQL is counted and timed."""
+        up to --runs timed calls, and a last one whose SQL is counted and timed. `paired=False`: no ratio
+        to the reference (the worker's work, not a page)."""
         try:
             first, answer, _, _ = counted(call, before)
         except Exception as exc:  # one broken entry must not stop the others
@@ -57,7 +58,7 @@ class Bench:
             started = time.perf_counter()
             call()
             durations.append((time.perf_counter() - started) * 1000)
-            if self.reference:
+            if self.reference and paired:
                 started = time.perf_counter()
                 self.reference()
                 references.append((time.perf_counter() - started) * 1000)
