@@ -28,8 +28,9 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from common.admin import ID_MARK
 from common.templatetags.words import escape
@@ -90,9 +91,34 @@ def _field_column(field: models.Field, name: str, classes: str, empty: str, link
             return (empty if value is None else value), classes
         return related
 
-    def plain(row: Any) -> tuple[Any, str]:
-        return display_for_field(_blank(getattr(row, name)), field, empty, avoid_link=linked), classes
-    return plain
+    if field.flatchoices:  # a choice's label, looked up in a dict made once (Django makes it a cell)
+        labels = dict(field.flatchoices)
+
+        def chosen(row: Any) -> tuple[Any, str]:
+            value = _blank(getattr(row, name))
+            try:
+                return labels.get(value, empty), classes
+            except TypeError:  # an unhashable value: Django's own way
+                return display_for_field(value, field, empty, avoid_link=linked), classes
+        return chosen
+
+    shown = _plain_text(field, empty, linked)
+    return lambda row: (shown(_blank(getattr(row, name))), classes)
+
+
+def _plain_text(field: models.Field, empty: str, linked: bool) -> Callable[[Any], Any]:
+    """`display_for_field` for a field without choices, worked out once: a number formatted with the
+    separators looked up once a page (Django looks up three a cell), text as itself; other kinds Django's."""
+    if isinstance(field, (models.BooleanField, models.DecimalField, models.FileField, models.URLField,
+                          models.JSONField, models.DateField, models.TimeField)):
+        return lambda value: display_for_field(value, field, empty, avoid_link=linked)
+    blank = field.empty_values
+    if isinstance(field, (models.IntegerField, models.FloatField)):
+        point, grouping, thousands = (formats.get_format(name, get_language())
+                                      for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
+        return lambda value: empty if value in blank else numberformat.format(
+            value, point, None, grouping, thousands, use_l10n=True)
+    return lambda value: empty if value in blank else display_for_value(value, empty)
 
 
 def _getter(model_admin: Any, name: Any) -> Callable[[Any], tuple[Any, Any]]:
@@ -135,7 +161,11 @@ def _change_link(cl: Any) -> Callable[[Any], str] | None:
     url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": opts}, url)
     head, tail = escape(url).split(ID_MARK, 1)  # the first: the path's, before any query
     attname = cl.pk_attname
-    return lambda row: head + escape(url_quote(str(quote(getattr(row, attname))), safe=URL_SAFE)) + tail
+
+    def link(row: Any) -> str:
+        pk = getattr(row, attname)
+        return head + (str(pk) if type(pk) is int else escape(url_quote(str(quote(pk)), safe=URL_SAFE))) + tail
+    return link
 
 
 def _cell(column: Column, field_class: str, empty: str, tag: str, link: Callable[[Any], str] | None
