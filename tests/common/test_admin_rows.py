@@ -94,3 +94,16 @@ def test_a_long_list_reads_only_the_columns_its_rows_show(rows_everywhere, admin
     rows_read = [q["sql"] for q in captured.captured_queries if '"sims_gatewayrequest"."command"' in q["sql"]]
     assert rows_read and not any('"params"' in sql or '"reply"' in sql for sql in rows_read)
     assert "8944120000000000014" in page  # the SIM's ICCID, read with the request
+
+
+def test_a_date_and_time_reads_as_djangos_on_any_day_either_side_of_the_clock_change():
+    from datetime import UTC, datetime, timedelta
+
+    from django.contrib.admin.utils import display_for_field
+    from django.db import models
+
+    field = models.DateTimeField()
+    shown = admin_rows._datetime_text("-")
+    start = datetime(2026, 3, 28, 23, 59, 30, tzinfo=UTC)
+    for value in [start + timedelta(hours=7 * n, minutes=n) for n in range(40)] + [None]:
+        assert shown(value) == display_for_field(value, field, "-"), value
