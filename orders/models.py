@@ -68,7 +68,11 @@ class DespatchOrder(models.Model):
                    # The orders page by state, newest first: a walk of this, never a sort of them all.
                    models.Index(fields=["state", "-created_at", "-id"], name="order_state_recent"),
                    # The dashboard's oldest open orders: PostgreSQL walked every order by date to find them.
-                   models.Index(fields=["created_at", "id"], condition=Q(state__in=OPEN), name="order_open_oldest")]
+                   models.Index(fields=["created_at", "id"], condition=Q(state__in=OPEN), name="order_open_oldest"),
+                   # Admin's search by a whole postcode or ICCID: with the reference's and the name's own
+                   # indexes, each part of its OR is an index (it read every order: 20-34 ms at 35,000).
+                   models.Index(fields=["postcode"], name="order_postcode"),
+                   models.Index(fields=["iccid"], name="order_iccid")]
         permissions = [("place_order", "Can place, send and refresh despatch orders, and check stock")]
 
     def __str__(self) -> str:
