@@ -104,7 +104,9 @@ class StockLevel(models.Model):
 
     class Meta:
         ordering = ["-checked_at", "product__code"]
-        indexes = [models.Index(fields=["product", "-checked_at"], name="stock_history")]
+        indexes = [models.Index(fields=["product", "-checked_at"], name="stock_history"),
+                   # Admin's filter "low": the few low snapshots newest first, not every snapshot sorted.
+                   models.Index(fields=["-checked_at"], condition=Q(low=True), name="stock_low_recent")]
 
     def __str__(self) -> str:
         return f"{self.product.code}: {self.quantity}"

@@ -129,3 +129,11 @@ def test_admins_search_of_orders_by_a_whole_postcode_or_iccid_reads_indexes_not_
     found, _ = model_admin.get_search_results(rf.get("/"), DespatchOrder.objects.all(), term)
     plan_found = plan(found.order_by("-created_at", "-pk").values_list("pk", flat=True)[:2501])
     assert "MULTI-INDEX OR" in plan_found and index in plan_found and "SCAN orders_despatchorder\n" not in plan_found
+
+
+def test_admins_filter_of_low_stock_walks_its_own_index():
+    from orders.models import StockLevel
+
+    found = plan(StockLevel.objects.filter(low=True).order_by("-checked_at", "product__code", "-pk")
+                 .values_list("pk", flat=True)[:2501])  # as admin's list asks, in the model's order
+    assert "stock_low_recent" in found
