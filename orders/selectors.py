@@ -1,10 +1,11 @@
 """Reads shared by the order and stock pages and the dashboard."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import FloatField, Func, OuterRef, Subquery
 from django.utils import timezone
 
 from common.paging import Page, seek
@@ -33,7 +34,8 @@ def stock_latest() -> list[Product]:
         checked_at=Subquery(latest.values("checked_at")[:1]),
         latest_pk=Subquery(latest.values("pk")[:1]),
     ).order_by("code"))
-    trends = stock_trends(newest=max((p.latest_pk for p in products if p.latest_pk), default=None))
+    trends = stock_trends(newest=max((p.latest_pk for p in products if p.latest_pk), default=None),
+                          codes={p.pk: p.code for p in products})
     for product in products:
         product.trend = trends.get(product.code)
     return products
@@ -47,7 +49,8 @@ def stock_quantities() -> dict[str, int]:
     return {code: quantity for code, quantity in rows if quantity is not None}
 
 
-def stock_trends(*, newest: int | None, days: int = 7, width: int = 200, height: int = 40) -> dict[str, dict]:
+def stock_trends(*, newest: int | None, codes: dict[int, str], days: int = 7, width: int = 200, height: int = 40,
+                 ) -> dict[str, dict]:
     """Each product code's stock over the last `days`, as an SVG polyline scaled to its own
     range (a code with 20,000 SIMs and one with 200 both show their trend). Drawn by the
     server from one query, no chart script, and drawn again only when a snapshot is added
@@ -56,20 +59,35 @@ def stock_trends(*, newest: int | None, days: int = 7, width: int = 200, height:
     if newest is None:
         return {}
     key = f"stock-trends:{newest}:{timezone.now():%Y%m%d%H}:{days}:{width}:{height}"
-    return cache.get_or_set(key, partial(_trends, days=days, width=width, height=height), 3600)
+    return cache.get_or_set(key, partial(_trends, codes=codes, days=days, width=width, height=height), 3600)
 
 
-def _trends(*, days: int, width: int, height: int) -> dict[str, dict]:
+class EpochSeconds(Func):
+    """A date and time as seconds since 1970, worked out by the database: a week of snapshots' times read
+    as numbers (a tenth of the cost of making 2,700 datetimes in Python, most of the sparklines' time)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # Django keeps a date and time as UTC text there; julianday reads it, counted in days from noon 4713 BC.
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+                           **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+
+
+def _trends(*, codes: dict[int, str], days: int, width: int, height: int) -> dict[str, dict]:
     since = timezone.now() - timedelta(days=days)
-    rows = list(StockLevel.objects.filter(checked_at__gte=since).order_by("checked_at")
-                .values_list("product__code", "quantity", "checked_at"))
-    times = [at for _, _, at in rows]
-    if len(set(times)) < 2:  # one check is a point, not a line
+    rows = list(StockLevel.objects.filter(checked_at__gte=since).order_by("checked_at", "pk")
+                .values_list("product_id", "quantity", EpochSeconds("checked_at")))
+    if len({at for _, _, at in rows}) < 2:  # one check is a point, not a line
         return {}
-    start, span = times[0], max((times[-1] - times[0]).total_seconds(), 1)
+    first, span = rows[0][2], max(rows[-1][2] - rows[0][2], 1)
+    start = datetime.fromtimestamp(round(first, 3), UTC)
     by_code: dict[str, list[tuple[float, int]]] = {}
-    for code, quantity, at in rows:
-        by_code.setdefault(code, []).append(((at - start).total_seconds() / span, quantity))
+    for product, quantity, at in rows:
+        by_code.setdefault(codes[product], []).append(((at - first) / span, quantity))
     trends = {}
     for code, every in by_code.items():
         step = -(-len(every) // width)  # no more points than pixels (a week of five-minute snapshots is 2,000)

@@ -45,3 +45,13 @@ def test_the_snapshots_are_read_again_only_when_one_is_added():
     with CaptureQueriesContext(connection) as added:
         trend = selectors.stock_latest()[0].trend
     assert len(added) == 2 and trend["low"] == 5 and trend != first
+
+
+def test_the_database_reads_a_snapshots_time_as_the_seconds_python_does():
+    from datetime import UTC, datetime
+
+    product = Product.objects.create(code="AQL-123")
+    at = datetime(2026, 3, 29, 0, 59, 59, 250000, tzinfo=UTC)
+    StockLevel.objects.create(product=product, quantity=1, checked_at=at)
+    seconds = StockLevel.objects.values_list(selectors.EpochSeconds("checked_at"), flat=True).get()
+    assert abs(seconds - at.timestamp()) < 0.001
