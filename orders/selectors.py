@@ -74,7 +74,9 @@ class EpochSeconds(Func):
                            **extra)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision", **extra)
+        # EXTRACT gives a numeric (a Decimal in Python): the sums with the other times want a float.
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+                           **extra)
 
 
 def _trends(*, codes: dict[int, str], days: int, width: int, height: int) -> dict[str, dict]:
