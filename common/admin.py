@@ -44,6 +44,12 @@ def badge(label: str, colour: str) -> str:
     return mark_safe(f'<span class="badge badge-{escape(colour)}">{escape(label)}</span>')  # noqa: S308
 
 
+def badge_of(choice: Any) -> str:
+    """A state's badge from its choice (`SimState(obj.state)`, say: its label and colour): a list draws one a
+    row, and Django's get_FIELD_display makes a dict of every choice for each call."""
+    return badge(choice.label, choice.colour)
+
+
 @cache
 def _around_id(viewname: str, prefix: str) -> tuple[str, str]:
     head, tail = reverse(viewname, args=[ID_MARK]).split(ID_MARK, 1)
@@ -285,7 +291,15 @@ def _admin_site_permission(request: HttpRequest) -> bool:
 
 admin.site.has_permission = _admin_site_permission
 
-_app_lists: dict[tuple, list] = {}
+class KeptApps(list):
+    """An app list kept for a set of permissions, with what common.templatetags.admin_apps drew of it."""
+
+    def __init__(self, apps: list) -> None:
+        super().__init__(apps)
+        self.drawn: dict[tuple, str] = {}
+
+
+_app_lists: dict[tuple, KeptApps] = {}
 
 
 def _app_list(request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
@@ -298,7 +312,7 @@ def _app_list(request: HttpRequest, app_label: str | None = None) -> list[dict[s
     if key not in _app_lists:
         if len(_app_lists) > 500:  # bounded: a few per person
             _app_lists.clear()
-        _app_lists[key] = admin.AdminSite.get_app_list(admin.site, request, app_label)
+        _app_lists[key] = KeptApps(admin.AdminSite.get_app_list(admin.site, request, app_label))
     return _app_lists[key]
 
 

@@ -9,12 +9,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from common.admin import BadgeMedia, LongList, ReadOnlyAdmin, badge, for_each, history_table
+from common.admin import BadgeMedia, LongList, ReadOnlyAdmin, badge, badge_of, for_each, history_table
 from common.errors import REFUSALS, Refused, refusal_text
 from common.models import EventKind
 from common.outcomes import Outcome
 from hooks import services
-from hooks.models import Delivery, Subscription
+from hooks.models import Delivery, DeliveryState, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -134,7 +134,7 @@ class DeliveryAdmin(LongList, ReadOnlyAdmin):
 
     @admin.display(description="state")
     def state_badge(self, obj: Delivery) -> str:
-        return badge(obj.get_state_display(), obj.colour)
+        return badge_of(DeliveryState(obj.state))
 
     @admin.display(description="event id")
     def event_id_shown(self, obj: Delivery) -> str:

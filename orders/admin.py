@@ -14,7 +14,7 @@ from common.admin import (
     NamedInUrl,
     ReadOnlyAdmin,
     admin_link,
-    badge,
+    badge_of,
     for_each,
     once,
 )
@@ -22,7 +22,7 @@ from common.forms import add_refusal
 from common.outcomes import Outcome
 from common.validators import clean_iccid, clean_postcode, phone_national
 from orders import services
-from orders.lifecycle import SUBMITTABLE
+from orders.lifecycle import SUBMITTABLE, OrderState
 from orders.models import DespatchOrder, Product, StockLevel
 from orders.outcomes import order_outcome
 
@@ -102,7 +102,7 @@ class DespatchOrderAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: DespatchOrder) -> str:
-        return badge(obj.get_state_display(), obj.colour)
+        return badge_of(OrderState(obj.state))
 
     def has_place_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.place_order")

@@ -27,7 +27,7 @@ from common.admin import (
     NamedInUrl,
     ReadOnlyAdmin,
     admin_link,
-    badge,
+    badge_of,
     for_each,
     history_table,
     once,
@@ -37,7 +37,7 @@ from common.outcomes import Outcome
 from sims import admin_replacements, search, selectors, services  # noqa: F401 (admin_replacements registers its admin)
 from sims.admin_rests import RestActions, RestingFilter
 from sims.forms import SERVICE_LABELS, BulkNumbersForm
-from sims.lifecycle import PROVISION, TERMINATE, Command, SimAction
+from sims.lifecycle import PROVISION, TERMINATE, Command, SimAction, SimState
 from sims.models import Batch, GatewayRequest, GeographicNumber, RequestState, Sim, SimEvent, Subscriber
 
 HISTORY_ROWS = 20
@@ -151,7 +151,7 @@ class SimAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
 
     @admin.display(description="state")
     def state_badge(self, obj: Sim) -> str:
-        return badge(obj.get_state_display(), obj.colour)
+        return badge_of(SimState(obj.state))
 
     @admin.display(description="number")
     def number_shown(self, obj: Sim) -> str:
@@ -356,7 +356,7 @@ class GatewayRequestAdmin(LongList, ReadOnlyAdmin):
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: GatewayRequest) -> str:
-        return badge(obj.get_state_display(), obj.colour)
+        return badge_of(RequestState(obj.state))
 
     @admin.display(description="codes")
     def codes_in_words(self, obj: GatewayRequest) -> str:

@@ -35,10 +35,24 @@ def _model_row(app_label: str, model: dict[str, Any], path: str, show_changelink
 
 @register.simple_tag
 def app_list(apps: list[dict[str, Any]], path: str, show_changelinks: bool = False) -> str:
-    """Django's `admin/app_list.html` for `apps` (each site's get_app_list), the page at `path`."""
+    """Django's `admin/app_list.html` for `apps` (each site's get_app_list), the page at `path`. A kept list
+    (common.admin's, with a `drawn` dict) keeps what it drew for each place in it: the names are lazy
+    translations, a hundred a page."""
     if not apps:
         return mark_safe(f"<p>{escape(gettext('You don’t have permission to view or edit anything.'))}</p>")  # noqa: S308
     path = quote(path, safe="/")  # as the template's request.path|urlencode
+    drawn = getattr(apps, "drawn", None)
+    if drawn is None:
+        return mark_safe(_draw(apps, path, show_changelinks))  # noqa: S308 (every value escaped in _draw)
+    # What the markup depends on of the path: which addresses of the list it holds (the current app and model).
+    here = tuple(url for app in apps for url in (app["app_url"], *(m.get("admin_url") for m in app["models"]))
+                 if url and url in path)
+    if (show_changelinks, here) not in drawn:
+        drawn[show_changelinks, here] = _draw(apps, path, show_changelinks)
+    return mark_safe(drawn[show_changelinks, here])  # noqa: S308 (every value escaped in _draw)
+
+
+def _draw(apps: list[dict[str, Any]], path: str, show_changelinks: bool) -> str:
     heads = (f'<thead class="visually-hidden"><tr><th scope="col">{escape(gettext("Model name"))}</th>'
              f'<th scope="col">{escape(gettext("Add link"))}</th>'
              f'<th scope="col">{escape(gettext("Change or view list link"))}</th></tr></thead>')
@@ -50,4 +64,4 @@ def app_list(apps: list[dict[str, Any]], path: str, show_changelinks: bool = Fal
         out.append(f'<div class="app-{escape(label)} module{" current-app" if app["app_url"] in path else ""}"><table>'
                    f'<caption><a href="{escape(app["app_url"])}" class="section" title="{escape(title)}">'
                    f'{escape(app["name"])}</a></caption>{heads}{rows}</table></div>')
-    return mark_safe("\n".join(out))  # noqa: S308 (every value escaped above)
+    return "\n".join(out)

@@ -34,6 +34,7 @@ def test_the_app_list_is_djangos_markup(rf, admin_user, path, show_changelinks):
         assert any(app["app_label"] == "sims" for app in apps)
         djangos = DJANGOS.render(Context({"app_list": apps, "request": request, "show_changelinks": show_changelinks}))
         assert _same(app_list(apps, path, show_changelinks)) == _same(djangos)
+        assert app_list(list(apps), path, show_changelinks) == app_list(apps, path, show_changelinks)  # kept or not
 
 
 def test_nothing_to_see_says_so():
