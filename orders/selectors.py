@@ -83,18 +83,19 @@ def _trends(*, codes: dict[int, str], days: int, width: int, height: int) -> dic
     since = timezone.now() - timedelta(days=days)
     rows = list(StockLevel.objects.filter(checked_at__gte=since).order_by("checked_at", "pk")
                 .values_list("product_id", "quantity", EpochSeconds("checked_at")))
-    if len({at for _, _, at in rows}) < 2:  # one check is a point, not a line
+    if not rows or rows[0][2] == rows[-1][2]:  # one check (in time order) is a point, not a line
         return {}
     first, span = rows[0][2], max(rows[-1][2] - rows[0][2], 1)
     start = datetime.fromtimestamp(round(first, 3), UTC)
     by_code: dict[str, list[tuple[float, int]]] = {}
     for product, quantity, at in rows:
-        by_code.setdefault(codes[product], []).append(((at - first) / span, quantity))
+        by_code.setdefault(codes[product], []).append((at, quantity))
     trends = {}
     for code, every in by_code.items():
         step = -(-len(every) // width)  # no more points than pixels (a week of five-minute snapshots is 2,000)
-        points = [*every[:-1:step], every[-1]]
-        low, high = min(q for _, q in every), max(q for _, q in every)
+        points = [((at - first) / span, q) for at, q in (*every[:-1:step], every[-1])]
+        quantities = [q for _, q in every]
+        low, high = min(quantities), max(quantities)
 
         def y(quantity: int, low: int = low, high: int = high) -> float:  # steady stock: a line midway
             return height / 2 if high == low else height - 2 - (quantity - low) / (high - low) * (height - 4)
