@@ -131,6 +131,9 @@ def seed(*, sims: int, seed_value: int = 14, quiet: bool = False) -> dict[str, i
                 raise SystemExit(f"seeded rows break foreign keys, e.g. {broken[:5]}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+    from orders.services import keep_trends
+
+    keep_trends()  # as the worker's stock check leaves them: each product's sparkline kept with its newest snapshot
     if postgres:  # as autovacuum soon would after a bulk load: visibility map and statistics
         connection.ensure_connection()
         autocommit = connection.connection.autocommit

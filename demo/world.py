@@ -271,6 +271,7 @@ def _spread_stock_history(hours: int = 6) -> None:
     now = timezone.now()
     for n, at in enumerate(times):
         StockLevel.objects.filter(checked_at=at).update(checked_at=now - timedelta(hours=hours * n))
+    order_services.keep_trends()  # the sparklines of the history as spread
 
 
 def _history(seeder: _Seeder, sims: list[int]) -> tuple[list[int], list[int]]:

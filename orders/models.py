@@ -101,6 +101,9 @@ class StockLevel(models.Model):
     quantity = models.PositiveIntegerField()
     low = models.BooleanField(default=False, help_text="Below the product's threshold at the time")
     checked_at = models.DateTimeField(db_index=True)
+    # The product's sparkline of the week to this snapshot, kept with its newest one when it is taken
+    # (orders.services.keep_trends): no page works it out. None on older snapshots.
+    trend = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-checked_at", "product__code"]

@@ -24,21 +24,37 @@ def open_orders(*, limit: int = 10) -> list[DespatchOrder]:
     return list(DespatchOrder.objects.filter(state__in=OPEN).order_by("created_at", "pk")[:limit])
 
 
+TREND = {"days": 7, "width": 200, "height": 40}  # the sparklines: a week, in so many pixels
+
+
 def stock_latest() -> list[Product]:
-    """Each product code with its latest snapshot (quantity, low flag, when) in one query, and
-    its trend over the last week (`trend`, for a sparkline) in one more."""
+    """Each product code with its latest snapshot (quantity, low flag, when) and its trend over the last
+    week (`trend`, for a sparkline) in one query: the trend kept with the snapshot when it was taken.
+    Where one is missing (a snapshot made otherwise), the trends are worked out here (stock_trends)."""
     latest = StockLevel.objects.filter(product=OuterRef("pk")).order_by("-checked_at")
     products = list(Product.objects.annotate(
         quantity=Subquery(latest.values("quantity")[:1]),
         low=Subquery(latest.values("low")[:1]),
         checked_at=Subquery(latest.values("checked_at")[:1]),
         latest_pk=Subquery(latest.values("pk")[:1]),
+        kept_trend=Subquery(latest.values("trend")[:1]),
     ).order_by("code"))
+    if all(p.kept_trend for p in products if p.latest_pk):
+        for product in products:
+            kept = product.kept_trend
+            product.trend = kept and {**kept, "since": datetime.fromisoformat(kept["since"])}
+        return products
     trends = stock_trends(newest=max((p.latest_pk for p in products if p.latest_pk), default=None),
-                          codes={p.pk: p.code for p in products})
+                          codes={p.pk: p.code for p in products}, **TREND)
     for product in products:
         product.trend = trends.get(product.code)
     return products
+
+
+def trends_to_keep() -> dict[str, dict]:
+    """Every product's trend as it is now, for keeping with its newest snapshot (its time as text)."""
+    trends = _trends(codes=dict(Product.objects.values_list("pk", "code")), **TREND)
+    return {code: {**trend, "since": trend["since"].isoformat()} for code, trend in trends.items()}
 
 
 def stock_quantities() -> dict[str, int]:

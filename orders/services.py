@@ -29,6 +29,7 @@ from common.transitions import Transition
 from ops import gateway
 from ops.leases import claim_due
 from ops.logs import said
+from orders import selectors
 from orders.lifecycle import OPEN, OrderState, OrderStep, submit_refusal
 from orders.models import DespatchOrder, OrderEvent, Product, StockLevel
 from sims import services as sim_services
@@ -309,7 +310,20 @@ def stock_refresh() -> list[StockLevel]:
             low = product.low_stock_threshold is not None and line.quantity < product.low_stock_threshold
             levels.append(StockLevel(product=product, quantity=line.quantity, low=low, checked_at=now))
         _tell_newly_low(levels)
-        return StockLevel.objects.bulk_create(levels)
+        levels = StockLevel.objects.bulk_create(levels)
+    keep_trends()  # after the snapshot's transaction: on SQLite it holds the one write lock
+    return levels
+
+
+def keep_trends() -> None:
+    """Each product's sparkline of the last week kept with its newest snapshot, worked out once a snapshot
+    here rather than by the pages that show it (the dashboard, the stock page)."""
+    trends = selectors.trends_to_keep()
+    newest = [StockLevel.objects.filter(product=product).order_by("-checked_at", "-pk").first()
+              for product in Product.objects.all()]  # a few product codes: a query each
+    for level in (level for level in newest if level is not None):
+        level.trend = trends.get(level.product.code)
+    StockLevel.objects.bulk_update([level for level in newest if level is not None], ["trend"])
 
 
 def _tell_newly_low(levels: list[StockLevel]) -> None:

@@ -55,3 +55,19 @@ def test_the_database_reads_a_snapshots_time_as_the_seconds_python_does():
     StockLevel.objects.create(product=product, quantity=1, checked_at=at)
     seconds = StockLevel.objects.values_list(selectors.EpochSeconds("checked_at"), flat=True).get()
     assert abs(seconds - at.timestamp()) < 0.001
+
+
+def test_each_snapshot_taken_keeps_the_products_trend_and_the_pages_read_it_not_the_week(world):
+    from orders import services
+
+    week_of_snapshots(Product.objects.create(code="AQL-123"), every_minutes=60)
+    worked_out = selectors.stock_latest()[0].trend  # a snapshot made otherwise: worked out on the page
+    world.fake.account.stock = {"AQL-123": 900}
+    services.stock_refresh()  # aql's answer kept as a snapshot, with the week's trend to it
+    newest = StockLevel.objects.order_by("-checked_at").first()
+    assert newest.quantity == 900 and newest.trend["low"] == 900 and newest.trend != worked_out
+    with CaptureQueriesContext(connection) as read:
+        trend = selectors.stock_latest()[0].trend
+    assert len(read) == 1  # the products with their latest snapshot and its trend
+    again = selectors.stock_trends(newest=newest.pk, codes={newest.product_id: "AQL-123"}, **selectors.TREND)
+    assert trend == again["AQL-123"]  # what would be worked out now, to the microsecond of its start
