@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from aql.codes import DESPATCH_INSUFFICIENT_SIMS, DESPATCH_UNDEFINED_ERROR, Code
@@ -311,19 +311,28 @@ def stock_refresh() -> list[StockLevel]:
             levels.append(StockLevel(product=product, quantity=line.quantity, low=low, checked_at=now))
         _tell_newly_low(levels)
         levels = StockLevel.objects.bulk_create(levels)
-    keep_trends()  # after the snapshot's transaction: on SQLite it holds the one write lock
+    try:  # after the snapshot's transaction (on SQLite it holds the one write lock); the snapshot is kept
+        keep_trends()  # whatever becomes of its sparkline, which the pages then work out themselves
+    except DatabaseError:
+        logger.warning("stock trends not kept", exc_info=True)
     return levels
 
 
 def keep_trends() -> None:
     """Each product's sparkline of the last week kept with its newest snapshot, worked out once a snapshot
-    here rather than by the pages that show it (the dashboard, the stock page)."""
+    here rather than by the pages that show it (the dashboard, the stock page); the snapshot before it
+    gives its own up (only the newest is read: a year of them kept would be 400 MB)."""
     trends = selectors.trends_to_keep()
-    newest = [StockLevel.objects.filter(product=product).order_by("-checked_at", "-pk").first()
-              for product in Product.objects.all()]  # a few product codes: a query each
-    for level in (level for level in newest if level is not None):
-        level.trend = trends.get(level.product.code)
-    StockLevel.objects.bulk_update([level for level in newest if level is not None], ["trend"])
+    changed = []
+    for product in Product.objects.all():  # a few product codes: a query each
+        newest, *before = StockLevel.objects.filter(product=product).order_by("-checked_at", "-pk")[:2] or [None]
+        if newest is None:
+            continue
+        newest.trend = trends.get(product.code)
+        changed += [newest, *(level for level in before if level.trend is not None)]
+        for level in before:
+            level.trend = None
+    StockLevel.objects.bulk_update(changed, ["trend"])
 
 
 def _tell_newly_low(levels: list[StockLevel]) -> None:

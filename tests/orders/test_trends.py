@@ -71,3 +71,21 @@ def test_each_snapshot_taken_keeps_the_products_trend_and_the_pages_read_it_not_
     assert len(read) == 1  # the products with their latest snapshot and its trend
     again = selectors.stock_trends(newest=newest.pk, codes={newest.product_id: "AQL-123"}, **selectors.TREND)
     assert trend == again["AQL-123"]  # what would be worked out now, to the microsecond of its start
+
+
+def test_only_the_newest_snapshot_keeps_a_trend_and_a_failure_to_keep_one_loses_no_snapshot(world, monkeypatch):
+    from django.db import DatabaseError
+
+    from orders import services
+
+    world.fake.account.stock = {"AQL-123": 900}
+    for _ in range(3):
+        services.stock_refresh()
+    assert StockLevel.objects.filter(trend__isnull=False).count() == 1  # the newest's: a year of them is 400 MB
+
+    def locked() -> None:
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(services, "keep_trends", locked)
+    assert len(services.stock_refresh()) == 1 and StockLevel.objects.count() == 4  # kept, and said so
+    assert selectors.stock_latest()[0].trend is not None  # worked out on the page instead
