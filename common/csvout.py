@@ -4,7 +4,7 @@ import csv
 from collections.abc import Iterable
 from itertools import chain
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 
 class _Echo:
@@ -29,5 +29,18 @@ def csv_download(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     response = StreamingHttpResponse(
         chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in r]) for r in rows)),
         content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_text(header: list[str], rows: Iterable[list]) -> str:
+    """The same file as one string, for a small one drawn once and answered many times (a kept report)."""
+    writer = csv.writer(_Echo())
+    return "".join(chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in r]) for r in rows)))
+
+
+def csv_attachment(filename: str, text: str) -> HttpResponse:
+    """A CSV file made already (csv_text), as a download."""
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -58,6 +58,7 @@ class DespatchOrderAdmin(NamedInUrl, LongList, KeepsHistory, admin.ModelAdmin):
     list_display = ("order_ref", "state_badge", "name", "company", "postcode", "iccid", "sim", "created_at")
     list_filter = ("state",)
     list_select_related = ("sim",)
+    list_columns = ("order_ref", "state", "name", "company", "postcode", "iccid", "sim__iccid", "created_at")
     search_fields = ("order_ref",)  # the box; the search itself is exact_search and name_search
     search_help_text = "An order reference, a whole ICCID or postcode, or at least three letters of a name"
     exact_search = {"order_ref": str.upper, "iccid": clean_iccid, "postcode": clean_postcode}

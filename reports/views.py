@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from common.csvout import csv_download
+from common.csvout import csv_attachment, csv_text
 from common.web import requires
 from reports import selectors
 from reports.periods import period_from
@@ -29,6 +29,8 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     report = selectors.report_for(request.user, name, period, selectors.last_rolled())
     if report is None:
         raise Http404("No such report.")
-    header = [f"{heading} (seconds)" if kind == DURATION else heading for heading, kind in report.columns]
-    return csv_download(f"{name}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv", header,
-                        ([("not known" if v is None else v) for v in row] for row in report.rows))
+    if "csv" not in report.drawn:  # a kept report's file is made once, as its table is
+        header = [f"{heading} (seconds)" if kind == DURATION else heading for heading, kind in report.columns]
+        rows = ([("not known" if v is None else v) for v in row] for row in report.rows)
+        report.drawn["csv"] = csv_text(header, rows)
+    return csv_attachment(f"{name}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv", report.drawn["csv"])

@@ -64,12 +64,12 @@ def test_a_period_of_chosen_dates_grouped_by_week_and_its_csv(supervisor):
     assert "Week of 01 Jun 2026" in page and "Week of 08 Jun 2026" in page
     got = supervisor.get(f"/reports/lines.csv?{query}")
     assert got["Content-Disposition"] == 'attachment; filename="lines-20260601-20260610.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(got.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(got.content.decode())))
     assert rows == [["Period", "Activated", "Reactivated", "Suspended", "Terminated", "Replaced", "Active at the end"],
                     ["Week of 01 Jun 2026", "1", "0", "0", "0", "0", "not known"],
                     ["Week of 08 Jun 2026", "1", "0", "0", "0", "0", "not known"]]
     speed = supervisor.get(f"/reports/speed.csv?{query}")
-    assert next(csv.reader(io.StringIO(b"".join(speed.streaming_content).decode())))[3] == "Median (seconds)"
+    assert next(csv.reader(io.StringIO(speed.content.decode())))[3] == "Median (seconds)"
 
 
 @pytest.mark.parametrize("query, field, words", [
