@@ -17,7 +17,7 @@ from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as django_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.templatetags.base import InclusionAdminNode
-from django.contrib.admin.utils import (
+from django.contrib.admin.utils import (  # _get_non_gfk_field: lookup_field's own test of what a column is
     FieldIsAForeignKeyColumnName,
     _get_non_gfk_field,
     display_for_field,
