@@ -4,7 +4,6 @@ action reports per row. And the admin of what this app owns: users (never delete
 
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -32,16 +31,11 @@ from common.outcomes import Outcome
 from common.paging import rows_by_id
 from common.roles import SYSTEM_USERNAME
 from common.search import contains_q
-from common.templatetags.words import escape
+from common.templatetags.words import address_around, badge, escape
 
 # Stands for a row's id in an address reversed once (letters and digits: admin's quote and the URL's
 # own leave it alone), so a list's fifty links cost one reverse().
 ID_MARK = "rowid0mark9q"
-
-
-def badge(label: str, colour: str) -> str:
-    # Written out, as a list draws one a row: format_html costs more than the rest of the cell.
-    return mark_safe(f'<span class="badge badge-{escape(colour)}">{escape(label)}</span>')  # noqa: S308
 
 
 def badge_of(choice: Any) -> str:
@@ -50,17 +44,11 @@ def badge_of(choice: Any) -> str:
     return badge(choice.label, choice.colour)
 
 
-@cache
-def _around_id(viewname: str, prefix: str) -> tuple[str, str]:
-    head, tail = reverse(viewname, args=[ID_MARK]).split(ID_MARK, 1)
-    return head, tail
-
-
 def admin_link(viewname: str, pk: Any, text: object) -> str:
     """A link to a row's admin page (`viewname` an admin URL's name that takes the row's id), its
-    address reversed once a process: a changelist draws one a row."""
-    head, tail = _around_id(viewname, get_script_prefix())
-    return mark_safe(f'<a href="{escape(head + str(quote(pk)) + tail)}">{escape(text)}</a>')  # noqa: S308
+    address reversed once a process (words.address_around): a changelist draws one a row."""
+    before, after = address_around(viewname, ID_MARK, get_script_prefix())
+    return mark_safe(f'<a href="{before}{escape(quote(pk))}{after}">{escape(text)}</a>')  # noqa: S308
 
 
 class BadgeMedia:

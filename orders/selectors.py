@@ -65,8 +65,7 @@ def stock_quantities() -> dict[str, int]:
     return {code: quantity for code, quantity in rows if quantity is not None}
 
 
-def stock_trends(*, newest: int | None, codes: dict[int, str], days: int = 7, width: int = 200, height: int = 40,
-                 ) -> dict[str, dict]:
+def stock_trends(*, newest: int | None, codes: dict[int, str], days: int, width: int, height: int) -> dict[str, dict]:
     """Each product code's stock over the last `days`, as an SVG polyline scaled to its own
     range (a code with 20,000 SIMs and one with 200 both show their trend). Drawn by the
     server from one query, no chart script, and drawn again only when a snapshot is added
