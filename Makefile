@@ -26,10 +26,11 @@ demo: install
 
 ## Every test, then the linter and the layering contracts (TESTS=path narrows the run).
 ## JOBS: pytest-xdist workers, one per core up to two by default (CI's machines have two);
-## JOBS=0 runs the tests in this one process. Each worker has its own test database.
+## JOBS=0 runs the tests in this one process. Each worker has its own test database; a worker that runs
+## out of tests takes some of the other's (worksteal), so a few long tests at the end do not leave one idle.
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 2 ] && echo 2 || echo $$n)
 test: install $(OIDC_PROVIDER)
-	$(BIN)/pytest -n $(JOBS) $(TESTS)
+	$(BIN)/pytest -n $(JOBS) --dist worksteal $(TESTS)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 

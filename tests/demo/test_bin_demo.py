@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Each demo owns var/demo.sqlite3 (it deletes and re-creates it), its logs there and staticfiles/
 # (collectstatic): two at once, on two pytest-xdist workers, migrate one database together and fail
 # ("table ... already exists"). The taken-port test stops before any of that.
-pytestmark = pytest.mark.one_at_a_time("bin-demo")
+# bin/demo runs on its own SQLite file whatever DATABASE_URL says: .ci/run checks it once.
+pytestmark = [pytest.mark.one_at_a_time("bin-demo"), pytest.mark.one_database]
 
 
 def free_port() -> int:
