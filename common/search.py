@@ -22,9 +22,11 @@ def fts_table(model: type[Model], column: str) -> str:
     return f"{model._meta.db_table}_{column}_fts"
 
 
-def contains_q(model: type[Model], column: str, term: str) -> Q:
+def contains_q(model: type[Model], column: str, term: str, *, at_most: int | None = None) -> Q:
     """Rows of `model` whose `column` contains `term` (any case), through the trigram index when
-    the term is long enough to use it; shorter terms find nothing (callers say to type more)."""
+    the term is long enough to use it; shorter terms find nothing (callers say to type more).
+    `at_most`: a caller that looks at no more rows than this (the lowest ids) says so, and SQLite's
+    index stops there: a surname 9,000 subscribers have took 10 ms to find them all, 0.5 ms for 201."""
     if len(term) < TRIGRAM:
         return Q(pk__in=[])
     if connection.vendor != "sqlite" or "%" in term or "_" in term:
@@ -34,6 +36,8 @@ def contains_q(model: type[Model], column: str, term: str) -> Q:
     # again to check it (33 ms against 10 for a surname 9,000 of a million subscribers have).
     # The table and column are ours, never typed; the term is a parameter, quoted as FTS5 wants.
     sql = f'SELECT rowid FROM "{fts_table(model, column)}" WHERE "{column}" MATCH %s'  # noqa: S608
+    if at_most is not None:
+        sql += f" LIMIT {int(at_most)}"
     return Q(pk__in=RawSQL(sql, ('"' + term.replace('"', '""') + '"',)))  # noqa: S611
 
 

@@ -275,6 +275,9 @@ class Upload(models.Model):
         return f"{self.get_kind_display()}: {self.name}"
 
 
+COMMAND_WORDS = dict(Command.choices)
+
+
 class GatewayRequest(models.Model):
     """The journal: one row per command sent to aql, written before it is sent. Never the password."""
 
@@ -366,7 +369,9 @@ class GatewayRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_command_display()} {self.sim_id} ({self.state})"
+        # A dict made once: get_command_display makes one of every choice for each call, and admin's request
+        # list names each row in its checkbox.
+        return f"{COMMAND_WORDS.get(self.command, self.command)} {self.sim_id} ({self.state})"
 
     @property
     def colour(self) -> str:

@@ -36,7 +36,8 @@ def sim_search_q(term: str, *, by_person: bool = True) -> Q:
 
 
 def _people(term: str) -> QuerySet[Subscriber]:
-    return Subscriber.objects.filter(_person_q(term)).order_by()
+    """The people a search looks at, and one more (to say when there are more): NAME_MATCHES + 1 at most."""
+    return Subscriber.objects.filter(_person_q(term, at_most=NAME_MATCHES + 1)).order_by()
 
 
 def search_cut_short(term: str, *, by_person: bool = True) -> bool:
@@ -53,17 +54,18 @@ def search_cut_short(term: str, *, by_person: bool = True) -> bool:
         return _people(term)[NAME_MATCHES:NAME_MATCHES + 1].exists()
 
 
-def _person_q(term: str) -> Q:
+def _person_q(term: str, *, at_most: int | None = None) -> Q:
     """Subscribers by part of a name (by trigram, not every row), by postcode or its first half, or
     by both ("Wilson G41 5ZF", "G41 Wilson"): the postcode's index narrows to a street or a district,
-    and the name is looked for among those only. A name has no digits, a postcode's start has one."""
+    and the name is looked for among those only. A name has no digits, a postcode's start has one.
+    `at_most`: how many people by name the caller looks at (the trigram index reads no more)."""
     words = term.split()
     for cut in (-2, -1, 2, 1):  # the postcode last (in two words or one), else first
         place, name = (words[cut:], words[:cut]) if cut < 0 else (words[:cut], words[cut:])
         if start := postcode_start(" ".join(place)):
             q = Q(postcode=start[0]) if start[1] else prefix_q("postcode", start[0])
             return q & Q(name__icontains=" ".join(name)) if name else q
-    return contains_q(Subscriber, "name", term)
+    return contains_q(Subscriber, "name", term, at_most=at_most)
 
 
 def _number_q(term: str) -> Q | None:

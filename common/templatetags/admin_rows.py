@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from django import template
+from django.conf import settings
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as django_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -63,23 +64,26 @@ def _model_field(opts: Any, name: Any) -> models.Field | None:
         return None
 
 
-# The format characters that depend on the date alone (a day's, a month's names): looked up once a day a page.
+# The format characters that depend on the date alone (a day's, a month's names), and those that depend on
+# the hour and minute alone (P's "noon", "a.m.": translated).
 DATE_LEVEL = frozenset("bdDEFjlLmMnNStwWyYz")
+MINUTE_LEVEL = frozenset("aAfgGhHiP")
 
 
 def _datetime_text(empty: str) -> Callable[[Any], Any]:
-    """A date and time field's value as `display_for_field` shows it, the format's pieces split once a page
-    and a day's names (a month's, translated) looked up once a day: Django splits and unescapes the format
-    and translates the month again for every cell (43 µs a cell, 2 ms of a 50-row list)."""
+    """A date and time field's value as `display_for_field` shows it, the format's pieces split once a page.
+    Django splits and unescapes the format and translates the month and "a.m." again for every cell (43 µs a
+    cell, 2 ms of a 50-row list). Here a format of the date and the minute alone (the default, "N j, Y, P")
+    is drawn once for each minute a page shows; another, a day's names looked up once a day."""
     pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
     parts = [(bool(index % 2), piece if index % 2 else dateformat.re_escaped.sub(r"\1", piece))
              for index, piece in enumerate(pieces) if piece]
+    by_minute = all(piece in DATE_LEVEL | MINUTE_LEVEL for code, piece in parts if code)
+    zone = timezone.get_current_timezone()  # the page's: template_localtime asks for it again in every cell
     days: dict[tuple, str] = {}
+    minutes: dict[datetime.datetime, str] = {}
 
-    def text(value: Any) -> Any:
-        if value is None or value == "":
-            return empty
-        local = timezone.template_localtime(value)
+    def drawn(local: datetime.datetime) -> str:
         shown, out = None, []
         for code, piece in parts:
             if not code:
@@ -93,6 +97,17 @@ def _datetime_text(empty: str) -> Callable[[Any], Any]:
                 shown = shown or dateformat.DateFormat(local)
                 out.append(str(getattr(shown, piece)()))
         return "".join(out)
+
+    def text(value: Any) -> Any:
+        if value is None or value == "":
+            return empty
+        local = value.astimezone(zone) if settings.USE_TZ and timezone.is_aware(value) else value
+        if not by_minute:
+            return drawn(local)
+        minute = local.replace(second=0, microsecond=0)
+        if minute not in minutes:
+            minutes[minute] = drawn(minute)
+        return minutes[minute]
     return text
 
 

@@ -63,3 +63,13 @@ def test_a_select_with_groups_or_a_choice_made_is_still_djangos():
 def test_the_long_lists_offer_no_counts_the_others_do(admin_client):
     assert "Show counts" not in admin_client.get("/admin/sims/sim/").content.decode()
     assert "Show counts" in admin_client.get("/admin/axes/accesslog/").content.decode()  # a list of Django's own
+
+
+def test_a_states_badge_is_its_own_kinds_though_another_kind_has_a_state_of_that_value():
+    from common.admin import badge_of
+    from sims.lifecycle import RequestState, SimState
+
+    assert SimState.PENDING == RequestState.PENDING  # both "pending": equal as strings, not as states
+    for _ in range(2):  # drawn, then kept
+        assert badge_of(SimState.PENDING) == '<span class="badge badge-blue">Activating</span>'
+        assert badge_of(RequestState.PENDING) == '<span class="badge badge-blue">In progress</span>'

@@ -96,14 +96,27 @@ def test_a_long_list_reads_only_the_columns_its_rows_show(rows_everywhere, admin
     assert "8944120000000000014" in page  # the SIM's ICCID, read with the request
 
 
-def test_a_date_and_time_reads_as_djangos_on_any_day_either_side_of_the_clock_change():
+# The site's (by the minute); noon and "a.m." in words (by the minute); to the second; a zone's name.
+@pytest.mark.parametrize("shape", [None, "N j, Y, P", "Y-m-d H:i:s", "D j M Y, P T"])
+def test_a_date_and_time_reads_as_djangos_on_any_day_either_side_of_the_clock_change(monkeypatch, shape):
+    """Drawn once a minute (a format of the date and the minute alone) or piece by piece (one with
+    seconds or a zone's name): Django's text for each, noon and midnight too."""
     from datetime import UTC, datetime, timedelta
 
     from django.contrib.admin.utils import display_for_field
     from django.db import models
+    from django.utils import formats
 
+    if shape:  # the locale's format, as another language would have it
+        locale_format = formats.get_format
+        monkeypatch.setattr(formats, "get_format", lambda name, *args, **kwargs: (
+            shape if name == "DATETIME_FORMAT" else locale_format(name, *args, **kwargs)))
+    assert formats.get_format("DATETIME_FORMAT") == (shape or "j M Y H:i")
     field = models.DateTimeField()
     shown = admin_rows._datetime_text("-")
     start = datetime(2026, 3, 28, 23, 59, 30, tzinfo=UTC)
-    for value in [start + timedelta(hours=7 * n, minutes=n) for n in range(40)] + [None]:
+    moments = [start + timedelta(hours=7 * n, minutes=n, seconds=n * 13) for n in range(40)]
+    moments += [start + timedelta(seconds=s) for s in (0, 1, 29, 31)]  # one minute's, and the next's
+    moments += [datetime(2026, 7, 1, 11, 0, tzinfo=UTC), datetime(2026, 7, 1, 23, 0, 59, tzinfo=UTC)]  # noon, midnight
+    for value in [*moments, None]:
         assert shown(value) == display_for_field(value, field, "-"), value

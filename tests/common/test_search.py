@@ -187,3 +187,19 @@ def test_a_search_matching_more_people_than_it_looks_at_says_the_list_is_not_all
     assert "More than 3 people match “G41”: the list shows the SIMs of 3 of them, not all." in page.text
     for within in ("G42", "Ann", "Smith G42 1AB"):  # within the limit: nothing said
         assert 'id="cut-short"' not in client.get("/sims/", {"q": within}).text, within
+
+
+def test_a_name_matching_more_people_than_it_looks_at_says_so_and_the_index_reads_no_more(client, staff, world,
+                                                                                         monkeypatch):
+    monkeypatch.setattr("sims.search.NAME_MATCHES", 3)
+    people = subscribed({f"{first} Wilson": "G41 5ZF" for first in ("Ann", "Bob", "Cy", "Di", "Ed")})
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as seen:
+        page = client.get("/sims/", {"q": "wilson"})
+    assert len(page.context["sims"]) == 3 and {sim.iccid for sim in page.context["sims"]} <= set(people.values())
+    assert "More than 3 people match “wilson”: the list shows the SIMs of 3 of them, not all." in page.text
+    if connection.vendor == "sqlite":  # the trigram index is asked for one more than the list looks at
+        assert any("MATCH" in q["sql"] and "LIMIT 4)" in q["sql"] for q in seen.captured_queries), seen.captured_queries
+    monkeypatch.setattr("sims.search.NAME_MATCHES", 5)  # all of them: nothing said
+    assert len(client.get("/sims/", {"q": "wilson"}).context["sims"]) == 5
+    assert 'id="cut-short"' not in client.get("/sims/", {"q": "wilson"}).text
