@@ -169,6 +169,23 @@ class DrawnActionForm(ActionForm):
                                        widget=DrawnHidden({"class": "select-across"}))
 
 
+class DrawnMedia:
+    """A page's scripts and style sheets (Django's Media, as the changelist template shows them: `media.css`,
+    `media.js`) drawn once a process for each set of them: Django merges its lists in order (a topological
+    sort) and makes each file's address again on every page, half a millisecond of a list's."""
+
+    _drawn: dict[str, tuple[str, str]] = {}  # as many as there are admins
+
+    def __init__(self, media: forms.Media) -> None:
+        key = repr((media._css_lists, media._js_lists))
+        if key not in self._drawn:
+            self._drawn[key] = (str(media["css"]), str(media["js"]))
+        self.css, self.js = (mark_safe(part) for part in self._drawn[key])  # noqa: S308 (Django's markup)
+
+    def __str__(self) -> str:
+        return mark_safe("\n".join(part for part in (self.css, self.js) if part))  # noqa: S308 (as Media.render)
+
+
 class SortableOnly(ChangeList):
     """A change list that ignores a typed ?o= on a column not offered for sorting, as its header
     does: on a big table, that sort would read every row. A list of one page (or "show all") is
@@ -211,6 +228,8 @@ class LongList:
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        if (media := getattr(response, "context_data", {}).get("media")) is not None:
+            response.context_data["media"] = DrawnMedia(media)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None and changelist.paginator.capped:
             messages.info(request, f"This list shows its first {ADMIN_ROWS_AT_MOST:,} rows: narrow it with "

@@ -177,6 +177,8 @@ def _other_column(model_admin: Any, name: Any, classes: str, empty: str) -> Colu
         boolean = getattr(attr, "boolean", False)
         if isinstance(attr, property) and hasattr(attr, "fget"):
             boolean = getattr(attr.fget, "boolean", False)
+        if isinstance(value, str) and value and not boolean:  # what display_for_value gives a text: itself
+            return value, classes
         shown = display_for_value(value, getattr(attr, "empty_value_display", empty), boolean)
         return shown, (classes + " nowrap" if isinstance(value, (datetime.date, datetime.time)) else classes)
     return other

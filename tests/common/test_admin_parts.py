@@ -73,3 +73,22 @@ def test_a_states_badge_is_its_own_kinds_though_another_kind_has_a_state_of_that
     for _ in range(2):  # drawn, then kept
         assert badge_of(SimState.PENDING) == '<span class="badge badge-blue">Activating</span>'
         assert badge_of(RequestState.PENDING) == '<span class="badge badge-blue">In progress</span>'
+
+
+def test_a_long_lists_scripts_and_style_sheets_are_djangos_drawn_once(admin_client):
+    from django.urls import reverse
+
+    from common.admin import DrawnMedia, LongList
+
+    longs = [(model, model_admin) for model, model_admin in django.contrib.admin.site._registry.items()
+             if isinstance(model_admin, LongList)]
+    assert len(longs) >= 5
+    for model, model_admin in longs:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        expected = model_admin.media + model_admin.action_form(auto_id=None).media  # as changelist_view adds them
+        for _ in range(2):  # drawn, then kept
+            response = admin_client.get(url)
+            page = response.content.decode()
+            assert isinstance(response.context["media"], DrawnMedia), url
+            assert str(expected["css"]) in page and str(expected["js"]) in page, url
+            assert str(response.context["media"]) == str(expected), url
