@@ -22,6 +22,16 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 NO_FAVICON = "/favicon.ico"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """What the browser shows is the same whatever database the pages read: these tests are marked
+    one_database (.ci/run's PostgreSQL pass leaves them out; the views under them run there in
+    tests/web and tests/api, the worker in tests/worker)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.one_database)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _allow_orm_beside_playwright() -> Iterator[None]:
     """For as long as this module's browser lives (the tests' database teardown included)."""

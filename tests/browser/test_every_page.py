@@ -40,8 +40,7 @@ from sims.tasks import adopt_pass
 from tests.browser.conftest import password_then_code
 from tests.conftest import IMEI, POOL, enrol_totp, iccid, member_of, site_urls
 
-# Layout, keyboard and accessibility: the same whatever database the pages read (.ci/run checks them once).
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.one_database]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 900)}
 # Named URL patterns that are not pages to look at, each with why. Anything else must be visited.

@@ -16,7 +16,7 @@ from sims.reasons import StopReason
 from tests.conftest import member_of
 from tests.reports import world
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.one_database]  # drawing and axe: checked once
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Chart.js loads deferred: until it has, no chart is drawn (and the count is 0, not an error)
 DRAWN = ("window.Chart ? [...document.querySelectorAll('canvas[data-chart]')]"

@@ -11,7 +11,7 @@ from tests.browser import test_every_page as every
 from tests.browser.test_customer_service import SCREENSHOTS
 from tests.conftest import iccid
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.one_database]  # layout: checked once
+pytestmark = pytest.mark.django_db(transaction=True)
 
 site = every.site  # the pages, as every browser test sees them
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
