@@ -44,7 +44,7 @@ _BADGES: dict[tuple[type, str], str] = {}  # a choice's badge: as many as there 
 def badge_of(choice: Any) -> str:
     """A state's badge from its choice (`SimState(obj.state)`, say: its label and colour), drawn once a
     process: a list draws one a row, and Django's get_FIELD_display makes a dict of every choice for each call."""
-    key = (type(choice), choice.name)  # two kinds of state may share a value ("unknown") and so equal each other
+    key = (type(choice), choice.name)  # two kinds of state may share a value ("pending") and so equal each other
     if key not in _BADGES:
         _BADGES[key] = badge(choice.label, choice.colour)
     return _BADGES[key]
@@ -177,7 +177,10 @@ class DrawnMedia:
     _drawn: dict[str, tuple[str, str]] = {}  # as many as there are admins
 
     def __init__(self, media: forms.Media) -> None:
+        # The files' names. Were one a Script object whose repr is not its name, the cap keeps this bounded.
         key = repr((media._css_lists, media._js_lists))
+        if len(self._drawn) > 200:
+            self._drawn.clear()
         if key not in self._drawn:
             self._drawn[key] = (str(media["css"]), str(media["js"]))
         self.css, self.js = (mark_safe(part) for part in self._drawn[key])  # noqa: S308 (Django's markup)

@@ -73,7 +73,7 @@ MINUTE_LEVEL = frozenset("aAfgGhHiP")
 def _datetime_text(empty: str) -> Callable[[Any], Any]:
     """A date and time field's value as `display_for_field` shows it, the format's pieces split once a page.
     Django splits and unescapes the format and translates the month and "a.m." again for every cell (43 µs a
-    cell, 2 ms of a 50-row list). Here a format of the date and the minute alone (the default, "N j, Y, P")
+    cell, 2 ms of a 50-row list). Here a format of the date and the minute alone (the site's, "j M Y H:i")
     is drawn once for each minute a page shows; another, a day's names looked up once a day."""
     pieces = dateformat.re_formatchars.split(str(formats.get_format("DATETIME_FORMAT")))
     parts = [(bool(index % 2), piece if index % 2 else dateformat.re_escaped.sub(r"\1", piece))
