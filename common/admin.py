@@ -4,6 +4,7 @@ action reports per row. And the admin of what this app owns: users (never delete
 
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from functools import cache
 from typing import Any
 
 from django import forms
@@ -38,16 +39,16 @@ from common.templatetags.words import address_around, badge, escape
 ID_MARK = "rowid0mark9q"
 
 
-_BADGES: dict[tuple[type, str], str] = {}  # a choice's badge: as many as there are states
-
-
 def badge_of(choice: Any) -> str:
     """A state's badge from its choice (`SimState(obj.state)`, say: its label and colour), drawn once a
     process: a list draws one a row, and Django's get_FIELD_display makes a dict of every choice for each call."""
-    key = (type(choice), choice.name)  # two kinds of state may share a value ("pending") and so equal each other
-    if key not in _BADGES:
-        _BADGES[key] = badge(choice.label, choice.colour)
-    return _BADGES[key]
+    return _badge(type(choice), choice.name)  # by kind too: two kinds' "pending" are equal strings
+
+
+@cache
+def _badge(kind: Any, name: str) -> str:
+    choice = kind[name]
+    return badge(choice.label, choice.colour)
 
 
 def admin_link(viewname: str, pk: Any, text: object) -> str:

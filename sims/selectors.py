@@ -3,6 +3,7 @@
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -265,21 +266,16 @@ def subscriber_fill_refusal(sim: Sim) -> str | None:
     return "Only a SIM in use has a subscriber to fill in."
 
 
-_SAID: dict[tuple, str] = {}  # each set of services in words: 3^6 at most
-
-
 def services_said(services: dict[str, bool | None]) -> str:
     """A SIM's services in words: those on, then those not known (adopted from aql). Worked out once for
-    each set: admin's SIM list says it on every row."""
-    key = tuple(services.items())
-    if key not in _SAID:
-        _SAID[key] = _services_said(services)
-    return _SAID[key]
+    each set (3^6 at most): admin's SIM list says it on every row."""
+    return _said(tuple(services.items()))
 
 
-def _services_said(services: dict[str, bool | None]) -> str:
-    on = ", ".join(SERVICE_LABELS[name] for name, value in services.items() if value)
-    unknown = ", ".join(SERVICE_LABELS[name] for name, value in services.items() if value is None)
+@cache
+def _said(services: tuple[tuple[str, bool | None], ...]) -> str:
+    on = ", ".join(SERVICE_LABELS[name] for name, value in services if value)
+    unknown = ", ".join(SERVICE_LABELS[name] for name, value in services if value is None)
     if not unknown:
         return on or "none"
     return f"{on or 'none known'}; {NOT_KNOWN} (adopted from aql): {unknown}"

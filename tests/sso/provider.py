@@ -63,6 +63,11 @@ class Provider:
         self.accounts_file.write_text(json.dumps(default_accounts()))
 
 
+# Seconds. It listens within one here; under a full CI load (Chromium on the other worker) it once took
+# over 20 (its RSA key, its 40 packages read): a minute, so that a slow start is not a failure.
+STARTS_WITHIN = 60
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -84,9 +89,7 @@ def oidc_provider(live_server, tmp_path_factory) -> Iterator[Provider]:
     log = (tmp_path_factory.getbasetemp() / "oidc-provider.log").open("w")
     process = subprocess.Popen([node, str(HERE / "provider.mjs")], cwd=HERE, env=env, stdout=log, stderr=log)
     try:
-        # It listens within a second here; under a full CI load (Chromium on the other worker) it once took
-        # over 20 s (its RSA key, its 40 packages read): a minute, so that a slow start is not a failure.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTS_WITHIN
         while True:
             try:
                 if requests.get(provider.issuer + "/.well-known/openid-configuration", timeout=2).ok:
@@ -94,7 +97,7 @@ def oidc_provider(live_server, tmp_path_factory) -> Iterator[Provider]:
             except requests.ConnectionError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the test provider did not start in 60 s: {Path(log.name).read_text()}")
+                pytest.fail(f"the test provider did not start in {STARTS_WITHIN} s: {Path(log.name).read_text()}")
             time.sleep(0.1)
         yield provider
     finally:
